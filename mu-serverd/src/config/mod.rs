@@ -1,0 +1,1 @@
+//! Configuration: built-in defaults, /etc/mu-server.toml, environment and flag overrides.

@@ -1,0 +1,23 @@
+//! mu-serverd: a server for Blender Multi-User sessions that speaks the protocol of the Python
+//! library `replication` 0.9.10, built as a sans-IO session core inside a thin mio/zmq shell.
+//!
+//! Module map (each folder owns one concern):
+//! - [`pickle`]: strict Python-pickle codec (decode, encode, policy); never executes anything.
+//! - [`objects`]: the replication wire objects (multipart frames of types 1-14).
+//! - [`delta`]: applies deepdiff Deltas exactly as deepdiff 8.1.1 (and 5.7.0) do.
+//! - [`session`]: the sans-IO protocol core (events in, actions out).
+//! - [`shell`]: the mio event loop around the core: ZeroMQ sockets, timers, signals.
+//! - [`config`]: `/etc/mu-server.toml`, overrides, validation with file/line/reason.
+//! - [`logging`]: journald/syslog/stderr sinks with correct priorities.
+//! - [`control`]: the Unix control socket that `mu-ctl` talks to.
+//! - [`store`]: durable session state (snapshot + journal), export/import.
+
+pub mod config;
+pub mod control;
+pub mod delta;
+pub mod logging;
+pub mod objects;
+pub mod pickle;
+pub mod session;
+pub mod shell;
+pub mod store;

@@ -1,0 +1,1 @@
+//! Log sinks: stderr with <N> prefixes under journald, syslog socket, or plain stderr.

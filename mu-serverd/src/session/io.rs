@@ -1,0 +1,105 @@
+//! The vocabulary between the sans-IO session core and whatever drives it (the mio/zmq shell,
+//! the tests, the persistence replay). Nothing here touches a socket, a clock or a thread.
+//!
+//! The driver calls the core's `handle_*` methods with the current time, then drains the
+//! [`Action`]s it queued, and sleeps until `next_deadline()`.
+
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// Milliseconds on a monotonic clock whose origin the driver chooses. The core never reads a
+/// clock itself, so tests run on simulated time.
+pub type Millis = u64;
+
+/// One ZeroMQ frame, shared so that a fan-out to N clients never copies the payload.
+pub type Frame = Arc<[u8]>;
+
+/// A ROUTER routing identity (16 random bytes for the replication client, but any bytes a peer
+/// chooses are possible and must be handled).
+pub type Identity = Arc<[u8]>;
+
+/// The three ROUTER sockets: base port, +1, +2.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Channel {
+    Command,
+    Data,
+    Heartbeat,
+}
+
+/// Session state, with the replication library's numeric values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SessionState {
+    /// 6: nobody has uploaded a scene yet.
+    Waiting,
+    /// 7: the first client is uploading its scene.
+    SrvSync,
+    /// 2: the scene is on the server; clients join it.
+    Active,
+}
+
+impl SessionState {
+    pub fn code(self) -> i64 {
+        match self {
+            SessionState::Waiting => 6,
+            SessionState::SrvSync => 7,
+            SessionState::Active => 2,
+        }
+    }
+}
+
+/// Why the driver could not deliver frames to a peer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SendFailure {
+    /// ZMQ_ROUTER_MANDATORY said the identity is not connected on that socket.
+    Unreachable,
+    /// The peer's bounded outbound queue is full: it stopped reading.
+    QueueOverflow,
+}
+
+/// Something the core wants done. The driver performs them in order.
+#[derive(Clone, Debug)]
+pub enum Action {
+    /// Send one multipart message (identity frame is added by the driver) on a channel.
+    Send {
+        channel: Channel,
+        to: Identity,
+        frames: Vec<Frame>,
+    },
+    /// Forget a peer's outbound queue (it was disconnected or kicked); frames already queued
+    /// for it may be dropped.
+    DropPeer { to: Identity },
+    /// One log line for the admin.
+    Log { level: log::Level, message: String },
+    /// A change to durable state, to be journaled before (or as) the frames that follow it are
+    /// sent.
+    Persist(Change),
+}
+
+/// A change to the durable session, as journaled by the persistence layer and replayed on start.
+/// Frames are the exact pickle bytes clients send and receive.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum Change {
+    State(SessionState),
+    /// A whole node stored (upload, or a Node on the data channel).
+    NodeStored {
+        uuid: String,
+        owner: String,
+        deps: Frame,
+        data: Frame,
+    },
+    /// A Commit that was applied successfully (replay applies the same delta again).
+    CommitApplied {
+        uuid: String,
+        deps: Frame,
+        delta: Frame,
+    },
+    NodeDeleted {
+        uuid: String,
+    },
+    OwnersChanged {
+        uuids: Vec<String>,
+        owner: String,
+    },
+    /// Back to WAITING with an empty repository.
+    Reset,
+}

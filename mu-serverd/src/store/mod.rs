@@ -1,0 +1,1 @@
+//! Durable session state: snapshots, an append-only journal, export and import.
