@@ -1,1 +1,148 @@
-//! Configuration: built-in defaults, /etc/mu-server.toml, environment and flag overrides.
+//! Configuration: built-in defaults < `/etc/mu-server.toml` < environment (`PORT`, `TIMEOUT`,
+//! `LOG_LEVEL`, `ADMIN_PASSWORD`, `SERVER_PASSWORD`) < command-line flags.
+//!
+//! Loading is a pure function of (file text, environment lookup, flags) so the whole precedence
+//! chain is unit-tested without touching the process environment. Reload runs the same load and
+//! [`reload::plan`] says what can change live.
+
+mod build;
+pub mod error;
+pub mod file;
+pub mod reload;
+pub mod secret;
+pub mod values;
+
+pub use build::{load, Overrides, Sources};
+pub use error::ConfigError;
+pub use secret::Secret;
+
+use std::path::PathBuf;
+
+/// Where the configuration file is looked for when `--config` is not given.
+pub const DEFAULT_PATH: &str = "/etc/mu-server.toml";
+
+/// The effective, validated configuration.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    /// The file this came from (None: built-in defaults only).
+    pub file: Option<PathBuf>,
+    pub server: Server,
+    pub auth: Auth,
+    pub storage: Storage,
+    pub control: Control,
+    pub log: Log,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Server {
+    /// Normalized IP address text (`0.0.0.0`, `::`, `127.0.0.1`).
+    pub bind: String,
+    /// Base port: command; +1 data; +2 heartbeat.
+    pub port: u16,
+    /// A client silent on the heartbeat channel for this long is lost.
+    pub timeout_ms: u64,
+    pub max_clients: usize,
+    /// ZMQ_MAXMSGSIZE: larger frames make libzmq drop the connection.
+    pub max_message_bytes: u64,
+    /// Messages parked per client and channel before that client is disconnected.
+    pub client_queue_limit: usize,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Auth {
+    /// None: admin login is disabled.
+    pub admin_password: Option<Secret>,
+    /// None: the server is public (any S_PWD accepted).
+    pub server_password: Option<Secret>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fsync {
+    /// fsync the journal every `fsync_interval_ms`.
+    Batch,
+    /// fsync after every journaled change.
+    Always,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Storage {
+    /// false: nothing is read or written (tests, throw-away sessions).
+    pub enabled: bool,
+    pub state_dir: PathBuf,
+    pub fsync: Fsync,
+    pub fsync_interval_ms: u64,
+    pub snapshot_interval_s: u64,
+    pub max_backups: u32,
+    /// A session export to load at start when the state directory is empty.
+    pub import: Option<PathBuf>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Control {
+    pub enabled: bool,
+    pub socket: PathBuf,
+    /// Group allowed to use the socket (besides root and the daemon's user).
+    pub group: Option<String>,
+    /// True when `socket` was set explicitly (file), so a bind failure is fatal rather than a
+    /// warning for a hand-run daemon without `/run/mu-server`.
+    pub socket_explicit: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogTarget {
+    /// journal if JOURNAL_STREAM matches stderr, else syslog socket, else stderr.
+    Auto,
+    Journal,
+    Syslog,
+    Stderr,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Log {
+    pub level: log::LevelFilter,
+    pub target: LogTarget,
+    pub syslog_socket: PathBuf,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            file: None,
+            server: Server {
+                bind: "0.0.0.0".into(),
+                port: 5555,
+                timeout_ms: 10_000,
+                max_clients: 64,
+                max_message_bytes: 256 * 1024 * 1024,
+                client_queue_limit: 10_000,
+            },
+            auth: Auth {
+                admin_password: None,
+                server_password: None,
+            },
+            storage: Storage {
+                enabled: true,
+                state_dir: PathBuf::from("/var/lib/mu-server"),
+                fsync: Fsync::Batch,
+                fsync_interval_ms: 1000,
+                snapshot_interval_s: 120,
+                max_backups: 10,
+                import: None,
+            },
+            control: Control {
+                enabled: true,
+                socket: PathBuf::from("/run/mu-server/control.sock"),
+                group: None,
+                socket_explicit: false,
+            },
+            log: Log {
+                level: log::LevelFilter::Info,
+                target: LogTarget::Auto,
+                syslog_socket: PathBuf::from("/dev/log"),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,301 @@
+//! Builds the effective [`Config`]: defaults, then the file, then systemd credentials for
+//! passwords the file left unset, then the environment, then flags.
+
+use super::error::{ConfigError, Origin};
+use super::file::{self, check, FileConfig};
+use super::secret::{self, Secret};
+use super::values;
+use super::{Config, Fsync, LogTarget};
+use std::path::{Path, PathBuf};
+
+/// Command-line overrides, as text: validated here with the same rules as the file.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    pub port: Option<String>,
+    pub timeout: Option<String>,
+    pub log_level: Option<String>,
+    pub admin_password: Option<String>,
+    pub server_password: Option<String>,
+}
+
+/// Everything a load reads. `env` is a lookup function so tests never touch the real
+/// environment.
+pub struct Sources<'a> {
+    pub path: &'a Path,
+    /// `--config` was given: a missing file is an error instead of "use defaults".
+    pub explicit: bool,
+    pub env: &'a dyn Fn(&str) -> Option<String>,
+    pub flags: &'a Overrides,
+}
+
+/// A loaded configuration plus warnings to log once logging is set up.
+#[derive(Debug)]
+pub struct Loaded {
+    pub config: Config,
+    pub warnings: Vec<String>,
+}
+
+pub fn load(src: &Sources) -> Result<Loaded, ConfigError> {
+    let mut cfg = Config::default();
+    let mut warnings = Vec::new();
+    match std::fs::read_to_string(src.path) {
+        Ok(text) => {
+            let parsed = file::parse(src.path, &text)?;
+            apply_file(&mut cfg, src.path, &text, parsed)?;
+            cfg.file = Some(src.path.to_path_buf());
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !src.explicit => {}
+        Err(e) => {
+            return Err(ConfigError::file(
+                src.path,
+                None,
+                format!("cannot read: {e}"),
+            ))
+        }
+    }
+    apply_credentials(&mut cfg, src.env)?;
+    apply_env(&mut cfg, src.env, &mut warnings)?;
+    apply_flags(&mut cfg, src.flags, &mut warnings)?;
+    Ok(Loaded {
+        config: cfg,
+        warnings,
+    })
+}
+
+fn apply_file(cfg: &mut Config, p: &Path, t: &str, f: FileConfig) -> Result<(), ConfigError> {
+    let s = f.server;
+    if let Some(v) = &s.bind {
+        cfg.server.bind = check(p, t, "bind", v, |v| values::bind(v))?;
+    }
+    if let Some(v) = &s.port {
+        cfg.server.port = check(p, t, "port", v, |v| values::port(*v))?;
+    }
+    if let Some(v) = &s.timeout_ms {
+        cfg.server.timeout_ms = check(p, t, "timeout_ms", v, |v| values::timeout_ms(*v))?;
+    }
+    if let Some(v) = &s.max_clients {
+        cfg.server.max_clients = check(p, t, "max_clients", v, |v| {
+            values::ranged(*v, 1, 10_000, "max_clients")
+        })? as usize;
+    }
+    if let Some(v) = &s.max_message_bytes {
+        cfg.server.max_message_bytes = check(p, t, "max_message_bytes", v, |v| {
+            values::ranged(*v, 1024, 1 << 40, "max_message_bytes")
+        })?;
+    }
+    if let Some(v) = &s.client_queue_limit {
+        cfg.server.client_queue_limit = check(p, t, "client_queue_limit", v, |v| {
+            values::ranged(*v, 1, 10_000_000, "client_queue_limit")
+        })? as usize;
+    }
+
+    let a = f.auth;
+    cfg.auth.admin_password = password(p, t, "admin", &a.admin_password, &a.admin_password_file)?;
+    cfg.auth.server_password =
+        password(p, t, "server", &a.server_password, &a.server_password_file)?;
+
+    let st = f.storage;
+    if let Some(v) = &st.enabled {
+        cfg.storage.enabled = *v.get_ref();
+    }
+    if let Some(v) = &st.state_dir {
+        cfg.storage.state_dir = check(p, t, "state_dir", v, |v| absolute(v))?;
+    }
+    if let Some(v) = &st.fsync {
+        cfg.storage.fsync = check(p, t, "fsync", v, |v| match v.as_str() {
+            "batch" => Ok(Fsync::Batch),
+            "always" => Ok(Fsync::Always),
+            _ => Err(format!("'{v}' is not \"batch\" or \"always\"")),
+        })?;
+    }
+    if let Some(v) = &st.fsync_interval_ms {
+        cfg.storage.fsync_interval_ms = check(p, t, "fsync_interval_ms", v, |v| {
+            values::ranged(*v, 1, 600_000, "fsync_interval_ms")
+        })?;
+    }
+    if let Some(v) = &st.snapshot_interval_s {
+        cfg.storage.snapshot_interval_s = check(p, t, "snapshot_interval_s", v, |v| {
+            values::ranged(*v, 1, 86_400, "snapshot_interval_s")
+        })?;
+    }
+    if let Some(v) = &st.max_backups {
+        cfg.storage.max_backups = check(p, t, "max_backups", v, |v| {
+            values::ranged(*v, 0, 10_000, "max_backups")
+        })? as u32;
+    }
+    if let Some(v) = &st.import {
+        cfg.storage.import = Some(check(p, t, "import", v, |v| absolute(v))?);
+    }
+
+    let c = f.control;
+    if let Some(v) = &c.enabled {
+        cfg.control.enabled = *v.get_ref();
+    }
+    if let Some(v) = &c.socket {
+        cfg.control.socket = check(p, t, "socket", v, |v| absolute(v))?;
+        cfg.control.socket_explicit = true;
+    }
+    if let Some(v) = &c.group {
+        cfg.control.group = Some(check(p, t, "group", v, |v| {
+            if v.is_empty() || v.contains(|c: char| c.is_whitespace() || c == ':') {
+                Err(format!("'{v}' is not a group name"))
+            } else {
+                Ok(v.clone())
+            }
+        })?);
+    }
+
+    let l = f.log;
+    if let Some(v) = &l.level {
+        cfg.log.level = check(p, t, "level", v, |v| values::level(v))?;
+    }
+    if let Some(v) = &l.target {
+        cfg.log.target = check(p, t, "target", v, |v| match v.as_str() {
+            "auto" => Ok(LogTarget::Auto),
+            "journal" => Ok(LogTarget::Journal),
+            "syslog" => Ok(LogTarget::Syslog),
+            "stderr" => Ok(LogTarget::Stderr),
+            _ => Err(format!(
+                "'{v}' is not one of \"auto\", \"journal\", \"syslog\", \"stderr\""
+            )),
+        })?;
+    }
+    if let Some(v) = &l.syslog_socket {
+        cfg.log.syslog_socket = check(p, t, "syslog_socket", v, |v| absolute(v))?;
+    }
+    Ok(())
+}
+
+fn absolute(v: &str) -> Result<PathBuf, String> {
+    let p = PathBuf::from(v);
+    if p.is_absolute() {
+        Ok(p)
+    } else {
+        Err(format!("'{v}' is not an absolute path"))
+    }
+}
+
+/// `<who>_password` or `<who>_password_file`, never both.
+fn password(
+    p: &Path,
+    t: &str,
+    who: &str,
+    inline: &Option<toml::Spanned<String>>,
+    path: &Option<toml::Spanned<String>>,
+) -> Result<Option<Secret>, ConfigError> {
+    match (inline, path) {
+        (Some(_), Some(f)) => Err(ConfigError::file(
+            p,
+            Some(super::error::line_of(t, f.span().start)),
+            format!("{who}_password and {who}_password_file are both set; keep one"),
+        )),
+        (Some(v), None) => Ok(Some(Secret::new(v.get_ref().clone()))),
+        (None, Some(f)) => {
+            let key = format!("{who}_password_file");
+            check(p, t, &key, f, |v| {
+                let path = absolute(v)?;
+                secret::read_file(&path)
+            })
+            .map(Some)
+        }
+        (None, None) => Ok(None),
+    }
+}
+
+/// systemd `LoadCredential=admin-password:...` fills passwords the file left unset.
+fn apply_credentials(
+    cfg: &mut Config,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(), ConfigError> {
+    let Some(dir) = env("CREDENTIALS_DIRECTORY") else {
+        return Ok(());
+    };
+    let dir = PathBuf::from(dir);
+    for (name, slot) in [
+        ("admin-password", &mut cfg.auth.admin_password),
+        ("server-password", &mut cfg.auth.server_password),
+    ] {
+        let path = dir.join(name);
+        if slot.is_none() && path.exists() {
+            *slot = Some(secret::read_file(&path).map_err(|reason| ConfigError {
+                origin: Origin::Secret(path.clone()),
+                reason,
+            })?);
+        }
+    }
+    Ok(())
+}
+
+fn apply_env(
+    cfg: &mut Config,
+    env: &dyn Fn(&str) -> Option<String>,
+    warnings: &mut Vec<String>,
+) -> Result<(), ConfigError> {
+    if let Some(v) = env("PORT") {
+        cfg.server.port = values::int(&v)
+            .and_then(values::port)
+            .map_err(|r| ConfigError::env("PORT", r))?;
+    }
+    if let Some(v) = env("TIMEOUT") {
+        cfg.server.timeout_ms = values::int(&v)
+            .and_then(values::timeout_ms)
+            .map_err(|r| ConfigError::env("TIMEOUT", r))?;
+    }
+    if let Some(v) = env("LOG_LEVEL") {
+        cfg.log.level = values::level(&v).map_err(|r| ConfigError::env("LOG_LEVEL", r))?;
+    }
+    for (var, slot) in [
+        ("ADMIN_PASSWORD", &mut cfg.auth.admin_password),
+        ("SERVER_PASSWORD", &mut cfg.auth.server_password),
+    ] {
+        if let Some(v) = env(var) {
+            *slot = Some(Secret::new(v));
+            warnings.push(format!(
+                "password taken from environment variable {var}; prefer the config file or a \
+                 systemd credential"
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn apply_flags(
+    cfg: &mut Config,
+    f: &Overrides,
+    warnings: &mut Vec<String>,
+) -> Result<(), ConfigError> {
+    if let Some(v) = &f.port {
+        cfg.server.port = values::int(v)
+            .and_then(values::port)
+            .map_err(|r| ConfigError::flag("--port", r))?;
+    }
+    if let Some(v) = &f.timeout {
+        cfg.server.timeout_ms = values::int(v)
+            .and_then(values::timeout_ms)
+            .map_err(|r| ConfigError::flag("--timeout", r))?;
+    }
+    if let Some(v) = &f.log_level {
+        cfg.log.level = values::level(v).map_err(|r| ConfigError::flag("--log-level", r))?;
+    }
+    for (flag, v, slot) in [
+        (
+            "--admin-password",
+            &f.admin_password,
+            &mut cfg.auth.admin_password,
+        ),
+        (
+            "--server-password",
+            &f.server_password,
+            &mut cfg.auth.server_password,
+        ),
+    ] {
+        if let Some(v) = v {
+            *slot = Some(Secret::new(v.clone()));
+            warnings.push(format!(
+                "password given on the command line ({flag}) is visible to every local user in \
+                 `ps`; move it to the config file or a systemd credential"
+            ));
+        }
+    }
+    Ok(())
+}

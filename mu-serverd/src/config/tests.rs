@@ -1,0 +1,324 @@
+//! Every refusal path of the loader, with the exact message an admin sees, and the precedence
+//! chain defaults < file < environment < flags.
+
+use super::build::{load, Loaded, Overrides, Sources};
+use super::*;
+use std::collections::HashMap;
+use std::path::Path;
+
+struct Tmp(PathBuf);
+impl Tmp {
+    fn new(tag: &str) -> Tmp {
+        let d = std::env::temp_dir().join(format!("mu-cfg-{}-{tag}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        Tmp(d)
+    }
+    fn write(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.0.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+}
+impl Drop for Tmp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn run(
+    path: &Path,
+    explicit: bool,
+    env: &[(&str, &str)],
+    flags: &Overrides,
+) -> Result<Loaded, ConfigError> {
+    let env: HashMap<String, String> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let lookup = move |k: &str| env.get(k).cloned();
+    load(&Sources {
+        path,
+        explicit,
+        env: &lookup,
+        flags,
+    })
+}
+
+fn err_of(tag: &str, text: &str) -> String {
+    let t = Tmp::new(tag);
+    let p = t.write("c.toml", text);
+    let e = run(&p, true, &[], &Overrides::default()).expect_err("must be refused");
+    e.to_string().replace(&p.display().to_string(), "FILE")
+}
+
+#[test]
+fn defaults_when_default_file_absent() {
+    let l = run(
+        Path::new("/nonexistent/mu-server.toml"),
+        false,
+        &[],
+        &Overrides::default(),
+    )
+    .unwrap();
+    assert_eq!(l.config, Config::default());
+    assert_eq!(l.config.server.port, 5555);
+    assert_eq!(l.config.server.bind, "0.0.0.0");
+    assert_eq!(l.config.server.timeout_ms, 10_000);
+    assert!(l.config.auth.admin_password.is_none());
+    assert!(l.config.auth.server_password.is_none());
+}
+
+#[test]
+fn explicit_missing_file_is_an_error() {
+    let e = run(
+        Path::new("/nonexistent/x.toml"),
+        true,
+        &[],
+        &Overrides::default(),
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("/nonexistent/x.toml: cannot read:"),
+        "{e}"
+    );
+}
+
+#[test]
+fn unknown_key_names_line() {
+    let e = err_of("unk", "[server]\nport = 6000\nprot = 1\n");
+    assert!(e.starts_with("FILE:3: unknown field `prot`"), "{e}");
+}
+
+#[test]
+fn unknown_section_names_line() {
+    let e = err_of("sec", "# hi\n\n[serverr]\nport = 1\n");
+    assert!(e.starts_with("FILE:3: unknown field `serverr`"), "{e}");
+}
+
+#[test]
+fn wrong_type_names_line() {
+    let e = err_of("type", "[server]\nbind = \"0.0.0.0\"\nport = \"6000\"\n");
+    assert!(
+        e.starts_with("FILE:3: invalid type: string \"6000\", expected i64"),
+        "{e}"
+    );
+}
+
+#[test]
+fn syntax_error_names_line() {
+    let e = err_of("syn", "[server]\nport = = 1\n");
+    assert!(e.starts_with("FILE:2: "), "{e}");
+}
+
+#[test]
+fn port_zero_and_too_high() {
+    assert_eq!(
+        err_of("p0", "[server]\n\nport = 0\n"),
+        "FILE:3: port: port 0 is out of range (1-65533; the server also uses port+1 and port+2)"
+    );
+    assert_eq!(
+        err_of("p1", "[server]\nport = 65534\n"),
+        "FILE:2: port: port 65534 is out of range (1-65533; the server also uses port+1 and port+2)"
+    );
+}
+
+#[test]
+fn bad_values_each_name_their_key_and_line() {
+    let cases: &[(&str, &str)] = &[
+        (
+            "[server]\nbind = \"example.org\"\n",
+            "FILE:2: bind: bind address 'example.org' is not an IP address",
+        ),
+        (
+            "[server]\ntimeout_ms = 5\n",
+            "FILE:2: timeout_ms: timeout 5 ms is out of range (100-3600000)",
+        ),
+        (
+            "[server]\nmax_clients = 0\n",
+            "FILE:2: max_clients: max_clients 0 is out of range (1-10000)",
+        ),
+        (
+            "[server]\nmax_message_bytes = 10\n",
+            "FILE:2: max_message_bytes: max_message_bytes 10 is out of range",
+        ),
+        (
+            "[server]\nclient_queue_limit = 0\n",
+            "FILE:2: client_queue_limit: client_queue_limit 0 is out of range",
+        ),
+        (
+            "[storage]\nstate_dir = \"relative\"\n",
+            "FILE:2: state_dir: 'relative' is not an absolute path",
+        ),
+        (
+            "[storage]\nfsync = \"sometimes\"\n",
+            "FILE:2: fsync: 'sometimes' is not \"batch\" or \"always\"",
+        ),
+        (
+            "[log]\nlevel = \"loud\"\n",
+            "FILE:2: level: log level 'loud' is not one of",
+        ),
+        (
+            "[log]\ntarget = \"file\"\n",
+            "FILE:2: target: 'file' is not one of",
+        ),
+        (
+            "[control]\ngroup = \"a b\"\n",
+            "FILE:2: group: 'a b' is not a group name",
+        ),
+        (
+            "[auth]\nadmin_password = \"x\"\nadmin_password_file = \"/x\"\n",
+            "FILE:3: admin_password and admin_password_file are both set; keep one",
+        ),
+        (
+            "[auth]\nserver_password_file = \"/nonexistent/pw\"\n",
+            "FILE:2: server_password_file: cannot read password file /nonexistent/pw:",
+        ),
+    ];
+    for (i, (text, want)) in cases.iter().enumerate() {
+        let got = err_of(&format!("bad{i}"), text);
+        assert!(
+            got.starts_with(want),
+            "case {i}: got {got:?}, want prefix {want:?}"
+        );
+    }
+}
+
+#[test]
+fn password_files_and_credentials() {
+    let t = Tmp::new("pw");
+    let pw = t.write("admin.pw", "s3cret\n");
+    let empty = t.write("empty.pw", "");
+    let cred = t.0.join("creds");
+    std::fs::create_dir_all(&cred).unwrap();
+    std::fs::write(cred.join("server-password"), "from-cred\n").unwrap();
+    std::fs::write(cred.join("admin-password"), "cred-admin").unwrap();
+    let p = t.write(
+        "c.toml",
+        &format!("[auth]\nadmin_password_file = \"{}\"\n", pw.display()),
+    );
+    let l = run(
+        &p,
+        true,
+        &[("CREDENTIALS_DIRECTORY", cred.to_str().unwrap())],
+        &Overrides::default(),
+    )
+    .unwrap();
+    // The file's admin_password_file wins over the credential; the credential fills server.
+    assert_eq!(l.config.auth.admin_password.unwrap().expose(), "s3cret");
+    assert_eq!(l.config.auth.server_password.unwrap().expose(), "from-cred");
+
+    let p = t.write(
+        "e.toml",
+        &format!("[auth]\nadmin_password_file = \"{}\"\n", empty.display()),
+    );
+    let e = run(&p, true, &[], &Overrides::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.ends_with(&format!(
+            "2: admin_password_file: password file {} is empty",
+            empty.display()
+        )),
+        "{e}"
+    );
+}
+
+#[test]
+fn precedence_defaults_file_env_flags() {
+    let t = Tmp::new("prec");
+    let p = t.write("c.toml", "[server]\nport = 6000\ntimeout_ms = 3000\n[log]\nlevel = \"warning\"\n[auth]\nserver_password = \"file\"\n");
+    let none = Overrides::default();
+    // file over defaults
+    let l = run(&p, true, &[], &none).unwrap().config;
+    assert_eq!(
+        (l.server.port, l.server.timeout_ms, l.log.level),
+        (6000, 3000, log::LevelFilter::Warn)
+    );
+    assert_eq!(l.auth.server_password.unwrap().expose(), "file");
+    assert_eq!(l.server.max_clients, Config::default().server.max_clients);
+    // env over file
+    let env = [
+        ("PORT", "7000"),
+        ("TIMEOUT", "4000"),
+        ("LOG_LEVEL", "DEBUG"),
+        ("SERVER_PASSWORD", "env"),
+        ("ADMIN_PASSWORD", "envadmin"),
+    ];
+    let l = run(&p, true, &env, &none).unwrap();
+    assert_eq!(
+        (
+            l.config.server.port,
+            l.config.server.timeout_ms,
+            l.config.log.level
+        ),
+        (7000, 4000, log::LevelFilter::Debug)
+    );
+    assert_eq!(l.config.auth.server_password.unwrap().expose(), "env");
+    assert_eq!(l.warnings.len(), 2);
+    // flags over env
+    let flags = Overrides {
+        port: Some("8000".into()),
+        timeout: Some("5000".into()),
+        log_level: Some("error".into()),
+        admin_password: Some("flagadmin".into()),
+        server_password: Some("flag".into()),
+    };
+    let l = run(&p, true, &env, &flags).unwrap();
+    assert_eq!(
+        (
+            l.config.server.port,
+            l.config.server.timeout_ms,
+            l.config.log.level
+        ),
+        (8000, 5000, log::LevelFilter::Error)
+    );
+    assert_eq!(l.config.auth.server_password.unwrap().expose(), "flag");
+    assert_eq!(l.config.auth.admin_password.unwrap().expose(), "flagadmin");
+    assert!(l
+        .warnings
+        .iter()
+        .any(|w| w.contains("--admin-password") && w.contains("`ps`")));
+}
+
+#[test]
+fn bad_env_and_flags_name_their_source() {
+    let none = Overrides::default();
+    let nofile = Path::new("/nonexistent/mu.toml");
+    let e = run(nofile, false, &[("PORT", "0")], &none)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("environment variable PORT: port 0 is out of range"),
+        "{e}"
+    );
+    let e = run(nofile, false, &[("TIMEOUT", "abc")], &none)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(e, "environment variable TIMEOUT: 'abc' is not an integer");
+    let flags = Overrides {
+        port: Some("70000".into()),
+        ..Default::default()
+    };
+    let e = run(nofile, false, &[], &flags).unwrap_err().to_string();
+    assert!(
+        e.starts_with("command-line flag --port: port 70000 is out of range"),
+        "{e}"
+    );
+    let flags = Overrides {
+        log_level: Some("chatty".into()),
+        ..Default::default()
+    };
+    let e = run(nofile, false, &[], &flags).unwrap_err().to_string();
+    assert!(
+        e.starts_with("command-line flag --log-level: log level 'chatty'"),
+        "{e}"
+    );
+}
+
+#[test]
+fn secrets_never_print() {
+    let s = Secret::new("hunter2");
+    assert_eq!(format!("{s:?}"), "Secret(***)");
+}

@@ -1,0 +1,95 @@
+//! Validation of single values, shared by the file, the environment and the flags so that a port
+//! is refused for the same reason wherever it came from.
+
+use std::net::IpAddr;
+
+/// The three ROUTER sockets use port, port+1 and port+2, so the base port stops at 65533.
+pub fn port(v: i64) -> Result<u16, String> {
+    if (1..=65533).contains(&v) {
+        Ok(v as u16)
+    } else {
+        Err(format!(
+            "port {v} is out of range (1-65533; the server also uses port+1 and port+2)"
+        ))
+    }
+}
+
+pub fn timeout_ms(v: i64) -> Result<u64, String> {
+    if (100..=3_600_000).contains(&v) {
+        Ok(v as u64)
+    } else {
+        Err(format!("timeout {v} ms is out of range (100-3600000)"))
+    }
+}
+
+pub fn ranged(v: i64, min: i64, max: i64, what: &str) -> Result<u64, String> {
+    if (min..=max).contains(&v) {
+        Ok(v as u64)
+    } else {
+        Err(format!("{what} {v} is out of range ({min}-{max})"))
+    }
+}
+
+/// An IPv4/IPv6 address, or `*` for every interface (as the reference binds).
+pub fn bind(v: &str) -> Result<String, String> {
+    if v == "*" {
+        return Ok("0.0.0.0".into());
+    }
+    v.parse::<IpAddr>().map(|a| a.to_string()).map_err(|_| {
+        format!("bind address '{v}' is not an IP address (use 0.0.0.0, ::, 127.0.0.1 or *)")
+    })
+}
+
+/// Python logging names (the reference's `-l`) and Rust names, case-insensitive.
+pub fn level(v: &str) -> Result<log::LevelFilter, String> {
+    Ok(match v.to_ascii_lowercase().as_str() {
+        "off" | "none" => log::LevelFilter::Off,
+        "critical" | "fatal" | "error" => log::LevelFilter::Error,
+        "warning" | "warn" => log::LevelFilter::Warn,
+        "info" => log::LevelFilter::Info,
+        "debug" => log::LevelFilter::Debug,
+        "trace" => log::LevelFilter::Trace,
+        _ => {
+            return Err(format!(
+                "log level '{v}' is not one of error, warning, info, debug, trace, off"
+            ))
+        }
+    })
+}
+
+/// Parses an integer given as text (environment variables and flags).
+pub fn int(v: &str) -> Result<i64, String> {
+    v.trim()
+        .parse::<i64>()
+        .map_err(|_| format!("'{v}' is not an integer"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn port_bounds() {
+        assert!(port(0).is_err());
+        assert_eq!(port(1), Ok(1));
+        assert_eq!(port(65533), Ok(65533));
+        assert!(port(65534).is_err());
+        assert!(port(-5).is_err());
+    }
+
+    #[test]
+    fn bind_accepts_ips_and_star() {
+        assert_eq!(bind("*").as_deref(), Ok("0.0.0.0"));
+        assert_eq!(bind("::").as_deref(), Ok("::"));
+        assert_eq!(bind("127.0.0.1").as_deref(), Ok("127.0.0.1"));
+        assert!(bind("localhost").is_err());
+    }
+
+    #[test]
+    fn python_level_names() {
+        assert_eq!(level("WARNING"), Ok(log::LevelFilter::Warn));
+        assert_eq!(level("CRITICAL"), Ok(log::LevelFilter::Error));
+        assert_eq!(level("Debug"), Ok(log::LevelFilter::Debug));
+        assert!(level("loud").is_err());
+    }
+}
