@@ -1,2 +1,11 @@
-//! The control protocol shared by `mu-ctl` and `mu-serverd` (postcard, length-prefixed).
-//! This crate never links libzmq.
+//! The control protocol shared by `mu-ctl` and `mu-serverd` (postcard, length-prefixed), and a
+//! blocking client for it. This crate never links libzmq: the CLI and the daemon's control
+//! module depend on this library alone for everything they say to each other.
+//!
+//! - [`proto`]: the request and reply types, and the versioning rules.
+//! - [`frame`]: the length-prefixed framing with its size cap.
+//! - [`client`]: connect, handshake, request/reply, errors with exit codes.
+
+pub mod client;
+pub mod frame;
+pub mod proto;

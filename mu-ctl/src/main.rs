@@ -1,5 +1,157 @@
-//! mu-ctl entry point. Placeholder until the daemon issue lands.
-fn main() {
-    eprintln!("mu-ctl: not implemented yet");
-    std::process::exit(2);
+//! mu-ctl: parses the command line, sends one request over the control socket, prints the reply
+//! and maps the outcome onto the documented exit codes (0 ok, 1 refused by the daemon, 2 cannot
+//! reach it, 64 usage).
+
+mod assets;
+mod cli;
+mod output;
+
+use clap::Parser;
+use cli::{Cli, Command};
+use mu_ctl::client::{self, Client, ClientError};
+use mu_ctl::proto::{Reply, Request};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+const EXIT_USAGE: u8 = 64;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_USAGE } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    if let Some(dir) = &cli.generate_assets {
+        return match assets::generate(dir) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("mu-ctl: cannot write assets into {}: {e}", dir.display());
+                ExitCode::from(1)
+            }
+        };
+    }
+    let Some(command) = &cli.command else {
+        return usage(&cli, "a command is required (try mu-ctl --help)");
+    };
+    let request = match to_request(command) {
+        Ok(r) => r,
+        Err(msg) => return usage(&cli, &msg),
+    };
+    let path = socket_path(&cli);
+    let timeout = Duration::from_secs(cli.timeout.max(1));
+    match Client::connect(&path, timeout).and_then(|mut c| c.request(&request)) {
+        Ok(reply) => show(&cli, &request, reply),
+        Err(e) => fail(&cli, &e),
+    }
+}
+
+fn socket_path(cli: &Cli) -> PathBuf {
+    match (&cli.socket, &cli.instance) {
+        (Some(p), _) => p.clone(),
+        (None, Some(name)) => client::instance_socket(name),
+        (None, None) => PathBuf::from(client::DEFAULT_SOCKET),
+    }
+}
+
+fn to_request(command: &Command) -> Result<Request, String> {
+    Ok(match command {
+        Command::Users => Request::Users,
+        Command::Kick { user, reason } => Request::Kick {
+            user: user.clone(),
+            reason: reason.clone(),
+        },
+        Command::Reload => Request::Reload,
+        Command::Stop => Request::Stop,
+        Command::Status => Request::Status,
+        Command::Save => Request::Save,
+        Command::Export { file } => Request::Export {
+            path: absolute(file)?,
+        },
+        Command::Import { file } => Request::Import {
+            path: absolute(file)?,
+        },
+        Command::Reset { yes: true } => Request::Reset,
+        Command::Reset { yes: false } => {
+            return Err(
+                "reset discards the whole session; run `mu-ctl reset --yes` to confirm".to_string(),
+            )
+        }
+    })
+}
+
+/// The daemon runs in another directory, so relative paths are resolved here.
+fn absolute(file: &Path) -> Result<String, String> {
+    let abs =
+        std::path::absolute(file).map_err(|e| format!("cannot resolve {}: {e}", file.display()))?;
+    abs.to_str()
+        .map(str::to_string)
+        .ok_or_else(|| format!("{} is not valid UTF-8", abs.display()))
+}
+
+fn usage(cli: &Cli, message: &str) -> ExitCode {
+    if cli.json {
+        println!("{}", output::error_json("usage", message));
+    } else {
+        eprintln!("mu-ctl: {message}");
+    }
+    ExitCode::from(EXIT_USAGE)
+}
+
+fn fail(cli: &Cli, e: &ClientError) -> ExitCode {
+    if cli.json {
+        let code = match e {
+            ClientError::Daemon { code, .. } => code.as_str(),
+            ClientError::Version { .. } => "version_mismatch",
+            _ => "unreachable",
+        };
+        let message = match e {
+            ClientError::Daemon { message, .. } => message.clone(),
+            other => other.to_string(),
+        };
+        println!("{}", output::error_json(code, &message));
+    } else {
+        eprintln!("mu-ctl: {e}");
+    }
+    ExitCode::from(e.exit_code() as u8)
+}
+
+fn show(cli: &Cli, request: &Request, reply: Reply) -> ExitCode {
+    let now = output::now_unix();
+    match (request, reply) {
+        (Request::Users, Reply::Users(users)) => {
+            if cli.json {
+                println!("{}", output::users_json(&users));
+            } else {
+                print!("{}", output::users_table(&users, now));
+            }
+        }
+        (Request::Status, Reply::Status(status)) => {
+            if cli.json {
+                println!("{}", output::status_json(&status));
+            } else {
+                print!("{}", output::status_text(&status, now));
+            }
+        }
+        (_, Reply::Done { message }) => {
+            if cli.json {
+                println!("{}", output::done_json(&message));
+            } else {
+                println!("{message}");
+            }
+        }
+        (req, other) => {
+            return fail(
+                cli,
+                &ClientError::Unexpected {
+                    request: req.name(),
+                    reply: format!("{other:?}"),
+                },
+            )
+        }
+    }
+    ExitCode::SUCCESS
 }
