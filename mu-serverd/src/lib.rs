@@ -8,12 +8,16 @@
 //! - [`session`]: the sans-IO protocol core (events in, actions out).
 //! - [`shell`]: the mio event loop around the core: ZeroMQ sockets, timers, signals.
 //! - [`config`]: `/etc/mu-server.toml`, overrides, validation with file/line/reason.
+//! - [`daemon`]: systemd notification, signals, reload, status and the event loop.
+//! - [`cli`]: command-line flags (with the reference's `-apwd`/`-spwd`), assets.
 //! - [`logging`]: journald/syslog/stderr sinks with correct priorities.
 //! - [`control`]: the Unix control socket that `mu-ctl` talks to.
 //! - [`store`]: durable session state (snapshot + journal), export/import.
 
+pub mod cli;
 pub mod config;
 pub mod control;
+pub mod daemon;
 pub mod delta;
 pub mod logging;
 pub mod objects;

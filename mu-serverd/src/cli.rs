@@ -1,0 +1,178 @@
+//! The command line. Besides its own flags it accepts the reference server's, so existing
+//! start scripts keep working: `-p/--port`, `-t/--timeout`, `-l/--log-level`,
+//! `-apwd/--admin-password`, `-spwd/--server-password`, and `-lf/--log-file` and `--attached`
+//! (accepted and ignored with a warning). clap has no multi-letter short flags, so
+//! [`rewrite_legacy`] turns `-apwd`, `-spwd` and `-lf` into their long forms before parsing.
+
+use crate::config::Overrides;
+use clap::{CommandFactory, Parser};
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mu-serverd",
+    version,
+    about = "Server for Blender Multi-User sessions (replication 0.9.10 protocol)",
+    long_about = "Server for Blender Multi-User sessions, speaking the protocol of the Python \
+                  `replication` 0.9.10 server. Settings come from built-in defaults, then the \
+                  configuration file, then the environment (PORT, TIMEOUT, LOG_LEVEL, \
+                  ADMIN_PASSWORD, SERVER_PASSWORD), then these flags. SIGHUP reloads the \
+                  configuration; SIGTERM stops gracefully."
+)]
+pub struct Cli {
+    /// Configuration file [default: /etc/mu-server.toml, skipped if absent]
+    #[arg(short = 'c', long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Validate the configuration (file, environment, flags) and exit 0 or 1
+    #[arg(long)]
+    pub check_config: bool,
+    /// Base port: command on PORT, data on PORT+1, heartbeat on PORT+2
+    #[arg(short = 'p', long, value_name = "PORT")]
+    pub port: Option<String>,
+    /// Client heartbeat timeout in milliseconds
+    #[arg(short = 't', long, value_name = "MS")]
+    pub timeout: Option<String>,
+    /// Log level: error, warning, info, debug, trace (Python names accepted)
+    #[arg(short = 'l', long, value_name = "LEVEL")]
+    pub log_level: Option<String>,
+    /// Admin password (also -apwd). Visible in `ps`: prefer the config file
+    #[arg(long, value_name = "PASSWORD")]
+    pub admin_password: Option<String>,
+    /// Server password (also -spwd). Visible in `ps`: prefer the config file
+    #[arg(long, value_name = "PASSWORD")]
+    pub server_password: Option<String>,
+    /// Reference server's log file (-lf); ignored: logs go to journald, syslog or stderr
+    #[arg(long, value_name = "FILE", hide = true)]
+    pub log_file: Option<String>,
+    /// Reference server's --attached; ignored
+    #[arg(long, hide = true)]
+    pub attached: bool,
+    /// Write the man page and shell completions into DIR and exit (packaging)
+    #[arg(long, value_name = "DIR", hide = true)]
+    pub generate_assets: Option<PathBuf>,
+}
+
+impl Cli {
+    /// Parses the process's arguments (after [`rewrite_legacy`]).
+    pub fn from_args() -> Cli {
+        Cli::parse_from(rewrite_legacy(std::env::args_os()))
+    }
+
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            port: self.port.clone(),
+            timeout: self.timeout.clone(),
+            log_level: self.log_level.clone(),
+            admin_password: self.admin_password.clone(),
+            server_password: self.server_password.clone(),
+        }
+    }
+
+    /// Warnings about accepted-but-ignored reference flags.
+    pub fn ignored_flags(&self) -> Vec<String> {
+        let mut w = Vec::new();
+        if self.log_file.is_some() {
+            w.push("--log-file/-lf is ignored: logs go to journald, syslog or stderr".into());
+        }
+        if self.attached {
+            w.push("--attached is ignored".into());
+        }
+        w
+    }
+}
+
+/// `-apwd x` -> `--admin-password x`, `-spwd=x` -> `--server-password=x`, `-lf f` ->
+/// `--log-file f`. Arguments after `--` are left alone.
+pub fn rewrite_legacy<I: IntoIterator<Item = OsString>>(args: I) -> Vec<OsString> {
+    const MAP: [(&str, &str); 3] = [
+        ("-apwd", "--admin-password"),
+        ("-spwd", "--server-password"),
+        ("-lf", "--log-file"),
+    ];
+    let mut out = Vec::new();
+    let mut rest = false;
+    for a in args {
+        if rest {
+            out.push(a);
+            continue;
+        }
+        let Some(s) = a.to_str() else {
+            out.push(a);
+            continue;
+        };
+        if s == "--" {
+            rest = true;
+            out.push(a);
+            continue;
+        }
+        let mut new = None;
+        for (old, long) in MAP {
+            if s == old {
+                new = Some(OsString::from(long));
+            } else if let Some(v) = s.strip_prefix(old).and_then(|r| r.strip_prefix('=')) {
+                new = Some(OsString::from(format!("{long}={v}")));
+            }
+        }
+        out.push(new.unwrap_or(a));
+    }
+    out
+}
+
+/// Writes `mu-serverd.8`, `mu-serverd.bash`, `_mu-serverd` and `mu-serverd.fish` into `dir`.
+pub fn generate_assets(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let cmd = Cli::command();
+    let mut page = Vec::new();
+    clap_mangen::Man::new(cmd.clone())
+        .section("8")
+        .render(&mut page)?;
+    std::fs::write(dir.join("mu-serverd.8"), page)?;
+    for shell in [
+        clap_complete::Shell::Bash,
+        clap_complete::Shell::Zsh,
+        clap_complete::Shell::Fish,
+    ] {
+        let mut cmd = cmd.clone();
+        clap_complete::generate_to(shell, &mut cmd, "mu-serverd", dir)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Cli {
+        let v = rewrite_legacy(args.iter().map(OsString::from));
+        Cli::try_parse_from(v).expect("parses")
+    }
+
+    #[test]
+    fn reference_flags_parse() {
+        let c = parse(&[
+            "mu-serverd", "-p", "5560", "-t", "3000", "-l", "DEBUG", "-apwd", "adm", "-spwd=srv",
+            "-lf", "x.log", "--attached",
+        ]);
+        assert_eq!(c.port.as_deref(), Some("5560"));
+        assert_eq!(c.timeout.as_deref(), Some("3000"));
+        assert_eq!(c.log_level.as_deref(), Some("DEBUG"));
+        assert_eq!(c.admin_password.as_deref(), Some("adm"));
+        assert_eq!(c.server_password.as_deref(), Some("srv"));
+        assert_eq!(c.ignored_flags().len(), 2);
+    }
+
+    #[test]
+    fn values_after_double_dash_are_not_rewritten() {
+        let v = rewrite_legacy(["x", "--", "-apwd"].iter().map(OsString::from));
+        assert_eq!(v, vec!["x", "--", "-apwd"]);
+        // A value that merely starts like a flag is a separate argument and stays as it is.
+        let v = rewrite_legacy(["x", "--port", "-apwdx"].iter().map(OsString::from));
+        assert_eq!(v, vec!["x", "--port", "-apwdx"]);
+    }
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

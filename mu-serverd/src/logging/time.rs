@@ -1,0 +1,51 @@
+//! A UTC timestamp for hand-run stderr logs, without a date-time dependency.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// `YYYY-MM-DDTHH:MM:SS.mmmZ` for now.
+pub fn utc_now() -> String {
+    let d = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    format_utc(d.as_secs(), d.subsec_millis())
+}
+
+pub fn format_utc(secs: u64, millis: u32) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+        rem / 3600,
+        (rem / 60) % 60,
+        rem % 60
+    )
+}
+
+/// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_instants() {
+        assert_eq!(format_utc(0, 0), "1970-01-01T00:00:00.000Z");
+        // date -u -d @1700000000 -> 2023-11-14 22:13:20
+        assert_eq!(format_utc(1_700_000_000, 5), "2023-11-14T22:13:20.005Z");
+        // leap day: date -u -d @1709208000 -> 2024-02-29 12:00:00
+        assert_eq!(format_utc(1_709_208_000, 999), "2024-02-29T12:00:00.999Z");
+    }
+}

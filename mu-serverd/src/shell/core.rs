@@ -1,0 +1,21 @@
+//! What the shell needs from a protocol core. The real one is `session::Session`; tests drive
+//! the shell with small cores (echo, fan-out) to test the IO rules on their own.
+
+use crate::session::io::{Action, Channel, Frame, Identity, Millis, SendFailure};
+
+pub trait Core {
+    /// One message from `from` on `channel`, identity frame removed.
+    fn handle_frame(&mut self, now: Millis, channel: Channel, from: &Identity, frames: Vec<Frame>);
+    /// Time passed; called when `next_deadline()` is reached.
+    fn handle_tick(&mut self, now: Millis);
+    /// A `Send` could not be delivered.
+    fn handle_send_failure(
+        &mut self,
+        now: Millis,
+        channel: Channel,
+        to: &Identity,
+        failure: SendFailure,
+    );
+    fn poll_action(&mut self) -> Option<Action>;
+    fn next_deadline(&self) -> Option<Millis>;
+}

@@ -1,0 +1,252 @@
+//! [`Shell`]: owns the three routers, registers their ZMQ_FDs, and pumps messages and actions
+//! until every socket is quiet (or a round budget is spent, so signals and the watchdog are
+//! never starved by a flood).
+
+use super::core::Core;
+use super::router::{Received, Router, Sent};
+use super::sockets::{self, SocketOptions};
+use crate::session::io::{Action, Change, Channel, Millis, SendFailure};
+use mio::unix::SourceFd;
+use mio::{Interest, Registry, Token};
+use std::time::{Duration, Instant};
+
+const CHANNELS: [Channel; 3] = [Channel::Command, Channel::Data, Channel::Heartbeat];
+/// Messages read from one socket before the others get a turn.
+const RECV_BATCH: usize = 256;
+/// Rounds per pump before returning to `poll` (with a zero timeout) to look at other sources.
+const MAX_ROUNDS: usize = 64;
+const RETRY_MIN: Duration = Duration::from_millis(10);
+const RETRY_MAX: Duration = Duration::from_millis(250);
+
+pub struct Shell {
+    routers: [Router; 3],
+    origin: Instant,
+    retry_every: Duration,
+    retry_at: Option<Instant>,
+    /// A pump ended on its round budget with work left: poll without sleeping.
+    busy: bool,
+    /// Wake-ups by the retry timer that found a parked queue able to move (diagnostics).
+    pub timer_recoveries: u64,
+    _ctx: zmq::Context,
+}
+
+impl Shell {
+    /// Creates and binds the three sockets. Nothing is bound if any of them fails.
+    pub fn bind(opts: &SocketOptions, queue_limit: usize) -> Result<Shell, String> {
+        let ctx = zmq::Context::new();
+        let mut socks = Vec::with_capacity(3);
+        for ch in CHANNELS {
+            socks.push(Router::new(ch, sockets::open(&ctx, opts, ch)?, queue_limit));
+        }
+        let routers: [Router; 3] = match socks.try_into() {
+            Ok(r) => r,
+            Err(_) => return Err("internal: expected three sockets".into()),
+        };
+        Ok(Shell {
+            routers,
+            origin: Instant::now(),
+            retry_every: RETRY_MIN,
+            retry_at: None,
+            busy: false,
+            timer_recoveries: 0,
+            _ctx: ctx,
+        })
+    }
+
+    /// Registers the three ZMQ_FDs with tokens `first`, `first+1`, `first+2`.
+    pub fn register(&self, registry: &Registry, first: usize) -> std::io::Result<()> {
+        for (i, r) in self.routers.iter().enumerate() {
+            let fd = r.fd()?;
+            registry.register(&mut SourceFd(&fd), Token(first + i), Interest::READABLE)?;
+        }
+        Ok(())
+    }
+
+    /// Removes the ZMQ_FDs from the poll (before the sockets are dropped).
+    pub fn deregister(&self, registry: &Registry) {
+        for r in &self.routers {
+            if let Ok(fd) = r.fd() {
+                let _ = registry.deregister(&mut SourceFd(&fd));
+            }
+        }
+    }
+
+    /// Milliseconds since the shell started: the core's clock.
+    pub fn now(&self) -> Millis {
+        self.origin.elapsed().as_millis() as Millis
+    }
+
+    /// The `Instant` of a core time, for poll timeouts.
+    pub fn instant(&self, at: Millis) -> Instant {
+        self.origin + Duration::from_millis(at)
+    }
+
+    pub fn set_queue_limit(&mut self, limit: usize) {
+        for r in &mut self.routers {
+            r.set_limit(limit);
+        }
+    }
+
+    /// Messages parked across all peers and channels.
+    pub fn parked(&self) -> usize {
+        self.routers.iter().map(Router::parked).sum()
+    }
+
+    /// (messages in, messages out) over the three sockets.
+    pub fn counters(&self) -> (u64, u64) {
+        self.routers
+            .iter()
+            .fold((0, 0), |(i, o), r| (i + r.messages_in, o + r.messages_out))
+    }
+
+    /// The earliest moment the loop must wake for the shell or the core; `Some(now)` when a pump
+    /// left work behind.
+    pub fn next_wake<C: Core>(&self, core: &C) -> Option<Instant> {
+        if self.busy {
+            return Some(Instant::now());
+        }
+        let core_at = core.next_deadline().map(|m| self.instant(m));
+        match (core_at, self.retry_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Performs every action the core has queued. `persist` sees each `Persist` before the sends
+    /// that follow it. Send failures go straight back to the core, which may queue more actions.
+    pub fn drain_actions<C: Core>(&mut self, core: &mut C, persist: &mut dyn FnMut(&Change)) {
+        while let Some(action) = core.poll_action() {
+            match action {
+                Action::Send {
+                    channel,
+                    to,
+                    frames,
+                } => {
+                    let failure = match self.router(channel).send(&to, frames) {
+                        Sent::Now | Sent::Parked => None,
+                        Sent::Unreachable => Some(SendFailure::Unreachable),
+                        Sent::Overflow => {
+                            log::warn!(
+                                "client queue on the {channel:?} channel passed its limit; \
+                                 dropping the queue of peer {}",
+                                hex(&to)
+                            );
+                            Some(SendFailure::QueueOverflow)
+                        }
+                    };
+                    if let Some(f) = failure {
+                        let now = self.now();
+                        core.handle_send_failure(now, channel, &to, f);
+                    }
+                }
+                Action::DropPeer { to } => {
+                    for r in &mut self.routers {
+                        r.drop_peer(&to);
+                    }
+                }
+                Action::Log { level, message } => log::log!(level, "{message}"),
+                Action::Persist(change) => persist(&change),
+            }
+        }
+    }
+
+    fn router(&mut self, ch: Channel) -> &mut Router {
+        match ch {
+            Channel::Command => &mut self.routers[0],
+            Channel::Data => &mut self.routers[1],
+            Channel::Heartbeat => &mut self.routers[2],
+        }
+    }
+
+    /// Runs after every wake-up: the core's timer if due, parked queues, every readable
+    /// message, every resulting action; returns once each socket's last zmq call was a
+    /// ZMQ_EVENTS saying there is nothing left we can act on.
+    pub fn pump<C: Core>(&mut self, core: &mut C, persist: &mut dyn FnMut(&Change)) {
+        let start = Instant::now();
+        let now = self.now();
+        if core.next_deadline().is_some_and(|d| d <= now) {
+            core.handle_tick(now);
+        }
+        self.drain_actions(core, persist);
+        let timer_due = self.retry_at.is_some_and(|t| t <= start);
+        let mut retried = [false; 3];
+        let mut flushed_any = false;
+        self.busy = true;
+        for _ in 0..MAX_ROUNDS {
+            let mut progress = [false; 3];
+            for i in 0..3 {
+                if self.routers[i].has_parked() {
+                    let (moved, gone) = self.routers[i].flush();
+                    progress[i] |= moved;
+                    flushed_any |= moved;
+                    let ch = self.routers[i].channel;
+                    for peer in gone {
+                        let now = self.now();
+                        core.handle_send_failure(now, ch, &peer, SendFailure::Unreachable);
+                    }
+                    self.drain_actions(core, persist);
+                }
+                for _ in 0..RECV_BATCH {
+                    match self.routers[i].recv() {
+                        None => break,
+                        Some(Received::Message(from, frames)) => {
+                            progress[i] = true;
+                            let ch = self.routers[i].channel;
+                            let now = self.now();
+                            core.handle_frame(now, ch, &from, frames);
+                            self.drain_actions(core, persist);
+                        }
+                        Some(Received::Dropped(from, n)) => {
+                            progress[i] = true;
+                            log::warn!(
+                                "dropped a {n}-frame message from peer {} on the {:?} channel \
+                                 (limit {})",
+                                hex(&from),
+                                self.routers[i].channel,
+                                super::router::MAX_FRAMES
+                            );
+                        }
+                    }
+                }
+            }
+            // The last zmq call on each socket before sleeping must be this ZMQ_EVENTS.
+            let mut again = false;
+            for i in 0..3 {
+                let ev = self.routers[i].events();
+                if ev.contains(zmq::POLLIN) {
+                    again = true;
+                } else if ev.contains(zmq::POLLOUT) && self.routers[i].has_parked() {
+                    // This very ZMQ_EVENTS may have consumed the edge that said our parked
+                    // peer has room again: retry once after a round without progress.
+                    if progress[i] || !retried[i] {
+                        retried[i] |= !progress[i];
+                        again = true;
+                    }
+                }
+            }
+            if !again {
+                self.busy = false;
+                break;
+            }
+        }
+        if timer_due && flushed_any {
+            self.timer_recoveries += 1;
+        }
+        self.retry_at = if self.routers.iter().any(Router::has_parked) {
+            self.retry_every = if flushed_any {
+                RETRY_MIN
+            } else {
+                (self.retry_every * 2).min(RETRY_MAX)
+            };
+            Some(Instant::now() + self.retry_every)
+        } else {
+            self.retry_every = RETRY_MIN;
+            None
+        };
+    }
+}
+
+/// Short hex of a routing identity for log lines.
+pub fn hex(id: &[u8]) -> String {
+    id.iter().take(16).map(|b| format!("{b:02x}")).collect()
+}

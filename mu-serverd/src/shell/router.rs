@@ -1,0 +1,193 @@
+//! One ROUTER socket with a bounded outbound queue per peer.
+//!
+//! Sends use `DONTWAIT` with ZMQ_ROUTER_MANDATORY, so libzmq tells us instead of silently
+//! dropping: `EAGAIN` when the peer's pipe is at its high-water mark (the message is parked in
+//! that peer's queue, order kept), `EHOSTUNREACH` when the identity is not connected. Only the
+//! identity frame can fail: once it is accepted, libzmq takes the rest of the message whole.
+
+use super::zmsg;
+use crate::session::io::{Channel, Frame, Identity};
+use std::collections::{HashMap, VecDeque};
+use std::os::fd::RawFd;
+use std::sync::Arc;
+
+/// Messages with more frames than this are read to the end and dropped (the replication
+/// protocol uses at most 5 frames after the identity).
+pub const MAX_FRAMES: usize = 64;
+
+/// What became of one outbound message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sent {
+    Now,
+    Parked,
+    /// Not connected on this socket (ROUTER_MANDATORY said EHOSTUNREACH).
+    Unreachable,
+    /// The peer's queue passed the limit; its queue was dropped.
+    Overflow,
+}
+
+/// One received message, identity split off.
+pub enum Received {
+    Message(Identity, Vec<Frame>),
+    /// A message that broke a shell-level limit, already drained and dropped.
+    Dropped(Identity, usize),
+}
+
+pub struct Router {
+    pub channel: Channel,
+    sock: zmq::Socket,
+    queues: HashMap<Identity, VecDeque<Vec<Frame>>>,
+    limit: usize,
+    buf: zmq::Message,
+    pub messages_in: u64,
+    pub messages_out: u64,
+}
+
+impl Router {
+    pub fn new(channel: Channel, sock: zmq::Socket, limit: usize) -> Router {
+        Router {
+            channel,
+            sock,
+            queues: HashMap::new(),
+            limit,
+            buf: zmq::Message::new(),
+            messages_in: 0,
+            messages_out: 0,
+        }
+    }
+
+    pub fn fd(&self) -> std::io::Result<RawFd> {
+        self.sock.get_fd().map_err(std::io::Error::other)
+    }
+
+    pub fn set_limit(&mut self, limit: usize) {
+        self.limit = limit;
+    }
+
+    pub fn has_parked(&self) -> bool {
+        !self.queues.is_empty()
+    }
+
+    pub fn parked(&self) -> usize {
+        self.queues.values().map(VecDeque::len).sum()
+    }
+
+    /// ZMQ_EVENTS. Also processes libzmq's pending commands and re-arms ZMQ_FD's edge, so the
+    /// loop may sleep only right after this call.
+    pub fn events(&self) -> zmq::PollEvents {
+        match self.sock.get_events() {
+            Ok(e) => e,
+            Err(e) => {
+                log::error!("{:?} socket: ZMQ_EVENTS failed: {e}", self.channel);
+                zmq::PollEvents::empty()
+            }
+        }
+    }
+
+    /// Sends now, or parks behind what is already queued for that peer.
+    pub fn send(&mut self, to: &Identity, frames: Vec<Frame>) -> Sent {
+        if let Some(q) = self.queues.get_mut(to) {
+            q.push_back(frames);
+            if q.len() > self.limit {
+                self.queues.remove(to);
+                return Sent::Overflow;
+            }
+            return Sent::Parked;
+        }
+        match self.try_send(to, &frames) {
+            Ok(()) => Sent::Now,
+            Err(zmq::Error::EAGAIN) => {
+                self.queues.insert(to.clone(), VecDeque::from([frames]));
+                Sent::Parked
+            }
+            Err(zmq::Error::EHOSTUNREACH) => Sent::Unreachable,
+            Err(e) => {
+                log::error!("{:?} socket: send failed: {e}", self.channel);
+                Sent::Unreachable
+            }
+        }
+    }
+
+    fn try_send(&mut self, to: &Identity, frames: &[Frame]) -> Result<(), zmq::Error> {
+        let sock = self.sock.as_mut_ptr();
+        zmsg::send_frame(sock, to, !frames.is_empty())?;
+        let n = frames.len();
+        for (i, f) in frames.iter().enumerate() {
+            if let Err(e) = zmsg::send_frame(sock, f, i + 1 < n) {
+                // Cannot happen with libzmq 4.3 ROUTER once the identity frame was accepted.
+                log::error!("{:?} socket: frame {i} of a message failed: {e}", self.channel);
+                return Ok(());
+            }
+        }
+        self.messages_out += 1;
+        Ok(())
+    }
+
+    /// Retries every parked queue in order until each is empty or its peer is full again.
+    /// Returns whether anything went out, and the peers that turned out to be gone.
+    pub fn flush(&mut self) -> (bool, Vec<Identity>) {
+        let mut progress = false;
+        let mut gone = Vec::new();
+        let peers: Vec<Identity> = self.queues.keys().cloned().collect();
+        for peer in peers {
+            loop {
+                let Some(front) = self.queues.get_mut(&peer).and_then(|q| q.pop_front()) else {
+                    self.queues.remove(&peer);
+                    break;
+                };
+                match self.try_send(&peer, &front) {
+                    Ok(()) => progress = true,
+                    Err(zmq::Error::EAGAIN) => {
+                        if let Some(q) = self.queues.get_mut(&peer) {
+                            q.push_front(front);
+                        }
+                        break;
+                    }
+                    Err(e) => {
+                        if e != zmq::Error::EHOSTUNREACH {
+                            log::error!("{:?} socket: send failed: {e}", self.channel);
+                        }
+                        self.queues.remove(&peer);
+                        gone.push(peer.clone());
+                        break;
+                    }
+                }
+            }
+        }
+        (progress, gone)
+    }
+
+    /// Forgets a peer's parked messages.
+    pub fn drop_peer(&mut self, peer: &Identity) {
+        self.queues.remove(peer);
+    }
+
+    /// Receives one whole message if one is ready.
+    pub fn recv(&mut self) -> Option<Received> {
+        match self.sock.recv(&mut self.buf, zmq::DONTWAIT) {
+            Ok(()) => {}
+            Err(zmq::Error::EAGAIN) => return None,
+            Err(e) => {
+                log::error!("{:?} socket: recv failed: {e}", self.channel);
+                return None;
+            }
+        }
+        self.messages_in += 1;
+        let identity: Identity = Arc::from(&self.buf[..]);
+        let mut frames = Vec::new();
+        let mut count = 0usize;
+        while self.buf.get_more() {
+            if self.sock.recv(&mut self.buf, zmq::DONTWAIT).is_err() {
+                break; // libzmq delivers messages atomically; nothing more to read
+            }
+            count += 1;
+            if count <= MAX_FRAMES {
+                frames.push(Arc::from(&self.buf[..]));
+            }
+        }
+        if count > MAX_FRAMES {
+            return Some(Received::Dropped(identity, count));
+        }
+        Some(Received::Message(identity, frames))
+    }
+}

@@ -1,0 +1,125 @@
+//! Moving frames between libzmq and `Arc<[u8]>` with as few copies as possible.
+//!
+//! Sending: a frame of at least [`ZERO_COPY_MIN`] bytes is handed to libzmq by reference with
+//! `zmq_msg_init_data`; libzmq calls [`release_arc`] when it is done with it (possibly on its I/O
+//! thread), which drops one `Arc` reference. A relay of one node to K clients therefore costs K
+//! reference counts, not K copies. Smaller frames are copied: libzmq stores frames of up to 33
+//! bytes inline and the bookkeeping of the by-reference path costs more than the copy.
+//!
+//! Receiving: one copy, from libzmq's buffer into the `Arc` the core keeps.
+
+use crate::session::io::Frame;
+use std::os::raw::c_void;
+use std::sync::Arc;
+
+/// Frames at least this long are sent by reference (see `docs/operations.md` for the figures).
+pub const ZERO_COPY_MIN: usize = 1024;
+
+/// libzmq's free callback for by-reference frames: `data` is the Arc's data pointer and `hint`
+/// its length, which together rebuild the fat pointer `Arc::into_raw` produced.
+unsafe extern "C" fn release_arc(data: *mut c_void, hint: *mut c_void) {
+    let raw = std::ptr::slice_from_raw_parts(data as *const u8, hint as usize);
+    // SAFETY: `raw` is exactly the pointer `Arc::into_raw` returned in `init_msg`, and libzmq
+    // calls this once per message.
+    drop(unsafe { Arc::from_raw(raw) });
+}
+
+/// Initializes `msg` with `frame`'s bytes: by reference for large frames, copied otherwise.
+fn init_msg(msg: &mut zmq_sys::zmq_msg_t, frame: &Frame) -> Result<(), zmq::Error> {
+    let len = frame.len();
+    // SAFETY: `msg` is a valid zmq_msg_t to initialize; the copied path writes exactly `len`
+    // bytes into a buffer libzmq just allocated with that size.
+    let rc = unsafe {
+        if len >= ZERO_COPY_MIN {
+            let raw = Arc::into_raw(frame.clone()) as *const u8;
+            let rc = zmq_sys::zmq_msg_init_data(
+                msg,
+                raw as *mut c_void,
+                len,
+                Some(release_arc),
+                len as *mut c_void,
+            );
+            if rc != 0 {
+                release_arc(raw as *mut c_void, len as *mut c_void);
+            }
+            rc
+        } else {
+            let rc = zmq_sys::zmq_msg_init_size(msg, len);
+            if rc == 0 && len > 0 {
+                std::ptr::copy_nonoverlapping(
+                    frame.as_ptr(),
+                    zmq_sys::zmq_msg_data(msg) as *mut u8,
+                    len,
+                );
+            }
+            rc
+        }
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(last_error())
+    }
+}
+
+fn last_error() -> zmq::Error {
+    // SAFETY: zmq_errno only reads thread-local errno.
+    zmq::Error::from_raw(unsafe { zmq_sys::zmq_errno() })
+}
+
+/// Sends one frame on the raw socket `sock` with `DONTWAIT` (and `SNDMORE` when `more`).
+/// On failure the message is closed, releasing its reference.
+pub fn send_frame(sock: *mut c_void, frame: &Frame, more: bool) -> Result<(), zmq::Error> {
+    let mut msg = zmq_sys::zmq_msg_t::default();
+    init_msg(&mut msg, frame)?;
+    let flags = zmq::DONTWAIT | if more { zmq::SNDMORE } else { 0 };
+    // SAFETY: `sock` is a live socket owned by the caller on this thread; `msg` was initialized
+    // above. On success libzmq owns the message; on failure we still own it and close it.
+    unsafe {
+        if zmq_sys::zmq_msg_send(&mut msg, sock, flags) >= 0 {
+            Ok(())
+        } else {
+            let e = last_error();
+            zmq_sys::zmq_msg_close(&mut msg);
+            Err(e)
+        }
+    }
+}
+
+/// The same send through the `zmq` crate's copying API, kept for the benchmark comparison.
+pub fn send_frame_copy(sock: &zmq::Socket, frame: &Frame, more: bool) -> Result<(), zmq::Error> {
+    let flags = zmq::DONTWAIT | if more { zmq::SNDMORE } else { 0 };
+    sock.send(&frame[..], flags)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The by-reference path must give every reference back once libzmq is done.
+    #[test]
+    fn by_reference_frames_are_released() {
+        let ctx = zmq::Context::new();
+        let mut a = ctx.socket(zmq::PAIR).unwrap();
+        let b = ctx.socket(zmq::PAIR).unwrap();
+        a.set_linger(0).unwrap();
+        b.set_linger(0).unwrap();
+        b.bind("inproc://zmsg-test").unwrap();
+        a.connect("inproc://zmsg-test").unwrap();
+        let big: Frame = Arc::from(vec![7u8; 4096]);
+        let small: Frame = Arc::from(vec![1u8; 8]);
+        let p = a.as_mut_ptr();
+        for _ in 0..10 {
+            send_frame(p, &big, true).unwrap();
+            send_frame(p, &small, false).unwrap();
+        }
+        for _ in 0..10 {
+            let m = b.recv_multipart(0).unwrap();
+            assert_eq!(m, vec![vec![7u8; 4096], vec![1u8; 8]]);
+        }
+        drop(a);
+        drop(b);
+        assert_eq!(Arc::strong_count(&big), 1);
+        assert_eq!(Arc::strong_count(&small), 1);
+    }
+}
