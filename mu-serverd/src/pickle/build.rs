@@ -1,0 +1,541 @@
+//! The decoder's [`Sink`]: builds [`Value`]s. Mutable containers (list, dict, set, object) live
+//! in an arena while the pickle may still add to them through the memo; at `STOP` the arena is
+//! turned into `Arc`s bottom-up, once per node, so memo sharing becomes `Arc` sharing and a
+//! cycle is detected instead of looped over. Immutable values made only of finished values
+//! (strings, scalars, tuples of those) are built directly.
+
+use super::error::DecodeErrorKind as K;
+use super::sink::{Kind, Sink, SinkResult};
+use super::value::{BigInt, Call, Object, PyStr, Value};
+use std::sync::Arc;
+use std::vec::Drain;
+
+#[derive(Clone)]
+pub(crate) struct Item {
+    /// Nesting depth of a leaf (nodes keep theirs in the arena: it can grow).
+    depth: u32,
+    slot: Slot,
+}
+
+#[derive(Clone)]
+enum Slot {
+    Leaf(Value),
+    Node(u32),
+}
+
+enum Node {
+    List(Vec<Item>),
+    Dict(Vec<(Item, Item)>),
+    Set(Vec<Item>),
+    Tuple(Vec<Item>),
+    FrozenSet(Vec<Item>),
+    PersId(Item),
+    Object(Box<ObjNode>),
+    /// Already converted (only during `finish`).
+    Taken,
+}
+
+struct ObjNode {
+    call: CallNode,
+    build: Vec<Item>,
+    list_items: Vec<Item>,
+    dict_items: Vec<(Item, Item)>,
+    set_items: Vec<Item>,
+}
+
+enum CallNode {
+    Reduce(Item, Item),
+    NewObj(Item, Item, Option<Item>),
+    Inst(Item, Vec<Item>),
+}
+
+pub(crate) struct ValueSink {
+    nodes: Vec<Node>,
+    /// Lower bound of each node's depth, kept while decoding to stop deep input early.
+    depth: Vec<u32>,
+    max_depth: u32,
+}
+
+impl ValueSink {
+    pub(crate) fn new(max_depth: u32) -> Self {
+        ValueSink {
+            nodes: Vec::new(),
+            depth: Vec::new(),
+            max_depth,
+        }
+    }
+
+    fn leaf(v: Value) -> Item {
+        Item {
+            depth: 0,
+            slot: Slot::Leaf(v),
+        }
+    }
+
+    fn depth_of(&self, it: &Item) -> u32 {
+        match it.slot {
+            Slot::Leaf(_) => it.depth,
+            Slot::Node(i) => self.depth[i as usize],
+        }
+    }
+
+    fn checked(&self, d: u32) -> SinkResult<u32> {
+        if d > self.max_depth {
+            Err(K::TooDeep {
+                max: self.max_depth,
+            })
+        } else {
+            Ok(d)
+        }
+    }
+
+    fn node(&mut self, n: Node, depth: u32) -> SinkResult<Item> {
+        let depth = self.checked(depth)?;
+        let idx = u32::try_from(self.nodes.len()).map_err(|_| K::TooManyItems {
+            max: u32::MAX as usize,
+        })?;
+        self.nodes.push(n);
+        self.depth.push(depth);
+        Ok(Item {
+            depth: 0,
+            slot: Slot::Node(idx),
+        })
+    }
+
+    /// Raises a node's depth after something was added to it.
+    fn grow(&mut self, idx: u32, child_depth: u32) -> SinkResult<()> {
+        let d = self.checked(child_depth.saturating_add(1))?;
+        let slot = &mut self.depth[idx as usize];
+        *slot = (*slot).max(d);
+        Ok(())
+    }
+
+    fn max_depth_of<'x>(&self, items: impl Iterator<Item = &'x Item>) -> u32 {
+        items.map(|it| self.depth_of(it)).max().unwrap_or(0)
+    }
+
+    /// A tuple, frozenset or persistent id: a leaf if every part is one, else an arena node.
+    fn immutable(&mut self, items: Vec<Item>, kind: Kind) -> SinkResult<Item> {
+        let depth = self.max_depth_of(items.iter()).saturating_add(1);
+        let depth = self.checked(depth)?;
+        if items.iter().all(|it| matches!(it.slot, Slot::Leaf(_))) {
+            let mut values: Vec<Value> = items
+                .into_iter()
+                .filter_map(|it| match it.slot {
+                    Slot::Leaf(v) => Some(v),
+                    Slot::Node(_) => None,
+                })
+                .collect();
+            let v = match kind {
+                Kind::Tuple => Value::Tuple(Arc::new(values)),
+                Kind::FrozenSet => Value::FrozenSet(Arc::new(values)),
+                _ => Value::PersId(Arc::new(values.pop().unwrap_or(Value::None))),
+            };
+            return Ok(Item {
+                depth,
+                slot: Slot::Leaf(v),
+            });
+        }
+        let node = match kind {
+            Kind::Tuple => Node::Tuple(items),
+            Kind::FrozenSet => Node::FrozenSet(items),
+            _ => Node::PersId(items.into_iter().next().unwrap_or(Self::leaf(Value::None))),
+        };
+        self.node(node, depth)
+    }
+
+    fn object(&mut self, call: CallNode, depth: u32) -> SinkResult<Item> {
+        let obj = ObjNode {
+            call,
+            build: Vec::new(),
+            list_items: Vec::new(),
+            dict_items: Vec::new(),
+            set_items: Vec::new(),
+        };
+        self.node(Node::Object(Box::new(obj)), depth)
+    }
+
+    fn target(target: &Item) -> SinkResult<u32> {
+        match target.slot {
+            Slot::Node(i) => Ok(i),
+            // The interpreter checked the kind; leaves are never mutable containers.
+            Slot::Leaf(_) => Err(K::BadOperand {
+                opcode: 0,
+                found: "immutable value",
+            }),
+        }
+    }
+}
+
+fn pairs(items: Drain<'_, Item>) -> Vec<(Item, Item)> {
+    let mut out = Vec::with_capacity(items.len() / 2);
+    let mut it = items;
+    while let (Some(k), Some(v)) = (it.next(), it.next()) {
+        out.push((k, v));
+    }
+    out
+}
+
+pub(crate) fn value_kind(v: &Value) -> Kind {
+    match v {
+        Value::None => Kind::None,
+        Value::Bool(_) => Kind::Bool,
+        Value::Int(_) | Value::BigInt(_) => Kind::Int,
+        Value::Float(_) => Kind::Float,
+        Value::Str(_) => Kind::Str,
+        Value::Bytes(_) => Kind::Bytes,
+        Value::ByteArray(_) => Kind::ByteArray,
+        Value::Tuple(_) => Kind::Tuple,
+        Value::List(_) => Kind::List,
+        Value::Dict(_) => Kind::Dict,
+        Value::Set(_) => Kind::Set,
+        Value::FrozenSet(_) => Kind::FrozenSet,
+        Value::Global(_) => Kind::Global,
+        Value::PersId(_) => Kind::PersId,
+        Value::Object(_) => Kind::Object,
+    }
+}
+
+impl Sink for ValueSink {
+    type Item = Item;
+    type Output = Value;
+
+    fn kind(&self, item: &Item) -> Kind {
+        match &item.slot {
+            Slot::Leaf(v) => value_kind(v),
+            Slot::Node(i) => match self.nodes.get(*i as usize) {
+                Some(Node::List(_)) => Kind::List,
+                Some(Node::Dict(_)) => Kind::Dict,
+                Some(Node::Set(_)) => Kind::Set,
+                Some(Node::Tuple(_)) => Kind::Tuple,
+                Some(Node::FrozenSet(_)) => Kind::FrozenSet,
+                Some(Node::PersId(_)) => Kind::PersId,
+                Some(Node::Object(_)) | Some(Node::Taken) | None => Kind::Object,
+            },
+        }
+    }
+
+    fn none(&mut self) -> Item {
+        Self::leaf(Value::None)
+    }
+    fn bool(&mut self, b: bool) -> Item {
+        Self::leaf(Value::Bool(b))
+    }
+    fn int(&mut self, i: i64) -> Item {
+        Self::leaf(Value::Int(i))
+    }
+    fn bigint(&mut self, le: Vec<u8>) -> Item {
+        Self::leaf(Value::BigInt(BigInt(Arc::from(le))))
+    }
+    fn float(&mut self, f: f64) -> Item {
+        Self::leaf(Value::Float(f))
+    }
+    fn str(&mut self, raw: &[u8], _at: Option<usize>) -> Item {
+        Self::leaf(Value::Str(PyStr(Arc::from(raw))))
+    }
+    fn bytes(&mut self, b: &[u8]) -> Item {
+        Self::leaf(Value::Bytes(Arc::from(b)))
+    }
+    fn bytearray(&mut self, b: &[u8]) -> Item {
+        Self::leaf(Value::ByteArray(Arc::from(b)))
+    }
+    fn global(&mut self, module: &[u8], name: &[u8]) -> Item {
+        let m = PyStr(Arc::from(module));
+        let n = PyStr(Arc::from(name));
+        Self::leaf(Value::Global(Arc::new((m, n))))
+    }
+    fn global_from(&mut self, module: Item, name: Item) -> Item {
+        match (module.slot, name.slot) {
+            (Slot::Leaf(Value::Str(m)), Slot::Leaf(Value::Str(n))) => {
+                Self::leaf(Value::Global(Arc::new((m, n))))
+            }
+            // Unreachable: the interpreter checked both are str leaves.
+            _ => Self::leaf(Value::None),
+        }
+    }
+
+    fn empty_list(&mut self) -> SinkResult<Item> {
+        self.node(Node::List(Vec::new()), 1)
+    }
+    fn empty_dict(&mut self) -> SinkResult<Item> {
+        self.node(Node::Dict(Vec::new()), 1)
+    }
+    fn empty_set(&mut self) -> SinkResult<Item> {
+        self.node(Node::Set(Vec::new()), 1)
+    }
+    fn tuple(&mut self, items: Drain<'_, Item>) -> SinkResult<Item> {
+        self.immutable(items.collect(), Kind::Tuple)
+    }
+    fn frozenset(&mut self, items: Drain<'_, Item>) -> SinkResult<Item> {
+        self.immutable(items.collect(), Kind::FrozenSet)
+    }
+    fn list(&mut self, items: Drain<'_, Item>) -> SinkResult<Item> {
+        let items: Vec<Item> = items.collect();
+        let d = self.max_depth_of(items.iter()).saturating_add(1);
+        self.node(Node::List(items), d)
+    }
+    fn dict(&mut self, items: Drain<'_, Item>) -> SinkResult<Item> {
+        let items: Vec<Item> = items.collect();
+        let d = self.max_depth_of(items.iter()).saturating_add(1);
+        let mut drain_src = items;
+        self.node(Node::Dict(pairs(drain_src.drain(..))), d)
+    }
+
+    fn append(&mut self, target: &Item, items: Drain<'_, Item>) -> SinkResult<()> {
+        let t = Self::target(target)?;
+        let d = self.max_depth_of(items.as_slice().iter());
+        self.grow(t, d)?;
+        match &mut self.nodes[t as usize] {
+            Node::List(v) => v.extend(items),
+            Node::Object(o) => o.list_items.extend(items),
+            _ => {
+                return Err(K::BadOperand {
+                    opcode: b'e',
+                    found: "non-list",
+                })
+            }
+        }
+        Ok(())
+    }
+    fn setitems(&mut self, target: &Item, items: Drain<'_, Item>) -> SinkResult<()> {
+        let t = Self::target(target)?;
+        let d = self.max_depth_of(items.as_slice().iter());
+        self.grow(t, d)?;
+        let p = pairs(items);
+        match &mut self.nodes[t as usize] {
+            Node::Dict(v) => v.extend(p),
+            Node::Object(o) => o.dict_items.extend(p),
+            _ => {
+                return Err(K::BadOperand {
+                    opcode: b'u',
+                    found: "non-dict",
+                })
+            }
+        }
+        Ok(())
+    }
+    fn additems(&mut self, target: &Item, items: Drain<'_, Item>) -> SinkResult<()> {
+        let t = Self::target(target)?;
+        let d = self.max_depth_of(items.as_slice().iter());
+        self.grow(t, d)?;
+        match &mut self.nodes[t as usize] {
+            Node::Set(v) => v.extend(items),
+            Node::Object(o) => o.set_items.extend(items),
+            _ => {
+                return Err(K::BadOperand {
+                    opcode: 0x90,
+                    found: "non-set",
+                })
+            }
+        }
+        Ok(())
+    }
+    fn build(&mut self, target: &Item, state: Item) -> SinkResult<()> {
+        let t = Self::target(target)?;
+        let d = self.depth_of(&state);
+        self.grow(t, d)?;
+        match &mut self.nodes[t as usize] {
+            Node::Object(o) => o.build.push(state),
+            _ => {
+                return Err(K::BadOperand {
+                    opcode: b'b',
+                    found: "non-object",
+                })
+            }
+        }
+        Ok(())
+    }
+
+    fn reduce(&mut self, callable: Item, args: Item) -> SinkResult<Item> {
+        let d = self
+            .depth_of(&callable)
+            .max(self.depth_of(&args))
+            .saturating_add(1);
+        self.object(CallNode::Reduce(callable, args), d)
+    }
+    fn newobj(&mut self, cls: Item, args: Item, kwargs: Option<Item>) -> SinkResult<Item> {
+        let kd = kwargs.as_ref().map_or(0, |k| self.depth_of(k));
+        let d = self
+            .depth_of(&cls)
+            .max(self.depth_of(&args))
+            .max(kd)
+            .saturating_add(1);
+        self.object(CallNode::NewObj(cls, args, kwargs), d)
+    }
+    fn inst(&mut self, cls: Item, args: Drain<'_, Item>) -> SinkResult<Item> {
+        let args: Vec<Item> = args.collect();
+        let d = self
+            .max_depth_of(args.iter())
+            .max(self.depth_of(&cls))
+            .saturating_add(1);
+        self.object(CallNode::Inst(cls, args), d)
+    }
+    fn persid(&mut self, pid: Item) -> SinkResult<Item> {
+        self.immutable(vec![pid], Kind::PersId)
+    }
+
+    fn finish(&mut self, root: Item) -> SinkResult<Value> {
+        match root.slot {
+            Slot::Leaf(v) => Ok(v),
+            Slot::Node(r) => self.convert(r),
+        }
+    }
+}
+
+impl ValueSink {
+    /// Converts the arena reachable from `root` into values: iterative post-order, each node
+    /// once (so shared nodes become shared `Arc`s), exact depth, cycle detection.
+    fn convert(&mut self, root: u32) -> SinkResult<Value> {
+        let n = self.nodes.len();
+        let mut done: Vec<Option<(Value, u32)>> = vec![None; n];
+        let mut open = vec![false; n];
+        let mut work: Vec<(u32, bool)> = vec![(root, false)];
+        let mut children = Vec::new();
+        while let Some((i, post)) = work.pop() {
+            let iu = i as usize;
+            if post {
+                let node = std::mem::replace(&mut self.nodes[iu], Node::Taken);
+                let (v, d) = self.assemble(node, &done)?;
+                open[iu] = false;
+                done[iu] = Some((v, self.checked(d)?));
+                continue;
+            }
+            if done[iu].is_some() {
+                continue;
+            }
+            if open[iu] {
+                return Err(K::Cyclic);
+            }
+            open[iu] = true;
+            work.push((i, true));
+            children.clear();
+            node_children(&self.nodes[iu], &mut children);
+            for &c in &children {
+                if open[c as usize] {
+                    return Err(K::Cyclic);
+                }
+                if done[c as usize].is_none() {
+                    work.push((c, false));
+                }
+            }
+        }
+        done[root as usize].take().map(|(v, _)| v).ok_or(K::Cyclic)
+    }
+
+    fn assemble(&self, node: Node, done: &[Option<(Value, u32)>]) -> SinkResult<(Value, u32)> {
+        let mut depth = 0u32;
+        let mut val = |it: Item| -> SinkResult<Value> {
+            match it.slot {
+                Slot::Leaf(v) => {
+                    depth = depth.max(it.depth);
+                    Ok(v)
+                }
+                Slot::Node(c) => match done.get(c as usize) {
+                    Some(Some((v, d))) => {
+                        depth = depth.max(*d);
+                        Ok(v.clone())
+                    }
+                    _ => Err(K::Cyclic),
+                },
+            }
+        };
+        let seq = |items: Vec<Item>, val: &mut dyn FnMut(Item) -> SinkResult<Value>| {
+            items
+                .into_iter()
+                .map(val)
+                .collect::<SinkResult<Vec<Value>>>()
+        };
+        let map = |items: Vec<(Item, Item)>, val: &mut dyn FnMut(Item) -> SinkResult<Value>| {
+            items
+                .into_iter()
+                .map(|(k, v)| Ok((val(k)?, val(v)?)))
+                .collect::<SinkResult<Vec<(Value, Value)>>>()
+        };
+        let v = match node {
+            Node::List(items) => Value::List(Arc::new(seq(items, &mut val)?)),
+            Node::Dict(items) => Value::Dict(Arc::new(map(items, &mut val)?)),
+            Node::Set(items) => Value::Set(Arc::new(seq(items, &mut val)?)),
+            Node::Tuple(items) => Value::Tuple(Arc::new(seq(items, &mut val)?)),
+            Node::FrozenSet(items) => Value::FrozenSet(Arc::new(seq(items, &mut val)?)),
+            Node::PersId(it) => Value::PersId(Arc::new(val(it)?)),
+            Node::Object(o) => {
+                let o = *o;
+                let call = match o.call {
+                    CallNode::Reduce(c, a) => Call::Reduce {
+                        callable: val(c)?,
+                        args: val(a)?,
+                    },
+                    CallNode::NewObj(c, a, k) => Call::NewObj {
+                        cls: val(c)?,
+                        args: val(a)?,
+                        kwargs: match k {
+                            Some(k) => Some(val(k)?),
+                            None => None,
+                        },
+                    },
+                    CallNode::Inst(c, a) => Call::Inst {
+                        cls: val(c)?,
+                        args: seq(a, &mut val)?,
+                    },
+                };
+                Value::Object(Arc::new(Object {
+                    call,
+                    build: seq(o.build, &mut val)?,
+                    list_items: seq(o.list_items, &mut val)?,
+                    dict_items: map(o.dict_items, &mut val)?,
+                    set_items: seq(o.set_items, &mut val)?,
+                }))
+            }
+            Node::Taken => return Err(K::Cyclic),
+        };
+        Ok((v, depth.saturating_add(1)))
+    }
+}
+
+/// The arena nodes a node refers to directly.
+fn node_children(node: &Node, out: &mut Vec<u32>) {
+    let mut one = |it: &Item| {
+        if let Slot::Node(c) = it.slot {
+            out.push(c);
+        }
+    };
+    match node {
+        Node::List(v) | Node::Set(v) | Node::Tuple(v) | Node::FrozenSet(v) => {
+            v.iter().for_each(&mut one)
+        }
+        Node::Dict(v) => v.iter().for_each(|(k, x)| {
+            one(k);
+            one(x);
+        }),
+        Node::PersId(it) => one(it),
+        Node::Object(o) => {
+            match &o.call {
+                CallNode::Reduce(c, a) => {
+                    one(c);
+                    one(a);
+                }
+                CallNode::NewObj(c, a, k) => {
+                    one(c);
+                    one(a);
+                    if let Some(k) = k {
+                        one(k);
+                    }
+                }
+                CallNode::Inst(c, a) => {
+                    one(c);
+                    a.iter().for_each(&mut one);
+                }
+            }
+            o.build
+                .iter()
+                .chain(&o.list_items)
+                .chain(&o.set_items)
+                .for_each(&mut one);
+            o.dict_items.iter().for_each(|(k, x)| {
+                one(k);
+                one(x);
+            });
+        }
+        Node::Taken => {}
+    }
+}

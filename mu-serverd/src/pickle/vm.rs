@@ -1,0 +1,604 @@
+//! The opcode interpreter: one loop over the input, a value stack with marks, and the memo. It
+//! never recurses and checks every limit before the allocation it guards. What the values
+//! become is the [`Sink`]'s business.
+
+use super::error::{DecodeError, DecodeErrorKind as K};
+use super::limits::Limits;
+use super::opcodes::*;
+use super::sink::{Kind, Sink};
+use super::text::{self, IntRepr};
+use std::collections::HashMap;
+
+/// The memo: dense for the indices CPython assigns (0, 1, 2, ...), sparse for anything else.
+struct Memo<T> {
+    dense: Vec<Option<T>>,
+    sparse: HashMap<u64, T>,
+    /// Number of distinct indices stored: the index `MEMOIZE` uses next.
+    count: usize,
+}
+
+impl<T: Clone> Memo<T> {
+    fn put(&mut self, idx: u64, v: T, max: usize) -> Result<(), K> {
+        let fresh = if let Some(slot) = usize::try_from(idx)
+            .ok()
+            .and_then(|i| self.dense.get_mut(i))
+        {
+            slot.replace(v).is_none()
+        } else if idx == self.dense.len() as u64 {
+            self.dense.push(Some(v));
+            self.sparse.remove(&idx).is_none()
+        } else {
+            self.sparse.insert(idx, v).is_none()
+        };
+        if fresh {
+            self.count += 1;
+            if self.count > max {
+                return Err(K::MemoTooLarge { max });
+            }
+        }
+        Ok(())
+    }
+
+    fn get(&self, idx: u64) -> Option<&T> {
+        match usize::try_from(idx).ok().and_then(|i| self.dense.get(i)) {
+            Some(slot) => slot.as_ref(),
+            None => self.sparse.get(&idx),
+        }
+    }
+}
+
+struct Vm<'a, 'l, S: Sink> {
+    input: &'a [u8],
+    pos: usize,
+    limits: &'l Limits,
+    stack: Vec<S::Item>,
+    marks: Vec<usize>,
+    memo: Memo<S::Item>,
+    /// Values created so far (and marks), against `limits.max_items`.
+    created: usize,
+    sink: S,
+}
+
+/// Runs the interpreter over `input`, feeding `sink`.
+pub(crate) fn run<S: Sink>(
+    input: &[u8],
+    limits: &Limits,
+    sink: S,
+) -> Result<S::Output, DecodeError> {
+    if input.len() > limits.max_input {
+        return Err(DecodeError {
+            kind: K::InputTooLarge {
+                len: input.len(),
+                max: limits.max_input,
+            },
+            offset: 0,
+        });
+    }
+    let mut vm = Vm {
+        input,
+        pos: 0,
+        limits,
+        stack: Vec::new(),
+        marks: Vec::new(),
+        memo: Memo {
+            dense: Vec::new(),
+            sparse: HashMap::new(),
+            count: 0,
+        },
+        created: 0,
+        sink,
+    };
+    loop {
+        let at = vm.pos;
+        match vm.step() {
+            Ok(Some(out)) => return Ok(out),
+            Ok(None) => {}
+            Err(kind) => return Err(DecodeError { kind, offset: at }),
+        }
+    }
+}
+
+impl<'a, S: Sink> Vm<'a, '_, S> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], K> {
+        let remaining = self.input.len() - self.pos;
+        if n > remaining {
+            return Err(K::Truncated);
+        }
+        let s = &self.input[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(s)
+    }
+
+    fn u8(&mut self) -> Result<u8, K> {
+        Ok(self.take(1)?[0])
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], K> {
+        let mut a = [0u8; N];
+        a.copy_from_slice(self.take(N)?);
+        Ok(a)
+    }
+
+    /// A payload whose length came from the input: checked against what is left first.
+    fn payload(&mut self, len: u64) -> Result<&'a [u8], K> {
+        let remaining = self.input.len() - self.pos;
+        match usize::try_from(len) {
+            Ok(n) if n <= remaining => self.take(n),
+            _ => Err(K::LengthExceedsInput { len, remaining }),
+        }
+    }
+
+    /// A text argument: the bytes up to the next newline (excluded).
+    fn line(&mut self) -> Result<&'a [u8], K> {
+        let rest = &self.input[self.pos..];
+        let n = rest.iter().position(|&b| b == b'\n').ok_or(K::Truncated)?;
+        self.pos += n + 1;
+        Ok(&rest[..n])
+    }
+
+    fn fence(&self) -> usize {
+        self.marks.last().copied().unwrap_or(0)
+    }
+
+    fn push(&mut self, item: S::Item) -> Result<(), K> {
+        self.created += 1;
+        if self.created > self.limits.max_items {
+            return Err(K::TooManyItems {
+                max: self.limits.max_items,
+            });
+        }
+        self.stack.push(item);
+        Ok(())
+    }
+
+    fn pop(&mut self) -> Result<S::Item, K> {
+        if self.stack.len() <= self.fence() {
+            return Err(K::StackUnderflow);
+        }
+        self.stack.pop().ok_or(K::StackUnderflow)
+    }
+
+    fn top(&self) -> Result<&S::Item, K> {
+        if self.stack.len() <= self.fence() {
+            return Err(K::StackUnderflow);
+        }
+        self.stack.last().ok_or(K::StackUnderflow)
+    }
+
+    fn pop_mark(&mut self) -> Result<usize, K> {
+        self.marks.pop().ok_or(K::MarkMissing)
+    }
+
+    /// Index of the container below a mark (for `APPENDS`, `SETITEMS`, `ADDITEMS`).
+    fn target_below(&self, mark: usize) -> Result<usize, K> {
+        if mark == 0 || mark - 1 < self.fence() {
+            return Err(K::StackUnderflow);
+        }
+        Ok(mark - 1)
+    }
+
+    fn expect(&self, opcode: u8, item: &S::Item, ok: &[Kind]) -> Result<(), K> {
+        let k = self.sink.kind(item);
+        if ok.contains(&k) {
+            Ok(())
+        } else {
+            Err(K::BadOperand {
+                opcode,
+                found: k.name(),
+            })
+        }
+    }
+
+    fn push_int(&mut self, v: IntRepr) -> Result<(), K> {
+        let item = match v {
+            IntRepr::Small(i) => self.sink.int(i),
+            IntRepr::Big(b) => self.sink.bigint(b),
+        };
+        self.push(item)
+    }
+
+    fn push_str(&mut self, raw: &[u8], at: Option<usize>) -> Result<(), K> {
+        if !text::is_surrogatepass_utf8(raw) {
+            return Err(K::BadUtf8);
+        }
+        let item = self.sink.str(raw, at);
+        self.push(item)
+    }
+
+    fn push_binstr(&mut self, len: u64) -> Result<(), K> {
+        let raw = self.payload(len)?;
+        let at = self.pos - raw.len();
+        self.push_str(raw, Some(at))
+    }
+
+    /// Python 3 reads protocol 0-2 `STRING`s as ASCII `str` (the default `encoding`).
+    fn push_ascii(&mut self, raw: &[u8], at: Option<usize>) -> Result<(), K> {
+        if !raw.is_ascii() {
+            return Err(K::BadText("STRING is not ASCII"));
+        }
+        self.push_str(raw, at)
+    }
+
+    fn memo_index(text: &[u8]) -> Result<u64, K> {
+        std::str::from_utf8(text)
+            .ok()
+            .and_then(|s| s.parse::<u64>().ok())
+            .ok_or(K::BadText("memo index"))
+    }
+
+    fn get(&mut self, idx: u64) -> Result<(), K> {
+        let v = self.memo.get(idx).ok_or(K::MemoMissing(idx))?.clone();
+        self.push(v)
+    }
+
+    fn put(&mut self, idx: u64) -> Result<(), K> {
+        let v = self.top()?.clone();
+        self.memo.put(idx, v, self.limits.max_memo)
+    }
+
+    fn utf8_name(text: &'a [u8]) -> Result<&'a [u8], K> {
+        std::str::from_utf8(text)
+            .map(|_| text)
+            .map_err(|_| K::BadText("global name"))
+    }
+
+    /// One opcode. `Ok(Some(..))` at `STOP`.
+    fn step(&mut self) -> Result<Option<S::Output>, K> {
+        let op = self.u8()?;
+        match op {
+            MARK => {
+                self.created += 1;
+                if self.created > self.limits.max_items {
+                    return Err(K::TooManyItems {
+                        max: self.limits.max_items,
+                    });
+                }
+                self.marks.push(self.stack.len());
+            }
+            STOP => {
+                let root = self.pop()?;
+                return self.sink.finish(root).map(Some);
+            }
+            POP => {
+                if self.stack.len() > self.fence() {
+                    self.stack.pop();
+                } else {
+                    // CPython: POP with nothing above the mark discards the mark.
+                    self.pop_mark()?;
+                }
+            }
+            POP_MARK => {
+                let m = self.pop_mark()?;
+                self.stack.truncate(m);
+            }
+            DUP => {
+                let v = self.top()?.clone();
+                self.push(v)?;
+            }
+            FLOAT => {
+                let t = self.line()?;
+                let f = std::str::from_utf8(t)
+                    .ok()
+                    .and_then(|s| s.parse::<f64>().ok())
+                    .ok_or(K::BadText("float"))?;
+                let item = self.sink.float(f);
+                self.push(item)?;
+            }
+            INT => {
+                let t = self.line()?;
+                match t {
+                    b"00" => {
+                        let item = self.sink.bool(false);
+                        self.push(item)?;
+                    }
+                    b"01" => {
+                        let item = self.sink.bool(true);
+                        self.push(item)?;
+                    }
+                    _ => self.push_int(text::int_from_decimal(t)?)?,
+                }
+            }
+            LONG => {
+                let t = self.line()?;
+                let t = t.strip_suffix(b"L").unwrap_or(t);
+                self.push_int(text::int_from_decimal(t)?)?;
+            }
+            BININT => {
+                let v = i32::from_le_bytes(self.array()?);
+                let item = self.sink.int(i64::from(v));
+                self.push(item)?;
+            }
+            BININT1 => {
+                let v = self.u8()?;
+                let item = self.sink.int(i64::from(v));
+                self.push(item)?;
+            }
+            BININT2 => {
+                let v = u16::from_le_bytes(self.array()?);
+                let item = self.sink.int(i64::from(v));
+                self.push(item)?;
+            }
+            LONG1 => {
+                let n = self.u8()?;
+                let b = self.payload(u64::from(n))?;
+                self.push_int(text::int_from_le(b))?;
+            }
+            LONG4 => {
+                let n = i32::from_le_bytes(self.array()?);
+                let n = u64::try_from(n).map_err(|_| K::BadText("negative LONG4 length"))?;
+                let b = self.payload(n)?;
+                self.push_int(text::int_from_le(b))?;
+            }
+            NONE => {
+                let item = self.sink.none();
+                self.push(item)?;
+            }
+            NEWTRUE | NEWFALSE => {
+                let item = self.sink.bool(op == NEWTRUE);
+                self.push(item)?;
+            }
+            BINFLOAT => {
+                let f = f64::from_be_bytes(self.array()?);
+                let item = self.sink.float(f);
+                self.push(item)?;
+            }
+            STRING => {
+                let t = self.line()?;
+                let s = text::string_literal(t)?;
+                self.push_str(&s, None)?;
+            }
+            BINSTRING => {
+                let n = i32::from_le_bytes(self.array()?);
+                let n = u64::try_from(n).map_err(|_| K::BadText("negative BINSTRING length"))?;
+                let raw = self.payload(n)?;
+                let at = self.pos - raw.len();
+                self.push_ascii(raw, Some(at))?;
+            }
+            SHORT_BINSTRING => {
+                let n = self.u8()?;
+                let raw = self.payload(u64::from(n))?;
+                let at = self.pos - raw.len();
+                self.push_ascii(raw, Some(at))?;
+            }
+            UNICODE => {
+                let t = self.line()?;
+                let s = text::raw_unicode_escape(t)?;
+                self.push_str(&s, None)?;
+            }
+            SHORT_BINUNICODE => {
+                let n = self.u8()?;
+                self.push_binstr(u64::from(n))?;
+            }
+            BINUNICODE => {
+                let n = u32::from_le_bytes(self.array()?);
+                self.push_binstr(u64::from(n))?;
+            }
+            BINUNICODE8 => {
+                let n = u64::from_le_bytes(self.array()?);
+                self.push_binstr(n)?;
+            }
+            SHORT_BINBYTES | BINBYTES | BINBYTES8 | BYTEARRAY8 => {
+                let n = match op {
+                    SHORT_BINBYTES => u64::from(self.u8()?),
+                    BINBYTES => u64::from(u32::from_le_bytes(self.array()?)),
+                    _ => u64::from_le_bytes(self.array()?),
+                };
+                let b = self.payload(n)?;
+                let item = if op == BYTEARRAY8 {
+                    self.sink.bytearray(b)
+                } else {
+                    self.sink.bytes(b)
+                };
+                self.push(item)?;
+            }
+            NEXT_BUFFER => return Err(K::Unsupported(op)),
+            READONLY_BUFFER => {
+                // Makes a buffer read-only; the value model has no buffer objects to change.
+                let top = self.top()?;
+                self.expect(op, top, &[Kind::Bytes, Kind::ByteArray])?;
+            }
+            EMPTY_TUPLE => {
+                let n = self.stack.len();
+                let t = self.sink.tuple(self.stack.drain(n..))?;
+                self.push(t)?;
+            }
+            TUPLE1 | TUPLE2 | TUPLE3 => {
+                let k = usize::from(op - TUPLE1 + 1);
+                if self.stack.len() < self.fence() + k {
+                    return Err(K::StackUnderflow);
+                }
+                let n = self.stack.len() - k;
+                let t = self.sink.tuple(self.stack.drain(n..))?;
+                self.push(t)?;
+            }
+            TUPLE | LIST | DICT | FROZENSET => {
+                let m = self.pop_mark()?;
+                if op == DICT && (self.stack.len() - m) % 2 != 0 {
+                    return Err(K::OddItems);
+                }
+                let items = self.stack.drain(m..);
+                let v = match op {
+                    TUPLE => self.sink.tuple(items)?,
+                    LIST => self.sink.list(items)?,
+                    DICT => self.sink.dict(items)?,
+                    _ => self.sink.frozenset(items)?,
+                };
+                self.push(v)?;
+            }
+            EMPTY_LIST => {
+                let v = self.sink.empty_list()?;
+                self.push(v)?;
+            }
+            EMPTY_DICT => {
+                let v = self.sink.empty_dict()?;
+                self.push(v)?;
+            }
+            EMPTY_SET => {
+                let v = self.sink.empty_set()?;
+                self.push(v)?;
+            }
+            APPEND => {
+                let len = self.stack.len();
+                if len < self.fence() + 2 {
+                    return Err(K::StackUnderflow);
+                }
+                let target = self.stack[len - 2].clone();
+                self.expect(op, &target, &[Kind::List, Kind::Object])?;
+                self.sink.append(&target, self.stack.drain(len - 1..))?;
+            }
+            SETITEM => {
+                let len = self.stack.len();
+                if len < self.fence() + 3 {
+                    return Err(K::StackUnderflow);
+                }
+                let target = self.stack[len - 3].clone();
+                self.expect(op, &target, &[Kind::Dict, Kind::Object])?;
+                self.sink.setitems(&target, self.stack.drain(len - 2..))?;
+            }
+            APPENDS | SETITEMS | ADDITEMS => {
+                let m = self.pop_mark()?;
+                let t = self.target_below(m)?;
+                let target = self.stack[t].clone();
+                let ok: &[Kind] = match op {
+                    APPENDS => &[Kind::List, Kind::Object],
+                    SETITEMS => &[Kind::Dict, Kind::Object],
+                    _ => &[Kind::Set, Kind::Object],
+                };
+                self.expect(op, &target, ok)?;
+                if op == SETITEMS && (self.stack.len() - m) % 2 != 0 {
+                    return Err(K::OddItems);
+                }
+                let items = self.stack.drain(m..);
+                match op {
+                    APPENDS => self.sink.append(&target, items)?,
+                    SETITEMS => self.sink.setitems(&target, items)?,
+                    _ => self.sink.additems(&target, items)?,
+                }
+            }
+            BUILD => {
+                let state = self.pop()?;
+                let target = self.top()?.clone();
+                self.expect(op, &target, &[Kind::Object])?;
+                self.sink.build(&target, state)?;
+            }
+            GLOBAL => {
+                let module = Self::utf8_name(self.line()?)?;
+                let name = Self::utf8_name(self.line()?)?;
+                let g = self.sink.global(module, name);
+                self.push(g)?;
+            }
+            STACK_GLOBAL => {
+                let name = self.pop()?;
+                let module = self.pop()?;
+                self.expect(op, &module, &[Kind::Str])?;
+                self.expect(op, &name, &[Kind::Str])?;
+                let g = self.sink.global_from(module, name);
+                self.push(g)?;
+            }
+            REDUCE => {
+                let args = self.pop()?;
+                let callable = self.pop()?;
+                self.expect(op, &args, &[Kind::Tuple])?;
+                let v = self.sink.reduce(callable, args)?;
+                self.push(v)?;
+            }
+            NEWOBJ => {
+                let args = self.pop()?;
+                let cls = self.pop()?;
+                self.expect(op, &args, &[Kind::Tuple])?;
+                let v = self.sink.newobj(cls, args, None)?;
+                self.push(v)?;
+            }
+            NEWOBJ_EX => {
+                let kwargs = self.pop()?;
+                let args = self.pop()?;
+                let cls = self.pop()?;
+                self.expect(op, &args, &[Kind::Tuple])?;
+                self.expect(op, &kwargs, &[Kind::Dict])?;
+                let v = self.sink.newobj(cls, args, Some(kwargs))?;
+                self.push(v)?;
+            }
+            INST => {
+                let m = self.pop_mark()?;
+                let module = self.line()?;
+                let name = self.line()?;
+                if !module.is_ascii() || !name.is_ascii() {
+                    return Err(K::BadText("INST name is not ASCII"));
+                }
+                let cls = self.sink.global(module, name);
+                let v = self.sink.inst(cls, self.stack.drain(m..))?;
+                self.push(v)?;
+            }
+            OBJ => {
+                let m = self.pop_mark()?;
+                if self.stack.len() <= m {
+                    return Err(K::StackUnderflow);
+                }
+                let cls = self.stack[m].clone();
+                let v = self.sink.inst(cls, self.stack.drain(m + 1..))?;
+                self.stack.truncate(m);
+                self.push(v)?;
+            }
+            PERSID => {
+                let t = self.line()?;
+                if !t.is_ascii() {
+                    return Err(K::BadText("PERSID is not ASCII"));
+                }
+                let pid = self.sink.str(t, None);
+                let v = self.sink.persid(pid)?;
+                self.push(v)?;
+            }
+            BINPERSID => {
+                let pid = self.pop()?;
+                let v = self.sink.persid(pid)?;
+                self.push(v)?;
+            }
+            GET => {
+                let idx = Self::memo_index(self.line()?)?;
+                self.get(idx)?;
+            }
+            BINGET => {
+                let idx = self.u8()?;
+                self.get(u64::from(idx))?;
+            }
+            LONG_BINGET => {
+                let idx = u32::from_le_bytes(self.array()?);
+                self.get(u64::from(idx))?;
+            }
+            PUT => {
+                let idx = Self::memo_index(self.line()?)?;
+                self.put(idx)?;
+            }
+            BINPUT => {
+                let idx = self.u8()?;
+                self.put(u64::from(idx))?;
+            }
+            LONG_BINPUT => {
+                let idx = u32::from_le_bytes(self.array()?);
+                self.put(u64::from(idx))?;
+            }
+            MEMOIZE => {
+                let idx = self.memo.count as u64;
+                self.put(idx)?;
+            }
+            PROTO => {
+                let v = self.u8()?;
+                if v > HIGHEST_PROTOCOL {
+                    return Err(K::UnsupportedProtocol(v));
+                }
+            }
+            FRAME => {
+                // Frames only batch reads; the whole input is in memory. The length must still
+                // be honest.
+                let n = u64::from_le_bytes(self.array()?);
+                let remaining = self.input.len() - self.pos;
+                if usize::try_from(n).map_or(true, |n| n > remaining) {
+                    return Err(K::LengthExceedsInput { len: n, remaining });
+                }
+            }
+            EXT1 | EXT2 | EXT4 => return Err(K::Unsupported(op)),
+            _ => return Err(K::UnknownOpcode(op)),
+        }
+        Ok(None)
+    }
+}
