@@ -1,1 +1,367 @@
-//! The Unix control socket served inside the event loop, speaking mu-ctl's protocol.
+//! The Unix control socket served inside the daemon's mio loop, speaking `mu_ctl::proto`.
+//!
+//! This module owns the socket file, accepts and authorizes peers (see [`peer`]), frames and
+//! decodes requests, answers the `Hello` handshake itself, and buffers replies. It does not know
+//! what a request means: [`ControlServer::handle_event`] hands decoded requests to the event
+//! loop, which dispatches them to the session/store and answers with [`ControlServer::reply`].
+//! A misbehaving peer (bad frame, oversized length, truncation, not reading) only ever loses its
+//! own connection, with one log line.
+//!
+//! ```text
+//! bind(path, group) -> register(registry, LISTENER, FIRST_CONN)
+//! loop: for event with owns(token): for (id, req, peer) in handle_event(registry, token):
+//!           reply(registry, id, dispatch(req, &peer))
+//! ```
+
+mod conn;
+mod error;
+mod peer;
+mod socket;
+
+pub use error::ControlError;
+pub use peer::PeerInfo;
+
+use conn::{Conn, ReadOutcome};
+use mio::{Interest, Registry, Token};
+use mu_ctl::frame;
+use mu_ctl::proto::{ErrorCode, Reply, Request, PROTOCOL_VERSION};
+use nix::unistd::{Gid, Uid};
+use socket::BoundSocket;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Simultaneous control connections; more are refused with a message.
+pub const MAX_CONNS: usize = 16;
+
+/// Identifies one control connection while its requests are being answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ConnId(pub usize);
+
+pub struct ControlServer {
+    socket: BoundSocket,
+    /// Members of this group may connect (besides root and our own uid).
+    group: Gid,
+    group_name: String,
+    daemon_uid: Uid,
+    listener_token: Token,
+    first_conn: usize,
+    conns: Vec<Option<Conn>>,
+}
+
+impl ControlServer {
+    /// Creates the socket file (mode 0660, owned by `group`, or by the daemon's own group when
+    /// `None`), replacing a stale socket left by a crash, creating the parent directory if
+    /// needed. Fails if another daemon is listening on `path`.
+    pub fn bind(path: &Path, group: Option<&str>) -> Result<Self, ControlError> {
+        let gid = match group {
+            Some(name) => {
+                nix::unistd::Group::from_name(name)
+                    .ok()
+                    .flatten()
+                    .ok_or_else(|| ControlError::UnknownGroup {
+                        name: name.to_string(),
+                    })?
+                    .gid
+            }
+            None => nix::unistd::getegid(),
+        };
+        let socket = BoundSocket::bind(path, gid)?;
+        Ok(ControlServer {
+            socket,
+            group: gid,
+            group_name: socket::group_name(gid),
+            daemon_uid: nix::unistd::geteuid(),
+            listener_token: Token(usize::MAX),
+            first_conn: 0,
+            conns: (0..MAX_CONNS).map(|_| None).collect(),
+        })
+    }
+
+    /// The socket's path.
+    pub fn path(&self) -> &Path {
+        &self.socket.path
+    }
+
+    /// Registers the listener; connections get tokens `first_conn_token .. + MAX_CONNS`.
+    pub fn register(
+        &mut self,
+        registry: &Registry,
+        listener_token: Token,
+        first_conn_token: usize,
+    ) -> Result<(), ControlError> {
+        self.listener_token = listener_token;
+        self.first_conn = first_conn_token;
+        registry
+            .register(
+                &mut self.socket.listener,
+                listener_token,
+                Interest::READABLE,
+            )
+            .map_err(ControlError::Register)
+    }
+
+    /// True for the listener's token and every connection token this server may hand out.
+    pub fn owns(&self, token: Token) -> bool {
+        token == self.listener_token
+            || (token.0 >= self.first_conn && token.0 - self.first_conn < MAX_CONNS)
+    }
+
+    /// Number of open connections (for status and tests).
+    pub fn connections(&self) -> usize {
+        self.conns.iter().filter(|c| c.is_some()).count()
+    }
+
+    /// Handles readiness on one of our tokens: accepts, reads, writes. Returns the requests
+    /// (other than `Hello`) that the daemon must answer with [`reply`](Self::reply), in order.
+    pub fn handle_event(
+        &mut self,
+        registry: &Registry,
+        token: Token,
+    ) -> Vec<(ConnId, Request, PeerInfo)> {
+        if token == self.listener_token {
+            return self.accept_all(registry);
+        }
+        if !self.owns(token) {
+            return Vec::new();
+        }
+        let slot = token.0 - self.first_conn;
+        let Some(conn) = self.conns[slot].as_mut() else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        match conn.read_requests() {
+            ReadOutcome::Broken(why) => {
+                log::warn!("control: closing connection from {}: {why}", conn.peer);
+                self.close(registry, slot);
+                return out;
+            }
+            ReadOutcome::Requests(reqs) => {
+                for req in reqs {
+                    if let Some(r) = self.screen(registry, slot, req) {
+                        out.push(r);
+                    }
+                }
+            }
+        }
+        self.pump(registry, slot);
+        out
+    }
+
+    /// Sends the answer to a request returned by `handle_event`. A connection that has gone
+    /// away in the meantime is ignored (returns false).
+    pub fn reply(&mut self, registry: &Registry, id: ConnId, reply: Reply) -> bool {
+        let Some(slot) = self.slot_of(id) else {
+            return false;
+        };
+        let Some(conn) = self.conns[slot].as_mut() else {
+            return false;
+        };
+        conn.awaiting = conn.awaiting.saturating_sub(1);
+        self.send(registry, slot, &reply);
+        true
+    }
+
+    /// Best-effort flush of pending replies before the daemon exits (so `mu-ctl stop` sees its
+    /// answer). Bounded by `limit`.
+    pub fn flush_all(&mut self, limit: Duration) {
+        let start = Instant::now();
+        loop {
+            let mut pending = false;
+            for conn in self.conns.iter_mut().flatten() {
+                if conn.has_output() && conn.flush().is_ok() && conn.has_output() {
+                    pending = true;
+                }
+            }
+            if !pending || start.elapsed() >= limit {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
+    /// Removes the listener and all connections from the registry (the file goes on drop).
+    pub fn deregister(&mut self, registry: &Registry) {
+        let _ = registry.deregister(&mut self.socket.listener);
+        for slot in 0..MAX_CONNS {
+            self.close(registry, slot);
+        }
+    }
+
+    fn slot_of(&self, id: ConnId) -> Option<usize> {
+        id.0.checked_sub(self.first_conn).filter(|s| *s < MAX_CONNS)
+    }
+
+    fn accept_all(&mut self, registry: &Registry) -> Vec<(ConnId, Request, PeerInfo)> {
+        let mut out = Vec::new();
+        // Bounded: at most 1024 accepts per event; the rest wait for the next wake-up (the
+        // listener stays readable, and the loop calls us again on the next edge or poll).
+        for _ in 0..1024 {
+            let mut stream = match self.socket.listener.accept() {
+                Ok((s, _)) => s,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return out,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    log::warn!("control: accept failed: {e}");
+                    return out;
+                }
+            };
+            let peer = match PeerInfo::of(&stream) {
+                Ok(p) => p,
+                Err(e) => {
+                    log::warn!("control: cannot read peer credentials, closing: {e}");
+                    continue;
+                }
+            };
+            if !peer.allowed(self.daemon_uid, self.group) {
+                let msg = format!(
+                    "permission denied: uid {} is not root, the daemon user or in group {}",
+                    peer.uid, self.group_name
+                );
+                log::warn!("control: refused {peer}: {msg}");
+                refuse(&mut stream, ErrorCode::Refused, &msg);
+                continue;
+            }
+            let Some(slot) = self.conns.iter().position(Option::is_none) else {
+                log::warn!("control: refused {peer}: {MAX_CONNS} control connections open");
+                refuse(
+                    &mut stream,
+                    ErrorCode::Refused,
+                    "too many control connections",
+                );
+                continue;
+            };
+            let token = Token(self.first_conn + slot);
+            if let Err(e) = registry.register(&mut stream, token, Interest::READABLE) {
+                log::warn!("control: cannot register connection from {peer}: {e}");
+                continue;
+            }
+            log::debug!("control: connection from {peer}");
+            self.conns[slot] = Some(Conn::new(stream, peer));
+            // Data may already be waiting (a client pipelining Hello and a request); the
+            // edge-triggered registration will not report it again.
+            out.extend(self.handle_event(registry, token));
+        }
+        out
+    }
+
+    /// Handles the handshake; returns the requests the daemon must answer.
+    fn screen(
+        &mut self,
+        registry: &Registry,
+        slot: usize,
+        req: Request,
+    ) -> Option<(ConnId, Request, PeerInfo)> {
+        let conn = self.conns[slot].as_mut()?;
+        if conn.close_after_flush {
+            return None;
+        }
+        match req {
+            Request::Hello { version } => {
+                if version != PROTOCOL_VERSION {
+                    log::warn!(
+                        "control: {} speaks control protocol {version}, we speak \
+                         {PROTOCOL_VERSION}; closing",
+                        conn.peer
+                    );
+                    conn.close_after_flush = true;
+                }
+                conn.greeted = true;
+                let hello = Reply::Hello {
+                    version: PROTOCOL_VERSION,
+                    daemon_version: env!("CARGO_PKG_VERSION").to_string(),
+                };
+                self.send(registry, slot, &hello);
+                None
+            }
+            other if !conn.greeted => {
+                log::warn!(
+                    "control: {} sent {} before Hello; closing",
+                    conn.peer,
+                    other.name()
+                );
+                conn.close_after_flush = true;
+                let e = Reply::error(ErrorCode::BadRequest, "the first request must be Hello");
+                self.send(registry, slot, &e);
+                None
+            }
+            other => {
+                conn.awaiting += 1;
+                Some((ConnId(self.first_conn + slot), other, conn.peer.clone()))
+            }
+        }
+    }
+
+    fn send(&mut self, registry: &Registry, slot: usize, reply: &Reply) {
+        let Some(conn) = self.conns[slot].as_mut() else {
+            return;
+        };
+        let bytes = match frame::encode(reply) {
+            Ok(b) => b,
+            Err(e) => {
+                log::error!("control: cannot encode reply for {}: {e}", conn.peer);
+                match frame::encode(&Reply::error(ErrorCode::Internal, e.to_string())) {
+                    Ok(b) => b,
+                    Err(_) => return,
+                }
+            }
+        };
+        if !conn.queue(&bytes) {
+            log::warn!(
+                "control: closing connection from {}: it does not read its replies",
+                conn.peer
+            );
+            self.close(registry, slot);
+            return;
+        }
+        self.pump(registry, slot);
+    }
+
+    /// Flushes output, arms or disarms WRITABLE, and closes finished connections.
+    fn pump(&mut self, registry: &Registry, slot: usize) {
+        let Some(conn) = self.conns[slot].as_mut() else {
+            return;
+        };
+        if let Err(e) = conn.flush() {
+            log::debug!("control: connection from {} went away: {e}", conn.peer);
+            self.close(registry, slot);
+            return;
+        }
+        if conn.finished() {
+            self.close(registry, slot);
+            return;
+        }
+        let want_write = conn.has_output();
+        if want_write != conn.writable_armed {
+            let interest = if want_write {
+                Interest::READABLE | Interest::WRITABLE
+            } else {
+                Interest::READABLE
+            };
+            let token = Token(self.first_conn + slot);
+            if let Err(e) = registry.reregister(&mut conn.stream, token, interest) {
+                log::warn!("control: cannot re-arm connection from {}: {e}", conn.peer);
+                self.close(registry, slot);
+                return;
+            }
+            conn.writable_armed = want_write;
+        }
+    }
+
+    fn close(&mut self, registry: &Registry, slot: usize) {
+        if let Some(mut conn) = self.conns[slot].take() {
+            let _ = registry.deregister(&mut conn.stream);
+        }
+    }
+}
+
+/// Writes one error frame to a fresh connection and drops it. The reply is tiny, so a
+/// non-blocking write into an empty socket buffer always takes it whole.
+fn refuse(stream: &mut mio::net::UnixStream, code: ErrorCode, message: &str) {
+    use std::io::Write;
+    if let Ok(bytes) = frame::encode(&Reply::error(code, message)) {
+        let _ = stream.write_all(&bytes);
+    }
+}
+
+#[cfg(test)]
+mod tests;
