@@ -1,1 +1,39 @@
 //! Durable session state: snapshots, an append-only journal, export and import.
+//!
+//! Files (see [`layout`]): `snapshot-<generation>.snap` holds the whole session at one journal
+//! sequence number; `journal-<generation>.log` the changes made after it. Every record is framed
+//! with a length and a CRC ([`record`]) around a postcard payload ([`format`]).
+//!
+//! - [`recover`]: start-up (newest good snapshot, journal replay, torn-tail truncation).
+//! - [`live::Store`]: what the event loop drives (append, periodic snapshots, shutdown, status).
+//! - [`compact`], [`syncer`]: the background snapshot writer and the batch fsync thread.
+
+pub mod compact;
+pub mod format;
+pub mod journal;
+pub mod layout;
+pub mod live;
+pub mod record;
+pub mod recover;
+pub mod snapshot;
+pub mod syncer;
+
+#[cfg(test)]
+mod tests;
+
+pub use live::{Store, StoreStatus};
+pub use recover::{recover, RecoverError, Recovered};
+pub use snapshot::{Image, NodeImage};
+
+#[cfg(test)]
+pub(crate) mod testutil {
+    use std::path::PathBuf;
+
+    /// A fresh empty directory under the system temp dir, unique per test name and process.
+    pub fn tempdir(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("mu-store-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).expect("create temp dir");
+        d
+    }
+}

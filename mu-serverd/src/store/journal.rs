@@ -1,0 +1,279 @@
+//! The append-only journal: one framed postcard [`Entry`] per [`Change`], appended with a single
+//! `write(2)` on the event-loop thread *before* the frames that relay the change are handed to
+//! ZeroMQ. Once `write(2)` returns, the bytes are in the kernel's page cache: a `kill -9` of the
+//! daemon cannot lose them, only a power loss can (that is what the fsync policy bounds).
+
+use super::format::{self, ChangeRec, Entry, JournalHeader, FORMAT_VERSION, JOURNAL_MAGIC};
+use super::layout;
+use super::record::{self, Damage, Records};
+use crate::session::io::Change;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// An open journal file being appended to.
+pub struct JournalWriter {
+    file: File,
+    path: PathBuf,
+    generation: u64,
+    /// Length of the file made of whole records (where the next record starts).
+    len: u64,
+    next_seq: u64,
+    payload: Vec<u8>,
+    framed: Vec<u8>,
+}
+
+impl JournalWriter {
+    /// Creates `journal-<generation>.log` (it must not exist) starting at sequence `first_seq`.
+    /// The directory entry is not fsynced here; the caller decides when (see `Store`).
+    pub fn create(dir: &Path, generation: u64, first_seq: u64) -> io::Result<Self> {
+        let path = layout::journal_path(dir, generation);
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)?;
+        let mut w = JournalWriter {
+            file,
+            path,
+            generation,
+            len: 0,
+            next_seq: first_seq,
+            payload: Vec::new(),
+            framed: Vec::new(),
+        };
+        let header = JournalHeader {
+            magic: JOURNAL_MAGIC,
+            version: FORMAT_VERSION,
+            generation,
+            first_seq,
+        };
+        format::encode(&header, &mut w.payload).map_err(|e| io::Error::other(e.to_string()))?;
+        let n = record::write_record(&mut w.file, &w.payload, &mut w.framed);
+        match n {
+            Ok(n) => w.len = n as u64,
+            Err(e) => {
+                let _ = fs::remove_file(&w.path);
+                return Err(e);
+            }
+        }
+        Ok(w)
+    }
+
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+    /// Bytes of whole records in the file.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+    /// The sequence number the next append will carry.
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    /// Appends one change. On failure (disk full, I/O error) the file is cut back to its last
+    /// whole record so that it never holds a torn record in its middle, and the error returned.
+    pub fn append(&mut self, change: &Change) -> io::Result<u64> {
+        let seq = self.next_seq;
+        let entry = Entry {
+            seq,
+            change: ChangeRec::from_change(change),
+        };
+        format::encode(&entry, &mut self.payload).map_err(|e| io::Error::other(e.to_string()))?;
+        match record::write_record(&mut self.file, &self.payload, &mut self.framed) {
+            Ok(n) => {
+                self.len += n as u64;
+                self.next_seq += 1;
+                Ok(seq)
+            }
+            Err(e) => {
+                // Appends are at the file position; put both the length and the position back.
+                let _ = self.file.set_len(self.len);
+                let _ = io::Seek::seek(&mut self.file, io::SeekFrom::Start(self.len));
+                Err(e)
+            }
+        }
+    }
+
+    /// `fdatasync` of the journal (the `always` policy calls it after every append).
+    pub fn sync(&self) -> io::Result<()> {
+        self.file.sync_data()
+    }
+
+    /// A second handle to the same open file, for a background syncer thread.
+    pub fn sync_handle(&self) -> io::Result<File> {
+        self.file.try_clone()
+    }
+
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+}
+
+/// A journal file as read back at start-up.
+#[derive(Debug)]
+pub struct JournalRead {
+    pub generation: u64,
+    pub first_seq: u64,
+    /// Whole entries in file order.
+    pub entries: Vec<(u64, Change)>,
+    /// Bytes of whole records; anything after is damage.
+    pub good_len: u64,
+    pub file_len: u64,
+    pub damage: Option<Damage>,
+}
+
+/// Why a journal file cannot be used at all (its header is unreadable).
+#[derive(Debug)]
+pub enum JournalError {
+    Io(io::Error),
+    BadHeader(String),
+}
+
+impl std::fmt::Display for JournalError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            JournalError::Io(e) => write!(f, "cannot read: {e}"),
+            JournalError::BadHeader(why) => write!(f, "bad header: {why}"),
+        }
+    }
+}
+
+/// Reads a journal file. Entries stop at the first damaged or undecodable record; the caller
+/// decides whether that is a torn tail to truncate.
+pub fn read(path: &Path) -> Result<JournalRead, JournalError> {
+    let buf = fs::read(path).map_err(JournalError::Io)?;
+    let mut recs = Records::new(&buf);
+    let first = recs.next().ok_or_else(|| {
+        JournalError::BadHeader(match recs.damage() {
+            Some(d) => d.to_string(),
+            None => "empty file".into(),
+        })
+    })?;
+    let header: JournalHeader =
+        postcard::from_bytes(first).map_err(|e| JournalError::BadHeader(e.to_string()))?;
+    if header.magic != JOURNAL_MAGIC || header.version != FORMAT_VERSION {
+        return Err(JournalError::BadHeader(format!(
+            "magic {:?} version {}",
+            header.magic, header.version
+        )));
+    }
+    let mut entries = Vec::new();
+    let mut good_len = recs.good_len();
+    let mut damage = None;
+    for payload in recs.by_ref() {
+        match postcard::from_bytes::<Entry>(payload) {
+            Ok(e) => entries.push((e.seq, e.change.to_change())),
+            Err(_) => {
+                // A record with a valid checksum but an unknown shape: treat it like damage.
+                damage = Some(Damage::BadChecksum { offset: good_len });
+                break;
+            }
+        }
+        good_len += record::HEADER_LEN + payload.len();
+    }
+    if damage.is_none() {
+        damage = recs.damage().cloned();
+    }
+    Ok(JournalRead {
+        generation: header.generation,
+        first_seq: header.first_seq,
+        entries,
+        good_len: good_len as u64,
+        file_len: buf.len() as u64,
+        damage,
+    })
+}
+
+/// Cuts a journal back to its whole records (after a crash mid-append) and makes it durable.
+pub fn truncate(path: &Path, good_len: u64) -> io::Result<()> {
+    let f = OpenOptions::new().write(true).open(path)?;
+    f.set_len(good_len)?;
+    f.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::io::SessionState;
+    use crate::store::testutil::tempdir;
+    use std::sync::Arc;
+
+    fn stored(i: u8) -> Change {
+        Change::NodeStored {
+            uuid: format!("n{i}"),
+            owner: "COMMON".into(),
+            deps: Arc::from(&b"\x80\x04N."[..]),
+            data: Arc::from(vec![i; 100]),
+        }
+    }
+
+    #[test]
+    fn appends_read_back_in_order_with_sequence_numbers() {
+        let d = tempdir("journal-rt");
+        let mut w = JournalWriter::create(&d, 5, 100).unwrap();
+        w.append(&Change::State(SessionState::Active)).unwrap();
+        for i in 0..10 {
+            w.append(&stored(i)).unwrap();
+        }
+        w.sync().unwrap();
+        let r = read(w.path()).unwrap();
+        assert_eq!((r.generation, r.first_seq), (5, 100));
+        assert_eq!(r.entries.len(), 11);
+        assert!(r
+            .entries
+            .iter()
+            .enumerate()
+            .all(|(i, (s, _))| *s == 100 + i as u64));
+        assert!(r.damage.is_none());
+        assert_eq!(r.good_len, w.len());
+        assert_eq!(r.file_len, w.len());
+    }
+
+    #[test]
+    fn a_torn_tail_keeps_every_whole_record() {
+        let d = tempdir("journal-torn");
+        let mut w = JournalWriter::create(&d, 1, 1).unwrap();
+        let mut ends = vec![w.len()];
+        for i in 0..4 {
+            w.append(&stored(i)).unwrap();
+            ends.push(w.len());
+        }
+        let full = fs::read(w.path()).unwrap();
+        let path = w.path().to_path_buf();
+        drop(w);
+        // Cut the file at every byte inside the last record.
+        for cut in ends[3] + 1..ends[4] {
+            fs::write(&path, &full[..cut as usize]).unwrap();
+            let r = read(&path).unwrap();
+            assert_eq!(r.entries.len(), 3, "cut {cut}");
+            assert_eq!(r.good_len, ends[3]);
+            assert!(matches!(r.damage, Some(Damage::Truncated { .. })));
+            truncate(&path, r.good_len).unwrap();
+            let again = read(&path).unwrap();
+            assert_eq!(again.entries.len(), 3);
+            assert!(again.damage.is_none());
+        }
+    }
+
+    #[test]
+    fn a_failed_append_leaves_no_partial_record() {
+        let d = tempdir("journal-fail");
+        let mut w = JournalWriter::create(&d, 1, 1).unwrap();
+        w.append(&stored(1)).unwrap();
+        let before = w.len();
+        // Make writes fail: swap the file for a read-only handle to the same path.
+        w.file = File::open(w.path()).unwrap();
+        assert!(w.append(&stored(2)).is_err());
+        assert_eq!(w.len(), before);
+        assert_eq!(w.next_seq(), 2);
+        let r = read(w.path()).unwrap();
+        assert_eq!(r.entries.len(), 1);
+    }
+}

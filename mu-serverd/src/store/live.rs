@@ -1,0 +1,383 @@
+//! [`Store`]: the persistence the event loop drives while the daemon runs.
+//!
+//! - [`Store::append`] journals one change with one `write(2)` (plus `fdatasync` under
+//!   `fsync = "always"`). The shell calls it for every `Action::Persist`, which the core emits
+//!   before the sends that relay the change.
+//! - [`Store::tick`] finishes a background snapshot, and starts one every
+//!   `snapshot_interval_s` (or sooner while degraded). Starting one costs the loop only the
+//!   cheap clone of the node list (frames are `Arc`s) and the creation of the next journal
+//!   file; the snapshot itself is written by a thread.
+//! - A write error (disk full) never stops the relay: the store logs it once, stops journaling
+//!   ("degraded": a crash now would lose the changes since), and retries a full snapshot every
+//!   few seconds; when one succeeds it logs that persistence is back.
+
+use super::compact::{self, Compaction};
+use super::journal::JournalWriter;
+use super::layout;
+use super::snapshot::{self, Image};
+use super::syncer::Syncer;
+use crate::config::{Fsync, Storage};
+use crate::session::io::Change;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+/// How long to wait before retrying a snapshot after a write error.
+const RETRY_AFTER: Duration = Duration::from_secs(5);
+
+/// What `mu-ctl status` shows about persistence.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StoreStatus {
+    pub enabled: bool,
+    pub state_dir: Option<PathBuf>,
+    pub fsync: &'static str,
+    /// Generation of the journal being written.
+    pub generation: u64,
+    pub journal_bytes: Option<u64>,
+    /// Last snapshot that reached the disk, milliseconds since the Unix epoch.
+    pub last_save_unix_ms: Option<u64>,
+    pub last_fsync_unix_ms: Option<u64>,
+    /// Why changes are not being journaled right now, if they are not.
+    pub degraded: Option<String>,
+    pub snapshot_running: bool,
+    /// How long the last snapshot request held the event loop, in microseconds.
+    pub last_pause_us: u64,
+}
+
+pub struct Store {
+    inner: Option<Inner>,
+}
+
+struct Inner {
+    dir: PathBuf,
+    fsync: Fsync,
+    snapshot_interval: Duration,
+    max_backups: usize,
+    journal: Option<JournalWriter>,
+    generation: u64,
+    next_seq: u64,
+    /// Changes journaled (or skipped) since the last snapshot was requested.
+    changes_since_snapshot: u64,
+    syncer: Option<Syncer>,
+    compaction: Option<Compaction>,
+    next_snapshot_at: Instant,
+    degraded: Option<String>,
+    skipped: u64,
+    last_save_unix_ms: Option<u64>,
+    last_pause_us: u64,
+}
+
+impl Store {
+    /// Persistence switched off (`[storage] enabled = false`): every call is a no-op.
+    pub fn disabled() -> Store {
+        Store { inner: None }
+    }
+
+    /// Starts persistence on top of what was recovered: writes `image` as the snapshot of a new
+    /// generation (synchronously: this runs before READY) and opens that generation's journal.
+    /// `image.last_seq` must be the sequence number of the last change it contains.
+    pub fn open(cfg: &Storage, newest_generation: u64, image: &Image) -> io::Result<Store> {
+        let dir = cfg.state_dir.clone();
+        let generation = newest_generation + 1;
+        snapshot::write(&dir, generation, image)?;
+        let journal = JournalWriter::create(&dir, generation, image.last_seq + 1)?;
+        layout::fsync_dir(&dir)?;
+        let max_backups = cfg.max_backups as usize;
+        if let Err(e) = layout::prune(&dir, max_backups + 1) {
+            log::warn!("cannot remove old backups in {}: {e}", dir.display());
+        }
+        let syncer = match cfg.fsync {
+            Fsync::Batch => Some(Syncer::start(
+                Duration::from_millis(cfg.fsync_interval_ms.max(1)),
+                journal.sync_handle()?,
+            )?),
+            Fsync::Always => None,
+        };
+        Ok(Store {
+            inner: Some(Inner {
+                dir,
+                fsync: cfg.fsync,
+                snapshot_interval: Duration::from_secs(cfg.snapshot_interval_s.max(1)),
+                max_backups,
+                journal: Some(journal),
+                generation,
+                next_seq: image.last_seq + 1,
+                changes_since_snapshot: 0,
+                syncer,
+                compaction: None,
+                next_snapshot_at: Instant::now()
+                    + Duration::from_secs(cfg.snapshot_interval_s.max(1)),
+                degraded: None,
+                skipped: 0,
+                last_save_unix_ms: Some(now_unix_ms()),
+                last_pause_us: 0,
+            }),
+        })
+    }
+
+    pub fn is_enabled(&self) -> bool {
+        self.inner.is_some()
+    }
+
+    /// The sequence number the next change gets; a snapshot image built now has
+    /// `last_seq = next_seq() - 1`.
+    pub fn next_seq(&self) -> u64 {
+        self.inner.as_ref().map(|i| i.next_seq).unwrap_or(1)
+    }
+
+    /// Journals one change. Never fails towards the caller: errors are logged and turn the store
+    /// degraded until a snapshot succeeds again.
+    pub fn append(&mut self, change: &Change) {
+        let Some(s) = self.inner.as_mut() else { return };
+        s.changes_since_snapshot += 1;
+        let seq = s.next_seq;
+        s.next_seq += 1;
+        let Some(j) = s.journal.as_mut() else {
+            s.skipped += 1;
+            return;
+        };
+        debug_assert_eq!(j.next_seq(), seq);
+        let result = j.append(change).and_then(|_| match s.fsync {
+            Fsync::Always => j.sync(),
+            Fsync::Batch => Ok(()),
+        });
+        match result {
+            Ok(()) => {
+                if let Some(sy) = &s.syncer {
+                    sy.mark_dirty();
+                }
+            }
+            Err(e) => {
+                let why = format!("journal write failed: {e}");
+                log::error!(
+                    "PERSISTENCE DEGRADED: {why} ({}); the session keeps running from memory, a crash now \
+                     would lose changes from sequence {seq}; retrying a full snapshot every {}s",
+                    s.dir.display(),
+                    RETRY_AFTER.as_secs()
+                );
+                s.journal = None;
+                s.skipped = 1;
+                s.degraded = Some(why);
+                s.next_snapshot_at = Instant::now() + RETRY_AFTER;
+            }
+        }
+    }
+
+    /// Called by the event loop on its periodic tick. `image` builds the current session image
+    /// (with any `last_seq`; the store sets it) and is only called when a snapshot is due.
+    pub fn tick(&mut self, now: Instant, image: impl FnOnce() -> Image) {
+        let Some(s) = self.inner.as_mut() else { return };
+        s.poll_compaction(now);
+        if s.compaction.is_none() && now >= s.next_snapshot_at {
+            if s.changes_since_snapshot > 0 || s.degraded.is_some() {
+                s.start_snapshot(now, image);
+            } else {
+                s.next_snapshot_at = now + s.snapshot_interval;
+            }
+        }
+    }
+
+    /// `mu-ctl save`: writes a snapshot now and waits for it (the relay pauses for the write;
+    /// an admin asked for it). Returns a human-readable result.
+    pub fn save_blocking(&mut self, image: impl FnOnce() -> Image) -> Result<String, String> {
+        let Some(s) = self.inner.as_mut() else {
+            return Err("persistence is disabled ([storage] enabled = false)".into());
+        };
+        if let Some(c) = s.compaction.take() {
+            let _ = s.finish(c.join(), Instant::now());
+        }
+        s.start_snapshot(Instant::now(), image);
+        let Some(c) = s.compaction.take() else {
+            return Err(s
+                .degraded
+                .clone()
+                .unwrap_or_else(|| "snapshot not started".into()));
+        };
+        let generation = c.generation();
+        match s.finish(c.join(), Instant::now()) {
+            Ok(bytes) => Ok(format!(
+                "snapshot {} written ({bytes} bytes) in {}",
+                generation,
+                s.dir.display()
+            )),
+            Err(e) => Err(format!("snapshot failed: {e}")),
+        }
+    }
+
+    /// Clean shutdown: waits for a running snapshot, writes a final one, syncs the journal.
+    pub fn shutdown(&mut self, image: Image) {
+        let Some(mut s) = self.inner.take() else {
+            return;
+        };
+        if let Some(c) = s.compaction.take() {
+            let _ = s.finish(c.join(), Instant::now());
+        }
+        let generation = s.generation + 1;
+        let mut image = image;
+        image.last_seq = s.next_seq - 1;
+        let t = Instant::now();
+        match snapshot::write(&s.dir, generation, &image) {
+            Ok(bytes) => {
+                log::info!(
+                    "final snapshot {generation} written: {} nodes, {bytes} bytes, {} ms",
+                    image.nodes.len(),
+                    t.elapsed().as_millis()
+                );
+                if let Err(e) = layout::prune(&s.dir, s.max_backups + 1) {
+                    log::warn!("cannot remove old backups: {e}");
+                }
+            }
+            Err(e) => log::error!(
+                "final snapshot failed: {e}; the journal still holds the session{}",
+                if s.degraded.is_some() {
+                    " up to the last write error"
+                } else {
+                    ""
+                }
+            ),
+        }
+        if let Some(mut sy) = s.syncer.take() {
+            sy.stop();
+        }
+        if let Some(j) = &s.journal {
+            let _ = j.sync();
+        }
+    }
+
+    pub fn status(&self) -> StoreStatus {
+        let Some(s) = self.inner.as_ref() else {
+            return StoreStatus {
+                fsync: "off",
+                ..StoreStatus::default()
+            };
+        };
+        let sync = s.syncer.as_ref().map(|y| y.shared());
+        StoreStatus {
+            enabled: true,
+            state_dir: Some(s.dir.clone()),
+            fsync: match s.fsync {
+                Fsync::Batch => "batch",
+                Fsync::Always => "always",
+            },
+            generation: s.generation,
+            journal_bytes: s.journal.as_ref().map(|j| j.len()),
+            last_save_unix_ms: s.last_save_unix_ms,
+            last_fsync_unix_ms: sync
+                .map(|y| y.last_sync_unix_ms.load(Ordering::Relaxed))
+                .filter(|t| *t > 0),
+            degraded: s
+                .degraded
+                .clone()
+                .or_else(|| sync.and_then(|y| y.error.lock().ok().and_then(|e| e.clone()))),
+            snapshot_running: s.compaction.is_some(),
+            last_pause_us: s.last_pause_us,
+        }
+    }
+
+    pub fn state_dir(&self) -> Option<&Path> {
+        self.inner.as_ref().map(|s| s.dir.as_path())
+    }
+}
+
+impl Inner {
+    fn start_snapshot(&mut self, now: Instant, image: impl FnOnce() -> Image) {
+        let t0 = Instant::now();
+        let mut image = image();
+        image.last_seq = self.next_seq - 1;
+        let generation = self.generation + 1;
+        let journal = match JournalWriter::create(&self.dir, generation, self.next_seq) {
+            Ok(j) => j,
+            Err(e) => {
+                log::error!(
+                    "cannot start journal {generation} in {}: {e}",
+                    self.dir.display()
+                );
+                self.next_snapshot_at = now + RETRY_AFTER;
+                return;
+            }
+        };
+        if self.fsync == Fsync::Always {
+            if let Err(e) = layout::fsync_dir(&self.dir) {
+                log::error!("fsync of {} failed: {e}", self.dir.display());
+            }
+        }
+        if let Some(sy) = &self.syncer {
+            match journal.sync_handle() {
+                Ok(f) => sy.switch(f),
+                Err(e) => log::error!("journal fsync handle: {e}"),
+            }
+        }
+        let old = self.journal.replace(journal);
+        self.generation = generation;
+        self.changes_since_snapshot = 0;
+        let old_file = old.as_ref().and_then(|j| j.sync_handle().ok());
+        match compact::spawn(
+            self.dir.clone(),
+            generation,
+            image,
+            old_file,
+            self.max_backups + 1,
+        ) {
+            Ok(c) => self.compaction = Some(c),
+            Err(e) => {
+                log::error!("cannot start the snapshot thread: {e}");
+                self.next_snapshot_at = now + RETRY_AFTER;
+            }
+        }
+        self.last_pause_us = t0.elapsed().as_micros() as u64;
+        log::debug!(
+            "snapshot {generation} requested; event loop held {} us",
+            self.last_pause_us
+        );
+    }
+
+    fn poll_compaction(&mut self, now: Instant) {
+        if self.compaction.as_ref().is_some_and(|c| c.is_finished()) {
+            if let Some(c) = self.compaction.take() {
+                let _ = self.finish(c.join(), now);
+            }
+        }
+    }
+
+    fn finish(&mut self, result: io::Result<compact::Done>, now: Instant) -> io::Result<u64> {
+        match result {
+            Ok(done) => {
+                self.last_save_unix_ms = Some(now_unix_ms());
+                self.next_snapshot_at = now + self.snapshot_interval;
+                log::info!(
+                    "snapshot {} saved: {} nodes, {} bytes in {} ms",
+                    done.generation,
+                    done.nodes,
+                    done.bytes,
+                    done.millis
+                );
+                if let Some(why) = self.degraded.take() {
+                    log::warn!(
+                        "persistence recovered (was: {why}); {} change(s) made meanwhile are in snapshot {}",
+                        self.skipped,
+                        done.generation
+                    );
+                    self.skipped = 0;
+                }
+                Ok(done.bytes)
+            }
+            Err(e) => {
+                log::error!(
+                    "snapshot in {} failed: {e}; retrying in {}s",
+                    self.dir.display(),
+                    RETRY_AFTER.as_secs()
+                );
+                self.next_snapshot_at = now + RETRY_AFTER;
+                Err(e)
+            }
+        }
+    }
+}
+
+pub(crate) fn now_unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,255 @@
+//! Snapshot files: the whole session (state + every node's frames) at one journal sequence
+//! number. Written to a temporary file, fsynced, renamed over, and the directory fsynced, so a
+//! crash at any point leaves either the old set of snapshots or the new one, never half a file
+//! under a final name. Read back with every record's checksum and the trailer checked.
+
+use super::format::{
+    self, NodeRec, SnapshotHeader, SnapshotTrailer, FORMAT_VERSION, SNAPSHOT_MAGIC,
+};
+use super::layout;
+use super::record::{self, Records};
+use crate::session::io::{Frame, SessionState};
+use std::fs::{self, File};
+use std::io::{self, BufWriter};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// One node as clients receive it: the pickle frames exactly as stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NodeImage {
+    pub uuid: String,
+    pub owner: String,
+    pub deps: Frame,
+    pub data: Frame,
+}
+
+/// The session as a snapshot holds it. Cloning the node list is cheap: frames are `Arc`s.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Image {
+    pub state: SessionState,
+    pub nodes: Vec<NodeImage>,
+    /// The last journaled change this image includes.
+    pub last_seq: u64,
+}
+
+impl Image {
+    pub fn empty() -> Self {
+        Image {
+            state: SessionState::Waiting,
+            nodes: Vec::new(),
+            last_seq: 0,
+        }
+    }
+}
+
+/// Why a snapshot file cannot be used.
+#[derive(Debug)]
+pub enum SnapshotError {
+    Io(io::Error),
+    /// Checksums, framing or structure are wrong; the text says where.
+    Corrupt(String),
+}
+
+impl std::fmt::Display for SnapshotError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SnapshotError::Io(e) => write!(f, "cannot read: {e}"),
+            SnapshotError::Corrupt(why) => write!(f, "corrupt: {why}"),
+        }
+    }
+}
+
+fn now_unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+fn io_other(e: postcard::Error) -> io::Error {
+    io::Error::other(format!("postcard: {e}"))
+}
+
+/// Writes `image` as generation `generation` into `dir` durably. Returns the file size.
+/// On error the temporary file is removed and no final-named file is touched.
+pub fn write(dir: &Path, generation: u64, image: &Image) -> io::Result<u64> {
+    let tmp = layout::snapshot_tmp_path(dir, generation);
+    let result = write_tmp(&tmp, generation, image).and_then(|size| {
+        fs::rename(&tmp, layout::snapshot_path(dir, generation))?;
+        layout::fsync_dir(dir)?;
+        Ok(size)
+    });
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+fn write_tmp(tmp: &PathBuf, generation: u64, image: &Image) -> io::Result<u64> {
+    let file = File::create(tmp)?;
+    let mut w = BufWriter::with_capacity(256 * 1024, file);
+    let mut payload = Vec::new();
+    let mut framed = Vec::new();
+    let mut size = 0u64;
+    let header = SnapshotHeader {
+        magic: SNAPSHOT_MAGIC,
+        version: FORMAT_VERSION,
+        generation,
+        last_seq: image.last_seq,
+        created_unix_ms: now_unix_ms(),
+        state: image.state,
+        node_count: image.nodes.len() as u64,
+    };
+    format::encode(&header, &mut payload).map_err(io_other)?;
+    size += record::write_record(&mut w, &payload, &mut framed)? as u64;
+    for n in &image.nodes {
+        let rec = NodeRec {
+            uuid: &n.uuid,
+            owner: &n.owner,
+            deps: &n.deps,
+            data: &n.data,
+        };
+        format::encode(&rec, &mut payload).map_err(io_other)?;
+        size += record::write_record(&mut w, &payload, &mut framed)? as u64;
+    }
+    let trailer = SnapshotTrailer {
+        node_count: image.nodes.len() as u64,
+        last_seq: image.last_seq,
+    };
+    format::encode(&trailer, &mut payload).map_err(io_other)?;
+    size += record::write_record(&mut w, &payload, &mut framed)? as u64;
+    let file = w.into_inner().map_err(|e| e.into_error())?;
+    file.sync_all()?;
+    Ok(size)
+}
+
+/// Reads and fully checks a snapshot file.
+pub fn read(path: &Path) -> Result<(u64, Image), SnapshotError> {
+    let buf = fs::read(path).map_err(SnapshotError::Io)?;
+    parse(&buf)
+}
+
+/// Checks and decodes a snapshot held in memory. Returns (generation, image).
+pub fn parse(buf: &[u8]) -> Result<(u64, Image), SnapshotError> {
+    let corrupt = |s: String| SnapshotError::Corrupt(s);
+    let mut recs = Records::new(buf);
+    let first = recs.next().ok_or_else(|| {
+        corrupt(match recs.damage() {
+            Some(d) => format!("no header ({d})"),
+            None => "empty file".into(),
+        })
+    })?;
+    let header: SnapshotHeader =
+        postcard::from_bytes(first).map_err(|e| corrupt(format!("header: {e}")))?;
+    if header.magic != SNAPSHOT_MAGIC || header.version != FORMAT_VERSION {
+        return Err(corrupt(format!(
+            "not a version {FORMAT_VERSION} snapshot (magic {:?}, version {})",
+            header.magic, header.version
+        )));
+    }
+    // The count comes from the file: cap the pre-allocation, the records must be there anyway.
+    let mut nodes = Vec::with_capacity(header.node_count.min(1 << 16) as usize);
+    for i in 0..header.node_count {
+        let payload = recs.next().ok_or_else(|| match recs.damage() {
+            Some(d) => corrupt(format!("node {i} of {}: {d}", header.node_count)),
+            None => corrupt(format!(
+                "file ends after {i} of {} nodes",
+                header.node_count
+            )),
+        })?;
+        let n: NodeRec =
+            postcard::from_bytes(payload).map_err(|e| corrupt(format!("node {i}: {e}")))?;
+        nodes.push(NodeImage {
+            uuid: n.uuid.to_string(),
+            owner: n.owner.to_string(),
+            deps: Arc::from(n.deps),
+            data: Arc::from(n.data),
+        });
+    }
+    let last = recs.next().ok_or_else(|| match recs.damage() {
+        Some(d) => corrupt(format!("trailer: {d}")),
+        None => corrupt("no trailer (file incomplete)".into()),
+    })?;
+    let trailer: SnapshotTrailer =
+        postcard::from_bytes(last).map_err(|e| corrupt(format!("trailer: {e}")))?;
+    if trailer.node_count != header.node_count || trailer.last_seq != header.last_seq {
+        return Err(corrupt("trailer does not match header".into()));
+    }
+    if recs.good_len() != buf.len() {
+        return Err(corrupt(format!(
+            "{} unexpected bytes after the trailer",
+            buf.len() - recs.good_len()
+        )));
+    }
+    Ok((
+        header.generation,
+        Image {
+            state: header.state,
+            nodes,
+            last_seq: header.last_seq,
+        },
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::testutil::tempdir;
+
+    fn node(i: usize) -> NodeImage {
+        NodeImage {
+            uuid: format!("uuid-{i}"),
+            owner: if i % 2 == 0 {
+                "COMMON".into()
+            } else {
+                "alice".into()
+            },
+            deps: Arc::from(&b"\x80\x04N."[..]),
+            data: Arc::from(vec![i as u8; i * 10]),
+        }
+    }
+
+    fn image(n: usize) -> Image {
+        Image {
+            state: SessionState::Active,
+            nodes: (0..n).map(node).collect(),
+            last_seq: 42,
+        }
+    }
+
+    #[test]
+    fn write_then_read_is_identical_and_leaves_no_temporary() {
+        let d = tempdir("snap-rt");
+        let img = image(50);
+        write(&d, 3, &img).unwrap();
+        let (g, back) = read(&layout::snapshot_path(&d, 3)).unwrap();
+        assert_eq!(g, 3);
+        assert_eq!(back, img);
+        let l = layout::list(&d).unwrap();
+        assert_eq!(l.snapshots, vec![3]);
+        assert!(l.temporaries.is_empty());
+    }
+
+    #[test]
+    fn any_flipped_byte_or_truncation_is_refused() {
+        let d = tempdir("snap-flip");
+        write(&d, 1, &image(3)).unwrap();
+        let good = fs::read(layout::snapshot_path(&d, 1)).unwrap();
+        for i in 0..good.len() {
+            let mut b = good.clone();
+            b[i] ^= 0x20;
+            assert!(parse(&b).is_err(), "flip at {i} accepted");
+        }
+        for cut in 0..good.len() {
+            assert!(parse(&good[..cut]).is_err(), "cut at {cut} accepted");
+        }
+    }
+
+    #[test]
+    fn empty_session_round_trips() {
+        let d = tempdir("snap-empty");
+        write(&d, 1, &Image::empty()).unwrap();
+        let (_, back) = read(&layout::snapshot_path(&d, 1)).unwrap();
+        assert_eq!(back, Image::empty());
+    }
+}
