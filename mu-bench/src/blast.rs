@@ -1,0 +1,237 @@
+//! The throughput engine behind the fan-out and Commit phases: one sender pushes pre-built
+//! messages on its data socket while receiver threads (each polling a group of data sockets) count
+//! every whole message. The sender keeps at most `window` messages ahead of the slowest receiver,
+//! so no queue on the server or in libzmq overflows (the reference drops silently at its
+//! high-water mark, mu-serverd disconnects an overflowing client); the window is deep enough that
+//! the pipeline never runs dry. A message that never arrives stops progress and is reported as a
+//! loss, never averaged away.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use zmq::{Message, Socket};
+
+use crate::frames::Msg;
+
+pub struct Plan {
+    /// Messages sent in turn (one for fan-out, forward/back deltas for Commits).
+    pub msgs: Vec<Msg>,
+    pub warmup: usize,
+    pub count: usize,
+    pub window: usize,
+    pub recv_threads: usize,
+    /// Give up when no receiver progressed for this long.
+    pub stall: Duration,
+}
+
+pub struct Outcome {
+    pub elapsed: Duration,
+    pub expected: u64,
+    pub delivered: u64,
+    pub malformed: u64,
+    pub server_cpu_ns: u64,
+    pub gen_cpu_ns: u64,
+}
+
+struct Shared {
+    counts: Vec<AtomicU64>,
+    /// ns since `base` at which each receiver got its last expected message (0 = not yet).
+    done_ns: Vec<AtomicU64>,
+    bytes: AtomicU64,
+    malformed: AtomicU64,
+    stop: AtomicBool,
+    lock: Mutex<()>,
+    cv: Condvar,
+    base: Instant,
+}
+
+impl Shared {
+    fn min_count(&self) -> u64 {
+        self.counts
+            .iter()
+            .map(|c| c.load(Ordering::Acquire))
+            .min()
+            .unwrap_or(0)
+    }
+    fn total(&self) -> u64 {
+        self.counts.iter().map(|c| c.load(Ordering::Acquire)).sum()
+    }
+}
+
+fn receive_group(sh: Arc<Shared>, socks: Vec<(usize, Socket)>, target: u64, frames: usize) {
+    let mut local: Vec<u64> = vec![0; socks.len()];
+    let mut part = Message::new();
+    while !sh.stop.load(Ordering::Relaxed) && local.iter().any(|&c| c < target) {
+        let ready: Vec<bool> = {
+            let mut items: Vec<_> = socks
+                .iter()
+                .map(|(_, s)| s.as_poll_item(zmq::POLLIN))
+                .collect();
+            if zmq::poll(&mut items, 50).is_err() {
+                continue;
+            }
+            items.iter().map(|i| i.is_readable()).collect()
+        };
+        let mut progressed = false;
+        for (j, ((idx, s), r)) in socks.iter().zip(ready).enumerate() {
+            if !r {
+                continue;
+            }
+            let mut bytes = 0u64;
+            for _ in 0..512 {
+                if s.recv(&mut part, zmq::DONTWAIT).is_err() {
+                    break;
+                }
+                let mut n = 1;
+                bytes += part.len() as u64;
+                while part.get_more() {
+                    if s.recv(&mut part, 0).is_err() {
+                        break;
+                    }
+                    n += 1;
+                    bytes += part.len() as u64;
+                }
+                if n != frames {
+                    sh.malformed.fetch_add(1, Ordering::Relaxed);
+                }
+                local[j] += 1;
+                if local[j] == target {
+                    let ns = sh.base.elapsed().as_nanos() as u64;
+                    sh.done_ns[*idx].store(ns.max(1), Ordering::Release);
+                }
+            }
+            if bytes > 0 {
+                progressed = true;
+                sh.bytes.fetch_add(bytes, Ordering::Relaxed);
+                sh.counts[*idx].store(local[j], Ordering::Release);
+            }
+        }
+        if progressed {
+            drop(sh.lock.lock());
+            sh.cv.notify_all();
+        }
+    }
+}
+
+/// Runs the plan; `server_cpu` reads the server's CPU time in ns.
+pub fn run(
+    sender: &Socket,
+    receivers: Vec<Socket>,
+    plan: &Plan,
+    server_cpu: &dyn Fn() -> u64,
+) -> Outcome {
+    let k = receivers.len();
+    let target = (plan.warmup + plan.count) as u64;
+    let sh = Arc::new(Shared {
+        counts: (0..k).map(|_| AtomicU64::new(0)).collect(),
+        done_ns: (0..k).map(|_| AtomicU64::new(0)).collect(),
+        bytes: AtomicU64::new(0),
+        malformed: AtomicU64::new(0),
+        stop: AtomicBool::new(false),
+        lock: Mutex::new(()),
+        cv: Condvar::new(),
+        base: Instant::now(),
+    });
+    let frames = plan.msgs[0].len();
+    let groups = plan.recv_threads.clamp(1, k.max(1));
+    let mut buckets: Vec<Vec<(usize, Socket)>> = (0..groups).map(|_| Vec::new()).collect();
+    for (i, s) in receivers.into_iter().enumerate() {
+        buckets[i % groups].push((i, s));
+    }
+    let handles: Vec<_> = buckets
+        .into_iter()
+        .map(|b| {
+            let sh = sh.clone();
+            std::thread::spawn(move || receive_group(sh, b, target, frames))
+        })
+        .collect();
+
+    let mut t0 = Instant::now();
+    let (mut cpu0, mut gen0) = (server_cpu(), crate::servers::self_cpu_ns());
+    let mut failed = false;
+    let mut min_seen = 0u64;
+    'send: for i in 0..target as usize {
+        if i == plan.warmup {
+            // Wait until the warm-up arrived everywhere, then start the clock.
+            if !wait_min(&sh, i as u64, plan.stall) {
+                failed = true;
+                break 'send;
+            }
+            t0 = Instant::now();
+            cpu0 = server_cpu();
+            gen0 = crate::servers::self_cpu_ns();
+        }
+        let need = (i + 1).saturating_sub(plan.window) as u64;
+        if need > min_seen {
+            min_seen = sh.min_count();
+            if need > min_seen {
+                if !wait_min(&sh, need, plan.stall) {
+                    failed = true;
+                    break 'send;
+                }
+                min_seen = need;
+            }
+        }
+        if sender
+            .send_multipart(plan.msgs[i % plan.msgs.len()].iter(), 0)
+            .is_err()
+        {
+            failed = true;
+            break;
+        }
+    }
+    if !failed {
+        wait_min(&sh, target, plan.stall);
+    }
+    let end = Instant::now();
+    let (cpu1, gen1) = (server_cpu(), crate::servers::self_cpu_ns());
+    sh.stop.store(true, Ordering::Relaxed);
+    for h in handles {
+        let _ = h.join();
+    }
+    let last = sh
+        .done_ns
+        .iter()
+        .map(|d| d.load(Ordering::Acquire))
+        .max()
+        .unwrap_or(0);
+    let all_done = sh.done_ns.iter().all(|d| d.load(Ordering::Acquire) > 0);
+    let finish = if all_done {
+        sh.base + Duration::from_nanos(last)
+    } else {
+        end
+    };
+    let warm = (plan.warmup * k) as u64;
+    Outcome {
+        elapsed: finish.saturating_duration_since(t0),
+        expected: (plan.count * k) as u64,
+        delivered: sh.total().saturating_sub(warm),
+        malformed: sh.malformed.load(Ordering::Relaxed),
+        server_cpu_ns: cpu1.saturating_sub(cpu0),
+        gen_cpu_ns: gen1.saturating_sub(gen0),
+    }
+}
+
+/// Blocks until every receiver counted `need` messages; false if nothing moved for `stall`.
+fn wait_min(sh: &Shared, need: u64, stall: Duration) -> bool {
+    let mut last_total = sh.total();
+    let mut last_move = Instant::now();
+    let mut g = sh.lock.lock().unwrap_or_else(|e| e.into_inner());
+    loop {
+        if sh.min_count() >= need {
+            return true;
+        }
+        let total = sh.total();
+        if total != last_total {
+            last_total = total;
+            last_move = Instant::now();
+        } else if last_move.elapsed() > stall {
+            return false;
+        }
+        g = match sh.cv.wait_timeout(g, Duration::from_millis(5)) {
+            Ok((g, _)) => g,
+            Err(e) => e.into_inner().0,
+        };
+    }
+}

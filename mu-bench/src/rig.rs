@@ -1,0 +1,111 @@
+//! Bringing a set of bench clients into a running session before a phase measures anything:
+//! the first client logs in and uploads the dataset, the others log in and join, and all of them
+//! hand their heartbeat and command sockets to the keeper so the server keeps them. Against the
+//! ceiling, clients only register their data sockets.
+
+use std::time::Duration;
+
+use zmq::Socket;
+
+use crate::client::Client;
+use crate::frames::Frames;
+use crate::keeper::Keeper;
+use crate::servers::Kind;
+
+pub struct Rig {
+    pub sender: Socket,
+    pub receivers: Vec<Socket>,
+    keeper: Option<Keeper>,
+    // Declared last: sockets above are dropped first.
+    pub ctx: zmq::Context,
+}
+
+pub fn context() -> Result<zmq::Context, String> {
+    let ctx = zmq::Context::new();
+    ctx.set_io_threads(2)
+        .map_err(|e| format!("io threads: {e}"))?;
+    Ok(ctx)
+}
+
+/// Logs in client 0, which must get `LOBBY` and uploads `dataset`, then `k` more clients that
+/// must get `RUNNING` and join. Returns the sender's and the receivers' data sockets.
+pub fn session(kind: Kind, port: u16, f: &Frames, dataset: &str, k: usize) -> Result<Rig, String> {
+    let ctx = context()?;
+    if !kind.speaks_protocol() {
+        let s = Client::connect(&ctx, port, 0)?;
+        s.hello()?;
+        let mut receivers = Vec::with_capacity(k);
+        for i in 1..=k {
+            let c = Client::connect(&ctx, port, i)?;
+            c.hello()?;
+            receivers.push(c.data);
+        }
+        return Ok(Rig {
+            sender: s.data,
+            receivers,
+            keeper: None,
+            ctx,
+        });
+    }
+    let keeper = Keeper::start();
+    let up = Client::connect(&ctx, port, 0)?;
+    let ans = up.login(f)?;
+    if ans != "LOBBY" {
+        return Err(format!("first client got {ans}, expected LOBBY"));
+    }
+    up.upload(f, dataset, Duration::from_secs(120))?;
+    let Client {
+        cmd,
+        data: sender,
+        hb,
+        ..
+    } = up;
+    keeper.adopt(cmd, false);
+    keeper.adopt(hb, true);
+    let mut receivers = Vec::with_capacity(k);
+    for i in 1..=k {
+        let c = Client::connect(&ctx, port, i)?;
+        let ans = c.login(f)?;
+        if ans != "RUNNING" {
+            return Err(format!("client {i} got {ans}, expected RUNNING"));
+        }
+        let n = c.join(f, Duration::from_secs(120))?;
+        if n != f.dataset_len(dataset) {
+            return Err(format!("client {i} joined with {n} nodes"));
+        }
+        let Client { cmd, data, hb, .. } = c;
+        keeper.adopt(cmd, false);
+        keeper.adopt(hb, true);
+        receivers.push(data);
+    }
+    Ok(Rig {
+        sender,
+        receivers,
+        keeper: Some(keeper),
+        ctx,
+    })
+}
+
+impl Rig {
+    /// Adds an already logged-in client's heartbeat and command sockets to the keeper.
+    pub fn keep(&self, c: Client) {
+        if let Some(k) = &self.keeper {
+            k.adopt(c.cmd, false);
+            k.adopt(c.hb, true);
+        }
+    }
+
+    /// Stops the keeper; an error if the server disconnected any bench client meanwhile.
+    pub fn finish(mut self) -> Result<(), String> {
+        if let Some(k) = self.keeper.take() {
+            let st = k.finish();
+            if !st.disconnects.is_empty() {
+                return Err(format!(
+                    "server disconnected bench clients: {}",
+                    st.disconnects.join("; ")
+                ));
+            }
+        }
+        Ok(())
+    }
+}
