@@ -1,1 +1,35 @@
 //! The replication 0.9.10 wire objects: parse and build the multipart frames of types 1-14.
+//!
+//! A message is a list of frames; frame 0 is `pickle.dumps(type_num, protocol=4)`:
+//! - 1 Commit: node uuid (UTF-8), `pickle(dependencies)`, deepdiff `Delta.dumps()`;
+//! - 2 Node: uuid, owner (UTF-8), `pickle(dependencies)`, `pickle(data)`;
+//! - 3..=14 commands ([`CommandKind`]): owner (UTF-8), `pickle(data)`.
+//!
+//! API summary:
+//! - [`parse`]`(&[Frame]) -> Result<Message, ObjectError>` keeps every payload as the peer's
+//!   original shared bytes (the server forwards them unchanged); [`Message::decode_data`] and
+//!   friends decode a payload on demand with [`Limits`](crate::pickle::Limits).
+//! - Builders for frames the server originates: [`build_command`], [`build_command_raw`],
+//!   [`build_node`], [`build_commit`]; [`type_frame`] gives the precomputed frame 0.
+//! - [`frames_to_value`] / [`value_to_frames`]: a node's frames as the Python `list` of `bytes`
+//!   that Snapshot and ServerSnapshot carry in `DATA`.
+//!
+//! Frames are `Arc<[u8]>`, the same type as `session::io::Frame`.
+
+mod build;
+mod error;
+mod kind;
+mod parse;
+
+pub use build::{
+    build_command, build_command_raw, build_commit, build_node, frames_to_value, value_to_frames,
+};
+pub use error::ObjectError;
+pub use kind::{type_frame, CommandKind, T_COMMIT, T_NODE};
+pub use parse::{parse, parse_type, Message};
+
+/// One ZeroMQ frame (same type as `session::io::Frame`).
+pub type Frame = std::sync::Arc<[u8]>;
+
+#[cfg(test)]
+mod tests;

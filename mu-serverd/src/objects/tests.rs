@@ -1,0 +1,87 @@
+//! Unit tests of the framing (the round trips through Python's `replication.objects` are in
+//! `mu-serverd/tests/objects_*.rs`).
+
+use super::*;
+use crate::pickle::{self, Limits, Value};
+use std::sync::Arc;
+
+fn f(b: &[u8]) -> Frame {
+    Arc::from(b)
+}
+
+#[test]
+fn type_frames_are_cpythons() {
+    assert_eq!(type_frame(9), Some(&b"\x80\x04K\t."[..]));
+    assert_eq!(type_frame(0), None);
+    assert_eq!(type_frame(15), None);
+    assert_eq!(CommandKind::RequestServerInfo.frame0(), b"\x80\x04K\x0e.");
+    // Decoding each precomputed frame gives its number back.
+    for t in 1..=14u8 {
+        let v = pickle::decode(type_frame(t).unwrap(), &Limits::default()).unwrap();
+        assert!(v.strict_eq(&Value::Int(i64::from(t))));
+    }
+}
+
+#[test]
+fn parse_errors_are_typed() {
+    assert_eq!(parse(&[]).unwrap_err(), ObjectError::Empty);
+    assert_eq!(
+        parse(&[f(b"\x80\x04K\x0f."), f(b"x"), f(b"y")]).unwrap_err(),
+        ObjectError::UnknownType(15)
+    );
+    assert_eq!(
+        parse(&[f(b"\x80\x04J\xff\xff\xff\xff.")]).unwrap_err(),
+        ObjectError::UnknownType(-1)
+    );
+    assert!(matches!(
+        parse(&[f(b"\x80\x04N.")]).unwrap_err(),
+        ObjectError::BadTypeFrame(_)
+    ));
+    assert!(matches!(
+        parse(&[f(b"garbage")]).unwrap_err(),
+        ObjectError::BadTypeFrame(_)
+    ));
+    assert_eq!(
+        parse(&[f(b"\x80\x04K\x02."), f(b"u")]).unwrap_err(),
+        ObjectError::FrameCount {
+            type_num: 2,
+            expected: 5,
+            got: 2
+        }
+    );
+    assert_eq!(
+        parse(&[f(b"\x80\x04K\x09."), f(b"\xff"), f(b"\x80\x04N.")]).unwrap_err(),
+        ObjectError::NotUtf8 { field: "owner" }
+    );
+    // Protocol 2 type frames are accepted too.
+    assert!(matches!(
+        parse(&[f(b"\x80\x02K\x04."), f(b"me"), f(b"\x80\x04N.")]).unwrap(),
+        Message::Command {
+            kind: CommandKind::Delete,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn build_then_parse() {
+    let data = Value::dict(vec![(Value::str("STATE"), Value::str("INIT"))]);
+    let frames = build_command(CommandKind::Snapshot, "server", &data);
+    let m = parse(&frames).unwrap();
+    let Message::Command { kind, owner, .. } = &m else {
+        panic!()
+    };
+    assert_eq!((*kind, owner.as_str()), (CommandKind::Snapshot, "server"));
+    assert!(m
+        .decode_data(&Limits::default())
+        .unwrap()
+        .unwrap()
+        .strict_eq(&data));
+
+    let node = build_node("u1", "alice", f(b"\x80\x04N."), f(b"\x80\x04}\x94."));
+    let as_value = frames_to_value(&node);
+    assert_eq!(value_to_frames(&as_value).unwrap(), node);
+    assert!(value_to_frames(&Value::bytes(b"removed")).is_err());
+    let commit = build_commit("u1", f(b"\x80\x04N."), f(b"\x80\x04}\x94."));
+    assert!(matches!(parse(&commit).unwrap(), Message::Commit { uuid, .. } if uuid == "u1"));
+}
