@@ -151,8 +151,19 @@ mod tests {
     #[test]
     fn reference_flags_parse() {
         let c = parse(&[
-            "mu-serverd", "-p", "5560", "-t", "3000", "-l", "DEBUG", "-apwd", "adm", "-spwd=srv",
-            "-lf", "x.log", "--attached",
+            "mu-serverd",
+            "-p",
+            "5560",
+            "-t",
+            "3000",
+            "-l",
+            "DEBUG",
+            "-apwd",
+            "adm",
+            "-spwd=srv",
+            "-lf",
+            "x.log",
+            "--attached",
         ]);
         assert_eq!(c.port.as_deref(), Some("5560"));
         assert_eq!(c.timeout.as_deref(), Some("3000"));

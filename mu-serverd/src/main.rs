@@ -1,5 +1,82 @@
-//! mu-serverd entry point. Placeholder until the shell and daemon issues land.
-fn main() {
-    eprintln!("mu-serverd: not implemented yet");
-    std::process::exit(2);
+//! mu-serverd: parse the command line, load the configuration, set up logging, bind, serve.
+//! Every concern lives in the library; this file only wires them in order and maps failures to
+//! exit codes (0 ok, 1 bad configuration or start failure, 2 usage (clap)).
+
+use mu_serverd::cli::Cli;
+use mu_serverd::config::{self, Sources};
+use mu_serverd::daemon::{self, session_config::session_config, Daemon, Reloader};
+use mu_serverd::session::Session;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::from_args();
+    if let Some(dir) = &cli.generate_assets {
+        return match mu_serverd::cli::generate_assets(dir) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(&format!("cannot write assets to {}: {e}", dir.display())),
+        };
+    }
+    // Before any thread exists, so every later thread inherits the blocked mask.
+    let signals = match daemon::signals::Signals::install() {
+        Ok(s) => s,
+        Err(e) => return fail(&format!("cannot set up signal handling: {e}")),
+    };
+    let reloader = Reloader {
+        path: cli
+            .config
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(config::DEFAULT_PATH)),
+        explicit: cli.config.is_some(),
+        flags: cli.overrides(),
+    };
+    let env = |k: &str| std::env::var(k).ok();
+    let sources = Sources {
+        path: &reloader.path,
+        explicit: reloader.explicit,
+        env: &env,
+        flags: &reloader.flags,
+    };
+    let loaded = match config::load(&sources) {
+        Ok(l) => l,
+        Err(e) => return fail(&e.to_string()),
+    };
+    if cli.check_config {
+        let from = loaded
+            .config
+            .file
+            .as_ref()
+            .map_or("built-in defaults".into(), |p| p.display().to_string());
+        println!("configuration OK ({from})");
+        return ExitCode::SUCCESS;
+    }
+    let cfg = loaded.config;
+    match mu_serverd::logging::init(&cfg.log) {
+        Ok((_, Some(note))) => log::info!("logging to stderr: {note}"),
+        Ok(_) => {}
+        Err(e) => return fail(&e),
+    }
+    for w in loaded.warnings.iter().chain(&cli.ignored_flags()) {
+        log::warn!("{w}");
+    }
+    let mut session = Session::new(session_config(&cfg));
+    let store = match daemon::persist::open(&cfg, &mut session) {
+        Ok(s) => s,
+        Err(e) => return fail_logged(&e),
+    };
+    match Daemon::start(cfg, reloader, signals, session, store) {
+        Ok(d) => ExitCode::from(d.run() as u8),
+        Err(e) => fail_logged(&e),
+    }
+}
+
+/// Before logging is set up: one line on stderr.
+fn fail(msg: &str) -> ExitCode {
+    eprintln!("mu-serverd: {msg}");
+    ExitCode::FAILURE
+}
+
+fn fail_logged(msg: &str) -> ExitCode {
+    log::error!("cannot start: {msg}");
+    ExitCode::FAILURE
 }

@@ -12,7 +12,7 @@ pub mod reload;
 pub mod secret;
 pub mod values;
 
-pub use build::{load, Overrides, Sources};
+pub use build::{load, Loaded, Overrides, Sources};
 pub use error::ConfigError;
 pub use secret::Secret;
 

@@ -1,5 +1,15 @@
-//! The daemon around the shell: systemd notification, signals, reload, status, and the event
-//! loop that ties the sockets, the core, the control socket and the store together.
+//! The daemon around the shell: systemd notification, signals, reload, status, the control
+//! socket's requests, the persistence hook, and the event loop that ties them together.
 
+mod control;
 pub mod notify;
+pub mod persist;
+pub mod reload;
+mod run;
+pub mod session_config;
 pub mod signals;
+pub mod status;
+
+pub use persist::{NoPersistence, Persistence};
+pub use reload::Reloader;
+pub use run::Daemon;

@@ -10,6 +10,7 @@
 mod core;
 mod pump;
 pub mod router;
+mod session_core;
 pub mod sockets;
 pub mod zmsg;
 

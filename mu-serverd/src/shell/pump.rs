@@ -81,6 +81,14 @@ impl Shell {
         self.origin + Duration::from_millis(at)
     }
 
+    /// Lets messages still in libzmq's pipes leave for up to `linger` when the sockets are
+    /// dropped (at shutdown, so every client gets its Disconnect).
+    pub fn close(&self, linger: Duration) {
+        for r in &self.routers {
+            r.set_linger(linger.as_millis().min(i32::MAX as u128) as i32);
+        }
+    }
+
     pub fn set_queue_limit(&mut self, limit: usize) {
         for r in &mut self.routers {
             r.set_limit(limit);

@@ -60,6 +60,11 @@ impl Router {
         self.sock.get_fd().map_err(std::io::Error::other)
     }
 
+    /// How long closing may wait for queued messages to leave (shutdown only).
+    pub fn set_linger(&self, ms: i32) {
+        let _ = self.sock.set_linger(ms);
+    }
+
     pub fn set_limit(&mut self, limit: usize) {
         self.limit = limit;
     }
@@ -115,7 +120,10 @@ impl Router {
         for (i, f) in frames.iter().enumerate() {
             if let Err(e) = zmsg::send_frame(sock, f, i + 1 < n) {
                 // Cannot happen with libzmq 4.3 ROUTER once the identity frame was accepted.
-                log::error!("{:?} socket: frame {i} of a message failed: {e}", self.channel);
+                log::error!(
+                    "{:?} socket: frame {i} of a message failed: {e}",
+                    self.channel
+                );
                 return Ok(());
             }
         }

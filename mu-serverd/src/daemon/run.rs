@@ -1,0 +1,251 @@
+//! [`Daemon`]: the one event loop. One `mio::Poll` holds the signalfd, the three ZMQ_FDs and
+//! the control socket; every wake-up ends with [`Shell::pump`] (ZMQ edge rules), the store's
+//! tick, the watchdog ping and a STATUS= refresh. The poll timeout is the earliest of the
+//! core's deadline, the shell's retry timer, the watchdog and the store; idle means no wake-ups.
+
+use super::notify::Notifier;
+use super::persist::Persistence;
+use super::reload::Reloader;
+use super::session_config::session_config;
+use super::signals::{Request as SignalRequest, Signals};
+use super::status;
+use crate::config::Config;
+use crate::session::{ControlRequest, Session};
+use crate::shell::{Shell, SocketOptions};
+use mio::unix::SourceFd;
+use mio::{Events, Interest, Poll, Token};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+pub const SIGNALS: Token = Token(0);
+/// ZMQ_FDs: command, data, heartbeat.
+pub const ZMQ_FIRST: usize = 1;
+/// The control listener; its connections use the tokens after it.
+pub const CONTROL_LISTENER: Token = Token(10);
+pub const CONTROL_FIRST_CONN: usize = 11;
+
+/// How long Disconnect messages may take to leave at shutdown before the sockets close.
+const SHUTDOWN_LINGER: Duration = Duration::from_millis(1000);
+
+pub struct Daemon {
+    pub(super) poll: Poll,
+    pub(super) shell: Shell,
+    pub(super) session: Session,
+    pub(super) store: Box<dyn Persistence>,
+    pub(super) signals: Signals,
+    pub(super) notifier: Notifier,
+    pub(super) cfg: Config,
+    pub(super) reloader: Reloader,
+    pub(super) control: Option<super::control::Control>,
+    pub(super) started: Instant,
+    /// Set by SIGTERM/SIGINT or `mu-ctl stop`: the reason given to clients.
+    pub(super) stop: Option<String>,
+}
+
+impl Daemon {
+    /// Binds the sockets (nothing else is listening yet if this fails), installs the restored
+    /// session, and registers every source. READY is sent by [`Daemon::run`].
+    pub fn start(
+        cfg: Config,
+        reloader: Reloader,
+        signals: Signals,
+        session: Session,
+        store: Box<dyn Persistence>,
+    ) -> Result<Daemon, String> {
+        let opts = SocketOptions {
+            bind: cfg.server.bind.clone(),
+            port: cfg.server.port,
+            max_message_bytes: cfg.server.max_message_bytes,
+        };
+        let shell = Shell::bind(&opts, cfg.server.client_queue_limit)?;
+        let poll = Poll::new().map_err(|e| format!("cannot create the event loop: {e}"))?;
+        let fd = signals.raw_fd();
+        poll.registry()
+            .register(&mut SourceFd(&fd), SIGNALS, Interest::READABLE)
+            .map_err(|e| format!("cannot watch signals: {e}"))?;
+        shell
+            .register(poll.registry(), ZMQ_FIRST)
+            .map_err(|e| format!("cannot watch the ZeroMQ sockets: {e}"))?;
+        let control = super::control::Control::start(&cfg, poll.registry())?;
+        log::info!(
+            "listening on {} ports {}, {}, {} (command, data, heartbeat)",
+            cfg.server.bind,
+            cfg.server.port,
+            cfg.server.port + 1,
+            cfg.server.port + 2
+        );
+        Ok(Daemon {
+            poll,
+            shell,
+            session,
+            store,
+            signals,
+            notifier: Notifier::from_env(),
+            cfg,
+            reloader,
+            control,
+            started: Instant::now(),
+            stop: None,
+        })
+    }
+
+    /// Serves until SIGTERM/SIGINT or `mu-ctl stop`, then stops gracefully. Returns the exit code.
+    pub fn run(mut self) -> i32 {
+        let mut events = Events::with_capacity(64);
+        let now = self.shell.now();
+        let line = status::line(&mut self.session, now);
+        self.notifier.ready(&line, Instant::now());
+        log::info!("mu-serverd {} ready: {line}", env!("CARGO_PKG_VERSION"));
+        while self.stop.is_none() {
+            let timeout = self
+                .next_wake()
+                .map(|at| at.saturating_duration_since(Instant::now()));
+            if let Err(e) = self.poll.poll(&mut events, timeout) {
+                if e.kind() == std::io::ErrorKind::Interrupted {
+                    continue;
+                }
+                log::error!("event loop failed: {e}");
+                self.stop = Some("server error".into());
+                break;
+            }
+            for ev in events.iter() {
+                let t = ev.token();
+                if t == SIGNALS {
+                    for req in self.signals.drain() {
+                        self.on_signal(req);
+                    }
+                } else if self.control.as_ref().is_some_and(|c| c.owns(t)) {
+                    self.on_control_event(t);
+                }
+                // ZMQ tokens need nothing here: the pump below services every socket.
+            }
+            self.pump();
+        }
+        self.shutdown();
+        0
+    }
+
+    fn next_wake(&self) -> Option<Instant> {
+        [
+            self.shell.next_wake(&self.session),
+            self.notifier.deadline(),
+            self.store.next_deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// After every wake-up: ZMQ sockets and core, store timers, watchdog, status.
+    pub(super) fn pump(&mut self) {
+        let store = &mut self.store;
+        self.shell
+            .pump(&mut self.session, &mut |change| store.record(change));
+        let now = Instant::now();
+        if self.store.next_deadline().is_some_and(|d| d <= now) {
+            self.store.tick(now, &mut self.session);
+        }
+        self.notifier.tick(now);
+        let line = status::line(&mut self.session, self.shell.now());
+        self.notifier.status(&line);
+    }
+
+    fn on_signal(&mut self, req: SignalRequest) {
+        match req {
+            SignalRequest::Reload => {
+                log::info!("SIGHUP: reloading the configuration");
+                let _ = self.reload();
+            }
+            SignalRequest::Stop(name) => {
+                log::info!("{name}: stopping");
+                self.stop = Some("server shutting down".into());
+            }
+        }
+    }
+
+    /// Re-reads the configuration; on error the running one stays. Ok/Err carry the message
+    /// for `mu-ctl reload`.
+    pub(super) fn reload(&mut self) -> Result<String, String> {
+        self.notifier.reloading();
+        let result = self.reloader.reload(&self.cfg);
+        let out = match result {
+            Ok((plan, warnings)) => {
+                for w in warnings {
+                    log::warn!("{w}");
+                }
+                crate::logging::set_level(plan.effective.log.level);
+                self.shell
+                    .set_queue_limit(plan.effective.server.client_queue_limit);
+                self.session.set_config(session_config(&plan.effective));
+                self.cfg = plan.effective;
+                let msg = if plan.needs_restart.is_empty() {
+                    "configuration reloaded".to_string()
+                } else {
+                    format!(
+                        "configuration reloaded; needs a restart to apply: {}",
+                        plan.needs_restart.join(", ")
+                    )
+                };
+                if plan.needs_restart.is_empty() {
+                    log::info!("{msg}");
+                } else {
+                    log::warn!("{msg}");
+                }
+                Ok(msg)
+            }
+            Err(e) => {
+                let msg = format!("reload refused, keeping the running configuration: {e}");
+                log::error!("{msg}");
+                Err(msg)
+            }
+        };
+        let line = status::line(&mut self.session, self.shell.now());
+        self.notifier.reloaded(&line);
+        out
+    }
+
+    /// STOPPING=1, Disconnect to every client, final snapshot, sockets closed with a short
+    /// linger so the Disconnects actually leave.
+    fn shutdown(&mut self) {
+        let reason = self
+            .stop
+            .clone()
+            .unwrap_or_else(|| "server shutting down".into());
+        self.notifier.stopping("shutting down");
+        let now = self.shell.now();
+        self.session
+            .handle_control(now, ControlRequest::Shutdown { reason });
+        let store = &mut self.store;
+        self.shell
+            .drain_actions(&mut self.session, &mut |c| store.record(c));
+        // Parked messages get a bounded chance to leave.
+        let deadline = Instant::now() + SHUTDOWN_LINGER / 2;
+        let mut events = Events::with_capacity(16);
+        loop {
+            let store = &mut self.store;
+            self.shell.pump(&mut self.session, &mut |c| store.record(c));
+            let now = Instant::now();
+            if self.shell.parked() == 0 || now >= deadline {
+                break;
+            }
+            let wait = (deadline - now).min(Duration::from_millis(10));
+            let _ = self.poll.poll(&mut events, Some(wait));
+        }
+        self.store.shutdown(&mut self.session);
+        if let Some(c) = self.control.take() {
+            c.close(self.poll.registry());
+        }
+        self.shell.deregister(self.poll.registry());
+        self.shell.close(SHUTDOWN_LINGER);
+        log::info!("stopped");
+    }
+
+    pub(super) fn uptime_s(&self) -> u64 {
+        self.started.elapsed().as_secs()
+    }
+}
+
+pub fn unix_now() -> Duration {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+}

@@ -1,0 +1,27 @@
+//! The one-line status for systemd's `STATUS=` ("3 users, 412 nodes, session active").
+
+use crate::session::io::Millis;
+use crate::session::io::SessionState;
+use crate::session::{ControlReply, ControlRequest, Session};
+
+pub fn state_word(s: SessionState) -> &'static str {
+    match s {
+        SessionState::Waiting => "waiting",
+        SessionState::SrvSync => "uploading",
+        SessionState::Active => "active",
+    }
+}
+
+pub fn line(session: &mut Session, now: Millis) -> String {
+    match session.handle_control(now, ControlRequest::Summary) {
+        ControlReply::Summary(s) => format!(
+            "{} user{}, {} node{}, session {}",
+            s.users,
+            if s.users == 1 { "" } else { "s" },
+            s.nodes,
+            if s.nodes == 1 { "" } else { "s" },
+            state_word(s.state)
+        ),
+        _ => String::from("serving"),
+    }
+}
