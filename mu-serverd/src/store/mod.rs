@@ -7,9 +7,12 @@
 //! - [`recover`]: start-up (newest good snapshot, journal replay, torn-tail truncation).
 //! - [`live::Store`]: what the event loop drives (append, periodic snapshots, shutdown, status).
 //! - [`compact`], [`syncer`]: the background snapshot writer and the batch fsync thread.
+//! - [`export`], [`import`]: the replication client's `Repository.dumps`/`loads` file format.
 
 pub mod compact;
+pub mod export;
 pub mod format;
+pub mod import;
 pub mod journal;
 pub mod layout;
 pub mod live;

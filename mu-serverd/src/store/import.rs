@@ -1,0 +1,259 @@
+//! Reads a session file written by the replication client's `Repository.dumps` (or by
+//! [`super::export`]) and turns it into the changes that seed a session.
+//!
+//! The file is untrusted input: it is decompressed with a size cap, decoded by the strict pickle
+//! codec (nothing constructed or called), and every node goes through the same checks as a Node
+//! on the network: five frames, frame 0 is the Node type, UTF-8 uuid and owner, dependencies
+//! `None` or a list of strings, data plain pickle within the configured [`Limits`]. One bad
+//! node refuses the whole file, with a message naming it; a partial import would be a session
+//! that silently differs from the file.
+//!
+//! Owners are not imported: nobody holds a lock in a freshly seeded session, so every node is
+//! `COMMON` (the same rule as after a restart). The `users` entry is ignored.
+
+use super::snapshot::{Image, NodeImage};
+use crate::pickle::{self, Limits, Value};
+use crate::session::io::SessionState;
+use flate2::read::GzDecoder;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io::{self, Read};
+use std::path::Path;
+
+/// The largest decompressed session file accepted.
+pub const MAX_DECOMPRESSED: u64 = 1 << 30;
+
+pub const COMMON: &str = "COMMON";
+
+#[derive(Debug)]
+pub enum ImportError {
+    Io(io::Error),
+    TooLarge,
+    /// The file is not a gzip pickle of the expected shape.
+    Format(String),
+    /// One node failed validation: its index in the file, its uuid if readable, and why.
+    Node {
+        index: usize,
+        uuid: Option<String>,
+        why: String,
+    },
+}
+
+impl fmt::Display for ImportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ImportError::Io(e) => write!(f, "cannot read: {e}"),
+            ImportError::TooLarge => {
+                write!(f, "decompresses to more than {MAX_DECOMPRESSED} bytes")
+            }
+            ImportError::Format(why) => write!(f, "not a replication session file: {why}"),
+            ImportError::Node { index, uuid, why } => match uuid {
+                Some(u) => write!(f, "node #{index} ({u}) refused: {why}"),
+                None => write!(f, "node #{index} refused: {why}"),
+            },
+        }
+    }
+}
+
+impl std::error::Error for ImportError {}
+
+/// Reads and validates a session file into an ACTIVE image (every owner `COMMON`).
+pub fn read(path: &Path, limits: &Limits) -> Result<Image, ImportError> {
+    let f = std::fs::File::open(path).map_err(ImportError::Io)?;
+    let mut raw = Vec::new();
+    GzDecoder::new(f)
+        .take(MAX_DECOMPRESSED + 1)
+        .read_to_end(&mut raw)
+        .map_err(|e| ImportError::Format(format!("gzip: {e}")))?;
+    if raw.len() as u64 > MAX_DECOMPRESSED {
+        return Err(ImportError::TooLarge);
+    }
+    parse(&raw, limits)
+}
+
+/// Validates the decompressed pickle.
+pub fn parse(raw: &[u8], limits: &Limits) -> Result<Image, ImportError> {
+    // The outer pickle holds every node's frames: allow its size, keep the per-node limits for
+    // the frames themselves.
+    let outer = Limits {
+        max_input: raw.len().max(1),
+        max_depth: 64,
+        max_items: 64 << 20,
+        max_memo: 64 << 20,
+    };
+    let db =
+        pickle::decode(raw, &outer).map_err(|e| ImportError::Format(format!("pickle: {e}")))?;
+    if !matches!(db, Value::Dict(_)) {
+        return Err(ImportError::Format(format!(
+            "top level is a {}, not a dict",
+            db.type_name()
+        )));
+    }
+    let nodes = match db.get_str_key("nodes") {
+        Some(Value::List(items)) | Some(Value::Tuple(items)) => items.clone(),
+        Some(other) => {
+            return Err(ImportError::Format(format!(
+                "'nodes' is a {}",
+                other.type_name()
+            )))
+        }
+        None => return Err(ImportError::Format("no 'nodes' entry".into())),
+    };
+    // Later duplicates replace earlier ones, as Repository.loads does.
+    let mut by_uuid: BTreeMap<String, NodeImage> = BTreeMap::new();
+    for (index, chunks) in nodes.iter().enumerate() {
+        let n =
+            node(chunks, limits).map_err(|(uuid, why)| ImportError::Node { index, uuid, why })?;
+        by_uuid.insert(n.uuid.clone(), n);
+    }
+    Ok(Image {
+        state: SessionState::Active,
+        nodes: by_uuid.into_values().collect(),
+        last_seq: 0,
+    })
+}
+
+type NodeErr = (Option<String>, String);
+
+fn node(chunks: &Value, limits: &Limits) -> Result<NodeImage, NodeErr> {
+    let items = match chunks {
+        Value::List(v) | Value::Tuple(v) => v,
+        other => {
+            return Err((
+                None,
+                format!("is a {}, not a list of frames", other.type_name()),
+            ))
+        }
+    };
+    if items.len() != 5 {
+        return Err((None, format!("has {} frames, a Node has 5", items.len())));
+    }
+    let mut frames = Vec::with_capacity(5);
+    for (i, v) in items.iter().enumerate() {
+        match v {
+            Value::Bytes(b) => frames.push(b.clone()),
+            other => {
+                return Err((
+                    None,
+                    format!("frame {i} is a {}, not bytes", other.type_name()),
+                ))
+            }
+        }
+    }
+    match pickle::decode(&frames[0], limits) {
+        Ok(Value::Int(2)) => {}
+        Ok(v) => return Err((None, format!("frame 0 is {v:?}, not the Node type 2"))),
+        Err(e) => return Err((None, format!("frame 0: {e}"))),
+    }
+    let uuid = std::str::from_utf8(&frames[1])
+        .map_err(|_| (None, "uuid is not UTF-8".to_string()))?
+        .to_string();
+    if uuid.is_empty() {
+        return Err((None, "empty uuid".into()));
+    }
+    let named = |why: String| (Some(uuid.clone()), why);
+    std::str::from_utf8(&frames[2]).map_err(|_| named("owner is not UTF-8".into()))?;
+    match pickle::decode_plain(&frames[3], limits) {
+        Ok(Value::None) => {}
+        Ok(Value::List(deps)) if deps.iter().all(|d| matches!(d, Value::Str(_))) => {}
+        Ok(other) => return Err(named(format!("dependencies are a {}", other.type_name()))),
+        Err(e) => return Err(named(format!("dependencies: {e}"))),
+    }
+    pickle::check_plain_bytes(&frames[4], limits).map_err(|e| named(format!("data: {e}")))?;
+    Ok(NodeImage {
+        uuid: uuid.clone(),
+        owner: COMMON.to_string(),
+        deps: frames[3].clone(),
+        data: frames[4].clone(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::export;
+    use std::sync::Arc;
+
+    fn image() -> Image {
+        let deps = pickle::encode(&Value::list(vec![Value::str("b")]));
+        let none = pickle::encode(&Value::None);
+        let data = |s: &str| {
+            Arc::from(pickle::encode(&Value::dict(vec![(
+                Value::str("name"),
+                Value::str(s),
+            )])))
+        };
+        Image {
+            state: SessionState::Active,
+            nodes: vec![
+                NodeImage {
+                    uuid: "a".into(),
+                    owner: "COMMON".into(),
+                    deps: Arc::from(deps),
+                    data: data("A"),
+                },
+                NodeImage {
+                    uuid: "b".into(),
+                    owner: "COMMON".into(),
+                    deps: Arc::from(none),
+                    data: data("B"),
+                },
+            ],
+            last_seq: 0,
+        }
+    }
+
+    #[test]
+    fn export_then_import_is_identical() {
+        let raw = pickle::encode(&export::to_value(&image(), Value::dict(vec![])));
+        assert_eq!(parse(&raw, &Limits::default()).unwrap(), image());
+    }
+
+    #[test]
+    fn owners_become_common() {
+        let mut img = image();
+        img.nodes[0].owner = "alice".into();
+        let raw = pickle::encode(&export::to_value(&img, Value::dict(vec![])));
+        assert_eq!(parse(&raw, &Limits::default()).unwrap(), image());
+    }
+
+    #[test]
+    fn a_node_with_code_in_its_data_refuses_the_file() {
+        let mut img = image();
+        // pickle of os.system('true') as a REDUCE: never acceptable node data.
+        img.nodes[1].data =
+            Arc::from(&b"\x80\x04\x8c\x02os\x8c\x06system\x93\x8c\x04true\x85R."[..]);
+        let raw = pickle::encode(&export::to_value(&img, Value::dict(vec![])));
+        match parse(&raw, &Limits::default()) {
+            Err(ImportError::Node {
+                index: 1,
+                uuid: Some(u),
+                ..
+            }) => assert_eq!(u, "b"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn wrong_shapes_are_format_errors_not_panics() {
+        for v in [
+            Value::Int(1),
+            Value::dict(vec![]),
+            Value::dict(vec![(Value::str("nodes"), Value::Int(3))]),
+            Value::dict(vec![(
+                Value::str("nodes"),
+                Value::list(vec![Value::Int(3)]),
+            )]),
+            Value::dict(vec![(
+                Value::str("nodes"),
+                Value::list(vec![Value::list(vec![Value::bytes(b"x")])]),
+            )]),
+        ] {
+            assert!(
+                parse(&pickle::encode(&v), &Limits::default()).is_err(),
+                "{v:?}"
+            );
+        }
+        assert!(parse(b"not a pickle", &Limits::default()).is_err());
+    }
+}
