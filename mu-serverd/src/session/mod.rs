@@ -1,3 +1,340 @@
 //! The sans-IO session core: the replication 0.9.10 server protocol as a state machine.
+//!
+//! A driver (the mio/zmq shell, the tests) feeds it frames, ticks, send failures and control
+//! requests with the current time, then drains [`io::Action`]s with [`Session::poll_action`] and
+//! sleeps until [`Session::next_deadline`]. The core owns the session state, the clients and the
+//! repository; it never touches a socket, a clock or a thread.
 
+pub mod clients;
+pub mod codec;
+pub mod config;
+pub mod control;
 pub mod io;
+pub mod repository;
+pub mod wire;
+
+mod auth;
+mod commands;
+mod heartbeat;
+mod join;
+mod leave;
+mod relay;
+mod upload;
+
+#[cfg(test)]
+mod tests;
+
+pub use clients::{ClientStatus, Traffic};
+pub use config::SessionConfig;
+pub use control::{ControlReply, ControlRequest, SummaryInfo, UserInfo};
+pub use repository::{ApplyError, NodeView, Repository, COMMON};
+
+use clients::Clients;
+use heartbeat::Beat;
+use io::{Action, Change, Channel, Frame, Identity, Millis, SendFailure, SessionState};
+use log::Level;
+use std::collections::{HashMap, HashSet, VecDeque};
+use wire::Incoming;
+
+/// The first client's scene upload in progress (SRV_SYNC).
+struct Upload {
+    uploader: Identity,
+    expected: HashSet<String>,
+}
+
+pub struct Session {
+    cfg: SessionConfig,
+    repo: Repository,
+    clients: Clients,
+    beats: HashMap<Identity, Beat>,
+    upload: Option<Upload>,
+    out: VecDeque<Action>,
+    /// When the next once-a-second status round is due (set by the first event).
+    status_due: Option<Millis>,
+}
+
+impl Session {
+    pub fn new(cfg: SessionConfig) -> Self {
+        let repo = Repository::new(cfg.limits);
+        Session {
+            cfg,
+            repo,
+            clients: Clients::default(),
+            beats: HashMap::new(),
+            upload: None,
+            out: VecDeque::new(),
+            status_due: None,
+        }
+    }
+
+    /// Reload: new passwords, limits and timeouts apply from the next event; nobody is dropped.
+    pub fn set_config(&mut self, cfg: SessionConfig) {
+        self.repo.set_limits(cfg.limits);
+        self.cfg = cfg;
+        self.log(Level::Info, "configuration reloaded".into());
+    }
+
+    pub fn config(&self) -> &SessionConfig {
+        &self.cfg
+    }
+
+    pub fn state(&self) -> SessionState {
+        self.repo.state()
+    }
+
+    pub fn repository(&self) -> &Repository {
+        &self.repo
+    }
+
+    /// For persistence: lets the store re-encode stale nodes ([`Repository::refresh`]).
+    pub fn repository_mut(&mut self) -> &mut Repository {
+        &mut self.repo
+    }
+
+    /// Installs a repository rebuilt from disk. No client is connected after a restart, so every
+    /// lock is released (difference 11), and an upload that was interrupted starts over.
+    pub fn restore(&mut self, repo: Repository) {
+        self.repo = repo;
+        self.repo.set_limits(self.cfg.limits);
+        self.clients.clear();
+        self.beats.clear();
+        self.upload = None;
+        if self.repo.state() == SessionState::SrvSync {
+            self.log(
+                Level::Warn,
+                "restored session was still uploading: back to WAITING".into(),
+            );
+            self.change(Change::Reset);
+            return;
+        }
+        let locked: Vec<String> = self
+            .repo
+            .iter()
+            .filter(|n| n.owner != COMMON)
+            .map(|n| n.uuid.to_owned())
+            .collect();
+        if !locked.is_empty() {
+            self.change(Change::OwnersChanged {
+                uuids: locked,
+                owner: COMMON.into(),
+            });
+        }
+        self.log(
+            Level::Info,
+            format!(
+                "session restored: state {:?}, {} nodes",
+                self.repo.state(),
+                self.repo.len()
+            ),
+        );
+    }
+
+    /// One message (identity frame removed) from a peer on a channel.
+    pub fn handle_frame(&mut self, now: Millis, ch: Channel, from: &Identity, frames: Vec<Frame>) {
+        self.start_clock(now);
+        let size: usize = frames.iter().map(|f| f.len()).sum();
+        if let Some(c) = self.clients.get_mut(from) {
+            c.traffic.msgs_in += 1;
+            c.traffic.bytes_in += size as u64;
+        }
+        if size > self.cfg.max_message_bytes {
+            let who = self.who(from);
+            self.log(
+                Level::Warn,
+                format!(
+                    "message of {size} bytes from {who} refused: over the {} byte limit",
+                    self.cfg.max_message_bytes
+                ),
+            );
+            return;
+        }
+        match ch {
+            Channel::Heartbeat => self.on_heartbeat(now, from, &frames),
+            Channel::Command => self.on_command(now, from, &frames),
+            Channel::Data => self.on_data(from, frames),
+        }
+    }
+
+    fn on_command(&mut self, now: Millis, from: &Identity, frames: &[Frame]) {
+        let parsed = match wire::parse(frames, &self.cfg.limits) {
+            Ok(p) => p,
+            Err(e) => {
+                let who = self.who(from);
+                self.log(Level::Warn, format!("command from {who} refused: {e}"));
+                return;
+            }
+        };
+        let Incoming::Command {
+            type_num,
+            owner,
+            data,
+        } = parsed
+        else {
+            let who = self.who(from);
+            self.log(
+                Level::Warn,
+                format!("node data on the command channel from {who} ignored"),
+            );
+            return;
+        };
+        match type_num {
+            wire::T_AUTH => return self.on_auth(now, from, &data),
+            wire::T_SERVER_INFO => return self.on_server_info(from),
+            _ => {}
+        }
+        if !self.clients.contains(from) {
+            let who = self.who(from);
+            self.log(
+                Level::Warn,
+                format!("command type {type_num} from {who} refused: not logged in"),
+            );
+            return;
+        }
+        match type_num {
+            wire::T_SERVER_SNAPSHOT => self.on_upload(from, &data),
+            wire::T_SNAPSHOT => self.on_join(from, &data),
+            wire::T_USER_METADATA => self.on_metadata(from, &data, frames),
+            wire::T_DELETE => self.on_delete(from, &data, frames),
+            wire::T_RIGHT => self.on_right(from, &owner, &data, frames),
+            wire::T_KICK => self.on_kick(now, from, &data),
+            _ => {
+                let who = self.who(from);
+                self.log(
+                    Level::Debug,
+                    format!("command type {type_num} from {who} ignored"),
+                );
+            }
+        }
+    }
+
+    /// The driver could not deliver to a peer.
+    pub fn handle_send_failure(
+        &mut self,
+        now: Millis,
+        ch: Channel,
+        to: &Identity,
+        why: SendFailure,
+    ) {
+        self.start_clock(now);
+        let Some(client) = self.clients.get(to) else {
+            return;
+        };
+        let name = client.name.clone();
+        match (why, ch, client.status) {
+            (SendFailure::QueueOverflow, _, _) => {
+                let reason = "outbound queue overflow: client stopped reading";
+                self.drop_client(to, reason, Some(reason));
+            }
+            // A client that already has the scene and misses a data message would silently
+            // diverge (difference 9): make it rejoin instead.
+            (SendFailure::Unreachable, Channel::Data, ClientStatus::Active) => {
+                let reason = "data channel unreachable: updates would be lost";
+                self.drop_client(to, reason, Some(reason));
+            }
+            (SendFailure::Unreachable, _, _) => self.log(
+                Level::Debug,
+                format!("{name}: {ch:?} channel unreachable, message dropped"),
+            ),
+        }
+    }
+
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.out.pop_front()
+    }
+
+    /// When the driver must call [`Session::handle_tick`] next (None: only events matter).
+    pub fn next_deadline(&self) -> Option<Millis> {
+        let beats = self.beats.values().map(Beat::ping_due);
+        let unstarted = self
+            .clients
+            .iter()
+            .filter(|(id, _)| !self.beats.contains_key(*id))
+            .map(|(_, c)| c.since + self.cfg.timeout_ms + 1);
+        let status = if self.clients.is_empty() && self.beats.is_empty() {
+            None
+        } else {
+            self.status_due
+        };
+        beats.chain(unstarted).chain(status).min()
+    }
+
+    // ---- helpers shared by the handlers ----
+
+    fn start_clock(&mut self, now: Millis) {
+        if self.status_due.is_none() {
+            self.status_due = Some(now + heartbeat::STATUS_PERIOD_MS + 1);
+        }
+    }
+
+    fn log(&mut self, level: Level, message: String) {
+        self.out.push_back(Action::Log { level, message });
+    }
+
+    /// Applies a change that the caller validated, and journals it (before the sends that
+    /// follow). Returns false (with a log line) if the repository refused it.
+    fn change(&mut self, change: Change) -> bool {
+        match self.repo.apply_change(&change) {
+            Ok(()) => {
+                self.out.push_back(Action::Persist(change));
+                true
+            }
+            Err(e) => {
+                self.log(Level::Warn, format!("change refused: {e}"));
+                false
+            }
+        }
+    }
+
+    fn send(&mut self, ch: Channel, to: &Identity, frames: Vec<Frame>) {
+        if let Some(c) = self.clients.get_mut(to) {
+            c.traffic.msgs_out += 1;
+            c.traffic.bytes_out += frames.iter().map(|f| f.len() as u64).sum::<u64>();
+        }
+        self.out.push_back(Action::Send {
+            channel: ch,
+            to: to.clone(),
+            frames,
+        });
+    }
+
+    /// The same frames to every logged-in client except `except`. Frames are shared, not copied.
+    fn broadcast(&mut self, ch: Channel, frames: &[Frame], except: Option<&Identity>) {
+        let bytes: u64 = frames.iter().map(|f| f.len() as u64).sum();
+        let out = &mut self.out;
+        self.clients.for_each_mut(|id, c| {
+            if except.is_some_and(|e| e == id) {
+                return;
+            }
+            c.traffic.msgs_out += 1;
+            c.traffic.bytes_out += bytes;
+            out.push_back(Action::Send {
+                channel: ch,
+                to: id.clone(),
+                frames: frames.to_vec(),
+            });
+        });
+    }
+
+    /// UpdateClientsState to everyone: each user's id, admin, latency, status and metadata.
+    fn broadcast_clients_state(&mut self) {
+        if self.clients.is_empty() {
+            return;
+        }
+        let users = crate::pickle::Value::dict(
+            self.clients
+                .iter()
+                .map(|(_, c)| (crate::pickle::Value::str(&c.name), c.state_value()))
+                .collect(),
+        );
+        let frames = wire::command(wire::T_CLIENTS_STATE, "server", &users);
+        self.broadcast(Channel::Command, &frames, None);
+    }
+
+    /// "name (peer id)" for logged-in clients, "peer id" otherwise.
+    fn who(&self, id: &[u8]) -> String {
+        match self.clients.get(id) {
+            Some(c) => format!("{} ({})", c.name, wire::peer_name(id)),
+            None => format!("peer {}", wire::peer_name(id)),
+        }
+    }
+}

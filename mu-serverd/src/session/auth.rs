@@ -1,0 +1,149 @@
+//! Login (Auth, type 9) and RequestServerInfo (type 14): the only commands a peer may send
+//! before it is logged in.
+
+use super::clients::Client;
+use super::io::{Channel, Identity, Millis, SessionState};
+use super::wire::{self, sdict};
+use super::Session;
+use crate::pickle::Value;
+use log::Level;
+
+/// The client version the protocol is pinned to.
+pub const VERSION: &str = "0.9.10";
+
+/// Compares secrets without an early exit on the first differing byte (difference 5).
+pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    let mut diff = (a.len() ^ b.len()) as u64;
+    for i in 0..a.len().max(b.len()) {
+        let x = a.get(i).copied().unwrap_or(0);
+        let y = b.get(i).copied().unwrap_or(0);
+        diff |= u64::from(x ^ y);
+    }
+    diff == 0
+}
+
+fn secret_matches(sent: Option<&Value>, expected: &str) -> bool {
+    match sent {
+        Some(Value::Str(s)) => ct_eq(s.as_bytes(), expected.as_bytes()),
+        _ => false,
+    }
+}
+
+impl Session {
+    pub(super) fn on_auth(&mut self, now: Millis, from: &Identity, data: &Value) {
+        let peer = wire::peer_name(from);
+        let name = match data.get_str_key("AUTH_ID").and_then(Value::as_str) {
+            Some(n) if matches!(data, Value::Dict(_)) => n.to_owned(),
+            _ => {
+                self.log(
+                    Level::Warn,
+                    format!(
+                        "Auth request from peer {peer} refused: malformed (data is a {} without a text AUTH_ID)",
+                        data.type_name()
+                    ),
+                );
+                let reply = Value::str("FAILED: malformed auth request");
+                self.send(
+                    Channel::Command,
+                    from,
+                    wire::command(wire::T_AUTH, "server", &reply),
+                );
+                return;
+            }
+        };
+        let admin = data.get_str_key("AUTH_TYPE").and_then(Value::as_str) == Some("ADMIN");
+        let kind = if admin { "ADMIN" } else { "CLIENT" };
+        self.log(
+            Level::Info,
+            format!("Auth request from {name} ({kind}) peer {peer}"),
+        );
+        match self.login_check(from, &name, admin, data) {
+            Err(reason) => {
+                self.log(
+                    Level::Warn,
+                    format!("Auth refused for {name} peer {peer}: {reason}"),
+                );
+                self.send(
+                    Channel::Command,
+                    from,
+                    wire::command(wire::T_AUTH, "server", &Value::str(&reason)),
+                );
+            }
+            Ok(()) => {
+                let answer = match self.repo.state() {
+                    SessionState::Waiting | SessionState::SrvSync => "LOBBY",
+                    SessionState::Active => "RUNNING",
+                };
+                self.clients
+                    .insert(from.clone(), Client::new(name.clone(), admin, now));
+                self.log(
+                    Level::Info,
+                    format!(
+                        "{name} logged in{} as peer {peer}: {answer}",
+                        if admin { " as admin" } else { "" }
+                    ),
+                );
+                self.broadcast_clients_state();
+                self.send(
+                    Channel::Command,
+                    from,
+                    wire::command(wire::T_AUTH, "server", &Value::str(answer)),
+                );
+            }
+        }
+    }
+
+    /// The reference's checks, in its order, then the client limit (difference 4).
+    fn login_check(
+        &self,
+        from: &Identity,
+        name: &str,
+        admin: bool,
+        data: &Value,
+    ) -> Result<(), String> {
+        if self.clients.by_name(name).is_some() || self.clients.contains(from) {
+            return Err("FAILED: client already logged in".into());
+        }
+        if admin {
+            let ok = match &self.cfg.admin_password {
+                Some(p) => secret_matches(data.get_str_key("A_PWD"), p),
+                None => false,
+            };
+            if !ok {
+                return Err("FAILED: wrong admin password".into());
+            }
+        }
+        if let Some(p) = &self.cfg.server_password {
+            if !secret_matches(data.get_str_key("S_PWD"), p) {
+                return Err("FAILED: wrong server password".into());
+            }
+        }
+        let version = data.get_str_key("VERSION").unwrap_or(&Value::None);
+        if version.as_str() != Some(VERSION) {
+            return Err(format!(
+                "FAILED: wrong client version ({} != {VERSION})",
+                wire::py_str(version)
+            ));
+        }
+        if self.clients.len() >= self.cfg.max_clients {
+            return Err(format!(
+                "FAILED: server full ({} clients)",
+                self.cfg.max_clients
+            ));
+        }
+        Ok(())
+    }
+
+    /// `{private, version}`: private exactly when a server password is set (difference 6).
+    pub(super) fn on_server_info(&mut self, from: &Identity) {
+        let info = sdict(vec![
+            ("private", Value::Bool(self.cfg.server_password.is_some())),
+            ("version", Value::str(VERSION)),
+        ]);
+        self.send(
+            Channel::Command,
+            from,
+            wire::command(wire::T_SERVER_INFO, "server", &info),
+        );
+    }
+}

@@ -1,0 +1,140 @@
+//! The logged-in clients, keyed by routing identity, with what UpdateClientsState reports about
+//! them and the traffic counters the control socket shows.
+
+use super::io::{Identity, Millis};
+use super::wire::sdict;
+use crate::pickle::Value;
+use std::collections::HashMap;
+
+/// `STATE_LOBBY` / `STATE_ACTIVE` of the replication library.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientStatus {
+    Lobby,
+    Active,
+}
+
+impl ClientStatus {
+    pub fn code(self) -> i64 {
+        match self {
+            ClientStatus::Lobby => 10,
+            ClientStatus::Active => 2,
+        }
+    }
+}
+
+/// Messages and bytes, in and out, as the core saw them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Traffic {
+    pub msgs_in: u64,
+    pub bytes_in: u64,
+    pub msgs_out: u64,
+    pub bytes_out: u64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Client {
+    pub name: String,
+    pub admin: bool,
+    pub status: ClientStatus,
+    /// 999 until the heartbeat measured it (as the reference).
+    pub latency: u64,
+    /// Dict items, merged with Python `dict.update` semantics.
+    pub metadata: Vec<(Value, Value)>,
+    pub since: Millis,
+    pub traffic: Traffic,
+}
+
+impl Client {
+    pub fn new(name: String, admin: bool, now: Millis) -> Self {
+        Client {
+            name,
+            admin,
+            status: ClientStatus::Lobby,
+            latency: 999,
+            metadata: Vec::new(),
+            since: now,
+            traffic: Traffic::default(),
+        }
+    }
+
+    /// `metadata.update(items)`: existing keys keep their place, new keys are appended.
+    pub fn merge_metadata(&mut self, items: &[(Value, Value)]) {
+        for (k, v) in items {
+            match self.metadata.iter_mut().find(|(mk, _)| mk.strict_eq(k)) {
+                Some(slot) => slot.1 = v.clone(),
+                None => self.metadata.push((k.clone(), v.clone())),
+            }
+        }
+    }
+
+    /// The entry UpdateClientsState carries for this client, in the reference's key order.
+    pub fn state_value(&self) -> Value {
+        sdict(vec![
+            ("id", Value::str(&self.name)),
+            ("admin", Value::Bool(self.admin)),
+            (
+                "latency",
+                Value::Int(i64::try_from(self.latency).unwrap_or(i64::MAX)),
+            ),
+            ("status", Value::Int(self.status.code())),
+            ("metadata", Value::dict(self.metadata.clone())),
+        ])
+    }
+}
+
+/// Clients in login order (the order UpdateClientsState lists them).
+#[derive(Default)]
+pub struct Clients {
+    order: Vec<Identity>,
+    map: HashMap<Identity, Client>,
+}
+
+impl Clients {
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+    pub fn get(&self, id: &[u8]) -> Option<&Client> {
+        self.map.get(id)
+    }
+    pub fn get_mut(&mut self, id: &[u8]) -> Option<&mut Client> {
+        self.map.get_mut(id)
+    }
+    pub fn contains(&self, id: &[u8]) -> bool {
+        self.map.contains_key(id)
+    }
+    pub fn by_name(&self, name: &str) -> Option<&Identity> {
+        self.order.iter().find(|id| self.map[*id].name == name)
+    }
+    pub fn insert(&mut self, id: Identity, client: Client) {
+        if self.map.insert(id.clone(), client).is_none() {
+            self.order.push(id);
+        }
+    }
+    pub fn remove(&mut self, id: &[u8]) -> Option<Client> {
+        let c = self.map.remove(id)?;
+        self.order.retain(|o| &o[..] != id);
+        Some(c)
+    }
+    /// Identities in login order.
+    pub fn ids(&self) -> Vec<Identity> {
+        self.order.clone()
+    }
+    /// Visits every client in login order, mutably.
+    pub fn for_each_mut(&mut self, mut f: impl FnMut(&Identity, &mut Client)) {
+        for id in &self.order {
+            if let Some(c) = self.map.get_mut(id) {
+                f(id, c);
+            }
+        }
+    }
+    pub fn iter(&self) -> impl Iterator<Item = (&Identity, &Client)> {
+        self.order.iter().map(move |id| (id, &self.map[id]))
+    }
+    pub fn clear(&mut self) {
+        self.order.clear();
+        self.map.clear();
+    }
+}

@@ -1,0 +1,38 @@
+//! The only place where the session core calls the pickle codec, its policy and the Delta
+//! engine, so their exact signatures stay out of the protocol logic. Errors become strings here
+//! because the core only logs them (the peer gets no detail).
+
+use crate::pickle::{Limits, Value};
+
+/// Decodes a pickle into an inert value (difference 1: nothing is constructed or called).
+pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Value, String> {
+    crate::pickle::decode(bytes, limits).map_err(|e| e.to_string())
+}
+
+/// Encodes a value as protocol 4, as CPython would.
+pub fn encode(value: &Value) -> Vec<u8> {
+    crate::pickle::encode(value)
+}
+
+/// Difference 2: plain data only (no globals, no reduce/build).
+pub fn check_plain(value: &Value) -> Result<(), String> {
+    crate::pickle::policy::check_plain(value).map_err(|e| e.to_string())
+}
+
+/// Difference 2 on the relay path, without building the value.
+pub fn check_plain_bytes(bytes: &[u8], limits: &Limits) -> Result<(), String> {
+    crate::pickle::check_plain_bytes(bytes, limits).map_err(|e| e.to_string())
+}
+
+/// Applies a deepdiff Delta (its `dumps()` bytes) to a node value, returning the new value.
+/// The delta may name only deepdiff's own globals (difference 2). Warnings are the problems deepdiff would log and skip.
+pub fn apply_delta(
+    data: &Value,
+    delta: &[u8],
+    limits: &Limits,
+) -> Result<(Value, Vec<String>), String> {
+    let v = decode(delta, limits)?;
+    crate::pickle::check_delta(&v).map_err(|e| e.to_string())?;
+    let delta = crate::delta::Delta::from_value(&v).map_err(|e| e.to_string())?;
+    delta.apply(data).map_err(|e| e.to_string())
+}

@@ -1,0 +1,39 @@
+//! What an administrator can tune in the session core, and what a reload may change while
+//! clients stay connected.
+
+use crate::pickle::Limits;
+
+/// The library's default connection timeout (`replication.constants.CONNECTION_TIMEOUT`).
+pub const DEFAULT_TIMEOUT_MS: u64 = 2000;
+
+/// Settings of the session core. Everything here may change on reload (`Session::set_config`);
+/// no client is dropped by a reload, new values apply to the next message or tick.
+#[derive(Clone, Debug)]
+pub struct SessionConfig {
+    /// `None`: the session is public and any `S_PWD` is accepted (difference 10).
+    pub server_password: Option<String>,
+    /// `None`: nobody can log in as admin.
+    pub admin_password: Option<String>,
+    /// A client whose heartbeat gap exceeds this is lost; also how long a logged-in client may
+    /// go without starting its heartbeat (difference 11).
+    pub timeout_ms: u64,
+    /// Logins beyond this many clients are refused (difference 4).
+    pub max_clients: usize,
+    /// Pickle size/depth limits applied to every payload.
+    pub limits: Limits,
+    /// Largest message (sum of its frames) the core accepts; the shell also sets ZMQ_MAXMSGSIZE.
+    pub max_message_bytes: usize,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            server_password: None,
+            admin_password: None,
+            timeout_ms: DEFAULT_TIMEOUT_MS,
+            max_clients: 64,
+            limits: Limits::default(),
+            max_message_bytes: 256 * 1024 * 1024,
+        }
+    }
+}

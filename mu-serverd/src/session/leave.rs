@@ -1,0 +1,85 @@
+//! Leaving: a client that is lost, kicked, overflowing or shut down is removed cleanly
+//! (difference 11): its locks go back to COMMON on the server's own copy and at every other
+//! client, the user list is pushed at once, and an interrupted upload starts over.
+
+use super::io::{Action, Change, Channel, Identity, SessionState};
+use super::repository::COMMON;
+use super::wire::{self, sdict};
+use super::Session;
+use crate::pickle::Value;
+use log::Level;
+
+impl Session {
+    /// Removes a client. With `notify`, it first gets `Disconnect {reason: notify}`; its
+    /// outbound queue is dropped before that, so the Disconnect is the next thing it reads.
+    pub(super) fn drop_client(&mut self, id: &Identity, reason: &str, notify: Option<&str>) {
+        let Some(client) = self.clients.remove(id) else {
+            return;
+        };
+        self.beats.remove(id);
+        self.out.push_back(Action::DropPeer { to: id.clone() });
+        if let Some(msg) = notify {
+            let data = sdict(vec![("reason", Value::str(msg))]);
+            self.out.push_back(Action::Send {
+                channel: Channel::Command,
+                to: id.clone(),
+                frames: wire::command(wire::T_DISCONNECT, "server", &data),
+            });
+        }
+        let level = if notify.is_some() {
+            Level::Warn
+        } else {
+            Level::Info
+        };
+        self.log(
+            level,
+            format!(
+                "{} ({}) disconnected from the server [{reason}]",
+                client.name,
+                wire::peer_name(id)
+            ),
+        );
+        self.release_locks(&client.name);
+        if self.upload.as_ref().is_some_and(|u| &u.uploader == id)
+            && self.repo.state() == SessionState::SrvSync
+        {
+            self.upload = None;
+            self.log(
+                Level::Warn,
+                format!(
+                    "{} left during the scene upload: session reset to WAITING",
+                    client.name
+                ),
+            );
+            self.change(Change::Reset);
+        }
+        self.broadcast_clients_state();
+    }
+
+    /// Every node owned by `name` goes back to COMMON: on the server's copy (always) and at
+    /// every remaining client (a Right from `server`).
+    pub(super) fn release_locks(&mut self, name: &str) {
+        let locked = self.repo.owned_by(name);
+        if locked.is_empty() {
+            return;
+        }
+        self.log(
+            Level::Info,
+            format!("{} node(s) of {name} back to {COMMON}", locked.len()),
+        );
+        let data = sdict(vec![
+            (
+                "uuid",
+                Value::list(locked.iter().map(|u| Value::str(u)).collect()),
+            ),
+            ("owner", Value::str(COMMON)),
+        ]);
+        if self.change(Change::OwnersChanged {
+            uuids: locked,
+            owner: COMMON.into(),
+        }) {
+            let frames = wire::command(wire::T_RIGHT, "server", &data);
+            self.broadcast(Channel::Command, &frames, None);
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! The data channel: a Node (full update) or a Commit (deepdiff Delta) from a logged-in client is
+//! checked, stored, journaled and forwarded as the same shared frames to every other logged-in
+//! client, whatever their status (joining clients queue them).
+
+use super::codec;
+use super::io::{Change, Channel, Frame, Identity};
+use super::wire::{self, Incoming};
+use super::Session;
+use log::Level;
+
+impl Session {
+    pub(super) fn on_data(&mut self, from: &Identity, frames: Vec<Frame>) {
+        if !self.clients.contains(from) {
+            let who = self.who(from);
+            self.log(
+                Level::Warn,
+                format!("data from {who} dropped: not logged in"),
+            );
+            return;
+        }
+        let parsed = match wire::parse(&frames, &self.cfg.limits) {
+            Ok(p) => p,
+            Err(e) => return self.refuse_data(from, &e),
+        };
+        let change = match parsed {
+            Incoming::Node {
+                uuid,
+                owner,
+                deps,
+                data,
+            } => {
+                if let Err(e) = codec::check_plain_bytes(&data, &self.cfg.limits) {
+                    return self.refuse_data(from, &format!("node {uuid}: {e}"));
+                }
+                // An update keeps the stored owner; a new node takes the one it carries.
+                let owner = match self.repo.get(&uuid) {
+                    Some(n) if !self.may_modify(from, &n.owner) => {
+                        let msg = format!("node {uuid} is owned by {}", n.owner);
+                        return self.refuse_data(from, &msg);
+                    }
+                    Some(n) => n.owner.clone(),
+                    None => owner,
+                };
+                Change::NodeStored {
+                    uuid,
+                    owner,
+                    deps,
+                    data,
+                }
+            }
+            Incoming::Commit { uuid, deps, delta } => {
+                match self.repo.get(&uuid) {
+                    None => {
+                        return self.refuse_data(from, &format!("commit on unknown node {uuid}"))
+                    }
+                    Some(n) if !self.may_modify(from, &n.owner) => {
+                        let msg = format!("commit on node {uuid} owned by {}", n.owner);
+                        return self.refuse_data(from, &msg);
+                    }
+                    Some(_) => {}
+                }
+                Change::CommitApplied { uuid, deps, delta }
+            }
+            Incoming::Command { type_num, .. } => {
+                return self.refuse_data(
+                    from,
+                    &format!("command type {type_num} on the data channel"),
+                );
+            }
+        };
+        if let Err(e) = self.repo.apply_change(&change) {
+            return self.refuse_data(from, &e.to_string());
+        }
+        self.out.push_back(super::io::Action::Persist(change));
+        self.broadcast(Channel::Data, &frames, Some(from));
+    }
+
+    fn refuse_data(&mut self, from: &Identity, why: &str) {
+        let who = self.who(from);
+        self.log(
+            Level::Warn,
+            format!("data from {who} refused (not stored, not relayed): {why}"),
+        );
+    }
+}

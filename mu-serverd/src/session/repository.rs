@@ -1,0 +1,244 @@
+//! The server's copy of the scene: uuid -> node, plus the session state. Every mutation goes
+//! through [`Repository::apply_change`], which the live core and the journal replay share, so a
+//! replayed journal rebuilds exactly what clients saw.
+//!
+//! Node data is kept as the pickle bytes a client sent (shared with the frames relayed to other
+//! clients). It is decoded only when a Commit must be applied; the decoded value is then cached
+//! and the bytes are marked stale until someone needs them again (a join or a snapshot).
+
+use super::codec;
+use super::io::{Change, Frame, SessionState};
+use super::wire;
+use crate::pickle::{Limits, Value};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+pub const COMMON: &str = "COMMON";
+
+/// One node as the server stores it.
+#[derive(Clone, Debug)]
+pub struct StoredNode {
+    pub owner: String,
+    deps_bytes: Frame,
+    deps: Option<Vec<String>>,
+    data_bytes: Frame,
+    /// Decoded data, present once a Commit needed it.
+    value: Option<Value>,
+    /// `data_bytes` predates the last Commit; `value` is the truth.
+    stale: bool,
+}
+
+impl StoredNode {
+    pub fn deps(&self) -> Option<&[String]> {
+        self.deps.as_deref()
+    }
+    pub fn deps_bytes(&self) -> &Frame {
+        &self.deps_bytes
+    }
+    pub fn is_stale(&self) -> bool {
+        self.stale
+    }
+    /// Size of the stored pickles (approximate while stale).
+    pub fn stored_bytes(&self) -> usize {
+        self.deps_bytes.len() + self.data_bytes.len()
+    }
+}
+
+/// A node as exported to persistence and joins: current pickle bytes.
+pub struct NodeView<'a> {
+    pub uuid: &'a str,
+    pub owner: &'a str,
+    pub deps: Frame,
+    pub data: Frame,
+}
+
+/// Why a change could not be applied. Nothing was modified when this is returned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ApplyError {
+    UnknownNode(String),
+    BadDeps(String),
+    BadData(String),
+    BadDelta(String),
+}
+
+impl fmt::Display for ApplyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ApplyError::UnknownNode(u) => write!(f, "unknown node {u}"),
+            ApplyError::BadDeps(e) => write!(f, "bad dependencies: {e}"),
+            ApplyError::BadData(e) => write!(f, "bad node data: {e}"),
+            ApplyError::BadDelta(e) => write!(f, "delta refused: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ApplyError {}
+
+#[derive(Clone, Debug)]
+pub struct Repository {
+    state: SessionState,
+    nodes: BTreeMap<String, StoredNode>,
+    limits: Limits,
+}
+
+impl Repository {
+    pub fn new(limits: Limits) -> Self {
+        Repository {
+            state: SessionState::Waiting,
+            nodes: BTreeMap::new(),
+            limits,
+        }
+    }
+
+    pub fn state(&self) -> SessionState {
+        self.state
+    }
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.limits = limits;
+    }
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+    pub fn get(&self, uuid: &str) -> Option<&StoredNode> {
+        self.nodes.get(uuid)
+    }
+    pub fn uuids(&self) -> impl Iterator<Item = &str> {
+        self.nodes.keys().map(String::as_str)
+    }
+    /// Sum of the stored pickle sizes.
+    pub fn stored_bytes(&self) -> u64 {
+        self.nodes.values().map(|n| n.stored_bytes() as u64).sum()
+    }
+    /// Nodes owned by `owner`, in catalog order.
+    pub fn owned_by(&self, owner: &str) -> Vec<String> {
+        self.nodes
+            .iter()
+            .filter(|(_, n)| n.owner == owner)
+            .map(|(u, _)| u.clone())
+            .collect()
+    }
+
+    /// The current data bytes of a node, re-encoding (and caching) them if a Commit made the
+    /// stored bytes stale.
+    pub fn fresh_data(&mut self, uuid: &str) -> Option<Frame> {
+        let node = self.nodes.get_mut(uuid)?;
+        if node.stale {
+            if let Some(v) = &node.value {
+                node.data_bytes = Arc::from(codec::encode(v));
+            }
+            node.stale = false;
+        }
+        Some(node.data_bytes.clone())
+    }
+
+    /// Re-encodes every stale node (before a snapshot is written).
+    pub fn refresh(&mut self) {
+        let stale: Vec<String> = self
+            .nodes
+            .iter()
+            .filter(|(_, n)| n.stale)
+            .map(|(u, _)| u.clone())
+            .collect();
+        for u in stale {
+            self.fresh_data(&u);
+        }
+    }
+
+    /// Every node with current bytes. Stale nodes are encoded on the fly (not cached; call
+    /// [`Repository::refresh`] first to cache them).
+    pub fn iter(&self) -> impl Iterator<Item = NodeView<'_>> {
+        self.nodes.iter().map(|(uuid, n)| NodeView {
+            uuid,
+            owner: &n.owner,
+            deps: n.deps_bytes.clone(),
+            data: match (&n.value, n.stale) {
+                (Some(v), true) => Arc::from(codec::encode(v)),
+                _ => n.data_bytes.clone(),
+            },
+        })
+    }
+
+    /// Applies one change. Live changes are validated by the core before; on replay a change
+    /// that fails is reported and skipped by the caller. Nothing changes on error.
+    pub fn apply_change(&mut self, change: &Change) -> Result<(), ApplyError> {
+        match change {
+            Change::State(s) => self.state = *s,
+            Change::Reset => {
+                self.nodes.clear();
+                self.state = SessionState::Waiting;
+            }
+            Change::NodeStored {
+                uuid,
+                owner,
+                deps,
+                data,
+            } => {
+                let dep_list = wire::parse_deps(deps, &self.limits).map_err(ApplyError::BadDeps)?;
+                self.nodes.insert(
+                    uuid.clone(),
+                    StoredNode {
+                        owner: owner.clone(),
+                        deps_bytes: deps.clone(),
+                        deps: dep_list,
+                        data_bytes: data.clone(),
+                        value: None,
+                        stale: false,
+                    },
+                );
+            }
+            Change::CommitApplied { uuid, deps, delta } => {
+                self.apply_commit(uuid, deps, delta)?;
+            }
+            Change::NodeDeleted { uuid } => self.delete(uuid),
+            Change::OwnersChanged { uuids, owner } => {
+                for u in uuids {
+                    if let Some(n) = self.nodes.get_mut(u) {
+                        n.owner.clone_from(owner);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn apply_commit(&mut self, uuid: &str, deps: &Frame, delta: &[u8]) -> Result<(), ApplyError> {
+        let limits = self.limits;
+        let node = self
+            .nodes
+            .get_mut(uuid)
+            .ok_or_else(|| ApplyError::UnknownNode(uuid.to_owned()))?;
+        let dep_list = wire::parse_deps(deps, &limits).map_err(ApplyError::BadDeps)?;
+        let current = match &node.value {
+            Some(v) => v.clone(),
+            None => codec::decode(&node.data_bytes, &limits).map_err(ApplyError::BadData)?,
+        };
+        let (new_value, _warnings) =
+            codec::apply_delta(&current, delta, &limits).map_err(ApplyError::BadDelta)?;
+        node.value = Some(new_value);
+        node.stale = true;
+        node.deps = dep_list;
+        node.deps_bytes = deps.clone();
+        Ok(())
+    }
+
+    /// `Delete.execute`: drop the uuid from every node's dependencies (first occurrence, as
+    /// Python's `list.remove`), then the node itself. Unknown uuids change nothing.
+    fn delete(&mut self, uuid: &str) {
+        if !self.nodes.contains_key(uuid) {
+            return;
+        }
+        for node in self.nodes.values_mut() {
+            if let Some(list) = &mut node.deps {
+                if let Some(pos) = list.iter().position(|d| d == uuid) {
+                    list.remove(pos);
+                    node.deps_bytes = wire::encode_deps(&node.deps);
+                }
+            }
+        }
+        self.nodes.remove(uuid);
+    }
+}

@@ -1,0 +1,236 @@
+//! Metadata, Delete, Right (locks), Kick, and commands before login.
+
+use super::harness::*;
+use crate::pickle::Value;
+use crate::session::io::{Action, Change, Channel};
+use crate::session::wire::sdict;
+use std::sync::Arc;
+
+fn three() -> H {
+    let mut h = H::new();
+    h.host(
+        &id(1),
+        "host",
+        &[
+            ("a", node_value("a", 1)),
+            ("b", node_value("b", 2)),
+            ("c", node_value("c", 3)),
+        ],
+    );
+    h.join(&id(2), "bob");
+    h.join(&id(3), "carol");
+    h
+}
+
+fn right(uuids: &[&str], owner: &str) -> Value {
+    sdict(vec![
+        ("uuid", Value::list(uuids.iter().map(|u| s(u)).collect())),
+        ("owner", s(owner)),
+    ])
+}
+
+fn owner(h: &H, u: &str) -> String {
+    h.s.repository().get(u).expect("node").owner.clone()
+}
+
+#[test]
+fn metadata_is_merged_forwarded_unchanged_and_reported_to_its_sender() {
+    let mut h = three();
+    let sel = Value::Set(Arc::new(vec![s("Cube"), s("Lamp")]));
+    let frames = cmd(
+        13,
+        "bob",
+        &sdict(vec![("color", s("red")), ("selected_objects", sel)]),
+    );
+    let acts = h.cmd(&id(2), frames.clone());
+    let out = sends(&acts);
+    assert_eq!(out.len(), 2);
+    assert!(out
+        .iter()
+        .all(|m| m.to != id(2) && Arc::ptr_eq(&m.frames[2], &frames[2])));
+    h.cmd(
+        &id(2),
+        cmd(
+            13,
+            "bob",
+            &sdict(vec![("color", s("blue")), ("frame", Value::Int(3))]),
+        ),
+    );
+    // the next user list carries bob's merged metadata, to bob too (no resend storm)
+    let acts = h.advance(1100);
+    let to_bob: Vec<_> = sends_to(&acts, &id(2))
+        .into_iter()
+        .filter(|m| m.type_num() == 12)
+        .collect();
+    let meta = get(get(&to_bob[0].data(), "bob"), "metadata").clone();
+    let Value::Dict(items) = &meta else { panic!() };
+    let keys: Vec<_> = items
+        .iter()
+        .map(|(k, _)| k.as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(keys, vec!["color", "selected_objects", "frame"]);
+    assert_eq!(get(&meta, "color").as_str(), Some("blue"));
+    assert!(matches!(get(&meta, "selected_objects"), Value::Set(v) if v.len() == 2));
+}
+
+#[test]
+fn metadata_that_is_not_a_dict_is_refused() {
+    let mut h = three();
+    let acts = h.cmd(&id(2), cmd(13, "bob", &s("x")));
+    assert!(sends(&acts).is_empty());
+    assert!(logged(&acts, "UpdateUserMetadata from bob"));
+}
+
+#[test]
+fn delete_removes_node_and_dependency_and_is_echoed_to_everyone() {
+    let mut h = H::new();
+    h.host(&id(1), "host", &[("a", node_value("a", 1))]);
+    h.join(&id(2), "bob");
+    h.data(
+        &id(1),
+        node_frames("p", "COMMON", &["x", "a", "a"], &node_value("p", 0)),
+    );
+    let acts = h.cmd(&id(2), cmd(4, "client", &s("a")));
+    assert_eq!(sends(&acts).len(), 2);
+    assert!(matches!(&persisted(&acts)[..], [Change::NodeDeleted { uuid }] if uuid == "a"));
+    assert!(h.s.repository().get("a").is_none());
+    // Python's list.remove: the first occurrence only
+    let p = h.s.repository().get("p").expect("p");
+    assert_eq!(p.deps(), Some(&["x".to_owned(), "a".to_owned()][..]));
+    // unknown uuids are still echoed (as the reference), nothing journaled
+    let acts = h.cmd(&id(2), cmd(4, "client", &s("nope")));
+    assert_eq!(sends(&acts).len(), 2);
+    assert!(persisted(&acts).is_empty());
+}
+
+#[test]
+fn delete_of_a_node_locked_by_someone_else_is_refused() {
+    let mut h = three();
+    h.cmd(&id(1), cmd(5, "host", &right(&["a"], "host")));
+    let acts = h.cmd(&id(2), cmd(4, "client", &s("a")));
+    assert!(sends(&acts).is_empty());
+    assert!(logged(&acts, "Delete from bob"));
+    assert!(h.s.repository().get("a").is_some());
+}
+
+#[test]
+fn right_takes_common_and_own_nodes_only_and_echoes_just_those() {
+    let mut h = three();
+    let acts = h.cmd(&id(1), cmd(5, "host", &right(&["a"], "host")));
+    assert_eq!(sends(&acts).len(), 3, "echoed to everyone, sender included");
+    assert_eq!(owner(&h, "a"), "host");
+    // bob asks for a (host's), b (COMMON) and an unknown node: only b is his
+    let acts = h.cmd(&id(2), cmd(5, "bob", &right(&["a", "b", "zz"], "bob")));
+    let out = sends(&acts);
+    assert_eq!(out.len(), 3);
+    let echo = out[0].data();
+    assert!(
+        matches!(get(&echo, "uuid"), Value::List(l) if l.len() == 1 && l[0].as_str() == Some("b"))
+    );
+    assert_eq!(out[0].owner(), "bob");
+    assert_eq!(owner(&h, "a"), "host");
+    assert_eq!(owner(&h, "b"), "bob");
+    assert!(logged(&acts, "Right from bob"));
+    // nothing allowed: nothing echoed
+    let acts = h.cmd(&id(3), cmd(5, "carol", &right(&["a"], "carol")));
+    assert!(sends(&acts).is_empty());
+    // an owner may hand its node back, or to someone else
+    h.cmd(&id(2), cmd(5, "bob", &right(&["b"], "carol")));
+    assert_eq!(owner(&h, "b"), "carol");
+}
+
+#[test]
+fn an_admin_may_take_any_node() {
+    let mut h = three();
+    h.cmd(&id(2), cmd(5, "bob", &right(&["a"], "bob")));
+    h.cmd(&id(1), cmd(5, "host", &right(&["a"], "host")));
+    assert_eq!(owner(&h, "a"), "host");
+}
+
+#[test]
+fn kick_from_admin_disconnects_and_releases() {
+    let mut h = three();
+    h.cmd(&id(2), cmd(5, "bob", &right(&["b"], "bob")));
+    let acts = h.cmd(&id(1), cmd(11, "host", &sdict(vec![("user", s("bob"))])));
+    let to_bob = sends_to(&acts, &id(2));
+    assert_eq!(to_bob[0].type_num(), 10);
+    assert_eq!(
+        get(&to_bob[0].data(), "reason").as_str(),
+        Some("kicked by admin")
+    );
+    assert!(acts
+        .iter()
+        .any(|a| matches!(a, Action::DropPeer { to } if *to == id(2))));
+    assert!(logged(&acts, "bob kicked from the session by host"));
+    assert_eq!(owner(&h, "b"), "COMMON");
+    // carol hears the release and the new user list at once (difference 8)
+    let to_carol: Vec<i64> = sends_to(&acts, &id(3))
+        .iter()
+        .map(|m| m.type_num())
+        .collect();
+    assert_eq!(to_carol, vec![5, 12]);
+    assert!(h.s.clients.by_name("bob").is_none());
+}
+
+#[test]
+fn kick_from_a_non_admin_is_refused() {
+    let mut h = three();
+    let acts = h.cmd(&id(2), cmd(11, "bob", &sdict(vec![("user", s("host"))])));
+    assert!(sends(&acts).is_empty());
+    assert!(logged(&acts, "Kick from bob"));
+    assert!(h.s.clients.by_name("host").is_some());
+}
+
+#[test]
+fn kick_of_an_unknown_user_is_logged() {
+    let mut h = three();
+    let acts = h.cmd(&id(1), cmd(11, "host", &sdict(vec![("user", s("nobody"))])));
+    assert!(logged(&acts, "Can't kick nobody"));
+}
+
+#[test]
+fn commands_before_login_are_refused() {
+    let mut h = three();
+    for (t, data) in [
+        (4, s("a")),
+        (5, right(&["a"], "ghost")),
+        (13, sdict(vec![("x", Value::Int(1))])),
+        (7, sdict(vec![("STATE", s("GET")), ("ID", s("a"))])),
+        (7, sdict(vec![("STATE", s("REQUEST_INIT"))])),
+        (
+            8,
+            sdict(vec![("STATE", s("INIT")), ("NODES", Value::list(vec![]))]),
+        ),
+        (11, sdict(vec![("user", s("bob"))])),
+    ] {
+        let acts = h.cmd(&id(77), cmd(t, "ghost", &data));
+        assert!(sends(&acts).is_empty(), "type {t}");
+        assert!(logged(&acts, "not logged in"));
+    }
+    assert_eq!(owner(&h, "a"), "COMMON");
+    assert_eq!(h.s.clients.len(), 3);
+}
+
+#[test]
+fn command_frames_that_do_not_parse_are_logged() {
+    let mut h = three();
+    for frames in [
+        vec![Arc::from(&b"PING"[..])],
+        vec![tframe(13), Arc::from(&b"bob"[..])],
+        vec![
+            tframe(13),
+            Arc::from(&b"bob"[..]),
+            Arc::from(&b"\x80\x04}\x94"[..]),
+        ],
+    ] {
+        let acts = h.cmd(&id(2), frames);
+        assert!(sends(&acts).is_empty());
+        assert!(logged(&acts, "command from bob"));
+    }
+    let acts = h.frame(
+        Channel::Command,
+        &id(2),
+        node_frames("q", "x", &[], &Value::None),
+    );
+    assert!(sends(&acts).is_empty());
+}

@@ -1,0 +1,14 @@
+//! Unit tests of the session core: the state machine driven directly with simulated time, one
+//! test per protocol behaviour. Client frames are built with the real codec; actions are
+//! decoded back and asserted on.
+
+mod harness;
+
+mod auth;
+mod commands;
+mod heartbeat;
+mod join;
+mod leave;
+mod relay;
+mod repository;
+mod upload;

@@ -1,0 +1,140 @@
+//! The first client's upload (ServerSnapshot INIT/SET/END).
+
+use super::harness::*;
+use crate::pickle::Value;
+use crate::session::io::{Action, Change, SessionState};
+use crate::session::wire::sdict;
+
+fn init(uuids: &[&str]) -> Value {
+    sdict(vec![
+        ("STATE", s("INIT")),
+        ("SIZE", Value::Int(uuids.len() as i64)),
+        ("NODES", Value::list(uuids.iter().map(|u| s(u)).collect())),
+    ])
+}
+
+fn set(uuid: &str, x: i64) -> Value {
+    let chunks = node_frames(uuid, "COMMON", &[], &node_value(uuid, x));
+    sdict(vec![
+        ("STATE", s("SET")),
+        (
+            "DATA",
+            Value::list(chunks.iter().map(|f| Value::Bytes(f.clone())).collect()),
+        ),
+    ])
+}
+
+fn state_reply(acts: &[Action], to: u8) -> Vec<String> {
+    sends_to(acts, &id(to))
+        .iter()
+        .filter(|m| m.type_num() == 8)
+        .map(|m| get(&m.data(), "STATE").as_str().unwrap_or("").to_owned())
+        .collect()
+}
+
+#[test]
+fn upload_accepted_stored_done_and_catalog_sent_to_the_lobby() {
+    let mut h = H::new();
+    h.login(&id(1), "host", true);
+    h.login(&id(2), "early", false);
+    let acts = h.cmd(&id(1), cmd(8, "server", &init(&["a", "b"])));
+    assert_eq!(state_reply(&acts, 1), vec!["ACCEPTED"]);
+    assert!(matches!(
+        persisted(&acts)[..],
+        [Change::State(SessionState::SrvSync)]
+    ));
+    assert_eq!(h.s.state(), SessionState::SrvSync);
+    let acts = h.cmd(&id(1), cmd(8, "server", &set("a", 1)));
+    assert!(state_reply(&acts, 1).is_empty());
+    assert!(matches!(&persisted(&acts)[..], [Change::NodeStored { uuid, .. }] if uuid == "a"));
+    let acts = h.cmd(&id(1), cmd(8, "server", &set("b", 2)));
+    assert_eq!(state_reply(&acts, 1), vec!["DONE"]);
+    assert_eq!(h.s.state(), SessionState::Active);
+    // the persisted state change comes before the DONE is sent
+    let p = acts
+        .iter()
+        .position(|a| matches!(a, Action::Persist(Change::State(SessionState::Active))));
+    let d = acts.iter().position(|a| matches!(a, Action::Send { .. }));
+    assert!(p < d);
+    // the lobby client gets the catalog, the uploader does not
+    let cat = sends_to(&acts, &id(2));
+    assert_eq!(cat.len(), 1);
+    assert_eq!(cat[0].type_num(), 7);
+    let catalog = cat[0].data();
+    assert_eq!(get(&catalog, "STATE").as_str(), Some("INIT"));
+    assert!(matches!(get(&catalog, "CATALOG"), Value::List(l) if l.len() == 2));
+    // END makes the uploader ACTIVE, logged as "user online", and everyone hears it
+    let acts = h.cmd(&id(1), cmd(8, "server", &sdict(vec![("STATE", s("END"))])));
+    assert!(logged(&acts, "host: user online"));
+    let states = sends_to(&acts, &id(2));
+    assert_eq!(states[0].type_num(), 12);
+    assert_eq!(int(get(get(&states[0].data(), "host"), "status")), 2);
+}
+
+#[test]
+fn second_init_is_rejected_while_syncing_and_when_active() {
+    let mut h = H::new();
+    h.login(&id(1), "host", true);
+    h.login(&id(2), "other", false);
+    h.cmd(&id(1), cmd(8, "server", &init(&["a"])));
+    let acts = h.cmd(&id(2), cmd(8, "server", &init(&["z"])));
+    assert_eq!(state_reply(&acts, 2), vec!["REJECTED"]);
+    h.cmd(&id(1), cmd(8, "server", &set("a", 1)));
+    assert_eq!(h.s.state(), SessionState::Active);
+    let acts = h.cmd(&id(2), cmd(8, "server", &init(&["z"])));
+    assert_eq!(state_reply(&acts, 2), vec!["REJECTED"]);
+    assert!(logged(&acts, "REJECTED"));
+    assert_eq!(h.s.repository().len(), 1);
+}
+
+#[test]
+fn set_from_someone_else_or_unannounced_is_refused() {
+    let mut h = H::new();
+    h.login(&id(1), "host", true);
+    h.login(&id(2), "other", false);
+    h.cmd(&id(1), cmd(8, "server", &init(&["a", "b"])));
+    let acts = h.cmd(&id(2), cmd(8, "server", &set("a", 9)));
+    assert!(logged(&acts, "not the uploader"));
+    let acts = h.cmd(&id(1), cmd(8, "server", &set("zz", 9)));
+    assert!(logged(&acts, "was not announced"));
+    assert!(h.s.repository().is_empty());
+}
+
+#[test]
+fn uploader_leaving_mid_upload_resets_to_waiting() {
+    let mut h = H::new();
+    h.login(&id(1), "host", true);
+    h.hb(&id(1), b"INIT");
+    h.cmd(&id(1), cmd(8, "server", &init(&["a", "b"])));
+    h.cmd(&id(1), cmd(8, "server", &set("a", 1)));
+    // the heartbeat stops; after the timeout the client is lost
+    let acts = h.advance(5000);
+    assert!(logged(&acts, "session reset to WAITING"));
+    assert!(persisted(&acts).iter().any(|c| matches!(c, Change::Reset)));
+    assert_eq!(h.s.state(), SessionState::Waiting);
+    assert!(h.s.repository().is_empty());
+    assert_eq!(h.login(&id(3), "next", true), "LOBBY");
+    let acts = h.cmd(&id(3), cmd(8, "server", &init(&["c"])));
+    assert_eq!(state_reply(&acts, 3), vec!["ACCEPTED"]);
+}
+
+#[test]
+fn upload_of_node_with_code_is_refused() {
+    // difference 2: a node whose data would run code on clients is not stored
+    let mut h = H::new();
+    h.login(&id(1), "host", true);
+    h.cmd(&id(1), cmd(8, "server", &init(&["a"])));
+    let mut chunks = node_frames("a", "COMMON", &[], &node_value("a", 1));
+    chunks[4] = std::sync::Arc::from(&b"\x80\x04\x95\x1c\x00\x00\x00\x00\x00\x00\x00\x8c\x02os\x94\x8c\x06system\x94\x93\x94\x8c\x02id\x94\x85\x94R\x94."[..]);
+    let set = sdict(vec![
+        ("STATE", s("SET")),
+        (
+            "DATA",
+            Value::list(chunks.iter().map(|f| Value::Bytes(f.clone())).collect()),
+        ),
+    ]);
+    let acts = h.cmd(&id(1), cmd(8, "server", &set));
+    assert!(logged(&acts, "refused"));
+    assert!(h.s.repository().is_empty());
+    assert_eq!(h.s.state(), SessionState::SrvSync);
+}

@@ -1,0 +1,204 @@
+//! ServerSnapshot (type 8): the first client uploads its scene while the session is WAITING.
+//! INIT announces the uuids, SET carries one node, the server answers DONE once every announced
+//! node arrived and then sends the catalog to the clients waiting in the lobby; END makes the
+//! uploader ACTIVE.
+
+use super::clients::ClientStatus;
+use super::codec;
+use super::io::{Change, Channel, Frame, Identity, SessionState};
+use super::wire::{self, sdict};
+use super::{Session, Upload};
+use crate::pickle::Value;
+use log::Level;
+use std::collections::HashSet;
+
+impl Session {
+    pub(super) fn on_upload(&mut self, from: &Identity, data: &Value) {
+        match data.get_str_key("STATE").and_then(Value::as_str) {
+            Some("INIT") => self.upload_init(from, data),
+            Some("SET") => self.upload_set(from, data),
+            Some("END") => self.upload_end(from),
+            other => {
+                let who = self.who(from);
+                self.log(
+                    Level::Warn,
+                    format!("ServerSnapshot from {who} refused: unknown STATE {other:?}"),
+                );
+            }
+        }
+    }
+
+    fn reply_upload(&mut self, to: &Identity, state: &str) {
+        let data = sdict(vec![("STATE", Value::str(state))]);
+        self.send(
+            Channel::Command,
+            to,
+            wire::command(wire::T_SERVER_SNAPSHOT, "server", &data),
+        );
+    }
+
+    fn upload_init(&mut self, from: &Identity, data: &Value) {
+        let who = self.who(from);
+        if self.repo.state() != SessionState::Waiting {
+            self.log(
+                Level::Warn,
+                format!(
+                    "ServerSnapshot INIT from {who} REJECTED: session is {:?}",
+                    self.repo.state()
+                ),
+            );
+            return self.reply_upload(from, "REJECTED");
+        }
+        let expected: Option<HashSet<String>> = match data.get_str_key("NODES") {
+            Some(Value::List(items)) => items
+                .iter()
+                .map(|v| v.as_str().map(str::to_owned))
+                .collect(),
+            _ => None,
+        };
+        let Some(expected) = expected else {
+            self.log(
+                Level::Warn,
+                format!("ServerSnapshot INIT from {who} refused: NODES is not a list of uuids"),
+            );
+            return self.reply_upload(from, "REJECTED");
+        };
+        self.log(
+            Level::Info,
+            format!("{who} uploads the session scene: {} nodes", expected.len()),
+        );
+        self.change(Change::State(SessionState::SrvSync));
+        self.reply_upload(from, "ACCEPTED");
+        let done = expected.is_empty();
+        self.upload = Some(Upload {
+            uploader: from.clone(),
+            expected,
+        });
+        if done {
+            self.finish_upload(from);
+        }
+    }
+
+    fn upload_set(&mut self, from: &Identity, data: &Value) {
+        let who = self.who(from);
+        let is_uploader = self.upload.as_ref().is_some_and(|u| &u.uploader == from);
+        if !is_uploader || self.repo.state() != SessionState::SrvSync {
+            self.log(
+                Level::Warn,
+                format!("ServerSnapshot SET from {who} refused: not the uploader"),
+            );
+            return;
+        }
+        let node = match self.parse_node_chunks(data.get_str_key("DATA")) {
+            Ok(n) => n,
+            Err(e) => {
+                self.log(
+                    Level::Warn,
+                    format!("ServerSnapshot SET from {who} refused: {e}"),
+                );
+                return;
+            }
+        };
+        let (uuid, owner, deps, data) = node;
+        let expected = self
+            .upload
+            .as_mut()
+            .is_some_and(|u| u.expected.remove(&uuid));
+        if !expected {
+            self.log(
+                Level::Warn,
+                format!("ServerSnapshot SET from {who} refused: node {uuid} was not announced"),
+            );
+            return;
+        }
+        self.change(Change::NodeStored {
+            uuid,
+            owner,
+            deps,
+            data,
+        });
+        if self.upload.as_ref().is_some_and(|u| u.expected.is_empty()) {
+            self.finish_upload(from);
+        }
+    }
+
+    /// DONE to the uploader, catalog to everyone else (they wait in the lobby), ACTIVE.
+    fn finish_upload(&mut self, uploader: &Identity) {
+        self.upload = None;
+        self.change(Change::State(SessionState::Active));
+        self.reply_upload(uploader, "DONE");
+        let catalog = self.catalog_frames();
+        for id in self.clients.ids() {
+            if &id != uploader {
+                self.send(Channel::Command, &id, catalog.clone());
+            }
+        }
+        let who = self.who(uploader);
+        self.log(
+            Level::Info,
+            format!("scene upload from {who} done: {} nodes", self.repo.len()),
+        );
+    }
+
+    fn upload_end(&mut self, from: &Identity) {
+        let who = self.who(from);
+        match self.repo.state() {
+            SessionState::Active => self.set_active(from, "uploaded the scene"),
+            SessionState::SrvSync => {
+                let missing = self.upload.as_ref().map_or(0, |u| u.expected.len());
+                self.log(
+                    Level::Warn,
+                    format!(
+                        "ServerSnapshot END from {who} with {missing} announced nodes missing: session reset to WAITING"
+                    ),
+                );
+                self.upload = None;
+                self.change(Change::Reset);
+            }
+            SessionState::Waiting => self.log(
+                Level::Warn,
+                format!("ServerSnapshot END from {who} ignored: no upload in progress"),
+            ),
+        }
+    }
+
+    /// Marks a client ACTIVE (it has the scene) and tells everyone.
+    pub(super) fn set_active(&mut self, id: &Identity, how: &str) {
+        if let Some(c) = self.clients.get_mut(id) {
+            c.status = ClientStatus::Active;
+            let name = c.name.clone();
+            self.log(Level::Info, format!("{name}: user online ({how})"));
+            self.broadcast_clients_state();
+        }
+    }
+
+    /// `Node.as_raw_chunks()` inside a ServerSnapshot SET: five bytes objects.
+    fn parse_node_chunks(
+        &self,
+        chunks: Option<&Value>,
+    ) -> Result<(String, String, Frame, Frame), String> {
+        let Some(Value::List(items)) = chunks else {
+            return Err("DATA is not a list of node frames".into());
+        };
+        let frames: Vec<Frame> = items
+            .iter()
+            .map(|v| match v {
+                Value::Bytes(b) => Ok(b.clone()),
+                other => Err(format!("node frame is a {}", other.type_name())),
+            })
+            .collect::<Result<_, _>>()?;
+        match wire::parse(&frames, &self.cfg.limits)? {
+            wire::Incoming::Node {
+                uuid,
+                owner,
+                deps,
+                data,
+            } => {
+                wire::parse_deps(&deps, &self.cfg.limits)?;
+                codec::check_plain_bytes(&data, &self.cfg.limits)?;
+                Ok((uuid, owner, deps, data))
+            }
+            _ => Err("DATA is not a Node".into()),
+        }
+    }
+}
