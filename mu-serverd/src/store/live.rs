@@ -116,6 +116,11 @@ impl Store {
         })
     }
 
+    /// When the next periodic (or retry) snapshot is due.
+    pub fn next_snapshot_at(&self) -> Option<Instant> {
+        self.inner.as_ref().map(|s| s.next_snapshot_at)
+    }
+
     pub fn is_enabled(&self) -> bool {
         self.inner.is_some()
     }
