@@ -48,6 +48,10 @@ pub struct Cli {
     /// Reference server's --attached; ignored
     #[arg(long, hide = true)]
     pub attached: bool,
+    /// Move the saved session state aside (into STATE_DIR/discarded-<time>/) and start a new
+    /// empty session; for state that can no longer be read
+    #[arg(long)]
+    pub reset_state: bool,
     /// Write the man page and shell completions into DIR and exit (packaging)
     #[arg(long, value_name = "DIR", hide = true)]
     pub generate_assets: Option<PathBuf>,

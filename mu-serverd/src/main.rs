@@ -60,7 +60,7 @@ fn main() -> ExitCode {
         log::warn!("{w}");
     }
     let mut session = Session::new(session_config(&cfg));
-    let store = match daemon::persist::open(&cfg, &mut session) {
+    let store = match daemon::persist::open(&cfg, &mut session, cli.reset_state) {
         Ok(s) => s,
         Err(e) => return fail_logged(&e),
     };

@@ -105,6 +105,9 @@ impl Daemon {
             }
             Request::Reset => {
                 log::warn!("session reset requested by {peer}");
+                if let Err(e) = self.store.before_reset(&mut self.session) {
+                    return Reply::error(ErrorCode::Failed, e);
+                }
                 match self.session.handle_control(now, ControlRequest::Reset) {
                     ControlReply::Done => Reply::done("session reset: back to WAITING"),
                     ControlReply::Error(e) => Reply::error(ErrorCode::Failed, e),
@@ -156,7 +159,7 @@ impl Daemon {
                 ],
                 config_file: self.cfg.file.as_ref().map(|p| p.display().to_string()),
                 last_save_unix: self.store.last_save_unix_ms().map(|ms| ms / 1000),
-                journal_bytes: None,
+                journal_bytes: self.store.journal_bytes(),
                 state_dir: self
                     .cfg
                     .storage

@@ -25,6 +25,15 @@ pub trait Persistence {
     fn import(&mut self, session: &mut Session, path: &str) -> Result<String, String>;
     /// Last snapshot on disk, milliseconds since the Unix epoch.
     fn last_save_unix_ms(&self) -> Option<u64>;
+    /// `mu-ctl reset`: called before the core drops the session, to keep a backup of it.
+    /// Err refuses the reset (the backup could not be written).
+    fn before_reset(&mut self, _session: &mut Session) -> Result<String, String> {
+        Ok(String::new())
+    }
+    /// Bytes in the journal being written (`mu-ctl status`).
+    fn journal_bytes(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// Persistence switched off: nothing is read or written.
@@ -53,16 +62,18 @@ impl Persistence for NoPersistence {
 
 /// Opens persistence for `cfg` and restores the saved session into `session` (before READY).
 ///
-/// INTEGRATION POINT for the store (`crate::store`): until its adapter lands here, a daemon
-/// with `[storage] enabled = true` runs without persistence and says so in the log.
+/// `reset_state` (`--reset-state`) moves old, possibly unreadable state aside first.
+/// The store's side lives in `crate::store::hook`.
 pub fn open(
     cfg: &crate::config::Config,
-    _session: &mut Session,
+    session: &mut Session,
+    reset_state: bool,
 ) -> Result<Box<dyn Persistence>, String> {
     if cfg.storage.enabled {
-        log::warn!(
-            "persistence is not wired into this build yet: the session lives in memory only"
-        );
+        return crate::store::hook::open(cfg, session, reset_state);
     }
+    log::info!(
+        "persistence disabled ([storage] enabled = false): the session lives in memory only"
+    );
     Ok(Box::new(NoPersistence))
 }
