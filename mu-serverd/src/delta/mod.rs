@@ -1,1 +1,237 @@
 //! Applies deepdiff Deltas to node values exactly as deepdiff 8.1.1 (and 5.7.0) do.
+//!
+//! A replication client sends `Delta(DeepDiff(last, current)).dumps()` in a Commit; every peer
+//! computes `node.data + Delta(bytes)`. The server must store the *same* result deepdiff gives,
+//! quirks included, or a client that joins later would see a different scene. This module reads
+//! the decoded pickle ([`read`]), parses paths in either dialect ([`path`], [`literal`]), models
+//! the Python operations deepdiff relies on ([`pyops`], [`num`], [`convert`], [`repr`]) and runs
+//! deepdiff's steps in deepdiff's order ([`apply`]), copying only the containers it touches.
+//! See docs/delta.md for the behaviour, the reproduced defects and the known differences.
+
+mod apply;
+pub mod convert;
+pub mod error;
+mod listops;
+pub mod literal;
+pub mod num;
+pub mod path;
+mod place;
+pub mod pyops;
+mod read;
+pub mod repr;
+mod sort;
+mod sorting;
+#[cfg(test)]
+mod tests;
+
+pub use error::{DeltaError, DeltaErrorKind};
+pub use path::Dialect;
+
+use crate::pickle::value::Value;
+use apply::Engine;
+use read::{contains_opcode, detect_dialect, dict_items, read_group, read_opcode, Group};
+
+/// A parsed deepdiff Delta.
+#[derive(Clone, Debug)]
+pub struct Delta {
+    dialect: Dialect,
+    values_changed: Group,
+    type_changes: Group,
+    dictionary_item_added: Group,
+    dictionary_item_removed: Group,
+    iterable_item_added: Group,
+    iterable_item_removed: Group,
+    iterable_item_moved: Group,
+    set_item_added: Group,
+    set_item_removed: Group,
+    attribute_added: Group,
+    attribute_removed: Group,
+    iterable_opcodes: Group,
+    ignore_order_groups: bool,
+    numpy_paths: bool,
+    compare_func_used: bool,
+}
+
+fn top_flag(top: &[(Value, Value)], name: &str) -> bool {
+    top.iter()
+        .find(|(k, _)| k.as_str() == Some(name))
+        .is_some_and(|(_, v)| pyops::truthy(v))
+}
+
+impl Delta {
+    /// Parses the decoded delta pickle (a dict of groups; 8.1.1 dialect, or 5.7.0 when
+    /// `OrderedDictPlus` wrappers are present).
+    pub fn from_value(v: &Value) -> Result<Delta, DeltaError> {
+        let top = dict_items(v).ok_or_else(|| {
+            DeltaError::format(format!(
+                "a Delta is a dict of groups, got {}",
+                v.type_name()
+            ))
+        })?;
+        let dialect = detect_dialect(&top);
+        let g = |name: &str| read_group(&top, name, dialect);
+        let iterable_opcodes = g("_iterable_opcodes");
+        if let Group::Entries(entries) = &iterable_opcodes {
+            for e in entries {
+                if dialect == Dialect::V5_7_0 && contains_opcode(&e.value) {
+                    return Err(DeltaError::format(
+                        "deepdiff 5.7.0 cannot load deepdiff.helper.Opcode",
+                    ));
+                }
+                if let Value::List(ops) = &e.value {
+                    for op in ops.iter() {
+                        read_opcode(op)?;
+                    }
+                }
+            }
+        }
+        Ok(Delta {
+            dialect,
+            values_changed: g("values_changed"),
+            type_changes: g("type_changes"),
+            dictionary_item_added: g("dictionary_item_added"),
+            dictionary_item_removed: g("dictionary_item_removed"),
+            iterable_item_added: g("iterable_item_added"),
+            iterable_item_removed: g("iterable_item_removed"),
+            iterable_item_moved: g("iterable_item_moved"),
+            set_item_added: g("set_item_added"),
+            set_item_removed: g("set_item_removed"),
+            attribute_added: g("attribute_added"),
+            attribute_removed: g("attribute_removed"),
+            iterable_opcodes: if dialect == Dialect::V8_1_1 {
+                iterable_opcodes
+            } else {
+                Group::Absent
+            },
+            ignore_order_groups: top_flag(&top, "iterable_items_added_at_indexes")
+                || top_flag(&top, "iterable_items_removed_at_indexes"),
+            numpy_paths: top_flag(&top, "_numpy_paths"),
+            compare_func_used: dialect == Dialect::V8_1_1
+                && top_flag(&top, "_iterable_compare_func_was_used"),
+        })
+    }
+
+    /// Decodes, checks against the Delta policy (`pickle::check_delta`) and parses.
+    pub fn from_bytes(bytes: &[u8], limits: &crate::pickle::Limits) -> Result<Delta, DeltaError> {
+        let v = crate::pickle::decode(bytes, limits)
+            .map_err(|e| DeltaError::new(DeltaErrorKind::Decode, e.to_string()))?;
+        crate::pickle::check_delta(&v)
+            .map_err(|e| DeltaError::new(DeltaErrorKind::Decode, e.to_string()))?;
+        Delta::from_value(&v)
+    }
+
+    /// The dialect (and so the deepdiff version whose rules apply).
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// Applies like `old + Delta(bytes)` in deepdiff: never mutates `old`; returns the new value
+    /// and the messages deepdiff would have logged for skipped entries, or the error where
+    /// deepdiff raises.
+    pub fn apply(&self, old: &Value) -> Result<(Value, Vec<String>), DeltaError> {
+        if self.numpy_paths {
+            return Err(DeltaError::unsupported(
+                "numpy deltas (_numpy_paths) are not supported",
+            ));
+        }
+        let mut e = Engine::new(old, self.dialect, self.compare_func_used);
+        e.values_or_types(&self.values_changed, "values_changed", false)?;
+        e.set_items(&self.set_item_added, "set_item_added", true)?;
+        e.set_items(&self.set_item_removed, "set_item_removed", false)?;
+        e.values_or_types(&self.type_changes, "type_changes", true)?;
+        if self.dialect == Dialect::V8_1_1 {
+            e.opcodes(&self.iterable_opcodes)?;
+        }
+        if let Some(removed) = e.merged(
+            &self.iterable_item_removed,
+            &self.iterable_item_moved,
+            "iterable_item_removed",
+            None,
+        )? {
+            e.item_removed(&removed, "iterable_item_removed")?;
+        }
+        self.items_added(&mut e)?;
+        if self.ignore_order_groups {
+            return Err(DeltaError::unsupported(
+                "ignore_order deltas (*_at_indexes) are not supported",
+            ));
+        }
+        if let Group::Entries(x) = &self.dictionary_item_added {
+            if !x.is_empty() {
+                e.item_added(x, false, false, "dictionary_item_added")?;
+            }
+        } else {
+            other_group(&self.dictionary_item_added, "dictionary_item_added")?;
+        }
+        for (group, name, added) in [
+            (
+                &self.dictionary_item_removed,
+                "dictionary_item_removed",
+                false,
+            ),
+            (&self.attribute_added, "attribute_added", true),
+            (&self.attribute_removed, "attribute_removed", false),
+        ] {
+            match group {
+                Group::Entries(x) if !x.is_empty() => {
+                    if added {
+                        e.item_added(x, true, false, name)?;
+                    } else {
+                        e.item_removed(x, name)?;
+                    }
+                }
+                other => other_group(other, name)?,
+            }
+        }
+        e.post_process()?;
+        match e.root.value {
+            Some(v) => Ok((v, e.logs)),
+            None => Err(DeltaError::raised(
+                "AttributeError: 'Delta' object has no attribute 'root'",
+            )),
+        }
+    }
+
+    fn items_added(&self, e: &mut Engine) -> Result<(), DeltaError> {
+        let moved = &self.iterable_item_moved;
+        match self.dialect {
+            Dialect::V8_1_1 => {
+                if let Some(added) = e.merged(
+                    &self.iterable_item_added,
+                    moved,
+                    "iterable_item_added",
+                    Some(true),
+                )? {
+                    e.item_added(&added, true, true, "iterable_item_added")?;
+                }
+                if let Some(m) =
+                    e.merged(&Group::Absent, moved, "iterable_item_moved", Some(false))?
+                {
+                    e.item_added(&m, true, false, "iterable_item_moved")?;
+                }
+            }
+            Dialect::V5_7_0 => {
+                if let Some(added) = e.merged(
+                    &self.iterable_item_added,
+                    moved,
+                    "iterable_item_added",
+                    Some(false),
+                )? {
+                    e.item_added(&added, true, true, "iterable_item_added")?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A present, non-dict group: `.items()` raises when it is truthy.
+fn other_group(g: &Group, name: &str) -> Result<(), DeltaError> {
+    match g {
+        Group::Other(v) if pyops::truthy(v) => Err(DeltaError::raised(format!(
+            "{name}: AttributeError: '{}' object has no attribute 'items'",
+            v.type_name()
+        ))),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,384 @@
+//! Where deepdiff's `obj` points while a delta entry is applied, and the builtin item operations
+//! on it (`obj[k]`, `obj[k] = v`, `del obj[k]`, `getattr`, `len`, `list.insert`) with Python's
+//! exceptions.
+//!
+//! Python holds references; here a place is either the Delta object itself (whose only attribute
+//! is `root`), a position inside the root reached by entry/index steps (written through
+//! `Arc::make_mut`, so only the touched path is copied), or a *detached* value: a number from
+//! `getattr(5, 'real')`, a character of a string, or a list that deepdiff built from a tuple but
+//! failed to re-attach. Writes into a detached value behave like Python's and are then lost,
+//! exactly as they are in Python.
+
+use super::error::PyErr;
+use super::literal::Lit;
+use super::num::{as_num, Num};
+use super::path::Elem;
+use super::pyops::{code_points, dict_find, py_eq, py_len, str_from_cps};
+use crate::pickle::value::Value;
+use std::sync::Arc;
+
+#[derive(Clone, Debug)]
+pub enum Node {
+    /// The `Delta` object (`self`): only `self.root` is ever reached.
+    Delta,
+    /// `root` followed by these steps: a list/tuple index or a dict entry position.
+    At(Vec<usize>),
+    /// A value not attached to the root.
+    Detached(Value),
+}
+
+/// The mutable root (`None` once `del self.__dict__['root']` ran).
+pub struct Root {
+    pub value: Option<Value>,
+}
+
+impl Root {
+    pub fn get<'a>(&'a self, node: &'a Node) -> Option<&'a Value> {
+        match node {
+            Node::Delta => None,
+            Node::Detached(v) => Some(v),
+            Node::At(steps) => {
+                let mut cur = self.value.as_ref()?;
+                for &s in steps {
+                    cur = match cur {
+                        Value::List(x) | Value::Tuple(x) => x.get(s)?,
+                        Value::Dict(d) => &d.get(s)?.1,
+                        _ => return None,
+                    };
+                }
+                Some(cur)
+            }
+        }
+    }
+
+    /// Copy-on-write access to a position of the root.
+    pub fn get_mut(&mut self, steps: &[usize]) -> Option<&mut Value> {
+        let mut cur = self.value.as_mut()?;
+        for &s in steps {
+            cur = match cur {
+                Value::List(x) | Value::Tuple(x) => Arc::make_mut(x).get_mut(s)?,
+                Value::Dict(d) => &mut Arc::make_mut(d).get_mut(s)?.1,
+                _ => return None,
+            };
+        }
+        Some(cur)
+    }
+}
+
+/// An index as CPython's `PyNumber_AsSsize_t` sees it: `Ok(Some(i))` for ints that fit,
+/// `Ok(None)` for huge ints (IndexError "cannot fit"), `Err` for non-integers.
+pub fn as_index(key: &Lit, what: &str) -> Result<Option<i64>, PyErr> {
+    match key {
+        Lit::Val(Value::Bool(b)) => Ok(Some(*b as i64)),
+        Lit::Val(Value::Int(i)) => Ok(Some(*i)),
+        Lit::Val(Value::BigInt(_)) => Ok(None),
+        Lit::Val(v) => Err(PyErr::type_err(format!(
+            "{what} indices must be integers or slices, not {}",
+            v.type_name()
+        ))),
+        Lit::Opaque { desc, .. } => Err(PyErr::type_err(format!(
+            "{what} indices must be integers or slices, not {desc}"
+        ))),
+    }
+}
+
+fn norm_index(i: Option<i64>, len: usize, what: &str) -> Result<usize, PyErr> {
+    let i = i.ok_or_else(|| PyErr::index("cannot fit 'int' into an index-sized integer"))?;
+    let j = if i < 0 { i + len as i64 } else { i };
+    if j < 0 || j >= len as i64 {
+        return Err(PyErr::index(format!("{what} index out of range")));
+    }
+    Ok(j as usize)
+}
+
+/// The key as a hashable dict key, or the Python error of using it as one.
+fn dict_key(key: &Lit) -> Result<&Value, PyErr> {
+    match key {
+        Lit::Val(v) => Ok(v),
+        Lit::Opaque {
+            hashable: false,
+            desc,
+        } => Err(PyErr::type_err(format!("unhashable type: '{desc}'"))),
+        Lit::Opaque { .. } => Err(PyErr::key("key not found")),
+    }
+}
+
+fn attr_name(key: &Lit) -> Result<&Value, PyErr> {
+    match key {
+        Lit::Val(v @ Value::Str(_)) => Ok(v),
+        _ => Err(PyErr::type_err("attribute name must be string")),
+    }
+}
+
+/// `getattr(v, name)` for data values: numbers expose their parts, nothing else is modelled
+/// (bound methods are treated as missing attributes).
+fn data_getattr(v: &Value, key: &Lit) -> Result<Value, PyErr> {
+    let name = attr_name(key)?.as_str().unwrap_or("");
+    match (as_num(v), name) {
+        (Some(Num::Int(_)), "real" | "numerator") => Ok(match v {
+            Value::Bool(b) => Value::Int(*b as i64),
+            other => other.clone(),
+        }),
+        (Some(Num::Int(_)), "imag") => Ok(Value::Int(0)),
+        (Some(Num::Int(_)), "denominator") => Ok(Value::Int(1)),
+        (Some(Num::Float(_)), "real") => Ok(v.clone()),
+        (Some(Num::Float(_)), "imag") => Ok(Value::Float(0.0)),
+        _ => Err(PyErr::attr(format!(
+            "'{}' object has no attribute '{name}'",
+            v.type_name()
+        ))),
+    }
+}
+
+/// What `v[key]` finds: a position inside `v`, or a freshly built value (str/bytes items).
+enum Sub {
+    Pos(usize),
+    Made(Value),
+}
+
+fn subscript(v: &Value, key: &Lit) -> Result<Sub, PyErr> {
+    match v {
+        Value::List(x) => Ok(Sub::Pos(norm_index(
+            as_index(key, "list")?,
+            x.len(),
+            "list",
+        )?)),
+        Value::Tuple(x) => Ok(Sub::Pos(norm_index(
+            as_index(key, "tuple")?,
+            x.len(),
+            "tuple",
+        )?)),
+        Value::Str(s) => {
+            let cps = code_points(s.as_bytes());
+            let i = norm_index(as_index(key, "string")?, cps.len(), "string")?;
+            Ok(Sub::Made(str_from_cps(&cps[i..=i])))
+        }
+        Value::Bytes(b) | Value::ByteArray(b) => {
+            let i = norm_index(as_index(key, "byte")?, b.len(), "index")?;
+            Ok(Sub::Made(Value::Int(b[i] as i64)))
+        }
+        Value::Dict(d) => match dict_find(d, dict_key(key)?)? {
+            Some(i) => Ok(Sub::Pos(i)),
+            None => Err(PyErr::key("key not found")),
+        },
+        _ => Err(PyErr::type_err(format!(
+            "'{}' object is not subscriptable",
+            v.type_name()
+        ))),
+    }
+}
+
+fn is_root_attr(e: &Elem) -> bool {
+    e.attr && matches!(&e.key, Lit::Val(Value::Str(s)) if s.as_bytes() == b"root")
+}
+
+impl Root {
+    /// `obj[elem]` or `getattr(obj, elem)`.
+    pub fn child(&self, node: &Node, e: &Elem) -> Result<Node, PyErr> {
+        match node {
+            Node::Delta => {
+                if is_root_attr(e) && self.value.is_some() {
+                    Ok(Node::At(Vec::new()))
+                } else if e.attr {
+                    Err(PyErr::attr("'Delta' object has no attribute"))
+                } else {
+                    Err(PyErr::type_err("'Delta' object is not subscriptable"))
+                }
+            }
+            _ => {
+                let v = self
+                    .get(node)
+                    .ok_or_else(|| PyErr::attr("'Delta' object has no attribute 'root'"))?;
+                if e.attr {
+                    return Ok(Node::Detached(data_getattr(v, &e.key)?));
+                }
+                match (subscript(v, &e.key)?, node) {
+                    (Sub::Made(m), _) => Ok(Node::Detached(m)),
+                    (Sub::Pos(i), Node::At(steps)) => {
+                        let mut s = steps.clone();
+                        s.push(i);
+                        Ok(Node::At(s))
+                    }
+                    (Sub::Pos(i), _) => Ok(Node::Detached(match v {
+                        Value::List(x) | Value::Tuple(x) => x[i].clone(),
+                        Value::Dict(d) => d[i].1.clone(),
+                        _ => Value::None,
+                    })),
+                }
+            }
+        }
+    }
+
+    /// `_get_nested_obj(self, elements)`.
+    pub fn walk(&self, elements: &[Elem]) -> Result<Node, PyErr> {
+        let mut node = Node::Delta;
+        for e in elements {
+            node = self.child(&node, e)?;
+        }
+        Ok(node)
+    }
+
+    pub fn value_of(&self, node: &Node) -> Result<Value, PyErr> {
+        match node {
+            Node::Delta => Err(PyErr::type_err("the Delta object is not a value")),
+            _ => self
+                .get(node)
+                .cloned()
+                .ok_or_else(|| PyErr::attr("no root")),
+        }
+    }
+
+    /// Mutable access to the value a node designates (`None` for the Delta object).
+    fn target_mut<'a>(&'a mut self, node: &'a mut Node) -> Option<&'a mut Value> {
+        match node {
+            Node::Delta => None,
+            Node::Detached(v) => Some(v),
+            Node::At(steps) => self.get_mut(steps),
+        }
+    }
+
+    /// `obj[elem] = value` / `setattr(obj, elem, value)`.
+    pub fn set(&mut self, node: &mut Node, e: &Elem, value: Value) -> Result<(), PyErr> {
+        if let Node::Delta = node {
+            if is_root_attr(e) {
+                self.value = Some(value);
+                return Ok(());
+            }
+            return Err(if e.attr {
+                PyErr::attr("'Delta' object attribute is read-only")
+            } else {
+                PyErr::type_err("'Delta' object does not support item assignment")
+            });
+        }
+        let target = self
+            .target_mut(node)
+            .ok_or_else(|| PyErr::attr("no root"))?;
+        if e.attr {
+            attr_name(&e.key)?;
+            return Err(PyErr::attr(format!(
+                "'{}' object has no attribute",
+                target.type_name()
+            )));
+        }
+        match target {
+            Value::List(x) => {
+                let i = norm_index(as_index(&e.key, "list")?, x.len(), "list assignment")?;
+                Arc::make_mut(x)[i] = value;
+                Ok(())
+            }
+            Value::Dict(d) => {
+                let k = dict_key(&e.key)?;
+                match dict_find(d, k)? {
+                    Some(i) => Arc::make_mut(d)[i].1 = value,
+                    None => Arc::make_mut(d).push((k.clone(), value)),
+                }
+                Ok(())
+            }
+            other => Err(PyErr::type_err(format!(
+                "'{}' object does not support item assignment",
+                other.type_name()
+            ))),
+        }
+    }
+
+    /// `del obj[elem]` / `del obj.__dict__[elem]`.
+    pub fn delete(&mut self, node: &mut Node, e: &Elem) -> Result<(), PyErr> {
+        if let Node::Delta = node {
+            if is_root_attr(e) && self.value.is_some() {
+                self.value = None;
+                return Ok(());
+            }
+            return Err(PyErr::key("root"));
+        }
+        let target = self
+            .target_mut(node)
+            .ok_or_else(|| PyErr::attr("no root"))?;
+        if e.attr {
+            return Err(PyErr::attr(format!(
+                "'{}' object has no attribute '__dict__'",
+                target.type_name()
+            )));
+        }
+        match target {
+            Value::List(x) => {
+                let i = norm_index(as_index(&e.key, "list")?, x.len(), "list assignment")?;
+                Arc::make_mut(x).remove(i);
+                Ok(())
+            }
+            Value::Dict(d) => match dict_find(d, dict_key(&e.key)?)? {
+                Some(i) => {
+                    Arc::make_mut(d).remove(i);
+                    Ok(())
+                }
+                None => Err(PyErr::key("key not found")),
+            },
+            other => Err(PyErr::type_err(format!(
+                "'{}' object doesn't support item deletion",
+                other.type_name()
+            ))),
+        }
+    }
+
+    /// `len(obj)`.
+    pub fn len(&self, node: &Node) -> Result<usize, PyErr> {
+        match node {
+            Node::Delta => Err(PyErr::type_err("object of type 'Delta' has no len()")),
+            _ => py_len(self.get(node).ok_or_else(|| PyErr::attr("no root"))?),
+        }
+    }
+
+    /// `obj.insert(index, value)`.
+    pub fn insert(&mut self, node: &mut Node, index: &Lit, value: Value) -> Result<(), PyErr> {
+        let type_name = match node {
+            Node::Delta => "Delta",
+            _ => self.get(node).map(|v| v.type_name()).unwrap_or("NoneType"),
+        };
+        if type_name != "list" {
+            return Err(PyErr::attr(format!(
+                "'{type_name}' object has no attribute 'insert'"
+            )));
+        }
+        let idx = match index {
+            Lit::Val(Value::BigInt(b)) => {
+                if b.0.last().is_some_and(|x| x & 0x80 != 0) {
+                    i64::MIN
+                } else {
+                    i64::MAX
+                }
+            }
+            other => as_index(other, "list")?.unwrap_or(0),
+        };
+        if let Some(Value::List(x)) = self.target_mut(node) {
+            let len = x.len() as i64;
+            let pos = if idx < 0 {
+                (idx.saturating_add(len)).max(0)
+            } else {
+                idx.min(len)
+            };
+            Arc::make_mut(x).insert(pos as usize, value);
+        }
+        Ok(())
+    }
+
+    /// `obj.append(value)` after an IndexError on a list.
+    pub fn append(&mut self, node: &mut Node, value: Value) {
+        if let Some(Value::List(x)) = self.target_mut(node) {
+            Arc::make_mut(x).push(value);
+        }
+    }
+
+    pub fn is_type(&self, node: &Node, name: &str) -> bool {
+        match node {
+            Node::Delta => false,
+            _ => self.get(node).is_some_and(|v| v.type_name() == name),
+        }
+    }
+}
+
+/// `elem == len(obj)` in `_simple_set_elem_value`.
+pub fn key_equals_len(key: &Lit, len: usize) -> bool {
+    match key {
+        Lit::Val(v) => py_eq(v, &Value::Int(len as i64)),
+        Lit::Opaque { .. } => false,
+    }
+}

@@ -1,0 +1,255 @@
+//! Python semantics of the builtin operations deepdiff's Delta performs on data values:
+//! `==` (where `1 == 1.0 == True`), hashability, `<` for sorting paths, `len`, truthiness,
+//! iteration, and dict/set membership by equality.
+//!
+//! Identity is not modelled: Python's `x is y or x == y` shortcut only differs for NaN objects
+//! that are the *same* object, which never happens between a stored node and a freshly
+//! unpickled delta.
+
+use super::error::PyErr;
+use super::num::{as_num, num_cmp};
+use crate::pickle::value::Value;
+use std::cmp::Ordering;
+
+/// Python `a == b` for data values.
+pub fn py_eq(a: &Value, b: &Value) -> bool {
+    use Value::*;
+    if let (Some(x), Some(y)) = (as_num(a), as_num(b)) {
+        return num_cmp(&x, &y) == Some(Ordering::Equal);
+    }
+    match (a, b) {
+        (None, None) => true,
+        (Str(x), Str(y)) => x == y,
+        (Bytes(x), Bytes(y))
+        | (ByteArray(x), ByteArray(y))
+        | (Bytes(x), ByteArray(y))
+        | (ByteArray(x), Bytes(y)) => x == y,
+        (List(x), List(y)) | (Tuple(x), Tuple(y)) => {
+            x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| py_eq(p, q))
+        }
+        (Dict(x), Dict(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.iter().any(|(k2, v2)| py_eq(k, k2) && py_eq(v, v2)))
+        }
+        (Set(x) | FrozenSet(x), Set(y) | FrozenSet(y)) => {
+            x.len() == y.len() && x.iter().all(|e| y.iter().any(|f| py_eq(e, f)))
+        }
+        (Global(_), _) | (PersId(_), _) | (Object(_), _) => a.strict_eq(b),
+        _ => false,
+    }
+}
+
+/// `hash(v)` would succeed.
+pub fn is_hashable(v: &Value) -> bool {
+    match v {
+        Value::List(_) | Value::Dict(_) | Value::Set(_) | Value::ByteArray(_) => false,
+        Value::Tuple(items) => items.iter().all(is_hashable),
+        Value::Object(_) => false,
+        _ => true,
+    }
+}
+
+pub fn check_hashable(v: &Value) -> Result<(), PyErr> {
+    if is_hashable(v) {
+        Ok(())
+    } else {
+        Err(PyErr::type_err(format!(
+            "unhashable type: '{}'",
+            v.type_name()
+        )))
+    }
+}
+
+fn unorderable(a: &Value, b: &Value) -> PyErr {
+    PyErr::type_err(format!(
+        "'<' not supported between instances of '{}' and '{}'",
+        a.type_name(),
+        b.type_name()
+    ))
+}
+
+/// Python `a < b` for the values that can appear as path elements.
+pub fn py_lt(a: &Value, b: &Value) -> Result<bool, PyErr> {
+    use Value::*;
+    if let (Some(x), Some(y)) = (as_num(a), as_num(b)) {
+        return Ok(num_cmp(&x, &y) == Some(Ordering::Less));
+    }
+    match (a, b) {
+        (Str(x), Str(y)) => Ok(x.as_bytes() < y.as_bytes()),
+        (Bytes(x), Bytes(y)) => Ok(x[..] < y[..]),
+        (Tuple(x), Tuple(y)) | (List(x), List(y)) => seq_lt(x, y),
+        _ => Err(unorderable(a, b)),
+    }
+}
+
+/// Python's list/tuple `<`: first unequal pair decides, else the shorter is smaller.
+pub fn seq_lt(x: &[Value], y: &[Value]) -> Result<bool, PyErr> {
+    for (p, q) in x.iter().zip(y.iter()) {
+        if !py_eq(p, q) {
+            return py_lt(p, q);
+        }
+    }
+    Ok(x.len() < y.len())
+}
+
+/// `len(v)`.
+pub fn py_len(v: &Value) -> Result<usize, PyErr> {
+    match v {
+        Value::Str(s) => Ok(code_points(s.as_bytes()).len()),
+        Value::Bytes(b) | Value::ByteArray(b) => Ok(b.len()),
+        Value::Tuple(x) | Value::List(x) | Value::Set(x) | Value::FrozenSet(x) => Ok(x.len()),
+        Value::Dict(d) => Ok(d.len()),
+        _ => Err(PyErr::type_err(format!(
+            "object of type '{}' has no len()",
+            v.type_name()
+        ))),
+    }
+}
+
+/// `bool(v)`.
+pub fn truthy(v: &Value) -> bool {
+    match v {
+        Value::None => false,
+        Value::Bool(b) => *b,
+        Value::Int(i) => *i != 0,
+        Value::BigInt(_) => true,
+        Value::Float(f) => *f != 0.0,
+        Value::Str(s) => !s.as_bytes().is_empty(),
+        Value::Bytes(b) | Value::ByteArray(b) => !b.is_empty(),
+        Value::Tuple(x) | Value::List(x) | Value::Set(x) | Value::FrozenSet(x) => !x.is_empty(),
+        Value::Dict(d) => !d.is_empty(),
+        Value::Object(o) => !o.dict_items.is_empty() || !o.list_items.is_empty(),
+        Value::Global(_) | Value::PersId(_) => true,
+    }
+}
+
+/// Decodes `surrogatepass` UTF-8 into code points (invalid bytes become U+FFFD: such strings
+/// cannot come from CPython).
+pub fn code_points(bytes: &[u8]) -> Vec<u32> {
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let (len, init) = match b {
+            0x00..=0x7f => (1, b as u32),
+            0xc0..=0xdf => (2, (b & 0x1f) as u32),
+            0xe0..=0xef => (3, (b & 0x0f) as u32),
+            0xf0..=0xf7 => (4, (b & 0x07) as u32),
+            _ => (0, 0),
+        };
+        if len == 0
+            || i + len > bytes.len()
+            || !bytes[i + 1..i + len].iter().all(|c| c & 0xc0 == 0x80)
+        {
+            out.push(0xfffd);
+            i += 1;
+            continue;
+        }
+        let mut cp = init;
+        for c in &bytes[i + 1..i + len] {
+            cp = (cp << 6) | (c & 0x3f) as u32;
+        }
+        out.push(cp);
+        i += len;
+    }
+    out
+}
+
+/// Encodes code points back (`surrogatepass`).
+pub fn encode_code_points(cps: &[u32]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(cps.len());
+    for &cp in cps {
+        push_code_point(&mut out, cp);
+    }
+    out
+}
+
+pub fn push_code_point(out: &mut Vec<u8>, cp: u32) {
+    match cp {
+        0..=0x7f => out.push(cp as u8),
+        0x80..=0x7ff => {
+            out.push(0xc0 | (cp >> 6) as u8);
+            out.push(0x80 | (cp & 0x3f) as u8);
+        }
+        0x800..=0xffff => {
+            out.push(0xe0 | (cp >> 12) as u8);
+            out.push(0x80 | ((cp >> 6) & 0x3f) as u8);
+            out.push(0x80 | (cp & 0x3f) as u8);
+        }
+        _ => {
+            out.push(0xf0 | (cp >> 18) as u8);
+            out.push(0x80 | ((cp >> 12) & 0x3f) as u8);
+            out.push(0x80 | ((cp >> 6) & 0x3f) as u8);
+            out.push(0x80 | (cp & 0x3f) as u8);
+        }
+    }
+}
+
+pub fn str_from_cps(cps: &[u32]) -> Value {
+    Value::Str(crate::pickle::value::PyStr(std::sync::Arc::from(
+        encode_code_points(cps),
+    )))
+}
+
+/// `iter(v)` materialized: what `list(v)`, `set.union(v)`, `bytes(v)` etc. see.
+pub fn py_iter(v: &Value) -> Result<Vec<Value>, PyErr> {
+    match v {
+        Value::Tuple(x) | Value::List(x) | Value::Set(x) | Value::FrozenSet(x) => Ok(x.to_vec()),
+        Value::Dict(d) => Ok(d.iter().map(|(k, _)| k.clone()).collect()),
+        Value::Str(s) => Ok(code_points(s.as_bytes())
+            .iter()
+            .map(|c| str_from_cps(&[*c]))
+            .collect()),
+        Value::Bytes(b) | Value::ByteArray(b) => {
+            Ok(b.iter().map(|x| Value::Int(*x as i64)).collect())
+        }
+        _ => Err(PyErr::type_err(format!(
+            "'{}' object is not iterable",
+            v.type_name()
+        ))),
+    }
+}
+
+/// Index of the dict entry whose key equals `key` (after the hashability check).
+pub fn dict_find(items: &[(Value, Value)], key: &Value) -> Result<Option<usize>, PyErr> {
+    check_hashable(key)?;
+    Ok(items.iter().position(|(k, _)| py_eq(k, key)))
+}
+
+/// Builds a set's items from an iterable, keeping the first of equal elements.
+pub fn set_from(items: Vec<Value>) -> Result<Vec<Value>, PyErr> {
+    let mut out: Vec<Value> = Vec::with_capacity(items.len());
+    for it in items {
+        check_hashable(&it)?;
+        if !out.iter().any(|e| py_eq(e, &it)) {
+            out.push(it);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_equality_crosses_numeric_types() {
+        assert!(py_eq(&Value::Int(1), &Value::Float(1.0)));
+        assert!(py_eq(&Value::Bool(true), &Value::Int(1)));
+        assert!(!py_eq(&Value::Float(f64::NAN), &Value::Float(f64::NAN)));
+        assert!(!py_eq(&Value::str("1"), &Value::Int(1)));
+        assert!(py_eq(
+            &Value::tuple(vec![Value::Int(1)]),
+            &Value::tuple(vec![Value::Float(1.0)])
+        ));
+        assert!(!py_eq(&Value::tuple(vec![]), &Value::list(vec![])));
+    }
+
+    #[test]
+    fn ordering_refuses_mixed_types_like_python() {
+        assert!(py_lt(&Value::Int(1), &Value::Float(1.5)).unwrap());
+        assert!(py_lt(&Value::str("a"), &Value::Int(1)).is_err());
+        assert!(py_lt(&Value::None, &Value::None).is_err());
+    }
+}

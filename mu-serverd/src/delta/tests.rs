@@ -1,0 +1,1 @@
+//! Unit tests of the Delta engine, one per group and per reproduced deepdiff quirk.

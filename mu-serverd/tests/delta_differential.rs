@@ -1,0 +1,251 @@
+//! Live differential test of the Delta engine against real deepdiff (issue #3).
+//!
+//! `tests/py/delta_oracle.py` runs once per batch inside the test venv: it generates random
+//! Blender-dump-like (old, new) pairs, computes `Delta(DeepDiff(old, new, cache_size=5000)).dumps()`
+//! like a replication client, and deepdiff's own `old + Delta(raw)` (or the exception). Here the
+//! Rust engine applies the same bytes to the same old pickle; the result must be type-exactly
+//! equal (`Value::strict_eq`: types, dict order, float bits) where deepdiff succeeds, and an
+//! error where deepdiff raises. Batches: deepdiff 8.1.1 (`.venv`) and 5.7.0 (`.venv-dd57`), each
+//! with a fixed seed and with a fresh seed that is printed (set `MU_DELTA_SEED` to replay one).
+
+use mu_serverd::delta::{Delta, Dialect};
+use mu_serverd::pickle::{decode, Limits, Value};
+use std::path::PathBuf;
+use std::process::Command;
+
+fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn python_811() -> PathBuf {
+    match std::env::var_os("MU_TEST_PYTHON") {
+        Some(p) => PathBuf::from(p),
+        None => workspace().join(".venv/bin/python"),
+    }
+}
+
+fn python_570() -> PathBuf {
+    match std::env::var_os("MU_VENV_DD57") {
+        Some(p) => {
+            let p = PathBuf::from(p);
+            if p.is_dir() {
+                p.join("bin/python")
+            } else {
+                p
+            }
+        }
+        None => workspace().join(".venv-dd57/bin/python"),
+    }
+}
+
+struct Case {
+    index: u32,
+    raised: bool,
+    label: String,
+    old: Vec<u8>,
+    delta: Vec<u8>,
+    expected: Vec<u8>,
+}
+
+fn read_u32(b: &[u8], pos: &mut usize) -> u32 {
+    let v = u32::from_le_bytes(b[*pos..*pos + 4].try_into().expect("4 bytes"));
+    *pos += 4;
+    v
+}
+
+fn read_blob(b: &[u8], pos: &mut usize) -> Vec<u8> {
+    let n = read_u32(b, pos) as usize;
+    let v = b[*pos..*pos + n].to_vec();
+    *pos += n;
+    v
+}
+
+fn oracle(python: &PathBuf, seed: u64, cases: usize) -> Vec<Case> {
+    assert!(
+        python.exists(),
+        "{} is missing: run tests/setup.sh",
+        python.display()
+    );
+    let script = workspace().join("tests/py/delta_oracle.py");
+    let out = Command::new(python)
+        .arg(&script)
+        .args(["--seed", &seed.to_string(), "--cases", &cases.to_string()])
+        .output()
+        .expect("start the deepdiff oracle");
+    assert!(
+        out.status.success(),
+        "oracle failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let b = out.stdout;
+    assert_eq!(&b[..4], b"DDO1", "oracle output header");
+    let mut pos = 4;
+    let mut v = Vec::new();
+    while pos < b.len() {
+        let index = read_u32(&b, &mut pos);
+        let raised = b[pos] == 1;
+        pos += 1;
+        let label = String::from_utf8_lossy(&read_blob(&b, &mut pos)).into_owned();
+        let old = read_blob(&b, &mut pos);
+        let delta = read_blob(&b, &mut pos);
+        let expected = read_blob(&b, &mut pos);
+        v.push(Case {
+            index,
+            raised,
+            label,
+            old,
+            delta,
+            expected,
+        });
+    }
+    v
+}
+
+fn short(v: &Value) -> String {
+    let s = format!("{v:?}");
+    if s.len() > 1500 {
+        let cut = s
+            .char_indices()
+            .take_while(|(i, _)| *i < 1500)
+            .last()
+            .map_or(0, |(i, _)| i);
+        format!("{}… ({} chars)", &s[..cut], s.len())
+    } else {
+        s
+    }
+}
+
+/// Replays every case; returns (cases, deepdiff raised, failures as text).
+fn replay(cases: &[Case], dialect: Dialect) -> (usize, usize, Vec<String>) {
+    let limits = Limits::default();
+    let mut failures = Vec::new();
+    let mut raised = 0;
+    for c in cases {
+        let old = decode(&c.old, &limits).expect("old pickle decodes");
+        let delta_value = decode(&c.delta, &limits).expect("delta pickle decodes");
+        let got = Delta::from_bytes(&c.delta, &limits).and_then(|d| {
+            if c.delta.len() > 5 {
+                assert_eq!(d.dialect(), dialect, "case {} dialect", c.index);
+            }
+            d.apply(&old)
+        });
+        let header = format!(
+            "case {} ({}):\n  old   = {}\n  delta = {}",
+            c.index,
+            c.label,
+            short(&old),
+            short(&delta_value)
+        );
+        if c.raised {
+            raised += 1;
+            if let Ok((v, _)) = got {
+                failures.push(format!(
+                    "{header}\n  deepdiff raised {} but Rust returned {}",
+                    String::from_utf8_lossy(&c.expected),
+                    short(&v)
+                ));
+            }
+            continue;
+        }
+        let expected = decode(&c.expected, &limits).expect("result pickle decodes");
+        match got {
+            Ok((v, _)) if v.strict_eq(&expected) => {}
+            Ok((v, logs)) => failures.push(format!(
+                "{header}\n  expected = {}\n  got      = {}\n  logs = {logs:?}",
+                short(&expected),
+                short(&v)
+            )),
+            Err(e) => failures.push(format!(
+                "{header}\n  expected = {}\n  Rust error: {e}",
+                short(&expected)
+            )),
+        }
+    }
+    (cases.len(), raised, failures)
+}
+
+fn run(python: PathBuf, dialect: Dialect, seed: u64, cases: usize, what: &str) {
+    let batch = oracle(&python, seed, cases);
+    assert!(
+        batch.len() * 100 >= cases * 95,
+        "oracle produced only {} of {cases} cases",
+        batch.len()
+    );
+    let (n, raised, failures) = replay(&batch, dialect);
+    eprintln!(
+        "{what}: seed {seed}: {n} cases, deepdiff raised in {raised}, {} mismatches",
+        failures.len()
+    );
+    if !failures.is_empty() {
+        for f in failures.iter().take(8) {
+            eprintln!("{f}\n");
+        }
+        panic!(
+            "{what}: {} of {n} cases differ from deepdiff (seed {seed})",
+            failures.len()
+        );
+    }
+}
+
+fn fresh_seed() -> u64 {
+    if let Some(s) = std::env::var("MU_DELTA_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
+        return s;
+    }
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    (t % 1_000_000_007) as u64
+}
+
+#[test]
+fn delta_matches_deepdiff_8_1_1_fixed_seed() {
+    run(
+        python_811(),
+        Dialect::V8_1_1,
+        20261130,
+        2000,
+        "deepdiff 8.1.1 fixed seed",
+    );
+}
+
+#[test]
+fn delta_matches_deepdiff_8_1_1_fresh_seed() {
+    let seed = fresh_seed();
+    println!("deepdiff 8.1.1 fresh seed: {seed} (replay with MU_DELTA_SEED={seed})");
+    eprintln!("deepdiff 8.1.1 fresh seed: {seed} (replay with MU_DELTA_SEED={seed})");
+    run(
+        python_811(),
+        Dialect::V8_1_1,
+        seed,
+        500,
+        "deepdiff 8.1.1 fresh seed",
+    );
+}
+
+#[test]
+fn delta_matches_deepdiff_5_7_0_fixed_seed() {
+    run(
+        python_570(),
+        Dialect::V5_7_0,
+        20261130,
+        2000,
+        "deepdiff 5.7.0 fixed seed",
+    );
+}
+
+#[test]
+fn delta_matches_deepdiff_5_7_0_fresh_seed() {
+    let seed = fresh_seed();
+    eprintln!("deepdiff 5.7.0 fresh seed: {seed} (replay with MU_DELTA_SEED={seed})");
+    run(
+        python_570(),
+        Dialect::V5_7_0,
+        seed,
+        500,
+        "deepdiff 5.7.0 fresh seed",
+    );
+}

@@ -1,0 +1,240 @@
+"""Live deepdiff oracle for the Rust Delta engine's differential tests.
+
+Generates random Blender-dump-like (old, new) pairs, computes exactly what a replication client
+sends (`Delta(DeepDiff(old, new, cache_size=5000)).dumps()`) and what every Python peer then
+computes (`old + Delta(raw)`, or the exception it raises), and writes one binary record per case
+to stdout for the Rust side to replay:
+
+    b"DDO1" then per case:
+      u32 case index, u8 status (0 = result, 1 = raised),
+      u32 len + label (utf-8), u32 len + pickle(old, 4), u32 len + delta bytes,
+      u32 len + (pickle(result, 4) | exception class name)
+
+Run with the venv whose deepdiff is the oracle (.venv = 8.1.1, .venv-dd57 = 5.7.0):
+    python tests/py/delta_oracle.py --seed 1 --cases 2000
+One process per batch: the Rust test starts it once and reads every case.
+"""
+
+import argparse
+import copy
+import logging
+import math
+import pickle
+import random
+import struct
+import sys
+
+from deepdiff import DeepDiff, Delta
+
+logging.disable(logging.CRITICAL)  # deepdiff logs skipped entries at ERROR level
+
+NAMES = ["location", "rotation_euler", "scale", "name", "data", "modifiers", "color", "type",
+         "hide_viewport", "pass_index", "parent", "matrix_world", "vertices", "uv", "tags",
+         "material", "users", "it's", 'say "hi"', "a'b\"c", "back\\slash", "new\nline",
+         "a[0]", "a.b", "root", "1", "None", "", "ünï", "tab\tkey"]
+ODD_KEYS = [0, 1, 2, -3, 7, 1.5, -0.5, True, False, None, 10**20]
+WORDS = ["Cube", "Empty", "Mesh", "Light", "None", "12", " 12 ", "1_000", "1.5", "0.1", "inf",
+         "it's", "", "True", "a\\b", "x"]
+
+
+class Gen:
+    def __init__(self, rng):
+        self.r = rng
+
+    def scalar(self):
+        r = self.r
+        k = r.random()
+        if k < 0.45:
+            return r.choice([0.0, 1.0, -1.0, 0.5, 2.5, 1e16, 1e-5, 0.1, -0.0,
+                             round(r.uniform(-100, 100), r.randint(0, 6))])
+        if k < 0.6:
+            return r.choice([0, 1, 2, 3, -1, 255, 256, 70000, 2**40, 2**70, -(2**65)])
+        if k < 0.68:
+            return r.choice([True, False])
+        if k < 0.75:
+            return None
+        if k < 0.92:
+            return r.choice(WORDS)
+        if k < 0.97:
+            return r.choice([b"", b"ab", b"12", bytes(range(r.randint(0, 40)))])
+        return float("nan") if r.random() < 0.3 else r.choice([float("inf"), -1e300])
+
+    def key(self):
+        if self.r.random() < 0.12:
+            return self.r.choice(ODD_KEYS)
+        return self.r.choice(NAMES)
+
+    def floats(self, n):
+        return [round(self.r.uniform(-10, 10), 4) for _ in range(n)]
+
+    def value(self, depth):
+        r = self.r
+        if depth <= 0:
+            return self.scalar()
+        k = r.random()
+        if k < 0.25:
+            return self.scalar()
+        if k < 0.40:
+            return self.floats(r.choice([0, 1, 3, 4, 8, 20]))
+        if k < 0.48:
+            return [self.floats(4) for _ in range(r.randint(1, 4))]
+        if k < 0.58:
+            n = r.choice([0, 1, 2, 3, 4, 8])
+            if r.random() < 0.25:
+                return tuple(tuple(self.floats(2)) for _ in range(r.randint(1, 3)))
+            return tuple(self.scalar() if r.random() < 0.3 else round(r.uniform(0, 1), 3) for _ in range(n))
+        if k < 0.64:
+            items = [r.choice(WORDS[:6]) if r.random() < 0.6 else r.randint(0, 9) for _ in range(r.randint(0, 5))]
+            return frozenset(items) if r.random() < 0.15 else set(items)
+        if k < 0.72:
+            return [self.value(depth - 1) for _ in range(r.randint(0, 5))]
+        return self.dict(depth - 1)
+
+    def dict(self, depth):
+        d = {}
+        for _ in range(self.r.randint(0, 6)):
+            d[self.key()] = self.value(depth)
+        return d
+
+    def node(self):
+        """A Blender-dump-like node: a dict of properties."""
+        d = {"name": self.r.choice(WORDS[:4]), "location": self.floats(3),
+             "rotation_euler": self.floats(3), "scale": [1.0, 1.0, 1.0],
+             "color": tuple(self.floats(4)),
+             "matrix_world": [self.floats(4) for _ in range(4)]}
+        for _ in range(self.r.randint(0, 6)):
+            d[self.key()] = self.value(3)
+        return d
+
+    # ---- mutations (applied to a deep copy of old) ----
+
+    def mutate_seq(self, s):
+        r = self.r
+        was_tuple = isinstance(s, tuple)
+        s = list(s)
+        for _ in range(r.choice([1, 1, 1, 2, 3])):
+            op = r.random()
+            if op < 0.35 and s:
+                i = r.randrange(len(s))
+                s[i] = self.change(s[i])
+            elif op < 0.55:
+                s.insert(r.randint(0, len(s)), self.scalar() if r.random() < 0.5 else round(r.uniform(-5, 5), 2))
+            elif op < 0.75 and s:
+                del s[r.randrange(len(s))]
+            elif op < 0.85:
+                s.reverse()
+            elif op < 0.92 and len(s) > 1:
+                s = s[1:] + s[:1]
+            elif len(s) > 1:
+                i, j = r.randrange(len(s)), r.randrange(len(s))
+                s[i], s[j] = s[j], s[i]
+        return tuple(s) if was_tuple else s
+
+    def change(self, v):
+        r = self.r
+        k = r.random()
+        if k < 0.15:
+            # type changes, many of them with new_value omitted (new_type(old) == new)
+            conv = {int: [float, str, bool], float: [int, str], bool: [int], type(None): [str],
+                    str: [int, float], list: [tuple, set], tuple: [list], bytes: [list]}
+            for ty in conv.get(type(v), []):
+                if r.random() < 0.5:
+                    try:
+                        return ty(v)
+                    except Exception:
+                        pass
+        if isinstance(v, dict):
+            return self.mutate_dict(v)
+        if isinstance(v, (list, tuple)) and r.random() < 0.85:
+            return self.mutate_seq(v)
+        if isinstance(v, (set, frozenset)):
+            s = set(v)
+            if s and r.random() < 0.5:
+                s.discard(r.choice(sorted(s, key=repr)))
+            if r.random() < 0.7:
+                s.add(r.choice(WORDS[:6] + [5, 6]))
+            return frozenset(s) if isinstance(v, frozenset) else s
+        if isinstance(v, float) and r.random() < 0.7:
+            return round(v + r.uniform(-1, 1), 3)
+        return self.value(r.randint(0, 2))
+
+    def mutate_dict(self, d):
+        r = self.r
+        d = dict(d)
+        for _ in range(r.choice([1, 1, 2, 3])):
+            op = r.random()
+            keys = list(d.keys())
+            if op < 0.5 and keys:
+                k = r.choice(keys)
+                d[k] = self.change(d[k])
+            elif op < 0.75:
+                d[self.key()] = self.value(2)
+            elif keys:
+                del d[r.choice(keys)]
+        return d
+
+
+def make_case(gen, i):
+    r = gen.r
+    if i % 97 == 5:
+        old = {"name": "Mesh", "co": gen.floats(10000)}
+        new = copy.deepcopy(old)
+        co = new["co"]
+        for _ in range(r.randint(1, 4)):
+            op = r.random()
+            if op < 0.5:
+                co[r.randrange(len(co))] = 0.25
+            elif op < 0.75:
+                co.insert(r.randrange(len(co)), 7.5)
+            else:
+                del co[r.randrange(len(co))]
+        return "floats10k", old, new
+    old = gen.node() if r.random() < 0.8 else gen.value(3)
+    new = copy.deepcopy(old)
+    label = "node"
+    if r.random() < 0.05:
+        new = gen.value(2)
+        label = "replace-root"
+    else:
+        new = gen.change(new)
+    return label, old, new
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seed", type=int, required=True)
+    ap.add_argument("--cases", type=int, required=True)
+    args = ap.parse_args()
+    gen = Gen(random.Random(args.seed))
+    out = sys.stdout.buffer
+    out.write(b"DDO1")
+
+    def blob(b):
+        out.write(struct.pack("<I", len(b)))
+        out.write(b)
+
+    for i in range(args.cases):
+        label, old, new = make_case(gen, i)
+        old_raw = pickle.dumps(old, protocol=4)
+        try:
+            raw = Delta(DeepDiff(old, new, cache_size=5000)).dumps()
+        except Exception:
+            raw = None  # the sender itself fails (e.g. bytes dict keys): nothing is sent
+        if raw is None:
+            continue
+        stored = pickle.loads(old_raw)  # what the server holds: no aliasing with `old`
+        try:
+            result = stored + Delta(raw)
+            status, payload = 0, pickle.dumps(result, protocol=4)
+        except Exception as e:  # deepdiff raises out of `old + delta`
+            status, payload = 1, type(e).__name__.encode()
+        out.write(struct.pack("<IB", i, status))
+        blob(label.encode())
+        blob(old_raw)
+        blob(raw)
+        blob(payload)
+    out.flush()
+
+
+if __name__ == "__main__":
+    main()
