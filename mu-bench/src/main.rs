@@ -81,6 +81,15 @@ fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// Servers run in their own case directory, so relative program paths are made absolute (not
+/// canonicalized: the venv's python must keep its venv path).
+fn absolute(p: PathBuf) -> PathBuf {
+    if p.is_absolute() {
+        return p;
+    }
+    std::env::current_dir().map(|d| d.join(&p)).unwrap_or(p)
+}
+
 fn sh(cmd: &str) -> String {
     std::process::Command::new("sh")
         .args(["-c", cmd])
@@ -134,9 +143,11 @@ fn run(cli: Cli) -> Result<bool, String> {
     if !python.exists() {
         return Err(format!("{} missing: run tests/setup.sh", python.display()));
     }
-    let mu_serverd = cli
-        .mu_serverd
-        .unwrap_or_else(|| workspace().join("target/release/mu-serverd"));
+    let mu_serverd = absolute(
+        cli.mu_serverd
+            .unwrap_or_else(|| workspace().join("target/release/mu-serverd")),
+    );
+    let python = absolute(python);
     if kinds
         .iter()
         .any(|k| matches!(k, Kind::Mu | Kind::MuPersist))

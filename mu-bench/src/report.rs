@@ -119,7 +119,12 @@ impl Report {
         for k in kinds {
             let _ = write!(out, " {} |", k.label());
         }
-        out.push_str(" mu/ref gain | mu % of ceiling | server cores (ref / mu) | generator cores (ref / mu) |\n|---|---|");
+        let names: Vec<&str> = kinds.iter().map(|k| k.short()).collect();
+        let _ = write!(
+            out,
+            " mu/ref gain | mu % of ceiling | server cores ({0}) | generator cores ({0}) |\n|---|---|",
+            names.join(" / ")
+        );
         for _ in kinds {
             out.push_str("---:|");
         }
@@ -147,14 +152,14 @@ impl Report {
                 _ => "–".into(),
             };
             let cores = |f: fn(&Measure) -> Option<f64>| {
-                let one = |k| {
+                let one = |k: &Kind| {
                     r.cells
-                        .get(&k)
+                        .get(k)
                         .and_then(|c| c.med_of(f))
                         .map(|v| format!("{v:.2}"))
                         .unwrap_or_else(|| "–".into())
                 };
-                format!("{} / {}", one(Kind::Reference), one(Kind::Mu))
+                kinds.iter().map(one).collect::<Vec<_>>().join(" / ")
             };
             let _ = writeln!(
                 out,

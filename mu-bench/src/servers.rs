@@ -35,6 +35,16 @@ impl Kind {
         }
     }
 
+    /// Column abbreviation.
+    pub fn short(self) -> &'static str {
+        match self {
+            Kind::Ceiling => "ceil",
+            Kind::Reference => "ref",
+            Kind::Mu => "mu",
+            Kind::MuPersist => "mu+p",
+        }
+    }
+
     /// True for servers that speak the replication protocol (login, snapshots).
     pub fn speaks_protocol(self) -> bool {
         self != Kind::Ceiling
@@ -232,16 +242,19 @@ fn write_mu_config(
     timeout_ms: u64,
     persist: bool,
 ) -> Result<PathBuf, String> {
-    let state = dir.join("state");
+    // Keys from mu-serverd/src/config/file.rs. Persistence "batch" = fsync every interval.
     let storage = if persist {
-        format!("enabled = true\ndir = \"{}\"\n", state.display())
+        format!(
+            "enabled = true\nstate_dir = \"{}\"\nfsync = \"batch\"\n",
+            dir.join("state").display()
+        )
     } else {
         "enabled = false\n".to_string()
     };
     let text = format!(
         "[server]\nbind = \"127.0.0.1\"\nport = {port}\ntimeout_ms = {timeout_ms}\n\n\
          [auth]\nadmin_password = \"bench-admin\"\n\n[storage]\n{storage}\n\
-         [control]\nsocket = \"{}\"\n",
+         [control]\nsocket = \"{}\"\n\n[log]\ntarget = \"stderr\"\nlevel = \"info\"\n",
         dir.join("control.sock").display()
     );
     let path = dir.join("mu-server.toml");
