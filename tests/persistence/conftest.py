@@ -71,7 +71,7 @@ class Daemon:
         self.fsync = fsync
         self.snapshot_interval_s = snapshot_interval_s
         self.extra_storage = list(extra_storage)
-        self.user = user
+        self.user = user  # (uid, gid) to run as, through setpriv
         self.port = free_base_port()
         self.socket = self.tmp / f"ctl-{self.port}.sock"
         self.proc = None
@@ -97,7 +97,8 @@ class Daemon:
         self._log = open(self.log_path, "wb")
         argv = [str(binary("mu-serverd")), "--config", str(self.config()), *flags]
         if self.user:
-            argv = ["setpriv", f"--reuid={self.user}", f"--regid={self.user}", "--clear-groups", *argv]
+            uid, gid = self.user
+            argv = ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups", *argv]
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
                                      cwd=self.tmp)
         if expect_ready:
@@ -164,8 +165,8 @@ class Daemon:
 def daemon(tmp_path):
     made = []
 
-    def make(**kw):
-        d = Daemon(tmp_path, **kw)
+    def make(workdir=None, **kw):
+        d = Daemon(workdir or tmp_path, **kw)
         made.append(d)
         return d
 

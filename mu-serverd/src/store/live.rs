@@ -25,6 +25,8 @@ use std::time::{Duration, Instant};
 
 /// How long to wait before retrying a snapshot after a write error.
 const RETRY_AFTER: Duration = Duration::from_secs(5);
+/// How often the loop checks a background snapshot for completion.
+const POLL_COMPACTION: Duration = Duration::from_millis(20);
 
 /// What `mu-ctl status` shows about persistence.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -61,6 +63,8 @@ struct Inner {
     changes_since_snapshot: u64,
     syncer: Option<Syncer>,
     compaction: Option<Compaction>,
+    /// While a compaction runs: when to check it again.
+    poll_at: Option<Instant>,
     next_snapshot_at: Instant,
     degraded: Option<String>,
     skipped: u64,
@@ -106,6 +110,7 @@ impl Store {
                 changes_since_snapshot: 0,
                 syncer,
                 compaction: None,
+                poll_at: None,
                 next_snapshot_at: Instant::now()
                     + Duration::from_secs(cfg.snapshot_interval_s.max(1)),
                 degraded: None,
@@ -116,9 +121,14 @@ impl Store {
         })
     }
 
-    /// When the next periodic (or retry) snapshot is due.
-    pub fn next_snapshot_at(&self) -> Option<Instant> {
-        self.inner.as_ref().map(|s| s.next_snapshot_at)
+    /// When [`Store::tick`] has work: the next periodic (or retry) snapshot, or the next check
+    /// of a snapshot being written in the background.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        let s = self.inner.as_ref()?;
+        Some(match (&s.compaction, s.poll_at) {
+            (Some(_), Some(p)) => p.min(s.next_snapshot_at),
+            _ => s.next_snapshot_at,
+        })
     }
 
     pub fn is_enabled(&self) -> bool {
@@ -324,7 +334,10 @@ impl Inner {
             old_file,
             self.max_backups + 1,
         ) {
-            Ok(c) => self.compaction = Some(c),
+            Ok(c) => {
+                self.compaction = Some(c);
+                self.poll_at = Some(now + POLL_COMPACTION);
+            }
             Err(e) => {
                 log::error!("cannot start the snapshot thread: {e}");
                 self.next_snapshot_at = now + RETRY_AFTER;
@@ -338,7 +351,9 @@ impl Inner {
     }
 
     fn poll_compaction(&mut self, now: Instant) {
+        self.poll_at = self.compaction.as_ref().map(|_| now + POLL_COMPACTION);
         if self.compaction.as_ref().is_some_and(|c| c.is_finished()) {
+            self.poll_at = None;
             if let Some(c) = self.compaction.take() {
                 let _ = self.finish(c.join(), now);
             }
