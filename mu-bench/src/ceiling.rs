@@ -7,8 +7,13 @@
 //! - heartbeat (P+2): `INIT` is answered with `PING`, nothing else.
 //!
 //! Sends block when a peer's pipe is full (ROUTER_MANDATORY), so nothing is dropped silently.
+//! Relayed frames share their buffer between receivers (`zmq_msg_copy`), as mu-serverd does.
+
+use std::os::raw::c_void;
 
 use zmq::{Message, Socket};
+
+use crate::rawmsg::{self, RawMsg};
 
 fn router(ctx: &zmq::Context, port: u16) -> Result<Socket, String> {
     let s = ctx.socket(zmq::ROUTER).map_err(|e| e.to_string())?;
@@ -55,11 +60,47 @@ fn send_parts<'a>(
     Ok(())
 }
 
+/// Receives one whole message as raw frames; false when nothing is waiting.
+fn recv_raw(sock: *mut c_void, parts: &mut Vec<RawMsg>) -> Result<bool, String> {
+    parts.clear();
+    loop {
+        let mut m = RawMsg::new();
+        match m.recv(sock, zmq::DONTWAIT) {
+            Ok(()) => {}
+            Err(e) if e == libc::EAGAIN && parts.is_empty() => return Ok(false),
+            Err(e) => return Err(format!("recv: errno {e}")),
+        }
+        let more = m.more();
+        parts.push(m);
+        if !more {
+            return Ok(true);
+        }
+    }
+}
+
+/// Sends `frames` to peer `to`, sharing each frame's buffer instead of copying it.
+fn relay_shared(sock: *mut c_void, to: &[u8], frames: &mut [RawMsg]) -> Result<(), String> {
+    match rawmsg::send_bytes(sock, to, zmq::SNDMORE) {
+        Ok(()) => {}
+        Err(e) if e == libc::EHOSTUNREACH => return Ok(()),
+        Err(e) => return Err(format!("send: errno {e}")),
+    }
+    let n = frames.len();
+    for (i, f) in frames.iter_mut().enumerate() {
+        let flag = if i + 1 < n { zmq::SNDMORE } else { 0 };
+        f.send_shared(sock, flag)
+            .map_err(|e| format!("send: errno {e}"))?;
+    }
+    Ok(())
+}
+
 /// Runs until killed.
 pub fn run(port: u16) -> Result<(), String> {
     let ctx = zmq::Context::new();
     let cmd = router(&ctx, port)?;
-    let data = router(&ctx, port + 1)?;
+    let mut data = router(&ctx, port + 1)?;
+    let dptr = data.as_mut_ptr();
+    let mut raw: Vec<RawMsg> = Vec::new();
     let hb = router(&ctx, port + 2)?;
     let mut peers: Vec<Vec<u8>> = Vec::new();
     let mut parts: Vec<Message> = Vec::new();
@@ -84,21 +125,21 @@ pub fn run(port: u16) -> Result<(), String> {
         }
         // Bounded batch so the command channel is never starved by a data blast.
         let mut n = 0;
-        while n < 256 && recv_all(&data, &mut parts)? {
+        while n < 256 && recv_raw(dptr, &mut raw)? {
             n += 1;
-            if parts.len() < 2 {
+            if raw.len() < 2 {
                 continue;
             }
-            let from = &parts[0][..];
-            if parts.len() == 2 && &parts[1][..] == b"HELLO" {
-                if !peers.iter().any(|p| p == from) {
-                    peers.push(from.to_vec());
+            let from = raw[0].bytes().to_vec();
+            if raw.len() == 2 && raw[1].bytes() == b"HELLO" {
+                if !peers.contains(&from) {
+                    peers.push(from.clone());
                 }
-                send_parts(&data, from, std::iter::once(&b"WELCOME"[..]))?;
+                send_parts(&data, &from, std::iter::once(&b"WELCOME"[..]))?;
                 continue;
             }
-            for p in peers.iter().filter(|p| p.as_slice() != from) {
-                send_parts(&data, p, parts[1..].iter().map(|m| &m[..]))?;
+            for p in peers.iter().filter(|p| **p != from) {
+                relay_shared(dptr, p, &mut raw[1..])?;
             }
         }
     }

@@ -12,6 +12,7 @@ mod frames;
 mod keeper;
 mod phases;
 mod pickle;
+mod rawmsg;
 mod report;
 mod rig;
 mod servers;
@@ -63,6 +64,9 @@ struct Cli {
     /// Receiver threads in the load generator.
     #[arg(long, default_value_t = 2)]
     recv_threads: usize,
+    /// Keep the temporary directory (server configs and logs) for inspection.
+    #[arg(long)]
+    keep_tmp: bool,
     /// Heartbeat timeout given to both servers, ms.
     #[arg(long, default_value_t = 10_000)]
     timeout_ms: u64,
@@ -204,7 +208,11 @@ fn run(cli: Cli) -> Result<bool, String> {
             }
         }
     }
-    let _ = std::fs::remove_dir_all(&tmp);
+    if cli.keep_tmp {
+        eprintln!("mu-bench: kept {}", tmp.display());
+    } else {
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
 
     let table = rep.table(&kinds);
     println!("{table}");
