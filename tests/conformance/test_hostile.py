@@ -85,34 +85,46 @@ def test_truncated_pickles_and_unknown_types(mu_server, peers, raw):
     server.wait_log("unknown type number")
 
 
-@pytest.mark.difference(1)
-@pytest.mark.parametrize("target", ["auth", "node", "metadata", "delta"])
-def test_code_pickle_never_runs_nor_is_relayed(kind, start_server, peers, raw, tmp_path, target):
-    if kind == "reference" and target != "auth":
-        pytest.skip("one vector is enough to show the reference executing it")
-    server = start_server()
-    a, b, scene, objs, blob = session(server, peers)
-    marker = tmp_path / f"pwned-{target}"
+def send_code_pickle(server, raw, objs, marker, target):
     evil = pickle.dumps(Runs(marker), protocol=4)
     if target == "auth":
         raw(server.port).send("cmd", [pickle.dumps(9, protocol=4), b"x", evil])
-    else:
-        r = logged_in_raw(server, raw)
-        if target == "node":
-            r.send("data", [pickle.dumps(2, protocol=4), objs[1].uuid.encode(), b"COMMON",
-                            pickle.dumps([], protocol=4), evil])
-        elif target == "metadata":
-            r.send("cmd", [pickle.dumps(13, protocol=4), b"mallory", evil])
-        else:
-            r.send("data", [pickle.dumps(1, protocol=4), objs[1].uuid.encode(),
-                            pickle.dumps([], protocol=4), evil])
-    pump_for([a, b], 0.5)   # bob would run the code himself if the server relayed it
-    if kind == "reference":
-        assert marker.exists()   # the reference unpickles whatever it is sent
         return
+    r = logged_in_raw(server, raw)
+    if target == "node":
+        r.send("data", [pickle.dumps(2, protocol=4), objs[1].uuid.encode(), b"COMMON",
+                        pickle.dumps([], protocol=4), evil])
+    elif target == "metadata":
+        r.send("cmd", [pickle.dumps(13, protocol=4), b"mallory", evil])
+    else:
+        r.send("data", [pickle.dumps(1, protocol=4), objs[1].uuid.encode(),
+                        pickle.dumps([], protocol=4), evil])
+
+
+@pytest.mark.difference(1)
+@pytest.mark.parametrize("target", ["auth", "node", "metadata", "delta"])
+def test_code_pickle_never_runs_nor_is_relayed(mu_server, peers, raw, tmp_path, target):
+    server = mu_server()
+    a, b, scene, objs, blob = session(server, peers)
+    marker = tmp_path / f"pwned-{target}"
+    send_code_pickle(server, raw, objs, marker, target)
+    pump_for([a, b], 0.5)   # bob would run the code himself if the server relayed it
     assert not marker.exists()
     server.wait_log("refused")
     still_works(server, peers, a, b, objs)
+
+
+@pytest.mark.difference(1)
+def test_code_pickle_in_an_unauthenticated_auth(kind, start_server, peers, raw, tmp_path):
+    """The same vector on both servers: the reference runs it (the marker appears)."""
+    server = start_server()
+    a, b, scene, objs, blob = session(server, peers)
+    marker = tmp_path / "pwned"
+    send_code_pickle(server, raw, objs, marker, "auth")
+    deadline = time.monotonic() + 1.0
+    while time.monotonic() < deadline and not marker.exists():
+        time.sleep(0.02)
+    assert marker.exists() == (kind == "reference")
 
 
 @pytest.mark.difference(3)
