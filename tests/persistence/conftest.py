@@ -38,6 +38,9 @@ _next_port = [PORT_LO + (os.getpid() % 100) * 3]
 def _port_free(port):
     for p in (port, port + 1, port + 2):
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # libzmq binds with SO_REUSEADDR: connections of a killed daemon in TIME_WAIT do not
+        # keep it from binding again, so they must not keep us waiting either.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", p))
         except OSError:

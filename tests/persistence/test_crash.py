@@ -19,7 +19,7 @@ from conftest import helpers
 pump, pump_for, host, join = helpers.pump, helpers.pump_for, helpers.host, helpers.join
 
 N_OBJS = 3
-ROUNDS = 4
+ROUNDS = 8
 UPDATES = 400
 
 
