@@ -11,11 +11,8 @@ pub fn stderr_is_journal() -> bool {
     let Some((dev, ino)) = var.split_once(':') else {
         return false;
     };
-    let (Ok(dev), Ok(ino)) = (dev.parse::<u64>(), ino.parse::<u64>()) else {
+    let Ok(st) = nix::sys::stat::fstat(std::io::stderr().as_fd()) else {
         return false;
     };
-    match nix::sys::stat::fstat(std::io::stderr().as_fd()) {
-        Ok(st) => st.st_dev as u64 == dev && st.st_ino as u64 == ino,
-        Err(_) => false,
-    }
+    dev.parse::<libc::dev_t>() == Ok(st.st_dev) && ino.parse::<libc::ino_t>() == Ok(st.st_ino)
 }

@@ -169,6 +169,8 @@ impl Shell {
     /// Runs after every wake-up: the core's timer if due, parked queues, every readable
     /// message, every resulting action; returns once each socket's last zmq call was a
     /// ZMQ_EVENTS saying there is nothing left we can act on.
+    // Index loops: each router is re-borrowed around `&mut self` calls (drain_actions).
+    #[allow(clippy::needless_range_loop)]
     pub fn pump<C: Core>(&mut self, core: &mut C, persist: &mut dyn FnMut(&Change)) {
         let start = Instant::now();
         let now = self.now();

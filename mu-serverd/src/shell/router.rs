@@ -114,11 +114,10 @@ impl Router {
     }
 
     fn try_send(&mut self, to: &Identity, frames: &[Frame]) -> Result<(), zmq::Error> {
-        let sock = self.sock.as_mut_ptr();
-        zmsg::send_frame(sock, to, !frames.is_empty())?;
+        zmsg::send_frame(&mut self.sock, to, !frames.is_empty())?;
         let n = frames.len();
         for (i, f) in frames.iter().enumerate() {
-            if let Err(e) = zmsg::send_frame(sock, f, i + 1 < n) {
+            if let Err(e) = zmsg::send_frame(&mut self.sock, f, i + 1 < n) {
                 // Cannot happen with libzmq 4.3 ROUTER once the identity frame was accepted.
                 log::error!(
                     "{:?} socket: frame {i} of a message failed: {e}",

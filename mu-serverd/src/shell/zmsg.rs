@@ -67,9 +67,10 @@ fn last_error() -> zmq::Error {
     zmq::Error::from_raw(unsafe { zmq_sys::zmq_errno() })
 }
 
-/// Sends one frame on the raw socket `sock` with `DONTWAIT` (and `SNDMORE` when `more`).
+/// Sends one frame on `sock` with `DONTWAIT` (and `SNDMORE` when `more`).
 /// On failure the message is closed, releasing its reference.
-pub fn send_frame(sock: *mut c_void, frame: &Frame, more: bool) -> Result<(), zmq::Error> {
+pub fn send_frame(sock: &mut zmq::Socket, frame: &Frame, more: bool) -> Result<(), zmq::Error> {
+    let sock = sock.as_mut_ptr();
     let mut msg = zmq_sys::zmq_msg_t::default();
     init_msg(&mut msg, frame)?;
     let flags = zmq::DONTWAIT | if more { zmq::SNDMORE } else { 0 };
@@ -108,10 +109,9 @@ mod tests {
         a.connect("inproc://zmsg-test").unwrap();
         let big: Frame = Arc::from(vec![7u8; 4096]);
         let small: Frame = Arc::from(vec![1u8; 8]);
-        let p = a.as_mut_ptr();
         for _ in 0..10 {
-            send_frame(p, &big, true).unwrap();
-            send_frame(p, &small, false).unwrap();
+            send_frame(&mut a, &big, true).unwrap();
+            send_frame(&mut a, &small, false).unwrap();
         }
         for _ in 0..10 {
             let m = b.recv_multipart(0).unwrap();
