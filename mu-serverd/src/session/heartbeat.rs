@@ -75,6 +75,7 @@ impl Session {
     /// round goes first so that a PING sent at this very instant does not count as a gap.
     pub fn handle_tick(&mut self, now: Millis) {
         self.start_clock(now);
+        self.drop_unstarted(now);
         if self.status_due.is_some_and(|t| now >= t) {
             self.status_due = Some(now + STATUS_PERIOD_MS + 1);
             self.status_round(now);
@@ -125,7 +126,17 @@ impl Session {
                 c.latency = latency;
             }
         }
-        // Difference 11: a client whose heartbeat never started is dropped too.
+        for (id, latency) in lost {
+            let reason = format!("connection lost: no heartbeat for {latency} ms");
+            self.drop_client(&id, &reason, None);
+        }
+        self.broadcast_clients_state();
+    }
+
+    /// Difference 11: a logged-in client whose heartbeat never started is dropped after the
+    /// timeout (checked on every tick: `next_deadline` wakes the driver exactly then).
+    fn drop_unstarted(&mut self, now: Millis) {
+        let timeout = self.cfg.timeout_ms;
         let unstarted: Vec<Identity> = self
             .clients
             .iter()
@@ -134,10 +145,6 @@ impl Session {
             })
             .map(|(id, _)| id.clone())
             .collect();
-        for (id, latency) in lost {
-            let reason = format!("connection lost: no heartbeat for {latency} ms");
-            self.drop_client(&id, &reason, None);
-        }
         for id in unstarted {
             self.drop_client(
                 &id,
@@ -145,6 +152,5 @@ impl Session {
                 Some("heartbeat never started"),
             );
         }
-        self.broadcast_clients_state();
     }
 }

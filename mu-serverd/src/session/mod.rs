@@ -160,7 +160,16 @@ impl Session {
             Ok(p) => p,
             Err(e) => {
                 let who = self.who(from);
-                self.log(Level::Warn, format!("command from {who} refused: {e}"));
+                let kind = frames
+                    .first()
+                    .and_then(|f| wire::type_num(f, &self.cfg.limits).ok())
+                    .map_or("message", wire::type_name);
+                // "Auth request" is what admins grep for on every login attempt.
+                let what = if kind == "Auth" { "Auth request" } else { kind };
+                self.log(
+                    Level::Warn,
+                    format!("{what} from {who} refused: {e} (command channel)"),
+                );
                 return;
             }
         };

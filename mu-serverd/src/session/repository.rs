@@ -22,10 +22,13 @@ pub struct StoredNode {
     pub owner: String,
     deps_bytes: Frame,
     deps: Option<Vec<String>>,
+    /// Empty while stale (the old bytes are released).
     data_bytes: Frame,
+    /// Length of the last known data pickle (for statistics while stale).
+    data_len: usize,
     /// Decoded data, present once a Commit needed it.
     value: Option<Value>,
-    /// `data_bytes` predates the last Commit; `value` is the truth.
+    /// A Commit changed `value` since `data_bytes` was last encoded.
     stale: bool,
 }
 
@@ -39,9 +42,9 @@ impl StoredNode {
     pub fn is_stale(&self) -> bool {
         self.stale
     }
-    /// Size of the stored pickles (approximate while stale).
+    /// Size of the stored pickles (as last encoded while stale).
     pub fn stored_bytes(&self) -> usize {
-        self.deps_bytes.len() + self.data_bytes.len()
+        self.deps_bytes.len() + self.data_len
     }
 }
 
@@ -129,6 +132,7 @@ impl Repository {
         if node.stale {
             if let Some(v) = &node.value {
                 node.data_bytes = Arc::from(codec::encode(v));
+                node.data_len = node.data_bytes.len();
             }
             node.stale = false;
         }
@@ -185,6 +189,7 @@ impl Repository {
                         deps_bytes: deps.clone(),
                         deps: dep_list,
                         data_bytes: data.clone(),
+                        data_len: data.len(),
                         value: None,
                         stale: false,
                     },
@@ -220,6 +225,7 @@ impl Repository {
             codec::apply_delta(&current, delta, &limits).map_err(ApplyError::BadDelta)?;
         node.value = Some(new_value);
         node.stale = true;
+        node.data_bytes = Arc::from(&[][..]);
         node.deps = dep_list;
         node.deps_bytes = deps.clone();
         Ok(())

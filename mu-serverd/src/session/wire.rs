@@ -22,6 +22,27 @@ pub const T_CLIENTS_STATE: i64 = 12;
 pub const T_USER_METADATA: i64 = 13;
 pub const T_SERVER_INFO: i64 = 14;
 
+/// The class name of a type number, for log lines.
+pub fn type_name(t: i64) -> &'static str {
+    match t {
+        1 => "Commit",
+        2 => "Node",
+        3 => "Command",
+        4 => "Delete",
+        5 => "Right",
+        6 => "Config",
+        7 => "Snapshot",
+        8 => "ServerSnapshot",
+        9 => "Auth",
+        10 => "Disconnect",
+        11 => "Kick",
+        12 => "UpdateClientsState",
+        13 => "UpdateUserMetadata",
+        14 => "RequestServerInfo",
+        _ => "unknown type",
+    }
+}
+
 /// A parsed message from a peer. Frames are the peer's own bytes.
 pub enum Incoming {
     Commit {

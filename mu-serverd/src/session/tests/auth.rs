@@ -195,3 +195,18 @@ fn failed_login_registers_nothing_and_sends_no_broadcast() {
         .all(|a| !matches!(a, Action::Send { to, .. } if *to == id(1))));
     assert_eq!(h.s.clients.len(), 1);
 }
+
+#[test]
+fn auth_that_does_not_decode_is_still_logged_as_an_auth_request() {
+    let mut h = H::new();
+    let evil = std::sync::Arc::from(
+        &b"\x80\x04\x95\x1c\x00\x00\x00\x00\x00\x00\x00\x8c\x02os\x94\x8c\x06system\x94\x93\x94\x8c\x02id\x94\x85\x94R\x94."[..],
+    );
+    let acts = h.cmd(
+        &id(1),
+        vec![tframe(9), std::sync::Arc::from(&b"x"[..]), evil],
+    );
+    assert!(logged(&acts, "Auth request from peer"));
+    assert!(logged(&acts, "refused"));
+    assert!(sends(&acts).is_empty());
+}
