@@ -43,15 +43,13 @@ fn notify_ready_status_watchdog_reload_stopping() {
     // Pings every 100 ms from the loop itself, with nothing else happening.
     let t0 = Instant::now();
     let mut pings = 0;
-    while t0.elapsed() < Duration::from_millis(550) {
+    while t0.elapsed() < Duration::from_millis(1000) {
         if recv(&sock) == "WATCHDOG=1\n" {
             pings += 1;
         }
     }
-    assert!(
-        (3..=8).contains(&pings),
-        "{pings} watchdog pings in 550 ms at a 100 ms period"
-    );
+    // About 10 expected; the bounds only rule out "none" and "a storm" on a loaded CI machine.
+    assert!((3..=20).contains(&pings), "{pings} watchdog pings in 1 s at a 100 ms period");
 
     // A user logs in: STATUS follows.
     assert!(auth(22300, "alice", None).starts_with("AUTH LOBBY"));
