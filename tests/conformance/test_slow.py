@@ -49,6 +49,7 @@ def test_slow_client_disconnected_others_get_everything(mu_server, peers):
         if i % 100 == 0 and "outbound queue overflow" in server.log():
             break
     text = server.wait_log("outbound queue overflow", timeout=10)
+    print(f"slow client dropped after {n} rounds ({2 * n} updates)")
     assert "slow (" in text.split("outbound queue overflow")[0].splitlines()[-1]
     wait_same([a, b, d], timeout=30)
     expected = [x for i in range(n) for x in (("commit", i + 1), ("node", f"v{i}"))]
