@@ -165,7 +165,9 @@ fn replay(cases: &[Case], dialect: Dialect) -> (usize, usize, Vec<String>) {
 }
 
 fn run(python: PathBuf, dialect: Dialect, seed: u64, cases: usize, what: &str) {
+    let t0 = std::time::Instant::now();
     let batch = oracle(&python, seed, cases);
+    let t1 = std::time::Instant::now();
     assert!(
         batch.len() * 100 >= cases * 95,
         "oracle produced only {} of {cases} cases",
@@ -173,8 +175,10 @@ fn run(python: PathBuf, dialect: Dialect, seed: u64, cases: usize, what: &str) {
     );
     let (n, raised, failures) = replay(&batch, dialect);
     eprintln!(
-        "{what}: seed {seed}: {n} cases, deepdiff raised in {raised}, {} mismatches",
-        failures.len()
+        "{what}: seed {seed}: {n} cases, deepdiff raised in {raised}, {} mismatches (oracle {:.1?}, replay {:.1?})",
+        failures.len(),
+        t1 - t0,
+        t1.elapsed()
     );
     if !failures.is_empty() {
         for f in failures.iter().take(8) {

@@ -176,7 +176,7 @@ class Gen:
 
 def make_case(gen, i):
     r = gen.r
-    if i % 97 == 5:
+    if i % 500 == 5:
         old = {"name": "Mesh", "co": gen.floats(10000)}
         new = copy.deepcopy(old)
         co = new["co"]

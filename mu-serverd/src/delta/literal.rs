@@ -461,7 +461,7 @@ impl P<'_> {
             for _ in 0..hex_len {
                 let d = self
                     .peek()
-                    .and_then(|d| char::from_u32(d))
+                    .and_then(char::from_u32)
                     .and_then(|d| d.to_digit(16))
                     .ok_or(LitErr::Fallback)?;
                 v = v * 16 + d;
@@ -506,7 +506,7 @@ fn is_digit(c: u32) -> bool {
     (ch('0')..=ch('9')).contains(&c)
 }
 fn is_name_start(c: u32) -> bool {
-    c == ch('_') || (c < 0x80 && (c as u8).is_ascii_alphabetic()) || c >= 0x80
+    c == ch('_') || c >= 0x80 || (c as u8).is_ascii_alphabetic()
 }
 fn is_name_char(c: u32) -> bool {
     is_name_start(c) || is_digit(c)

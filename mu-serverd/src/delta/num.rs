@@ -129,7 +129,7 @@ impl PyInt {
             .cmp(&b.len())
             .then_with(|| a.iter().rev().cmp(b.iter().rev()))
     }
-    pub fn cmp(&self, other: &PyInt) -> Ordering {
+    pub fn cmp_int(&self, other: &PyInt) -> Ordering {
         match (self.neg, other.neg) {
             (false, true) => Ordering::Greater,
             (true, false) => Ordering::Less,
@@ -250,7 +250,7 @@ pub fn as_num(v: &Value) -> Option<Num> {
 /// Python's exact comparison of two numbers; `None` when a NaN is involved.
 pub fn num_cmp(a: &Num, b: &Num) -> Option<Ordering> {
     match (a, b) {
-        (Num::Int(x), Num::Int(y)) => Some(x.cmp(y)),
+        (Num::Int(x), Num::Int(y)) => Some(x.cmp_int(y)),
         (Num::Float(x), Num::Float(y)) => x.partial_cmp(y),
         (Num::Int(x), Num::Float(y)) => int_float_cmp(x, *y),
         (Num::Float(x), Num::Int(y)) => int_float_cmp(y, *x).map(Ordering::reverse),
@@ -268,7 +268,7 @@ fn int_float_cmp(i: &PyInt, f: f64) -> Option<Ordering> {
         return Some(Ordering::Greater);
     }
     let t = PyInt::from_f64_trunc(f)?;
-    match i.cmp(&t) {
+    match i.cmp_int(&t) {
         Ordering::Equal => {
             let frac = f - f.trunc();
             if frac > 0.0 {

@@ -81,7 +81,7 @@ pub fn str_repr(bytes: &[u8], out: &mut String) {
             Some('\t') => out.push_str("\\t"),
             Some('\n') => out.push_str("\\n"),
             Some('\r') => out.push_str("\\r"),
-            Some(ch) if cp < 0x7f && cp >= 0x20 => out.push(ch),
+            Some(ch) if (0x20..0x7f).contains(&cp) => out.push(ch),
             Some(ch) if cp >= 0x7f && printable(cp) => out.push(ch),
             _ => {
                 if cp <= 0xff {
