@@ -202,3 +202,24 @@ fn reload_of_a_bad_file_keeps_the_old_config_and_a_good_one_applies() {
     dm.signal(Signal::SIGTERM);
     assert_eq!(dm.wait_exit(10).code(), Some(0));
 }
+
+#[test]
+fn generate_assets_writes_man_page_and_completions() {
+    let d = TempDir::new("assets");
+    let out = d.path("assets");
+    let (code, _, err) = run(&["--generate-assets", out.to_str().unwrap()], &[]);
+    assert_eq!(code, 0, "{err}");
+    let man = std::fs::read_to_string(out.join("mu-serverd.8")).unwrap();
+    assert!(
+        man.contains(".TH mu-serverd 8") && man.contains("check\\-config"),
+        "{man}"
+    );
+    let bash = std::fs::read_to_string(out.join("mu-serverd.bash")).unwrap();
+    assert!(bash.contains("--check-config") && bash.contains("--server-password"));
+    assert!(std::fs::read_to_string(out.join("_mu-serverd"))
+        .unwrap()
+        .contains("--config"));
+    assert!(std::fs::read_to_string(out.join("mu-serverd.fish"))
+        .unwrap()
+        .contains("check-config"));
+}

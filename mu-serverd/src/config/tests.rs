@@ -322,3 +322,34 @@ fn secrets_never_print() {
     let s = Secret::new("hunter2");
     assert_eq!(format!("{s:?}"), "Secret(***)");
 }
+
+/// The shipped example: as is (all commented) it means the defaults; uncommented, every
+/// documented value is accepted and equals the built-in default it claims to be.
+#[test]
+fn example_config_documents_the_real_defaults() {
+    let text = include_str!("../../mu-server.toml");
+    let t = Tmp::new("example");
+    let p = t.write("as-shipped.toml", text);
+    let l = run(&p, true, &[], &Overrides::default()).unwrap().config;
+    assert_eq!(Config { file: None, ..l }, Config::default());
+
+    let uncommented: String = text
+        .lines()
+        .map(|l| match l.strip_prefix('#') {
+            Some(kv) if kv.contains(" = ") && !kv.contains("password") => kv,
+            _ => l,
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        uncommented.contains("\nport = 5555"),
+        "the example names the port"
+    );
+    let p = t.write("uncommented.toml", &uncommented);
+    let mut l = run(&p, true, &[], &Overrides::default()).unwrap().config;
+    assert_eq!(l.control.group.take().as_deref(), Some("mu-server"));
+    assert!(l.storage.import.take().is_some());
+    assert!(l.control.socket_explicit);
+    l.control.socket_explicit = false;
+    assert_eq!(Config { file: None, ..l }, Config::default());
+}
