@@ -22,7 +22,9 @@ fn decode_checked(bytes: &[u8], expected: &str, what: &str, failures: &mut Vec<S
     let v = pickle::decode(bytes, &limits).unwrap_or_else(|e| panic!("{what}: {e}"));
     let got = describe(&v, true);
     if got != expected {
-        failures.push(format!("{what}: decoded {got:.200}, expected {expected:.200}"));
+        failures.push(format!(
+            "{what}: decoded {got:.200}, expected {expected:.200}"
+        ));
     }
     if pickle::check_plain(&v).is_err() || pickle::check_plain_bytes(bytes, &limits).is_err() {
         failures.push(format!("{what}: plain data refused"));
@@ -58,29 +60,56 @@ fn real_replication_objects_round_trip() {
         assert_eq!(msg.type_num().to_string(), type_num, "{what}: type number");
         seen_kinds.push(msg.type_num());
         let frames_back = match &msg {
-            Message::Node { uuid: u, owner: o, deps, data } => {
+            Message::Node {
+                uuid: u,
+                owner: o,
+                deps,
+                data,
+            } => {
                 assert_eq!((u.as_str(), o.as_str()), (uuid, owner), "{what}");
                 let d = decode_checked(deps, &deps_desc, &format!("{what} deps"), &mut failures);
                 let v = decode_checked(data, &data_desc, &format!("{what} data"), &mut failures);
-                objects::build_node(u, o, Arc::from(pickle::encode(&d)), Arc::from(pickle::encode(&v)))
+                objects::build_node(
+                    u,
+                    o,
+                    Arc::from(pickle::encode(&d)),
+                    Arc::from(pickle::encode(&v)),
+                )
             }
-            Message::Commit { uuid: u, deps, delta } => {
+            Message::Commit {
+                uuid: u,
+                deps,
+                delta,
+            } => {
                 assert_eq!(u.as_str(), uuid, "{what}");
                 let d = decode_checked(deps, &deps_desc, &format!("{what} deps"), &mut failures);
-                let delta_v = pickle::decode(delta, &limits).unwrap_or_else(|e| panic!("{what} delta: {e}"));
+                let delta_v =
+                    pickle::decode(delta, &limits).unwrap_or_else(|e| panic!("{what} delta: {e}"));
                 if let Err(e) = pickle::check_delta(&delta_v) {
                     failures.push(format!("{what}: delta refused: {e}"));
                 }
-                objects::build_commit(u, Arc::from(pickle::encode(&d)), Arc::from(pickle::encode(&delta_v)))
+                objects::build_commit(
+                    u,
+                    Arc::from(pickle::encode(&d)),
+                    Arc::from(pickle::encode(&delta_v)),
+                )
             }
-            Message::Command { kind, owner: o, data } => {
+            Message::Command {
+                kind,
+                owner: o,
+                data,
+            } => {
                 assert_eq!(o.as_str(), owner, "{what}");
                 assert_eq!(kind.name(), class, "{what}");
                 let v = decode_checked(data, &data_desc, &format!("{what} data"), &mut failures);
                 if matches!(kind, CommandKind::Snapshot | CommandKind::ServerSnapshot) {
                     if let Some(inner) = v.get_str_key("DATA") {
-                        let node = objects::value_to_frames(inner).unwrap_or_else(|e| panic!("{what} DATA: {e}"));
-                        assert!(matches!(objects::parse(&node), Ok(Message::Node { .. })), "{what} DATA");
+                        let node = objects::value_to_frames(inner)
+                            .unwrap_or_else(|e| panic!("{what} DATA: {e}"));
+                        assert!(
+                            matches!(objects::parse(&node), Ok(Message::Node { .. })),
+                            "{what} DATA"
+                        );
                     }
                 }
                 objects::build_command(*kind, o, &v)
@@ -99,9 +128,16 @@ fn real_replication_objects_round_trip() {
     }
     let mut verdict = String::new();
     out.read_to_string(&mut verdict).expect("verdict");
-    assert!(child.wait().expect("exit").success(), "pickle_objects.py failed: {verdict}");
+    assert!(
+        child.wait().expect("exit").success(),
+        "pickle_objects.py failed: {verdict}"
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    assert_eq!(verdict.trim(), format!("ok {n}"), "Python rejected Rust-built frames");
+    assert_eq!(
+        verdict.trim(),
+        format!("ok {n}"),
+        "Python rejected Rust-built frames"
+    );
     for t in [1, 2, 4, 5, 7, 8, 9, 13] {
         assert!(seen_kinds.contains(&t), "type {t} exercised");
     }

@@ -7,7 +7,7 @@
 mod pickle_support;
 
 use mu_serverd::pickle::{self, canonical, Limits};
-use pickle_support::{describe, python, py_dir, read_msg, write_msg};
+use pickle_support::{describe, py_dir, python, read_msg, write_msg};
 use std::io::Read;
 use std::process::{Command, Stdio};
 
@@ -59,7 +59,10 @@ fn run_seed(seed: u64) {
         let value = canonical::builtin_reductions(&decoded);
         let got = describe(&value, true);
         if &got != desc {
-            failures.push(format!("case {i} (protocol {proto}): decoded {:.300}\n   expected {:.300}", got, desc));
+            failures.push(format!(
+                "case {i} (protocol {proto}): decoded {:.300}\n   expected {:.300}",
+                got, desc
+            ));
         }
         replies.push(pickle::encode(&value));
     }
@@ -72,18 +75,35 @@ fn run_seed(seed: u64) {
     let mut verdict = String::new();
     out.read_to_string(&mut verdict).expect("oracle verdict");
     let status = child.wait().expect("oracle exit");
-    println!("  protocols 0..5: {protos:?}; {plain_cases} plain by opcodes; oracle: {}", verdict.trim());
+    println!(
+        "  protocols 0..5: {protos:?}; {plain_cases} plain by opcodes; oracle: {}",
+        verdict.trim()
+    );
     assert!(status.success(), "oracle failed (seed {seed}): {verdict}");
-    assert!(verdict.starts_with("ok "), "seed {seed}: CPython disagreed with the Rust encoder:\n{verdict}");
-    assert!(failures.is_empty(), "seed {seed}: {} failures:\n{}", failures.len(), failures[..failures.len().min(15)].join("\n"));
+    assert!(
+        verdict.starts_with("ok "),
+        "seed {seed}: CPython disagreed with the Rust encoder:\n{verdict}"
+    );
+    assert!(
+        failures.is_empty(),
+        "seed {seed}: {} failures:\n{}",
+        failures.len(),
+        failures[..failures.len().min(15)].join("\n")
+    );
     // The run must have covered what it claims to.
     assert!(protos.iter().all(|&n| n > 0), "every protocol exercised");
-    assert!(plain_cases > CASES / 4 && plain_cases < CASES, "both policy verdicts exercised");
+    assert!(
+        plain_cases > CASES / 4 && plain_cases < CASES,
+        "both policy verdicts exercised"
+    );
 }
 
 #[test]
 fn cpython_pickles_decode_and_rust_pickles_load_fixed_seed() {
-    let seed = std::env::var("MU_PICKLE_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(20_261_130);
+    let seed = std::env::var("MU_PICKLE_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20_261_130);
     run_seed(seed);
 }
 

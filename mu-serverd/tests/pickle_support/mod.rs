@@ -26,13 +26,15 @@ pub fn py_dir() -> PathBuf {
 }
 
 pub fn write_msg(w: &mut impl Write, b: &[u8]) {
-    w.write_all(&(b.len() as u32).to_be_bytes()).expect("write to oracle");
+    w.write_all(&(b.len() as u32).to_be_bytes())
+        .expect("write to oracle");
     w.write_all(b).expect("write to oracle");
 }
 
 pub fn read_msg(r: &mut impl Read) -> Vec<u8> {
     let mut head = [0u8; 4];
-    r.read_exact(&mut head).expect("oracle closed its output early (see its stderr above)");
+    r.read_exact(&mut head)
+        .expect("oracle closed its output early (see its stderr above)");
     let mut b = vec![0u8; u32::from_be_bytes(head) as usize];
     r.read_exact(&mut b).expect("oracle output truncated");
     b
@@ -49,7 +51,9 @@ fn hex(b: &[u8]) -> String {
 fn int_hex(i: i64) -> String {
     let b = i.to_le_bytes();
     let mut n = 8;
-    while n > 1 && ((b[n - 1] == 0 && b[n - 2] & 0x80 == 0) || (b[n - 1] == 0xff && b[n - 2] & 0x80 != 0)) {
+    while n > 1
+        && ((b[n - 1] == 0 && b[n - 2] & 0x80 == 0) || (b[n - 1] == 0xff && b[n - 2] & 0x80 != 0))
+    {
         n -= 1;
     }
     hex(&b[..n])
@@ -57,7 +61,11 @@ fn int_hex(i: i64) -> String {
 
 /// The description of `v` in the format of `pickle_describe.py`.
 pub fn describe(v: &Value, sort_sets: bool) -> String {
-    let mut d = Describer { ids: HashMap::new(), out: String::new(), sort_sets };
+    let mut d = Describer {
+        ids: HashMap::new(),
+        out: String::new(),
+        sort_sets,
+    };
     d.walk(v);
     d.out
 }
@@ -147,7 +155,12 @@ impl Describer {
                 }
             }
             Value::Global(g) => {
-                let _ = write!(self.out, "g{}.{};", hex(g.0.as_bytes()), hex(g.1.as_bytes()));
+                let _ = write!(
+                    self.out,
+                    "g{}.{};",
+                    hex(g.0.as_bytes()),
+                    hex(g.1.as_bytes())
+                );
             }
             Value::PersId(p) => {
                 self.out.push('p');
