@@ -26,10 +26,11 @@ fn check_consistent(bytes: &[u8]) {
         "verdicts differ on {bytes:02x?}: fast {fast:?}"
     );
     if let Ok(v) = pickle::decode(bytes, &limits) {
-        // Whatever decodes re-encodes and decodes again to the same value.
-        let again = pickle::decode(&pickle::encode(&v), &limits).expect("re-decode own encoding");
-        assert!(pickle::canonical::builtin_reductions(&again)
-            .strict_eq(&pickle::canonical::builtin_reductions(&v)));
+        // Whatever decodes re-encodes to the same bytes after another decode: same values,
+        // same sharing (compared linearly; a deep comparison of an aliased graph is not).
+        let first = pickle::encode(&v);
+        let again = pickle::decode(&first, &limits).expect("re-decode own encoding");
+        assert_eq!(pickle::encode(&again), first);
     }
     let frames: Vec<objects::Frame> = bytes.chunks(7).map(Arc::from).collect();
     let _ = objects::parse(&frames);
