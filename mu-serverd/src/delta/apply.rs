@@ -17,6 +17,12 @@ use crate::pickle::value::Value;
 
 pub(super) const UNABLE_TO_GET: &str = "Unable to get the item at";
 
+/// Bytes that `bytes(n)` conversions may create in one apply before the delta is refused.
+pub(super) const CONVERSION_BUDGET: usize = 64 << 20;
+
+/// List items `_iterable_opcodes` may rebuild in one apply before the delta is refused.
+pub(super) const REBUILD_BUDGET: usize = 16_000_000;
+
 /// `_get_elements_and_details`: the parent, the container `obj` and the final element.
 pub(super) struct Details {
     pub elements: Vec<Elem>,
@@ -37,6 +43,8 @@ pub(super) struct Engine {
     post: Vec<PostEntry>,
     pub dialect: Dialect,
     pub compare_func_used: bool,
+    conversion_budget: usize,
+    rebuild_budget: usize,
 }
 
 fn elem_eq(a: &Elem, b: &Elem) -> bool {
@@ -76,6 +84,8 @@ impl Engine {
             post: Vec::new(),
             dialect,
             compare_func_used,
+            conversion_budget: CONVERSION_BUDGET,
+            rebuild_budget: REBUILD_BUDGET,
         }
     }
 
@@ -301,7 +311,17 @@ impl Engine {
                         None => Err(PyErr::key("'new_type'")),
                     };
                     match converted {
-                        Ok(v) => v,
+                        Ok(Value::Bytes(b)) if b.len() > self.conversion_budget => {
+                            return Err(DeltaError::unsupported(format!(
+                                "{name} {text}: bytes() conversions exceed {CONVERSION_BUDGET} bytes"
+                            )))
+                        }
+                        Ok(v) => {
+                            if let Value::Bytes(b) = &v {
+                                self.conversion_budget -= b.len();
+                            }
+                            v
+                        }
                         Err(e) if e.exc == PyExc::Unsupported => {
                             return Err(e.raise(&format!("{name} {text}")))
                         }
@@ -487,6 +507,9 @@ impl Engine {
             let current = self.root.value_of(&obj).map_err(|e| e.raise(&text))?;
             let transformed = super::listops::rebuild(&current, &entry.value)
                 .map_err(|e| e.raise(&format!("{name} {text}")))?;
+            self.rebuild_budget = self.rebuild_budget.checked_sub(transformed.len()).ok_or_else(|| {
+                DeltaError::unsupported(format!("{name}: opcodes rebuild more than {REBUILD_BUDGET} items in total"))
+            })?;
             if let Value::Tuple(_) = current {
                 self.simple_set(&mut parent, &pelem, current, &text)?;
                 continue;

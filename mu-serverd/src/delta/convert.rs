@@ -12,8 +12,9 @@ use super::repr::repr;
 use crate::pickle::value::Value;
 use std::sync::Arc;
 
-/// `bytes(n)` larger than this is refused instead of allocated.
-pub const MAX_BYTES_CONVERSION: i128 = 16 << 20;
+/// `bytes(n)` larger than this is refused instead of allocated (the engine also caps the total
+/// per apply, see `apply::CONVERSION_BUDGET`).
+pub const MAX_BYTES_CONVERSION: i128 = 1 << 20;
 
 /// A builtin type named in a delta (`builtins.<name>` or the `<<NoneType>>` persistent id).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -167,6 +167,10 @@ fn slice_items(obj: &Value, from: &Value, to: &Value) -> Result<Vec<Value>, PyEr
     })
 }
 
+/// A rebuilt list longer than this is refused (a hostile delta can repeat `equal` opcodes to
+/// multiply a list; deepdiff would try to build it).
+pub const MAX_REBUILD_ITEMS: usize = 4_000_000;
+
 /// The list `_do_iterable_opcodes` builds from `current` and the opcodes of one path.
 pub fn rebuild(current: &Value, opcodes: &Value) -> Result<Vec<Value>, PyErr> {
     let mut out: Vec<Value> = Vec::new();
@@ -189,6 +193,12 @@ pub fn rebuild(current: &Value, opcodes: &Value) -> Result<Vec<Value>, PyErr> {
             out.extend(py_iter(&new_values)?);
         } else if is("equal") {
             out.extend(slice_items(current, &t1_from, &t1_to)?);
+        }
+        if out.len() > MAX_REBUILD_ITEMS {
+            return Err(PyErr::new(
+                super::error::PyExc::Unsupported,
+                format!("opcodes rebuild more than {MAX_REBUILD_ITEMS} items"),
+            ));
         }
     }
     Ok(out)
