@@ -44,7 +44,7 @@ pub fn encode(value: &Value) -> Vec<u8> {
 /// The allocation address of an `Arc` when something else shares it (only those need a memo
 /// slot), else `None`.
 fn shared<T: ?Sized>(a: &Arc<T>) -> Option<usize> {
-    (Arc::strong_count(a) > 1).then(|| Arc::as_ptr(a) as *const u8 as usize)
+    (Arc::strong_count(a) > 1).then_some(Arc::as_ptr(a) as *const u8 as usize)
 }
 
 impl<'a> Encoder<'a> {
