@@ -84,6 +84,7 @@ impl Store {
     pub fn open(cfg: &Storage, newest_generation: u64, image: &Image) -> io::Result<Store> {
         let dir = cfg.state_dir.clone();
         let generation = newest_generation + 1;
+        std::fs::create_dir_all(&dir)?;
         snapshot::write(&dir, generation, image)?;
         let journal = JournalWriter::create(&dir, generation, image.last_seq + 1)?;
         layout::fsync_dir(&dir)?;
