@@ -25,6 +25,20 @@ pub struct SessionConfig {
     pub max_message_bytes: usize,
 }
 
+/// Least time a logged-in client is given to start its heartbeat (`ttl.py` is a separate Python
+/// process; on a loaded machine it can take seconds to start).
+pub const HEARTBEAT_START_MIN_MS: u64 = 8000;
+
+impl SessionConfig {
+    /// How long after login a client may go without a heartbeat `INIT` before it is dropped
+    /// (difference 11): twice the timeout, at least [`HEARTBEAT_START_MIN_MS`].
+    pub fn heartbeat_start_ms(&self) -> u64 {
+        self.timeout_ms
+            .saturating_mul(2)
+            .max(HEARTBEAT_START_MIN_MS)
+    }
+}
+
 impl Default for SessionConfig {
     fn default() -> Self {
         SessionConfig {

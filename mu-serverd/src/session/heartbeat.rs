@@ -133,10 +133,10 @@ impl Session {
         self.broadcast_clients_state();
     }
 
-    /// Difference 11: a logged-in client whose heartbeat never started is dropped after the
-    /// timeout (checked on every tick: `next_deadline` wakes the driver exactly then).
+    /// Difference 11: a logged-in client whose heartbeat never started is dropped after
+    /// `heartbeat_start_ms` (checked on every tick: `next_deadline` wakes the driver then).
     fn drop_unstarted(&mut self, now: Millis) {
-        let timeout = self.cfg.timeout_ms;
+        let timeout = self.cfg.heartbeat_start_ms();
         let unstarted: Vec<Identity> = self
             .clients
             .iter()

@@ -258,7 +258,7 @@ impl Session {
             .clients
             .iter()
             .filter(|(id, _)| !self.beats.contains_key(*id))
-            .map(|(_, c)| c.since + self.cfg.timeout_ms + 1);
+            .map(|(_, c)| c.since + self.cfg.heartbeat_start_ms() + 1);
         let status = if self.clients.is_empty() && self.beats.is_empty() {
             None
         } else {
