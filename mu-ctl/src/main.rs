@@ -41,6 +41,11 @@ fn main() -> ExitCode {
         Ok(r) => r,
         Err(msg) => return usage(&cli, &msg),
     };
+    if let Some(name) = &cli.instance {
+        if name.is_empty() || name.contains('/') || name == "." || name == ".." {
+            return usage(&cli, &format!("invalid instance name {name:?}"));
+        }
+    }
     let path = socket_path(&cli);
     let timeout = Duration::from_secs(cli.timeout.max(1));
     match Client::connect(&path, timeout).and_then(|mut c| c.request(&request)) {

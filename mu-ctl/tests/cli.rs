@@ -250,6 +250,8 @@ fn usage_errors_exit_64() {
         &["kick"][..],
         &["reset"][..],
         &["--socket", "/x", "--instance", "y", "users"][..],
+        &["--instance", "../etc", "users"][..],
+        &["--instance", "", "users"][..],
     ] {
         let out = mu_ctl(args);
         assert_eq!(out.status.code(), Some(64), "args {args:?}");
