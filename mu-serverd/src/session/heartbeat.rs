@@ -5,7 +5,6 @@
 
 use super::io::{Channel, Frame, Identity, Millis};
 use super::Session;
-use log::Level;
 use std::sync::Arc;
 
 /// `CLIENT_PING_FREQUENCY`: silence (both ways) after which the server PINGs.
@@ -32,23 +31,19 @@ impl Session {
     pub(super) fn on_heartbeat(&mut self, now: Millis, from: &Identity, frames: &[Frame]) {
         if frames.len() != 1 {
             let who = self.who(from);
-            self.log(
-                Level::Warn,
-                format!(
-                    "heartbeat message of {} frames from {who} ignored",
-                    frames.len()
-                ),
+            let line = format!(
+                "heartbeat message of {} frames from {who} ignored",
+                frames.len()
             );
+            self.refuse(from, line);
             return;
         }
         if &frames[0][..] == b"INIT" {
             let cap = self.cfg.max_clients.saturating_mul(2) + 8;
             if !self.beats.contains_key(from) && self.beats.len() >= cap {
                 let who = self.who(from);
-                self.log(
-                    Level::Warn,
-                    format!("heartbeat INIT from {who} refused: {cap} heartbeats watched"),
-                );
+                let line = format!("heartbeat INIT from {who} refused: {cap} heartbeats watched");
+                self.refuse(from, line);
                 return;
             }
             self.beats.insert(
@@ -75,6 +70,7 @@ impl Session {
     /// round goes first so that a PING sent at this very instant does not count as a gap.
     pub fn handle_tick(&mut self, now: Millis) {
         self.start_clock(now);
+        self.roll_stranger_window();
         self.drop_unstarted(now);
         if self.status_due.is_some_and(|t| now >= t) {
             self.status_due = Some(now + STATUS_PERIOD_MS + 1);

@@ -18,6 +18,7 @@ mod commands;
 mod heartbeat;
 mod join;
 mod leave;
+mod refusals;
 mod relay;
 mod upload;
 
@@ -51,6 +52,9 @@ pub struct Session {
     out: VecDeque<Action>,
     /// When the next once-a-second status round is due (set by the first event).
     status_due: Option<Millis>,
+    /// The latest time the driver gave us.
+    now: Millis,
+    strangers: refusals::StrangerLog,
 }
 
 impl Session {
@@ -64,6 +68,8 @@ impl Session {
             upload: None,
             out: VecDeque::new(),
             status_due: None,
+            now: 0,
+            strangers: refusals::StrangerLog::default(),
         }
     }
 
@@ -139,8 +145,8 @@ impl Session {
         }
         if size > self.cfg.max_message_bytes {
             let who = self.who(from);
-            self.log(
-                Level::Warn,
+            self.refuse(
+                from,
                 format!(
                     "message of {size} bytes from {who} refused: over the {} byte limit",
                     self.cfg.max_message_bytes
@@ -166,10 +172,13 @@ impl Session {
                     .map_or("message", wire::type_name);
                 // "Auth request" is what admins grep for on every login attempt.
                 let what = if kind == "Auth" { "Auth request" } else { kind };
-                self.log(
-                    Level::Warn,
-                    format!("{what} from {who} refused: {e} (command channel)"),
-                );
+                let line = format!("{what} from {who} refused: {e} (command channel)");
+                // every login attempt is logged, even a garbled one
+                if kind == "Auth" {
+                    self.log(Level::Warn, line);
+                } else {
+                    self.refuse(from, line);
+                }
                 return;
             }
         };
@@ -180,8 +189,8 @@ impl Session {
         } = parsed
         else {
             let who = self.who(from);
-            self.log(
-                Level::Warn,
+            self.refuse(
+                from,
                 format!("node data on the command channel from {who} ignored"),
             );
             return;
@@ -193,8 +202,8 @@ impl Session {
         }
         if !self.clients.contains(from) {
             let who = self.who(from);
-            self.log(
-                Level::Warn,
+            self.refuse(
+                from,
                 format!("command type {type_num} from {who} refused: not logged in"),
             );
             return;
@@ -264,12 +273,17 @@ impl Session {
         } else {
             self.status_due
         };
-        beats.chain(unstarted).chain(status).min()
+        beats
+            .chain(unstarted)
+            .chain(status)
+            .chain(self.strangers.due())
+            .min()
     }
 
     // ---- helpers shared by the handlers ----
 
     fn start_clock(&mut self, now: Millis) {
+        self.now = self.now.max(now);
         if self.status_due.is_none() {
             self.status_due = Some(now + heartbeat::STATUS_PERIOD_MS + 1);
         }

@@ -12,10 +12,7 @@ impl Session {
     pub(super) fn on_data(&mut self, from: &Identity, frames: Vec<Frame>) {
         if !self.clients.contains(from) {
             let who = self.who(from);
-            self.log(
-                Level::Warn,
-                format!("data from {who} dropped: not logged in"),
-            );
+            self.refuse(from, format!("data from {who} dropped: not logged in"));
             return;
         }
         let parsed = match wire::parse(&frames, &self.cfg.limits) {

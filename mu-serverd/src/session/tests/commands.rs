@@ -235,3 +235,37 @@ fn command_frames_that_do_not_parse_are_logged() {
     );
     assert!(sends(&acts).is_empty());
 }
+
+#[test]
+fn refusals_of_strangers_are_rate_limited_but_counted() {
+    let mut h = three();
+    let mut acts = Vec::new();
+    for _ in 0..100 {
+        acts.extend(h.data(&id(88), vec![Arc::from(&b"PING"[..])]));
+    }
+    let lines = logs(&acts)
+        .iter()
+        .filter(|l| l.contains("not logged in"))
+        .count();
+    assert_eq!(
+        lines,
+        crate::session::refusals::STRANGER_LINES_PER_SECOND as usize
+    );
+    let later = h.advance(1001);
+    assert!(logged(
+        &later,
+        "80 more refusals of input from peers that are not logged in"
+    ));
+    // a logged-in client's refusals are all logged
+    let mut acts = Vec::new();
+    for _ in 0..100 {
+        acts.extend(h.cmd(&id(2), cmd(13, "bob", &s("not a dict"))));
+    }
+    assert_eq!(
+        logs(&acts)
+            .iter()
+            .filter(|l| l.contains("UpdateUserMetadata from bob"))
+            .count(),
+        100
+    );
+}
