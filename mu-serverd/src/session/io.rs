@@ -67,6 +67,10 @@ pub enum Action {
     },
     /// Forget a peer's outbound queue (it was disconnected or kicked); frames already queued
     /// for it may be dropped.
+    ///
+    /// The core emits it *before* the `Disconnect` it sends to a client it removes, so that
+    /// Disconnect is queued after the (discarded) backlog and is the next thing the client
+    /// reads; Sends after a DropPeer are queued normally.
     DropPeer { to: Identity },
     /// One log line for the admin.
     Log { level: log::Level, message: String },
