@@ -8,14 +8,31 @@ use super::Session;
 use crate::pickle::Value;
 use log::Level;
 
+/// Largest UpdateUserMetadata payload accepted (the addon sends a few KiB).
+pub const MAX_METADATA_BYTES: usize = 1 << 20;
+/// Most keys one user's metadata may hold.
+pub const MAX_METADATA_KEYS: usize = 1024;
+
 impl Session {
     /// May the client `id` modify a node currently owned by `owner`?
     pub(super) fn may_modify(&self, id: &[u8], owner: &str) -> bool {
         owner == COMMON || self.clients.get(id).is_some_and(|c| c.name == owner)
     }
 
-    /// Merged into the sender's metadata, then forwarded unchanged to everyone else.
+    /// Merged into the sender's metadata, then forwarded unchanged to everyone else. Metadata
+    /// is re-sent to every client every second, so its size is bounded (difference 4).
     pub(super) fn on_metadata(&mut self, from: &Identity, data: &Value, frames: &[Frame]) {
+        let size = frames.get(2).map_or(0, |f| f.len());
+        if size > MAX_METADATA_BYTES {
+            let who = self.who(from);
+            self.log(
+                Level::Warn,
+                format!(
+                    "UpdateUserMetadata from {who} refused: {size} bytes (limit {MAX_METADATA_BYTES})"
+                ),
+            );
+            return;
+        }
         let Value::Dict(items) = data else {
             let who = self.who(from);
             self.log(
@@ -27,6 +44,23 @@ impl Session {
             );
             return;
         };
+        let too_many = self.clients.get(from).is_some_and(|c| {
+            let new_keys = items
+                .iter()
+                .filter(|(k, _)| !c.metadata.iter().any(|(mk, _)| mk.strict_eq(k)))
+                .count();
+            c.metadata.len() + new_keys > MAX_METADATA_KEYS
+        });
+        if too_many {
+            let who = self.who(from);
+            self.log(
+                Level::Warn,
+                format!(
+                    "UpdateUserMetadata from {who} refused: more than {MAX_METADATA_KEYS} keys"
+                ),
+            );
+            return;
+        }
         if let Some(c) = self.clients.get_mut(from) {
             c.merge_metadata(items);
         }

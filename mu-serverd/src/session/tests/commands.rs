@@ -269,3 +269,23 @@ fn refusals_of_strangers_are_rate_limited_but_counted() {
         100
     );
 }
+
+#[test]
+fn metadata_is_bounded() {
+    let mut h = three();
+    let big = sdict(vec![(
+        "chat",
+        s(&"x".repeat(crate::session::commands::MAX_METADATA_BYTES)),
+    )]);
+    let acts = h.cmd(&id(2), cmd(13, "bob", &big));
+    assert!(sends(&acts).is_empty());
+    assert!(logged(&acts, "UpdateUserMetadata from bob"));
+    let many = Value::dict(
+        (0..=crate::session::commands::MAX_METADATA_KEYS as i64)
+            .map(|k| (Value::Int(k), Value::None))
+            .collect(),
+    );
+    let acts = h.cmd(&id(2), cmd(13, "bob", &many));
+    assert!(sends(&acts).is_empty());
+    assert!(h.s.clients.get(&id(2)).expect("bob").metadata.is_empty());
+}
