@@ -16,6 +16,6 @@ done
 cd tests/conformance
 echo "--- conformance: replication 0.9.10 + pyzmq 26 + deepdiff 8.1.1, mu-serverd and reference"
 timeout 600 "$VENV/bin/python" -m pytest -q -p no:cacheprovider --durations=5
-echo "--- conformance smoke: replication 0.9.10 + pyzmq 25 + deepdiff 5.7.0"
-timeout 300 "$VENV57/bin/python" -m pytest -q -p no:cacheprovider \
-  -k "host_init or delta_commits or late_joiner or metadata_with" test_session.py
+echo "--- conformance with replication 0.9.10 + pyzmq 25 + deepdiff 5.7.0 clients (5.7.0 deltas), mu-serverd"
+MU_CONFORMANCE_SERVERS=mu timeout 300 "$VENV57/bin/python" -m pytest -q -p no:cacheprovider \
+  test_session.py test_slow.py
