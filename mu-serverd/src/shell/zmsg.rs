@@ -3,8 +3,8 @@
 //! Sending: a frame of at least [`ZERO_COPY_MIN`] bytes is handed to libzmq by reference with
 //! `zmq_msg_init_data`; libzmq calls [`release_arc`] when it is done with it (possibly on its I/O
 //! thread), which drops one `Arc` reference. A relay of one node to K clients therefore costs K
-//! reference counts, not K copies. Smaller frames are copied: libzmq stores frames of up to 33
-//! bytes inline and the bookkeeping of the by-reference path costs more than the copy.
+//! reference counts, not K copies. Smaller frames are copied: the encoder batches them (copying)
+//! anyway, and the by-reference bookkeeping costs more than the copy.
 //!
 //! Receiving: one copy, from libzmq's buffer into the `Arc` the core keeps.
 
@@ -12,8 +12,12 @@ use crate::session::io::Frame;
 use std::os::raw::c_void;
 use std::sync::Arc;
 
-/// Frames at least this long are sent by reference (see `docs/operations.md` for the figures).
-pub const ZERO_COPY_MIN: usize = 1024;
+/// Frames at least this long are sent by reference. 8 KiB is libzmq's `out_batch_size`: larger
+/// messages are written to the socket straight from their buffer, so below it the encoder
+/// copies anyway. Measured (tests/shell_zerocopy_bench.rs, 8 peers, loopback): by reference
+/// is 1.7-2.4x faster at 64 KiB-1 MiB, a wash at 4-32 KiB, slower at <= 256 B. It also keeps
+/// one copy in memory however many clients have the frame queued.
+pub const ZERO_COPY_MIN: usize = 8192;
 
 /// libzmq's free callback for by-reference frames: `data` is the Arc's data pointer and `hint`
 /// its length, which together rebuild the fat pointer `Arc::into_raw` produced.
@@ -24,13 +28,13 @@ unsafe extern "C" fn release_arc(data: *mut c_void, hint: *mut c_void) {
     drop(unsafe { Arc::from_raw(raw) });
 }
 
-/// Initializes `msg` with `frame`'s bytes: by reference for large frames, copied otherwise.
-fn init_msg(msg: &mut zmq_sys::zmq_msg_t, frame: &Frame) -> Result<(), zmq::Error> {
+/// Initializes `msg` with `frame`'s bytes: by reference or copied.
+fn init_msg(msg: &mut zmq_sys::zmq_msg_t, frame: &Frame, by_ref: bool) -> Result<(), zmq::Error> {
     let len = frame.len();
     // SAFETY: `msg` is a valid zmq_msg_t to initialize; the copied path writes exactly `len`
     // bytes into a buffer libzmq just allocated with that size.
     let rc = unsafe {
-        if len >= ZERO_COPY_MIN {
+        if by_ref && len > 0 {
             let raw = Arc::into_raw(frame.clone()) as *const u8;
             let rc = zmq_sys::zmq_msg_init_data(
                 msg,
@@ -70,9 +74,19 @@ fn last_error() -> zmq::Error {
 /// Sends one frame on `sock` with `DONTWAIT` (and `SNDMORE` when `more`).
 /// On failure the message is closed, releasing its reference.
 pub fn send_frame(sock: &mut zmq::Socket, frame: &Frame, more: bool) -> Result<(), zmq::Error> {
+    send_frame_with(sock, frame, more, frame.len() >= ZERO_COPY_MIN)
+}
+
+/// [`send_frame`] with the path chosen by the caller (benchmarks compare both).
+pub fn send_frame_with(
+    sock: &mut zmq::Socket,
+    frame: &Frame,
+    more: bool,
+    by_ref: bool,
+) -> Result<(), zmq::Error> {
     let sock = sock.as_mut_ptr();
     let mut msg = zmq_sys::zmq_msg_t::default();
-    init_msg(&mut msg, frame)?;
+    init_msg(&mut msg, frame, by_ref)?;
     let flags = zmq::DONTWAIT | if more { zmq::SNDMORE } else { 0 };
     // SAFETY: `sock` is a live socket owned by the caller on this thread; `msg` was initialized
     // above. On success libzmq owns the message; on failure we still own it and close it.
@@ -107,7 +121,7 @@ mod tests {
         b.set_linger(0).unwrap();
         b.bind("inproc://zmsg-test").unwrap();
         a.connect("inproc://zmsg-test").unwrap();
-        let big: Frame = Arc::from(vec![7u8; 4096]);
+        let big: Frame = Arc::from(vec![7u8; 16384]);
         let small: Frame = Arc::from(vec![1u8; 8]);
         for _ in 0..10 {
             send_frame(&mut a, &big, true).unwrap();
@@ -115,7 +129,7 @@ mod tests {
         }
         for _ in 0..10 {
             let m = b.recv_multipart(0).unwrap();
-            assert_eq!(m, vec![vec![7u8; 4096], vec![1u8; 8]]);
+            assert_eq!(m, vec![vec![7u8; 16384], vec![1u8; 8]]);
         }
         drop(a);
         drop(b);
