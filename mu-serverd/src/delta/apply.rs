@@ -75,11 +75,9 @@ fn join_fails(elements: &[Elem]) -> bool {
 }
 
 impl Engine {
-    pub fn new(old: &Value, dialect: Dialect, compare_func_used: bool) -> Engine {
+    pub fn new(old: Value, dialect: Dialect, compare_func_used: bool) -> Engine {
         Engine {
-            root: Root {
-                value: Some(old.clone()),
-            },
+            root: Root { value: Some(old) },
             logs: Vec::new(),
             post: Vec::new(),
             dialect,
@@ -507,9 +505,14 @@ impl Engine {
             let current = self.root.value_of(&obj).map_err(|e| e.raise(&text))?;
             let transformed = super::listops::rebuild(&current, &entry.value)
                 .map_err(|e| e.raise(&format!("{name} {text}")))?;
-            self.rebuild_budget = self.rebuild_budget.checked_sub(transformed.len()).ok_or_else(|| {
-                DeltaError::unsupported(format!("{name}: opcodes rebuild more than {REBUILD_BUDGET} items in total"))
-            })?;
+            self.rebuild_budget = self
+                .rebuild_budget
+                .checked_sub(transformed.len())
+                .ok_or_else(|| {
+                    DeltaError::unsupported(format!(
+                        "{name}: opcodes rebuild more than {REBUILD_BUDGET} items in total"
+                    ))
+                })?;
             if let Value::Tuple(_) = current {
                 self.simple_set(&mut parent, &pelem, current, &text)?;
                 continue;

@@ -145,11 +145,15 @@ fn bound(v: &Value, len: usize, default: usize) -> Result<usize, PyErr> {
     Ok(j as usize)
 }
 
-/// `obj[a:b]` as the items `list.extend` would add.
-fn slice_items(obj: &Value, from: &Value, to: &Value) -> Result<Vec<Value>, PyErr> {
-    let items = match obj {
-        Value::List(x) | Value::Tuple(x) => x.to_vec(),
-        Value::Str(_) | Value::Bytes(_) | Value::ByteArray(_) => py_iter(obj)?,
+/// `obj[a:b]` appended to `out`, as `list.extend(obj[a:b])` does.
+fn extend_slice(out: &mut Vec<Value>, obj: &Value, from: &Value, to: &Value) -> Result<(), PyErr> {
+    let owned;
+    let items: &[Value] = match obj {
+        Value::List(x) | Value::Tuple(x) => x,
+        Value::Str(_) | Value::Bytes(_) | Value::ByteArray(_) => {
+            owned = py_iter(obj)?;
+            &owned
+        }
         Value::Dict(_) => return Err(PyErr::type_err("unhashable type: 'slice'")),
         other => {
             return Err(PyErr::type_err(format!(
@@ -160,11 +164,10 @@ fn slice_items(obj: &Value, from: &Value, to: &Value) -> Result<Vec<Value>, PyEr
     };
     let a = bound(from, items.len(), 0)?;
     let b = bound(to, items.len(), items.len())?;
-    Ok(if a < b {
-        items[a..b].to_vec()
-    } else {
-        Vec::new()
-    })
+    if a < b {
+        out.extend_from_slice(&items[a..b]);
+    }
+    Ok(())
 }
 
 /// A rebuilt list longer than this is refused (a hostile delta can repeat `equal` opcodes to
@@ -192,7 +195,7 @@ pub fn rebuild(current: &Value, opcodes: &Value) -> Result<Vec<Value>, PyErr> {
         if is("replace") || is("insert") {
             out.extend(py_iter(&new_values)?);
         } else if is("equal") {
-            out.extend(slice_items(current, &t1_from, &t1_to)?);
+            extend_slice(&mut out, current, &t1_from, &t1_to)?;
         }
         if out.len() > MAX_REBUILD_ITEMS {
             return Err(PyErr::new(

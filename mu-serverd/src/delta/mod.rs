@@ -129,6 +129,14 @@ impl Delta {
     /// and the messages deepdiff would have logged for skipped entries, or the error where
     /// deepdiff raises.
     pub fn apply(&self, old: &Value) -> Result<(Value, Vec<String>), DeltaError> {
+        self.apply_owned(old.clone())
+    }
+
+    /// Like [`Delta::apply`], but takes the old value by value: containers it holds the only
+    /// reference to are edited in place instead of copied (an 8,000-float list with 4 changes is
+    /// not copied at all). Containers still shared with another value are copied on write, so
+    /// other holders never see a change.
+    pub fn apply_owned(&self, old: Value) -> Result<(Value, Vec<String>), DeltaError> {
         if self.numpy_paths {
             return Err(DeltaError::unsupported(
                 "numpy deltas (_numpy_paths) are not supported",

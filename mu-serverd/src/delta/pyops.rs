@@ -10,6 +10,8 @@ use super::error::PyErr;
 use super::num::{as_num, num_cmp};
 use crate::pickle::value::Value;
 use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 
 /// Python `a == b` for data values.
 pub fn py_eq(a: &Value, b: &Value) -> bool {
@@ -220,13 +222,88 @@ pub fn dict_find(items: &[(Value, Value)], key: &Value) -> Result<Option<usize>,
 /// Builds a set's items from an iterable, keeping the first of equal elements.
 pub fn set_from(items: Vec<Value>) -> Result<Vec<Value>, PyErr> {
     let mut out: Vec<Value> = Vec::with_capacity(items.len());
+    let mut index: HashMap<u64, Vec<usize>> = HashMap::new();
     for it in items {
         check_hashable(&it)?;
-        if !out.iter().any(|e| py_eq(e, &it)) {
+        let h = py_hash(&it);
+        let bucket = index.entry(h).or_default();
+        if !bucket.iter().any(|&j| py_eq(&out[j], &it)) {
+            bucket.push(out.len());
             out.push(it);
         }
     }
     Ok(out)
+}
+
+/// A hash consistent with [`py_eq`] (equal values hash equal; `1`, `1.0`, `True` collide), so
+/// set and dict operations stay linear on large inputs.
+pub fn py_hash(v: &Value) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    hash_into(v, &mut h);
+    h.finish()
+}
+
+fn hash_into(v: &Value, h: &mut impl Hasher) {
+    if let Some(n) = as_num(v) {
+        let int = match n {
+            super::num::Num::Int(i) => Some(i),
+            super::num::Num::Float(f) if f.is_finite() && f.fract() == 0.0 => {
+                super::num::PyInt::from_f64_trunc(f)
+            }
+            super::num::Num::Float(f) => {
+                f.to_bits().hash(h);
+                None
+            }
+        };
+        if let Some(i) = int {
+            match i.to_i128() {
+                Some(x) => x.hash(h),
+                None => (i.neg, &i.mag).hash(h),
+            }
+        }
+        return;
+    }
+    match v {
+        Value::Str(s) => (1u8, s.as_bytes()).hash(h),
+        Value::Bytes(b) | Value::ByteArray(b) => (2u8, &b[..]).hash(h),
+        Value::Tuple(x) | Value::List(x) => {
+            3u8.hash(h);
+            for e in x.iter() {
+                hash_into(e, h);
+            }
+        }
+        Value::Set(x) | Value::FrozenSet(x) => {
+            let mut acc: u64 = 0;
+            for e in x.iter() {
+                acc ^= py_hash(e);
+            }
+            (4u8, acc).hash(h)
+        }
+        _ => 5u8.hash(h),
+    }
+}
+
+/// Positions of values by [`py_hash`], for repeated equality lookups.
+pub struct HashIndex {
+    buckets: HashMap<u64, Vec<usize>>,
+}
+
+impl HashIndex {
+    pub fn new<'a>(items: impl Iterator<Item = &'a Value>) -> HashIndex {
+        let mut buckets: HashMap<u64, Vec<usize>> = HashMap::new();
+        for (i, v) in items.enumerate() {
+            buckets.entry(py_hash(v)).or_default().push(i);
+        }
+        HashIndex { buckets }
+    }
+    /// The first position whose value hashes like `v` and satisfies `eq`.
+    pub fn find(&self, v: &Value, eq: impl Fn(usize) -> bool) -> Option<usize> {
+        self.buckets
+            .get(&py_hash(v))?
+            .iter()
+            .copied()
+            .find(|&j| eq(j))
+    }
 }
 
 #[cfg(test)]
