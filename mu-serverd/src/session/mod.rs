@@ -115,9 +115,9 @@ impl Session {
         }
         let locked: Vec<String> = self
             .repo
-            .iter()
-            .filter(|n| n.owner != COMMON)
-            .map(|n| n.uuid.to_owned())
+            .owners()
+            .filter(|(_, owner)| *owner != COMMON)
+            .map(|(uuid, _)| uuid.to_owned())
             .collect();
         if !locked.is_empty() {
             self.change(Change::OwnersChanged {
@@ -162,14 +162,28 @@ impl Session {
     }
 
     fn on_command(&mut self, now: Millis, from: &Identity, frames: &[Frame]) {
+        // Before login only Auth and RequestServerInfo are read: nothing else is even decoded.
+        let early = frames
+            .first()
+            .and_then(|f| wire::type_num(f, &self.cfg.limits).ok());
+        if !self.clients.contains(from) {
+            if let Some(t) = early.filter(|t| *t != wire::T_AUTH && *t != wire::T_SERVER_INFO) {
+                let who = self.who(from);
+                self.refuse(
+                    from,
+                    format!(
+                        "{} (type {t}) from {who} refused: not logged in",
+                        wire::type_name(t)
+                    ),
+                );
+                return;
+            }
+        }
         let parsed = match wire::parse(frames, &self.cfg.limits) {
             Ok(p) => p,
             Err(e) => {
                 let who = self.who(from);
-                let kind = frames
-                    .first()
-                    .and_then(|f| wire::type_num(f, &self.cfg.limits).ok())
-                    .map_or("message", wire::type_name);
+                let kind = early.map_or("message", wire::type_name);
                 // "Auth request" is what admins grep for on every login attempt.
                 let what = if kind == "Auth" { "Auth request" } else { kind };
                 let line = format!("{what} from {who} refused: {e} (command channel)");

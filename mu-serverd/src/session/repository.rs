@@ -116,6 +116,13 @@ impl Repository {
     pub fn stored_bytes(&self) -> u64 {
         self.nodes.values().map(|n| n.stored_bytes() as u64).sum()
     }
+    /// (uuid, owner) of every node, in catalog order, without touching the data.
+    pub fn owners(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.nodes
+            .iter()
+            .map(|(u, n)| (u.as_str(), n.owner.as_str()))
+    }
+
     /// Nodes owned by `owner`, in catalog order.
     pub fn owned_by(&self, owner: &str) -> Vec<String> {
         self.nodes

@@ -289,3 +289,18 @@ fn metadata_is_bounded() {
     assert!(sends(&acts).is_empty());
     assert!(h.s.clients.get(&id(2)).expect("bob").metadata.is_empty());
 }
+
+#[test]
+fn a_strangers_command_is_refused_before_its_payload_is_decoded() {
+    let mut h = three();
+    let garbage: crate::session::io::Frame = Arc::from(&b"\x80\x04\x95\xff\xff\xff\xff"[..]);
+    let acts = h.cmd(
+        &id(77),
+        vec![tframe(4), Arc::from(&b"x"[..]), garbage.clone()],
+    );
+    assert!(logged(&acts, "Delete (type 4) from peer"));
+    assert!(logged(&acts, "not logged in"));
+    // the same payload from a client is decoded, and refused for what it is
+    let acts = h.cmd(&id(2), vec![tframe(4), Arc::from(&b"x"[..]), garbage]);
+    assert!(logged(&acts, "Delete from bob ("));
+}
