@@ -20,7 +20,6 @@ pub struct JournalWriter {
     len: u64,
     next_seq: u64,
     payload: Vec<u8>,
-    framed: Vec<u8>,
 }
 
 impl JournalWriter {
@@ -39,7 +38,6 @@ impl JournalWriter {
             len: 0,
             next_seq: first_seq,
             payload: Vec::new(),
-            framed: Vec::new(),
         };
         let header = JournalHeader {
             magic: JOURNAL_MAGIC,
@@ -48,7 +46,7 @@ impl JournalWriter {
             first_seq,
         };
         format::encode(&header, &mut w.payload).map_err(|e| io::Error::other(e.to_string()))?;
-        let n = record::write_record(&mut w.file, &w.payload, &mut w.framed);
+        let n = record::write_record(&mut w.file, &w.payload);
         match n {
             Ok(n) => w.len = n as u64,
             Err(e) => {
@@ -86,7 +84,7 @@ impl JournalWriter {
             change: ChangeRec::from_change(change),
         };
         format::encode(&entry, &mut self.payload).map_err(|e| io::Error::other(e.to_string()))?;
-        match record::write_record(&mut self.file, &self.payload, &mut self.framed) {
+        match record::write_record(&mut self.file, &self.payload) {
             Ok(n) => {
                 self.len += n as u64;
                 self.next_seq += 1;

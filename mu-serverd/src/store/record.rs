@@ -4,7 +4,7 @@
 //! the reader tells a torn tail (the file simply ends too early, or the last record's checksum is
 //! wrong) apart from a clean end, so recovery can truncate exactly the broken bytes.
 
-use std::io::{self, Write};
+use std::io::{self, IoSlice, Write};
 
 /// Bytes before each payload.
 pub const HEADER_LEN: usize = 8;
@@ -13,35 +13,59 @@ pub const HEADER_LEN: usize = 8;
 /// bit in a length field never makes the reader allocate gigabytes.
 pub const MAX_RECORD_LEN: usize = 1 << 30;
 
-/// Appends one framed record to `out` (a `Vec`, or a file through one `write_all`).
+/// Appends one framed record to `out` (tests and in-memory buffers).
 pub fn frame_into(out: &mut Vec<u8>, payload: &[u8]) {
-    let len = payload.len() as u32;
-    let len_bytes = len.to_le_bytes();
-    let mut h = crc32fast::Hasher::new();
-    h.update(&len_bytes);
-    h.update(payload);
-    out.extend_from_slice(&len_bytes);
-    out.extend_from_slice(&h.finalize().to_le_bytes());
+    out.extend_from_slice(&header(payload));
     out.extend_from_slice(payload);
 }
 
-/// Writes one framed record with a single `write_all` (one `write(2)` in practice), so that a
-/// process crash leaves either the whole record or a torn tail, never a gap.
-pub fn write_record<W: Write>(
-    w: &mut W,
-    payload: &[u8],
-    scratch: &mut Vec<u8>,
-) -> io::Result<usize> {
+/// The 8 header bytes of a record around `payload`.
+pub fn header(payload: &[u8]) -> [u8; HEADER_LEN] {
+    let len_bytes = (payload.len() as u32).to_le_bytes();
+    let mut h = crc32fast::Hasher::new();
+    h.update(&len_bytes);
+    h.update(payload);
+    let crc = h.finalize().to_le_bytes();
+    [
+        len_bytes[0],
+        len_bytes[1],
+        len_bytes[2],
+        len_bytes[3],
+        crc[0],
+        crc[1],
+        crc[2],
+        crc[3],
+    ]
+}
+
+/// Writes one framed record with one `writev(2)` of header and payload (no copy of the payload
+/// into a staging buffer), so that a process crash leaves either the whole record or a torn
+/// tail, never a gap. A short write (rare: a signal, a full disk) is completed with further
+/// writes. Returns the bytes written.
+pub fn write_record<W: Write>(w: &mut W, payload: &[u8]) -> io::Result<usize> {
     if payload.len() > MAX_RECORD_LEN {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             "record larger than 1 GiB",
         ));
     }
-    scratch.clear();
-    frame_into(scratch, payload);
-    w.write_all(scratch)?;
-    Ok(scratch.len())
+    let hdr = header(payload);
+    let total = HEADER_LEN + payload.len();
+    let mut done = 0;
+    while done < total {
+        let n = if done < HEADER_LEN {
+            w.write_vectored(&[IoSlice::new(&hdr[done..]), IoSlice::new(payload)])
+        } else {
+            w.write(&payload[done - HEADER_LEN..])
+        };
+        match n {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => done += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(total)
 }
 
 /// Why reading stopped before the end of the buffer.

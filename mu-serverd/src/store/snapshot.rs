@@ -89,7 +89,6 @@ fn write_tmp(tmp: &PathBuf, generation: u64, image: &Image) -> io::Result<u64> {
     let file = File::create(tmp)?;
     let mut w = BufWriter::with_capacity(256 * 1024, file);
     let mut payload = Vec::new();
-    let mut framed = Vec::new();
     let mut size = 0u64;
     let header = SnapshotHeader {
         magic: SNAPSHOT_MAGIC,
@@ -101,7 +100,7 @@ fn write_tmp(tmp: &PathBuf, generation: u64, image: &Image) -> io::Result<u64> {
         node_count: image.nodes.len() as u64,
     };
     format::encode(&header, &mut payload).map_err(io_other)?;
-    size += record::write_record(&mut w, &payload, &mut framed)? as u64;
+    size += record::write_record(&mut w, &payload)? as u64;
     for n in &image.nodes {
         let rec = NodeRec {
             uuid: &n.uuid,
@@ -110,14 +109,14 @@ fn write_tmp(tmp: &PathBuf, generation: u64, image: &Image) -> io::Result<u64> {
             data: &n.data,
         };
         format::encode(&rec, &mut payload).map_err(io_other)?;
-        size += record::write_record(&mut w, &payload, &mut framed)? as u64;
+        size += record::write_record(&mut w, &payload)? as u64;
     }
     let trailer = SnapshotTrailer {
         node_count: image.nodes.len() as u64,
         last_seq: image.last_seq,
     };
     format::encode(&trailer, &mut payload).map_err(io_other)?;
-    size += record::write_record(&mut w, &payload, &mut framed)? as u64;
+    size += record::write_record(&mut w, &payload)? as u64;
     let file = w.into_inner().map_err(|e| e.into_error())?;
     file.sync_all()?;
     Ok(size)
