@@ -178,7 +178,7 @@ impl Client {
         // A daemon that refuses us writes its refusal and closes without reading, so our write
         // may fail with EPIPE/ECONNRESET; the refusal is still waiting to be read.
         let sent = frame::write_frame(&mut self.stream, req);
-        match frame::read_frame::<Reply, _>(&mut self.stream) {
+        match frame::read_frame_max::<Reply, _>(&mut self.stream, frame::MAX_REPLY) {
             Ok(Some(reply)) => Ok(reply),
             Ok(None) => match sent {
                 Err(e) => Err(transport(e)),

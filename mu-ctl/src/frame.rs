@@ -1,5 +1,6 @@
 //! Length-prefixed framing for the control socket: a `u32` big-endian body length, then the
-//! postcard body. The length is checked against [`MAX_FRAME`] before a single body byte is
+//! postcard body. The length is checked against a cap ([`MAX_FRAME`] for requests, which the
+//! daemon reads; [`MAX_REPLY`] for replies, which mu-ctl reads) before a single body byte is
 //! buffered or allocated, and a body must decode completely (no trailing bytes), so a short,
 //! long or garbled frame is an error rather than a half-understood message.
 
@@ -7,9 +8,13 @@ use serde::{de::DeserializeOwned, Serialize};
 use std::fmt;
 use std::io::{self, Read, Write};
 
-/// Largest body accepted in either direction (1 MiB): far above any real request or reply
-/// (a `Users` reply for 1000 users is about 100 KiB) and small enough to never hurt the daemon.
+/// Largest request body (1 MiB): far above any real request (the longest is an export path)
+/// and small enough that a hostile local peer can never make the daemon buffer much.
 pub const MAX_FRAME: u32 = 1 << 20;
+
+/// Largest reply body (16 MiB): a `Users` reply is about 100 bytes per user, so even the
+/// configurable maximum of 10000 users fits many times over.
+pub const MAX_REPLY: u32 = 16 << 20;
 
 /// Bytes of the length prefix.
 pub const HEADER_LEN: usize = 4;
@@ -17,7 +22,7 @@ pub const HEADER_LEN: usize = 4;
 /// Why a frame could not be produced or understood.
 #[derive(Debug)]
 pub enum FrameError {
-    /// The announced (or encoded) body length exceeds [`MAX_FRAME`].
+    /// The announced (or encoded) body length exceeds the cap.
     TooLarge {
         len: u64,
         max: u32,
@@ -76,14 +81,19 @@ impl From<io::Error> for FrameError {
     }
 }
 
-/// Encodes one message with its length prefix.
+/// Encodes one request-sized message (at most [`MAX_FRAME`]) with its length prefix.
 pub fn encode<T: Serialize>(msg: &T) -> Result<Vec<u8>, FrameError> {
+    encode_max(msg, MAX_FRAME)
+}
+
+/// Encodes one message with its length prefix, refusing bodies over `max`.
+pub fn encode_max<T: Serialize>(msg: &T, max: u32) -> Result<Vec<u8>, FrameError> {
     let mut out = postcard::to_extend(msg, vec![0u8; HEADER_LEN]).map_err(FrameError::Encode)?;
     let len = out.len() - HEADER_LEN;
-    if len > MAX_FRAME as usize {
+    if len > max as usize {
         return Err(FrameError::TooLarge {
             len: len as u64,
-            max: MAX_FRAME,
+            max,
         });
     }
     out[..HEADER_LEN].copy_from_slice(&(len as u32).to_be_bytes());
@@ -99,12 +109,12 @@ pub fn decode_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, FrameError> {
     Ok(msg)
 }
 
-fn check_len(header: [u8; HEADER_LEN]) -> Result<usize, FrameError> {
+fn check_len(header: [u8; HEADER_LEN], max: u32) -> Result<usize, FrameError> {
     let len = u32::from_be_bytes(header);
-    if len > MAX_FRAME {
+    if len > max {
         return Err(FrameError::TooLarge {
             len: len as u64,
-            max: MAX_FRAME,
+            max,
         });
     }
     Ok(len as usize)
@@ -117,9 +127,18 @@ pub fn write_frame<T: Serialize, W: Write>(w: &mut W, msg: &T) -> Result<(), Fra
     Ok(())
 }
 
-/// Blocking read of one framed message (used by mu-ctl). `Ok(None)` on a clean end of stream
-/// before the first header byte.
+/// Blocking read of one request-sized message (at most [`MAX_FRAME`]). `Ok(None)` on a clean
+/// end of stream before the first header byte.
 pub fn read_frame<T: DeserializeOwned, R: Read>(r: &mut R) -> Result<Option<T>, FrameError> {
+    read_frame_max(r, MAX_FRAME)
+}
+
+/// Blocking read of one framed message of at most `max` body bytes (mu-ctl reads replies with
+/// [`MAX_REPLY`]).
+pub fn read_frame_max<T: DeserializeOwned, R: Read>(
+    r: &mut R,
+    max: u32,
+) -> Result<Option<T>, FrameError> {
     let mut header = [0u8; HEADER_LEN];
     let got = read_full(r, &mut header)?;
     if got == 0 {
@@ -131,7 +150,7 @@ pub fn read_frame<T: DeserializeOwned, R: Read>(r: &mut R) -> Result<Option<T>, 
             want: HEADER_LEN,
         });
     }
-    let len = check_len(header)?;
+    let len = check_len(header, max)?;
     let mut body = vec![0u8; len];
     let got = read_full(r, &mut body)?;
     if got < len {
@@ -160,14 +179,30 @@ fn read_full<R: Read>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
 /// Incremental decoder for non-blocking streams: feed whatever `read` returned, then take
 /// whole messages out. It never holds more than one frame plus one read chunk, because an
 /// oversized length prefix is refused as soon as its 4 bytes are in.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Decoder {
     buf: Vec<u8>,
+    max: u32,
+}
+
+impl Default for Decoder {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl Decoder {
+    /// A decoder for requests (bodies up to [`MAX_FRAME`]).
     pub fn new() -> Self {
-        Self::default()
+        Self::with_max(MAX_FRAME)
+    }
+
+    /// A decoder refusing bodies over `max`.
+    pub fn with_max(max: u32) -> Self {
+        Decoder {
+            buf: Vec::new(),
+            max,
+        }
     }
 
     /// Appends received bytes. Fails at once if a buffered header announces an oversized body.
@@ -215,7 +250,7 @@ impl Decoder {
         }
         let mut header = [0u8; HEADER_LEN];
         header.copy_from_slice(&self.buf[..HEADER_LEN]);
-        check_len(header).map(Some)
+        check_len(header, self.max).map(Some)
     }
 }
 

@@ -122,3 +122,21 @@ fn trailing_bytes_and_garbage_are_errors() {
         "a bad frame is consumed, not retried forever"
     );
 }
+
+#[test]
+fn replies_have_their_own_larger_cap() {
+    // A 2 MiB body: too large for a request, fine for a reply.
+    let big = crate::proto::Reply::Done {
+        message: "x".repeat(2 << 20),
+    };
+    assert!(matches!(encode(&big), Err(FrameError::TooLarge { .. })));
+    let f = encode_max(&big, MAX_REPLY).expect("reply-sized");
+    assert!(matches!(
+        read_frame::<crate::proto::Reply, _>(&mut &f[..]),
+        Err(FrameError::TooLarge { .. })
+    ));
+    let got = read_frame_max::<crate::proto::Reply, _>(&mut &f[..], MAX_REPLY).expect("read");
+    assert_eq!(got, Some(big));
+    let mut dec = Decoder::with_max(MAX_REPLY);
+    assert!(dec.push(&(MAX_REPLY + 1).to_be_bytes()).is_err());
+}

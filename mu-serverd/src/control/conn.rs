@@ -9,7 +9,7 @@ use std::io::{self, Read, Write};
 use super::peer::PeerInfo;
 
 /// Replies buffered for a peer that does not read them; past this the connection is dropped.
-const MAX_OUT: usize = 8 << 20;
+const MAX_OUT: usize = 2 * mu_ctl::frame::MAX_REPLY as usize;
 const READ_CHUNK: usize = 8192;
 
 pub struct Conn {

@@ -193,9 +193,10 @@ impl ControlServer {
 
     fn accept_all(&mut self, registry: &Registry) -> Vec<(ConnId, Request, PeerInfo)> {
         let mut out = Vec::new();
-        // Bounded: at most 1024 accepts per event; the rest wait for the next wake-up (the
-        // listener stays readable, and the loop calls us again on the next edge or poll).
-        for _ in 0..1024 {
+        // Until WouldBlock (edge-triggered: a connection left in the backlog would not be
+        // reported again). Finite: the kernel's backlog is bounded and every connection beyond
+        // MAX_CONNS is refused and closed at once.
+        loop {
             let mut stream = match self.socket.listener.accept() {
                 Ok((s, _)) => s,
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return out,
@@ -241,7 +242,6 @@ impl ControlServer {
             // edge-triggered registration will not report it again.
             out.extend(self.handle_event(registry, token));
         }
-        out
     }
 
     /// Handles the handshake; returns the requests the daemon must answer.
@@ -295,7 +295,7 @@ impl ControlServer {
         let Some(conn) = self.conns[slot].as_mut() else {
             return;
         };
-        let bytes = match frame::encode(reply) {
+        let bytes = match frame::encode_max(reply, frame::MAX_REPLY) {
             Ok(b) => b,
             Err(e) => {
                 log::error!("control: cannot encode reply for {}: {e}", conn.peer);
