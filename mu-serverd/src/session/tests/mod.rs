@@ -9,6 +9,7 @@ mod commands;
 mod heartbeat;
 mod join;
 mod leave;
+mod random;
 mod relay;
 mod repository;
 mod upload;
