@@ -189,6 +189,19 @@ fn reload_of_a_bad_file_keeps_the_old_config_and_a_good_one_applies() {
     assert!(auth(port, "u3", Some("old")).starts_with("AUTH LOBBY"));
     assert!(auth(port, "u4", Some("new")).contains("FAILED: wrong server password"));
 
+    // The same through the control socket: mu-ctl reload gets the reason.
+    let mut ctl =
+        mu_ctl::client::Client::connect(&d.path("control.sock"), std::time::Duration::from_secs(5))
+            .expect("control socket");
+    match ctl.request(&mu_ctl::proto::Request::Reload) {
+        Err(mu_ctl::client::ClientError::Daemon { code, message }) => {
+            assert_eq!(code, mu_ctl::proto::ErrorCode::Failed);
+            assert!(message.contains(&want), "{message}");
+        }
+        other => panic!("reload of a bad file answered {other:?}"),
+    }
+    assert!(auth(port, "u4b", Some("old")).starts_with("AUTH LOBBY"));
+
     // A good file: new password applies without a restart, port change needs one.
     std::fs::write(&cfg, config(&d, port + 10, "server_password = \"new\"", "")).unwrap();
     dm.signal(Signal::SIGHUP);
