@@ -9,10 +9,12 @@
 #   4. the installed /usr/sbin/mu-serverd as user mu-server with the installed config (ports
 #      moved to 24100-24102 on 127.0.0.1) and the runtime/state dirs the unit would create;
 #      real replication clients (host + join) work; /usr/bin/mu-ctl by a member of group
-#      mu-server works (users, status, kick), by another user is refused; mu-ctl stop;
+#      mu-server works (users, status, kick), by another user is refused; the daemon user
+#      can reload (ExecReload); a second instance as mu-serverd@blue would run it is reached
+#      with `mu-ctl --instance blue`; mu-ctl stop;
 #   5. dpkg --purge leaves nothing behind (files, dirs, units, enablement). The mu-server
 #      user and group remain, as Debian policy wants; the test deletes them afterwards.
-# Cleans up on every exit path (trap). Ports: 24100-24102 (helper F's range 24000-24999).
+# Cleans up on every exit path (trap). Ports: 24100-24105 (helper F's range 24000-24999).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
@@ -35,18 +37,19 @@ for u in mu-server "$MEMBER" "$STRANGER"; do
     fail "user or group $u already exists; remove it first (this test creates and deletes it)"
   fi
 done
-if ss -ltn 2>/dev/null | grep -qE "127\.0\.0\.1:2410[0-2] |\*:2410[0-2] "; then
-  fail "ports 24100-24102 are busy"
+if ss -ltn 2>/dev/null | grep -qE "127\.0\.0\.1:2410[0-5] |\*:2410[0-5] "; then
+  fail "ports 24100-24105 are busy"
 fi
 
 WORK=$(mktemp -d /tmp/mu-pkgtest.XXXXXX)
 chmod 0755 "$WORK"
 DAEMON_PID=""
 CLIENT_PID=""
+BLUE_PID=""
 cleanup() {
   local rc=$?
   set +e
-  for pid in "$CLIENT_PID" "$DAEMON_PID"; do
+  for pid in "$CLIENT_PID" "$DAEMON_PID" "$BLUE_PID"; do
     if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
       kill "$pid"
       for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -291,7 +294,51 @@ assert names["pkg-host"]["admin"] is True and names["pkg-bob"]["admin"] is False
 PYEOF
 as "$MEMBER" /usr/bin/mu-ctl status >"$WORK/status.txt" || fail "mu-ctl status"
 grep -q "$PORT" "$WORK/status.txt" || { cat "$WORK/status.txt"; fail "status lacks the port"; }
-say "member $MEMBER: mu-ctl users/--json/status ok"
+# ExecReload= runs `mu-ctl reload` as the daemon's own user.
+as mu-server /usr/bin/mu-ctl reload >"$WORK/reload.txt" 2>&1 || {
+  cat "$WORK/reload.txt"; fail "mu-ctl reload as user mu-server (ExecReload) failed"; }
+say "member $MEMBER: mu-ctl users/--json/status ok; mu-server: mu-ctl reload ok"
+
+# A second session the way mu-serverd@blue.service runs it (docs/install.md): its own config
+# in /etc/mu-server, ports, state dir and socket; `mu-ctl --instance blue` finds it.
+cat >/etc/mu-server/blue.toml <<TOML
+[server]
+bind = "127.0.0.1"
+port = $((PORT + 3))
+[storage]
+state_dir = "/var/lib/mu-server/blue"
+[control]
+socket = "/run/mu-server/blue/control.sock"
+group = "mu-server"
+[log]
+target = "stderr"
+TOML
+chown root:mu-server /etc/mu-server/blue.toml
+chmod 0640 /etc/mu-server/blue.toml
+install -d -o mu-server -g mu-server -m 0750 /run/mu-server/blue /var/lib/mu-server/blue
+setpriv --reuid mu-server --regid mu-server --init-groups --inh-caps=-all \
+  env -u NOTIFY_SOCKET /usr/sbin/mu-serverd --config /etc/mu-server/blue.toml \
+  >"$WORK/blue.log" 2>&1 &
+BLUE_PID=$!
+for _ in $(seq 100); do
+  [ -S /run/mu-server/blue/control.sock ] && break
+  kill -0 "$BLUE_PID" 2>/dev/null || { cat "$WORK/blue.log"; fail "instance blue exited early"; }
+  sleep 0.1
+done
+as "$MEMBER" /usr/bin/mu-ctl --instance blue --json status >"$WORK/blue.json" || {
+  cat "$WORK/blue.log"; fail "mu-ctl --instance blue status"; }
+"$PY" - "$WORK/blue.json" "$((PORT + 3))" <<'PYEOF' || fail "instance blue status: unexpected"
+import json, sys
+s = json.load(open(sys.argv[1]))["status"]
+p = int(sys.argv[2])
+assert s["ports"] == [p, p + 1, p + 2] and s["config_file"] == "/etc/mu-server/blue.toml", s
+PYEOF
+as "$MEMBER" /usr/bin/mu-ctl --instance blue stop >/dev/null || fail "mu-ctl --instance blue stop"
+for _ in $(seq 100); do kill -0 "$BLUE_PID" 2>/dev/null || break; sleep 0.1; done
+wait "$BLUE_PID" || fail "instance blue exited non-zero"
+BLUE_PID=""
+rm /etc/mu-server/blue.toml # the admin's file; purge would keep it (and say so)
+say "instance blue (ports $((PORT + 3))-$((PORT + 5))): mu-ctl --instance blue status/stop ok"
 
 set +e
 as "$STRANGER" /usr/bin/mu-ctl users >"$WORK/stranger.txt" 2>&1
