@@ -82,59 +82,73 @@ impl Client {
     }
 }
 
-/// Clients in login order (the order UpdateClientsState lists them).
+/// Clients in login order (the order UpdateClientsState lists them). They live in a vector so
+/// that a fan-out visits them without hashing; the index finds one by identity.
 #[derive(Default)]
 pub struct Clients {
-    order: Vec<Identity>,
-    map: HashMap<Identity, Client>,
+    list: Vec<(Identity, Client)>,
+    index: HashMap<Identity, usize>,
 }
 
 impl Clients {
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.list.len()
     }
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.list.is_empty()
     }
     pub fn get(&self, id: &[u8]) -> Option<&Client> {
-        self.map.get(id)
+        let i = *self.index.get(id)?;
+        self.list.get(i).map(|(_, c)| c)
     }
     pub fn get_mut(&mut self, id: &[u8]) -> Option<&mut Client> {
-        self.map.get_mut(id)
+        let i = *self.index.get(id)?;
+        self.list.get_mut(i).map(|(_, c)| c)
     }
     pub fn contains(&self, id: &[u8]) -> bool {
-        self.map.contains_key(id)
+        self.index.contains_key(id)
     }
     pub fn by_name(&self, name: &str) -> Option<&Identity> {
-        self.order.iter().find(|id| self.map[*id].name == name)
+        self.list
+            .iter()
+            .find(|(_, c)| c.name == name)
+            .map(|(id, _)| id)
     }
     pub fn insert(&mut self, id: Identity, client: Client) {
-        if self.map.insert(id.clone(), client).is_none() {
-            self.order.push(id);
+        match self.index.get(&id) {
+            Some(&i) => self.list[i].1 = client,
+            None => {
+                self.index.insert(id.clone(), self.list.len());
+                self.list.push((id, client));
+            }
         }
     }
+    /// Keeps the login order of the others (rare: a leave re-numbers the index).
     pub fn remove(&mut self, id: &[u8]) -> Option<Client> {
-        let c = self.map.remove(id)?;
-        self.order.retain(|o| &o[..] != id);
+        let i = self.index.remove(id)?;
+        let (_, c) = self.list.remove(i);
+        for (_, slot) in self.index.iter_mut() {
+            if *slot > i {
+                *slot -= 1;
+            }
+        }
         Some(c)
     }
     /// Identities in login order.
     pub fn ids(&self) -> Vec<Identity> {
-        self.order.clone()
+        self.list.iter().map(|(id, _)| id.clone()).collect()
     }
     /// Visits every client in login order, mutably.
     pub fn for_each_mut(&mut self, mut f: impl FnMut(&Identity, &mut Client)) {
-        for id in &self.order {
-            if let Some(c) = self.map.get_mut(id) {
-                f(id, c);
-            }
+        for (id, c) in &mut self.list {
+            f(id, c);
         }
     }
     pub fn iter(&self) -> impl Iterator<Item = (&Identity, &Client)> {
-        self.order.iter().map(move |id| (id, &self.map[id]))
+        self.list.iter().map(|(id, c)| (id, c))
     }
     pub fn clear(&mut self) {
-        self.order.clear();
-        self.map.clear();
+        self.list.clear();
+        self.index.clear();
     }
 }

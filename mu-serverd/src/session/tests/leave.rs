@@ -181,3 +181,22 @@ fn reload_changes_passwords_without_dropping_anyone() {
     );
     assert_eq!(auth_answer(&acts, &id(5)), "RUNNING");
 }
+
+#[test]
+fn client_table_keeps_login_order_and_lookups_after_a_leave() {
+    use crate::session::clients::{Client, Clients};
+    let mut t = Clients::default();
+    for (n, name) in ["a", "b", "c", "d"].iter().enumerate() {
+        t.insert(id(n as u8), Client::new((*name).into(), false, 0));
+    }
+    assert_eq!(t.remove(&id(1)).map(|c| c.name), Some("b".to_owned()));
+    assert!(t.remove(&id(1)).is_none());
+    let names: Vec<_> = t.iter().map(|(_, c)| c.name.clone()).collect();
+    assert_eq!(names, vec!["a", "c", "d"]);
+    for (n, name) in [(0u8, "a"), (2, "c"), (3, "d")] {
+        assert_eq!(t.get(&id(n)).map(|c| c.name.as_str()), Some(name));
+    }
+    assert_eq!(t.by_name("d"), Some(&id(3)));
+    t.get_mut(&id(3)).expect("d").latency = 5;
+    assert_eq!(t.get(&id(3)).expect("d").latency, 5);
+}
