@@ -121,6 +121,7 @@ dpkg-deb -e "$DEB" "$WORK/ctl"
 [ "$(cat "$WORK/ctl/conffiles")" = /etc/mu-server.toml ] || fail "conffiles: $(cat "$WORK/ctl/conffiles")"
 for s in postinst prerm postrm; do
   [ -x "$WORK/ctl/$s" ] || fail "maintainer script $s missing"
+  sh -n "$WORK/ctl/$s" || fail "maintainer script $s: syntax error"
   grep -q 'Automatically added by cargo-deb' "$WORK/ctl/$s" || fail "$s lacks the systemd snippets"
 done
 dpkg-deb -x "$DEB" "$WORK/x"
