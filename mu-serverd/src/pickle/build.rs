@@ -24,15 +24,83 @@ enum Slot {
 }
 
 enum Node {
-    List(Vec<Item>),
-    Dict(Vec<(Item, Item)>),
-    Set(Vec<Item>),
-    Tuple(Vec<Item>),
-    FrozenSet(Vec<Item>),
+    List(Seq),
+    Dict(Pairs),
+    Set(Seq),
+    Tuple(Seq),
+    FrozenSet(Seq),
     PersId(Item),
     Object(Box<ObjNode>),
     /// Already converted (only during `finish`).
     Taken,
+}
+
+/// The items of a list, set or tuple under construction: finished values in place (moved into
+/// the final `Arc` without a copy), arena nodes as holes filled in at `finish`.
+#[derive(Default)]
+struct Seq {
+    values: Vec<Value>,
+    /// (index in `values`, arena node).
+    holes: Vec<(u32, u32)>,
+    /// Deepest leaf pushed (leaves never change).
+    leaf_depth: u32,
+}
+
+impl Seq {
+    #[inline(always)]
+    fn push(&mut self, it: Item) {
+        match it.slot {
+            Slot::Leaf(v) => {
+                self.leaf_depth = self.leaf_depth.max(it.depth);
+                self.values.push(v);
+            }
+            Slot::Node(n) => {
+                self.holes.push((self.values.len() as u32, n));
+                self.values.push(Value::None);
+            }
+        }
+    }
+
+    fn from_items(items: impl Iterator<Item = Item>) -> Seq {
+        let mut s = Seq::default();
+        s.values.reserve(items.size_hint().0);
+        items.for_each(|it| s.push(it));
+        s
+    }
+}
+
+/// The pairs of a dict under construction, with holes like [`Seq`].
+#[derive(Default)]
+struct Pairs {
+    values: Vec<(Value, Value)>,
+    /// (index in `values`, true for the value / false for the key, arena node).
+    holes: Vec<(u32, bool, u32)>,
+    leaf_depth: u32,
+}
+
+impl Pairs {
+    fn part(&mut self, it: Item, is_value: bool) -> Value {
+        match it.slot {
+            Slot::Leaf(v) => {
+                self.leaf_depth = self.leaf_depth.max(it.depth);
+                v
+            }
+            Slot::Node(n) => {
+                self.holes.push((self.values.len() as u32, is_value, n));
+                Value::None
+            }
+        }
+    }
+
+    fn extend(&mut self, items: impl Iterator<Item = Item>) {
+        self.values.reserve(items.size_hint().0 / 2);
+        let mut it = items;
+        while let (Some(k), Some(v)) = (it.next(), it.next()) {
+            let k = self.part(k, false);
+            let v = self.part(v, true);
+            self.values.push((k, v));
+        }
+    }
 }
 
 struct ObjNode {
@@ -65,6 +133,7 @@ impl ValueSink {
         }
     }
 
+    #[inline(always)]
     fn leaf(v: Value) -> Item {
         Item {
             depth: 0,
@@ -137,8 +206,8 @@ impl ValueSink {
             });
         }
         let node = match kind {
-            Kind::Tuple => Node::Tuple(items),
-            Kind::FrozenSet => Node::FrozenSet(items),
+            Kind::Tuple => Node::Tuple(Seq::from_items(items.into_iter())),
+            Kind::FrozenSet => Node::FrozenSet(Seq::from_items(items.into_iter())),
             _ => Node::PersId(items.into_iter().next().unwrap_or(Self::leaf(Value::None))),
         };
         self.node(node, depth)
@@ -165,15 +234,6 @@ impl ValueSink {
             }),
         }
     }
-}
-
-fn pairs(items: Drain<'_, Item>) -> Vec<(Item, Item)> {
-    let mut out = Vec::with_capacity(items.len() / 2);
-    let mut it = items;
-    while let (Some(k), Some(v)) = (it.next(), it.next()) {
-        out.push((k, v));
-    }
-    out
 }
 
 pub(crate) fn value_kind(v: &Value) -> Kind {
@@ -255,13 +315,13 @@ impl Sink for ValueSink {
     }
 
     fn empty_list(&mut self) -> SinkResult<Item> {
-        self.node(Node::List(Vec::new()), 1)
+        self.node(Node::List(Seq::default()), 1)
     }
     fn empty_dict(&mut self) -> SinkResult<Item> {
-        self.node(Node::Dict(Vec::new()), 1)
+        self.node(Node::Dict(Pairs::default()), 1)
     }
     fn empty_set(&mut self) -> SinkResult<Item> {
-        self.node(Node::Set(Vec::new()), 1)
+        self.node(Node::Set(Seq::default()), 1)
     }
     fn tuple(&mut self, items: Drain<'_, Item>) -> SinkResult<Item> {
         self.immutable(items.collect(), Kind::Tuple)
@@ -270,15 +330,15 @@ impl Sink for ValueSink {
         self.immutable(items.collect(), Kind::FrozenSet)
     }
     fn list(&mut self, items: Drain<'_, Item>) -> SinkResult<Item> {
-        let items: Vec<Item> = items.collect();
-        let d = self.max_depth_of(items.iter()).saturating_add(1);
-        self.node(Node::List(items), d)
+        let d = self.max_depth_of(items.as_slice().iter()).saturating_add(1);
+        let seq = Seq::from_items(items);
+        self.node(Node::List(seq), d)
     }
     fn dict(&mut self, items: Drain<'_, Item>) -> SinkResult<Item> {
-        let items: Vec<Item> = items.collect();
-        let d = self.max_depth_of(items.iter()).saturating_add(1);
-        let mut drain_src = items;
-        self.node(Node::Dict(pairs(drain_src.drain(..))), d)
+        let d = self.max_depth_of(items.as_slice().iter()).saturating_add(1);
+        let mut pairs = Pairs::default();
+        pairs.extend(items);
+        self.node(Node::Dict(pairs), d)
     }
 
     fn append(&mut self, target: &Item, items: Drain<'_, Item>) -> SinkResult<()> {
@@ -286,7 +346,10 @@ impl Sink for ValueSink {
         let d = self.max_depth_of(items.as_slice().iter());
         self.grow(t, d)?;
         match &mut self.nodes[t as usize] {
-            Node::List(v) => v.extend(items),
+            Node::List(v) => {
+                v.values.reserve(items.len());
+                items.for_each(|it| v.push(it));
+            }
             Node::Object(o) => o.list_items.extend(items),
             _ => {
                 return Err(K::BadOperand {
@@ -301,10 +364,14 @@ impl Sink for ValueSink {
         let t = Self::target(target)?;
         let d = self.max_depth_of(items.as_slice().iter());
         self.grow(t, d)?;
-        let p = pairs(items);
         match &mut self.nodes[t as usize] {
-            Node::Dict(v) => v.extend(p),
-            Node::Object(o) => o.dict_items.extend(p),
+            Node::Dict(v) => v.extend(items),
+            Node::Object(o) => {
+                let mut it = items;
+                while let (Some(k), Some(v)) = (it.next(), it.next()) {
+                    o.dict_items.push((k, v));
+                }
+            }
             _ => {
                 return Err(K::BadOperand {
                     opcode: b'u',
@@ -319,7 +386,10 @@ impl Sink for ValueSink {
         let d = self.max_depth_of(items.as_slice().iter());
         self.grow(t, d)?;
         match &mut self.nodes[t as usize] {
-            Node::Set(v) => v.extend(items),
+            Node::Set(v) => {
+                v.values.reserve(items.len());
+                items.for_each(|it| v.push(it));
+            }
             Node::Object(o) => o.set_items.extend(items),
             _ => {
                 return Err(K::BadOperand {
@@ -440,10 +510,28 @@ impl ValueSink {
             }
         };
         let seq = |items: Vec<Item>, val: &mut dyn FnMut(Item) -> SinkResult<Value>| {
-            items
-                .into_iter()
-                .map(val)
-                .collect::<SinkResult<Vec<Value>>>()
+            let mut out = Vec::with_capacity(items.len());
+            for it in items {
+                out.push(val(it)?);
+            }
+            Ok::<_, K>(out)
+        };
+        let node_value = |n: u32, depth: &mut u32| -> SinkResult<Value> {
+            match done.get(n as usize) {
+                Some(Some((v, d))) => {
+                    *depth = (*depth).max(*d);
+                    Ok(v.clone())
+                }
+                _ => Err(K::Cyclic),
+            }
+        };
+        let filled = |s: Seq, depth: &mut u32| -> SinkResult<Vec<Value>> {
+            let mut values = s.values;
+            *depth = (*depth).max(s.leaf_depth);
+            for (i, n) in s.holes {
+                values[i as usize] = node_value(n, depth)?;
+            }
+            Ok(values)
         };
         let map = |items: Vec<(Item, Item)>, val: &mut dyn FnMut(Item) -> SinkResult<Value>| {
             items
@@ -452,11 +540,24 @@ impl ValueSink {
                 .collect::<SinkResult<Vec<(Value, Value)>>>()
         };
         let v = match node {
-            Node::List(items) => Value::List(Arc::new(seq(items, &mut val)?)),
-            Node::Dict(items) => Value::Dict(Arc::new(map(items, &mut val)?)),
-            Node::Set(items) => Value::Set(Arc::new(seq(items, &mut val)?)),
-            Node::Tuple(items) => Value::Tuple(Arc::new(seq(items, &mut val)?)),
-            Node::FrozenSet(items) => Value::FrozenSet(Arc::new(seq(items, &mut val)?)),
+            Node::List(s) => Value::List(Arc::new(filled(s, &mut depth)?)),
+            Node::Set(s) => Value::Set(Arc::new(filled(s, &mut depth)?)),
+            Node::Tuple(s) => Value::Tuple(Arc::new(filled(s, &mut depth)?)),
+            Node::FrozenSet(s) => Value::FrozenSet(Arc::new(filled(s, &mut depth)?)),
+            Node::Dict(p) => {
+                let mut values = p.values;
+                depth = depth.max(p.leaf_depth);
+                for (i, is_value, n) in p.holes {
+                    let v = node_value(n, &mut depth)?;
+                    let slot = &mut values[i as usize];
+                    if is_value {
+                        slot.1 = v;
+                    } else {
+                        slot.0 = v;
+                    }
+                }
+                Value::Dict(Arc::new(values))
+            }
             Node::PersId(it) => Value::PersId(Arc::new(val(it)?)),
             Node::Object(o) => {
                 let o = *o;
@@ -500,13 +601,10 @@ fn node_children(node: &Node, out: &mut Vec<u32>) {
         }
     };
     match node {
-        Node::List(v) | Node::Set(v) | Node::Tuple(v) | Node::FrozenSet(v) => {
-            v.iter().for_each(&mut one)
+        Node::List(s) | Node::Set(s) | Node::Tuple(s) | Node::FrozenSet(s) => {
+            out.extend(s.holes.iter().map(|&(_, n)| n))
         }
-        Node::Dict(v) => v.iter().for_each(|(k, x)| {
-            one(k);
-            one(x);
-        }),
+        Node::Dict(p) => out.extend(p.holes.iter().map(|&(_, _, n)| n)),
         Node::PersId(it) => one(it),
         Node::Object(o) => {
             match &o.call {

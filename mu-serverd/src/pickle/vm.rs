@@ -99,6 +99,7 @@ pub(crate) fn run<S: Sink>(
 }
 
 impl<'a, S: Sink> Vm<'a, '_, S> {
+    #[inline(always)]
     fn take(&mut self, n: usize) -> Result<&'a [u8], K> {
         let remaining = self.input.len() - self.pos;
         if n > remaining {
@@ -109,10 +110,12 @@ impl<'a, S: Sink> Vm<'a, '_, S> {
         Ok(s)
     }
 
+    #[inline(always)]
     fn u8(&mut self) -> Result<u8, K> {
         Ok(self.take(1)?[0])
     }
 
+    #[inline(always)]
     fn array<const N: usize>(&mut self) -> Result<[u8; N], K> {
         let mut a = [0u8; N];
         a.copy_from_slice(self.take(N)?);
@@ -136,10 +139,12 @@ impl<'a, S: Sink> Vm<'a, '_, S> {
         Ok(&rest[..n])
     }
 
+    #[inline(always)]
     fn fence(&self) -> usize {
         self.marks.last().copied().unwrap_or(0)
     }
 
+    #[inline(always)]
     fn push(&mut self, item: S::Item) -> Result<(), K> {
         self.created += 1;
         if self.created > self.limits.max_items {
@@ -151,6 +156,7 @@ impl<'a, S: Sink> Vm<'a, '_, S> {
         Ok(())
     }
 
+    #[inline(always)]
     fn pop(&mut self) -> Result<S::Item, K> {
         if self.stack.len() <= self.fence() {
             return Err(K::StackUnderflow);
