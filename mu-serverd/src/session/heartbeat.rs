@@ -94,6 +94,7 @@ impl Session {
     }
 
     fn status_round(&mut self, now: Millis) {
+        self.settle_idle(now);
         let timeout = self.cfg.timeout_ms;
         let mut lost = Vec::new();
         let mut stray = Vec::new();

@@ -54,6 +54,8 @@ pub struct Session {
     status_due: Option<Millis>,
     /// The latest time the driver gave us.
     now: Millis,
+    /// Nodes holding a decoded value, with the time of their last Commit (see `settle_idle`).
+    decoded: HashMap<String, Millis>,
     strangers: refusals::StrangerLog,
 }
 
@@ -69,6 +71,7 @@ impl Session {
             out: VecDeque::new(),
             status_due: None,
             now: 0,
+            decoded: HashMap::new(),
             strangers: refusals::StrangerLog::default(),
         }
     }
@@ -105,6 +108,8 @@ impl Session {
         self.clients.clear();
         self.beats.clear();
         self.upload = None;
+        self.decoded.clear();
+        self.repo.settle_all();
         if self.repo.state() == SessionState::SrvSync {
             self.log(
                 Level::Warn,
@@ -282,7 +287,8 @@ impl Session {
             .iter()
             .filter(|(id, _)| !self.beats.contains_key(*id))
             .map(|(_, c)| c.since + self.cfg.heartbeat_start_ms() + 1);
-        let status = if self.clients.is_empty() && self.beats.is_empty() {
+        let status = if self.clients.is_empty() && self.beats.is_empty() && self.decoded.is_empty()
+        {
             None
         } else {
             self.status_due

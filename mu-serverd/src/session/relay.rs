@@ -3,7 +3,10 @@
 //! client, whatever their status (joining clients queue them).
 
 use super::codec;
-use super::io::{Change, Channel, Frame, Identity};
+use super::io::{Change, Channel, Frame, Identity, Millis};
+
+/// How long a node keeps its decoded value after its last Commit.
+pub const SETTLE_AFTER_MS: Millis = 10_000;
 use super::wire::{self, Incoming};
 use super::Session;
 use log::Level;
@@ -68,8 +71,33 @@ impl Session {
         if let Err(e) = self.repo.apply_change(&change) {
             return self.refuse_data(from, &e.to_string());
         }
+        match &change {
+            Change::CommitApplied { uuid, .. } => {
+                self.decoded.insert(uuid.clone(), self.now);
+            }
+            Change::NodeStored { uuid, .. } => {
+                self.decoded.remove(uuid);
+            }
+            _ => {}
+        }
         self.out.push_back(super::io::Action::Persist(change));
         self.broadcast(Channel::Data, &frames, Some(from));
+    }
+
+    /// Nodes nobody committed to for [`SETTLE_AFTER_MS`] go back to their compact form (pickle
+    /// bytes only), so an idle session's memory stays close to the size of its pickles while
+    /// nodes being edited keep their decoded value between Commits.
+    pub(super) fn settle_idle(&mut self, now: Millis) {
+        let idle: Vec<String> = self
+            .decoded
+            .iter()
+            .filter(|(_, t)| now.saturating_sub(**t) >= SETTLE_AFTER_MS)
+            .map(|(u, _)| u.clone())
+            .collect();
+        for u in idle {
+            self.decoded.remove(&u);
+            self.repo.settle(&u);
+        }
     }
 
     fn refuse_data(&mut self, from: &Identity, why: &str) {

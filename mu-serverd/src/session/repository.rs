@@ -146,6 +146,28 @@ impl Repository {
         Some(node.data_bytes.clone())
     }
 
+    /// Brings a node back to its compact form: current pickle bytes only, the decoded value
+    /// dropped (it is decoded again by the next Commit). For nodes no longer being edited.
+    pub fn settle(&mut self, uuid: &str) {
+        self.fresh_data(uuid);
+        if let Some(node) = self.nodes.get_mut(uuid) {
+            node.value = None;
+        }
+    }
+
+    /// [`Repository::settle`] for every node (after a journal replay).
+    pub fn settle_all(&mut self) {
+        self.refresh();
+        for node in self.nodes.values_mut() {
+            node.value = None;
+        }
+    }
+
+    /// Whether a node currently holds a decoded value (tests and statistics).
+    pub fn is_decoded(&self, uuid: &str) -> bool {
+        self.nodes.get(uuid).is_some_and(|n| n.value.is_some())
+    }
+
     /// Re-encodes every stale node (before a snapshot is written).
     pub fn refresh(&mut self) {
         let stale: Vec<String> = self

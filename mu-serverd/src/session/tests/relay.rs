@@ -207,3 +207,34 @@ fn malformed_data_messages_are_refused() {
         assert!(logged(&acts, "refused"));
     }
 }
+
+#[test]
+fn an_idle_node_goes_back_to_its_pickle_bytes() {
+    let mut h = three();
+    h.data(
+        &id(2),
+        commit_frames("a", &[], &set_delta("x", Value::Int(7))),
+    );
+    assert!(h.s.repository().is_decoded("a"));
+    assert!(h.s.repository().get("a").expect("a").is_stale());
+    // still being edited: stays decoded
+    h.advance_answering(5000, &[id(1), id(2), id(3)]);
+    h.data(
+        &id(2),
+        commit_frames("a", &[], &set_delta("x", Value::Int(8))),
+    );
+    h.advance_answering(6000, &[id(1), id(2), id(3)]);
+    assert!(h.s.repository().is_decoded("a"));
+    // idle for 10 s: re-encoded, value dropped, same content
+    h.advance_answering(5000, &[id(1), id(2), id(3)]);
+    let repo = h.s.repository();
+    assert!(!repo.is_decoded("a") && !repo.get("a").expect("a").is_stale());
+    let v = decode(&repo.iter().next().expect("a").data, &Limits::default()).expect("v");
+    assert_eq!(int(get(&v, "x")), 8);
+    // the next Commit decodes it again
+    let acts = h.data(
+        &id(2),
+        commit_frames("a", &[], &set_delta("x", Value::Int(9))),
+    );
+    assert_eq!(sends(&acts).len(), 2);
+}
