@@ -191,6 +191,14 @@ fn run(python: PathBuf, dialect: Dialect, seed: u64, cases: usize, what: &str) {
     }
 }
 
+/// Size of the fresh-seed batches (`MU_DELTA_CASES` for longer local runs).
+fn fresh_cases() -> usize {
+    std::env::var("MU_DELTA_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(500)
+}
+
 fn fresh_seed() -> u64 {
     if let Some(s) = std::env::var("MU_DELTA_SEED")
         .ok()
@@ -225,7 +233,7 @@ fn delta_matches_deepdiff_8_1_1_fresh_seed() {
         python_811(),
         Dialect::V8_1_1,
         seed,
-        500,
+        fresh_cases(),
         "deepdiff 8.1.1 fresh seed",
     );
 }
@@ -249,7 +257,7 @@ fn delta_matches_deepdiff_5_7_0_fresh_seed() {
         python_570(),
         Dialect::V5_7_0,
         seed,
-        500,
+        fresh_cases(),
         "deepdiff 5.7.0 fresh seed",
     );
 }

@@ -174,8 +174,38 @@ class Gen:
         return d
 
 
+def quirk_case(gen):
+    """Shapes that hit deepdiff's documented quirks (shared notes §3.6) more often than chance."""
+    r = gen.r
+    k = r.randrange(8)
+    if k == 0:  # tuple inside tuple (8.1.1 RuntimeError / 5.7.0 lost change)
+        old = {"t": tuple(tuple(gen.floats(2)) for _ in range(r.randint(1, 3))), "x": 1}
+    elif k == 1:  # tuple edited only by inserts/deletes (8.1.1 grandparent-slot defect)
+        old = {"x": {"c": tuple(range(r.randint(3, 10)))}, "y": [1.0]}
+    elif k == 2:  # nested dict with mixed key types and list removals (sort fallback)
+        old = {"x": {"a": gen.floats(4), 1: gen.floats(4), 2.5: [1, 2, 3], None: [4, 5]}}
+    elif k == 3:  # quoted / escaped keys nested below changes
+        old = {key: {"v": gen.floats(3), "s": {"p", "q"}} for key in r.sample(NAMES, 5)}
+    elif k == 4:  # scalar lists with equal-valued type changes (1 -> 1.0 -> True)
+        old = {"l": [r.choice([0, 1, 2, 1.0, 0.0, True, False, -0.0]) for _ in range(r.randint(2, 8))]}
+    elif k == 5:  # list of dicts / list of lists row inserts and removals
+        old = {"rows": [{"i": j, "v": gen.floats(2)} for j in range(r.randint(1, 5))],
+               "m": [gen.floats(3) for _ in range(r.randint(1, 4))]}
+    elif k == 6:  # sets and frozensets of mixed scalars
+        old = {"s": set(r.sample([1, 2, 3, "a", "b", 1.5, None, (1, 2)], 4)),
+               "f": frozenset(r.sample(["x", "y", "z", 0, 9], 3))}
+    else:  # root-level containers of every kind
+        old = r.choice([gen.floats(6), tuple(gen.floats(5)), {1: "a", "b": 2}, {"k": None}])
+    new = copy.deepcopy(old)
+    for _ in range(r.randint(1, 3)):
+        new = gen.change(new)
+    return "quirk%d" % k, old, new
+
+
 def make_case(gen, i):
     r = gen.r
+    if i % 7 == 3:
+        return quirk_case(gen)
     if i % 500 == 5:
         old = {"name": "Mesh", "co": gen.floats(10000)}
         new = copy.deepcopy(old)
