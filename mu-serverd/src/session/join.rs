@@ -61,7 +61,7 @@ impl Session {
                     Some(n) => (n.owner.clone(), n.deps_bytes().clone()),
                     None => return,
                 };
-                Value::list(wire::node_chunks(uuid, &owner, &deps, &data))
+                wire::node_chunks(uuid, &owner, &deps, &data)
             }
             None => {
                 let who = self.who(to);

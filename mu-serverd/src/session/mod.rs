@@ -168,9 +168,7 @@ impl Session {
 
     fn on_command(&mut self, now: Millis, from: &Identity, frames: &[Frame]) {
         // Before login only Auth and RequestServerInfo are read: nothing else is even decoded.
-        let early = frames
-            .first()
-            .and_then(|f| wire::type_num(f, &self.cfg.limits).ok());
+        let early = frames.first().and_then(|f| wire::type_num(f).ok());
         if !self.clients.contains(from) {
             if let Some(t) = early.filter(|t| *t != wire::T_AUTH && *t != wire::T_SERVER_INFO) {
                 let who = self.who(from);

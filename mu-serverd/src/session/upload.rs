@@ -8,6 +8,7 @@ use super::codec;
 use super::io::{Change, Channel, Frame, Identity, SessionState};
 use super::wire::{self, sdict};
 use super::{Session, Upload};
+use crate::objects;
 use crate::pickle::Value;
 use log::Level;
 use std::collections::HashSet;
@@ -177,16 +178,8 @@ impl Session {
         &self,
         chunks: Option<&Value>,
     ) -> Result<(String, String, Frame, Frame), String> {
-        let Some(Value::List(items)) = chunks else {
-            return Err("DATA is not a list of node frames".into());
-        };
-        let frames: Vec<Frame> = items
-            .iter()
-            .map(|v| match v {
-                Value::Bytes(b) => Ok(b.clone()),
-                other => Err(format!("node frame is a {}", other.type_name())),
-            })
-            .collect::<Result<_, _>>()?;
+        let chunks = chunks.ok_or("no DATA")?;
+        let frames = objects::value_to_frames(chunks).map_err(|e| e.to_string())?;
         match wire::parse(&frames, &self.cfg.limits)? {
             wire::Incoming::Node {
                 uuid,

@@ -1,13 +1,11 @@
-//! Parsing the multipart messages peers send and building the ones the server sends, in the
-//! replication 0.9.10 framing (frame 0 is `pickle.dumps(type_num, protocol=4)`).
-//!
-//! Incoming payload frames are kept as the original shared bytes: a relayed Node or Commit is
-//! forwarded without being re-encoded or copied.
+//! The session's view of the replication 0.9.10 framing, on top of [`crate::objects`]: parsing
+//! what peers send (command data decoded and checked to be plain data, node and delta payloads
+//! kept as the peer's shared bytes) and building what the server sends.
 
 use super::codec;
 use super::io::Frame;
+use crate::objects::{self, CommandKind, Message};
 use crate::pickle::{Limits, Value};
-use std::sync::Arc;
 
 pub const T_COMMIT: i64 = 1;
 pub const T_NODE: i64 = 2;
@@ -25,21 +23,9 @@ pub const T_SERVER_INFO: i64 = 14;
 /// The class name of a type number, for log lines.
 pub fn type_name(t: i64) -> &'static str {
     match t {
-        1 => "Commit",
-        2 => "Node",
-        3 => "Command",
-        4 => "Delete",
-        5 => "Right",
-        6 => "Config",
-        7 => "Snapshot",
-        8 => "ServerSnapshot",
-        9 => "Auth",
-        10 => "Disconnect",
-        11 => "Kick",
-        12 => "UpdateClientsState",
-        13 => "UpdateUserMetadata",
-        14 => "RequestServerInfo",
-        _ => "unknown type",
+        T_COMMIT => "Commit",
+        T_NODE => "Node",
+        _ => CommandKind::from_num(t).map_or("unknown type", CommandKind::name),
     }
 }
 
@@ -64,58 +50,35 @@ pub enum Incoming {
     },
 }
 
-/// Reads frame 0. The common case (`80 04 4B nn 2E`) needs no decoder.
-pub fn type_num(frame: &[u8], limits: &Limits) -> Result<i64, String> {
-    if let [0x80, 0x04, 0x4b, n, 0x2e] = frame {
-        return Ok(i64::from(*n));
-    }
-    match codec::decode(frame, limits)? {
-        Value::Int(n) => Ok(n),
-        other => Err(format!("type frame holds a {}", other.type_name())),
-    }
-}
-
-fn utf8(frame: &[u8], what: &str) -> Result<String, String> {
-    std::str::from_utf8(frame)
-        .map(str::to_owned)
-        .map_err(|_| format!("{what} is not UTF-8"))
+/// Reads frame 0 (a known type number 1..=14).
+pub fn type_num(frame: &[u8]) -> Result<i64, String> {
+    objects::parse_type(frame)
+        .map(i64::from)
+        .map_err(|e| e.to_string())
 }
 
 /// Parses a whole message (identity frame already removed by the shell).
 pub fn parse(frames: &[Frame], limits: &Limits) -> Result<Incoming, String> {
-    let first = frames.first().ok_or("empty message")?;
-    let t = type_num(first, limits)?;
-    let want = match t {
-        T_COMMIT => 4,
-        T_NODE => 5,
-        3..=14 => 3,
-        _ => return Err(format!("unknown type number {t}")),
-    };
-    if frames.len() != want {
-        return Err(format!(
-            "type {t} needs {want} frames, got {}",
-            frames.len()
-        ));
-    }
-    match t {
-        T_COMMIT => Ok(Incoming::Commit {
-            uuid: utf8(&frames[1], "node uuid")?,
-            deps: frames[2].clone(),
-            delta: frames[3].clone(),
+    match objects::parse(frames).map_err(|e| e.to_string())? {
+        Message::Commit { uuid, deps, delta } => Ok(Incoming::Commit { uuid, deps, delta }),
+        Message::Node {
+            uuid,
+            owner,
+            deps,
+            data,
+        } => Ok(Incoming::Node {
+            uuid,
+            owner,
+            deps,
+            data,
         }),
-        T_NODE => Ok(Incoming::Node {
-            uuid: utf8(&frames[1], "node uuid")?,
-            owner: utf8(&frames[2], "node owner")?,
-            deps: frames[3].clone(),
-            data: frames[4].clone(),
-        }),
-        _ => {
-            let data = codec::decode(&frames[2], limits)?;
-            codec::check_plain(&data)?;
+        Message::Command { kind, data, .. } => {
+            let value = codec::decode(&data, limits)?;
+            codec::check_plain(&value)?;
             Ok(Incoming::Command {
-                type_num: t,
+                type_num: i64::from(kind.num()),
                 owner: frames[1].clone(),
-                data,
+                data: value,
             })
         }
     }
@@ -144,33 +107,26 @@ pub fn encode_deps(deps: &Option<Vec<String>>) -> Frame {
         None => Value::None,
         Some(list) => Value::list(list.iter().map(|s| Value::str(s)).collect()),
     };
-    Arc::from(codec::encode(&v))
+    Frame::from(codec::encode(&v))
 }
 
-/// `pickle.dumps(n, protocol=4)` for the small type numbers.
-pub fn type_frame(t: i64) -> Frame {
-    let n = u8::try_from(t).unwrap_or(0);
-    Arc::from(&[0x80, 0x04, 0x4b, n, 0x2e][..])
-}
-
-/// A command message: type, owner, `pickle(data)`.
+/// A command message the server originates: type, owner, `pickle(data)`.
 pub fn command(t: i64, owner: &str, data: &Value) -> Vec<Frame> {
-    vec![
-        type_frame(t),
-        Arc::from(owner.as_bytes()),
-        Arc::from(codec::encode(data)),
-    ]
+    match CommandKind::from_num(t) {
+        Some(kind) => objects::build_command(kind, owner, data),
+        // only called with the constants above
+        None => Vec::new(),
+    }
 }
 
-/// The five frames of a Node, as `Node.as_raw_chunks()`.
-pub fn node_chunks(uuid: &str, owner: &str, deps: &Frame, data: &Frame) -> Vec<Value> {
-    vec![
-        Value::bytes(&type_frame(T_NODE)),
-        Value::bytes(uuid.as_bytes()),
-        Value::bytes(owner.as_bytes()),
-        Value::Bytes(deps.clone()),
-        Value::Bytes(data.clone()),
-    ]
+/// `Node.as_raw_chunks()` as the list of bytes a Snapshot `DATA` carries.
+pub fn node_chunks(uuid: &str, owner: &str, deps: &Frame, data: &Frame) -> Value {
+    objects::frames_to_value(&objects::build_node(
+        uuid,
+        owner,
+        deps.clone(),
+        data.clone(),
+    ))
 }
 
 /// `{k: v, ...}` with string keys.
