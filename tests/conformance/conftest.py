@@ -66,6 +66,12 @@ def free_base_port():
 # ---------------------------------------------------------------------------------------------
 # servers
 
+def _die_with_parent():
+    """Servers get SIGTERM if the test process dies (e.g. killed by a timeout)."""
+    import ctypes
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def mu_binary():
     b = os.environ.get("MU_SERVERD_BIN")
     return Path(b) if b else ROOT / "target" / "debug" / "mu-serverd"
@@ -108,7 +114,7 @@ class Server:
             if server_password is not None:
                 argv += ["-spwd", server_password]
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=self._log,
-                                     stderr=subprocess.STDOUT, cwd=tmp)
+                                     stderr=subprocess.STDOUT, cwd=tmp, preexec_fn=_die_with_parent)
         self._wait_ready()
 
     def _wait_ready(self, timeout=15.0):
