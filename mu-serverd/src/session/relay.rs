@@ -4,12 +4,12 @@
 
 use super::codec;
 use super::io::{Change, Channel, Frame, Identity, Millis};
-
-/// How long a node keeps its decoded value after its last Commit.
-pub const SETTLE_AFTER_MS: Millis = 10_000;
 use super::wire::{self, Incoming};
 use super::Session;
 use log::Level;
+
+/// How long a node keeps its decoded value after its last Commit.
+pub const SETTLE_AFTER_MS: Millis = 10_000;
 
 impl Session {
     pub(super) fn on_data(&mut self, from: &Identity, frames: Vec<Frame>) {
@@ -29,9 +29,6 @@ impl Session {
                 deps,
                 data,
             } => {
-                if let Err(e) = codec::check_plain_bytes(&data, &self.cfg.limits) {
-                    return self.refuse_data(from, &format!("node {uuid}: {e}"));
-                }
                 // An update keeps the stored owner; a new node takes the one it carries.
                 let owner = match self.repo.get(&uuid) {
                     Some(n) if !self.may_modify(from, &n.owner) => {
@@ -41,6 +38,10 @@ impl Session {
                     Some(n) => n.owner.clone(),
                     None => owner,
                 };
+                // the costly check last, once the cheap ones passed
+                if let Err(e) = codec::check_plain_bytes(&data, &self.cfg.limits) {
+                    return self.refuse_data(from, &format!("node {uuid}: {e}"));
+                }
                 Change::NodeStored {
                     uuid,
                     owner,
