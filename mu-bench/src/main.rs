@@ -61,6 +61,9 @@ struct Cli {
     /// The mu-serverd binary (default target/release/mu-serverd).
     #[arg(long)]
     mu_serverd: Option<PathBuf>,
+    /// Command prefix for mu-serverd, for profiling, e.g. "valgrind --tool=callgrind".
+    #[arg(long)]
+    mu_wrapper: Option<String>,
     /// Receiver threads in the load generator.
     #[arg(long, default_value_t = 2)]
     recv_threads: usize,
@@ -167,6 +170,10 @@ fn run(cli: Cli) -> Result<bool, String> {
     let env = Env {
         python: python.clone(),
         mu_serverd,
+        mu_wrapper: cli
+            .mu_wrapper
+            .map(|w| w.split_whitespace().map(String::from).collect())
+            .unwrap_or_default(),
         self_exe: std::env::current_exe().map_err(|e| e.to_string())?,
         tmp: tmp.clone(),
         timeout_ms: cli.timeout_ms,

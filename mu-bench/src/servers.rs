@@ -55,6 +55,8 @@ impl Kind {
 pub struct Env {
     pub python: PathBuf,
     pub mu_serverd: PathBuf,
+    /// Optional command prefix for mu-serverd (profiling: `valgrind --tool=callgrind`).
+    pub mu_wrapper: Vec<String>,
     pub self_exe: PathBuf,
     pub tmp: PathBuf,
     /// Heartbeat timeout given to both servers, ms (the seed deploys 10 s).
@@ -108,7 +110,14 @@ impl Server {
             }
             Kind::Mu | Kind::MuPersist => {
                 let conf = write_mu_config(&dir, port, env.timeout_ms, kind == Kind::MuPersist)?;
-                let mut c = Command::new(&env.mu_serverd);
+                let mut c = match env.mu_wrapper.split_first() {
+                    Some((prog, args)) => {
+                        let mut c = Command::new(prog);
+                        c.args(args).arg(&env.mu_serverd);
+                        c
+                    }
+                    None => Command::new(&env.mu_serverd),
+                };
                 c.arg("--config").arg(conf);
                 c
             }
@@ -134,7 +143,7 @@ impl Server {
     /// Waits until the command channel answers a RequestServerInfo (the ceiling echoes it).
     fn wait_ready(&mut self, frames: &Frames) -> Result<(), String> {
         let info = frames.get("server_info")?;
-        let deadline = Instant::now() + Duration::from_secs(20);
+        let deadline = Instant::now() + Duration::from_secs(60);
         let ctx = zmq::Context::new();
         while Instant::now() < deadline {
             if let Ok(Some(st)) = self.child.try_wait() {
@@ -163,7 +172,7 @@ impl Server {
             }
         }
         Err(format!(
-            "{} not ready after 20 s; {}",
+            "{} not ready after 60 s; {}",
             self.kind.label(),
             self.log_tail()
         ))
@@ -197,12 +206,12 @@ impl Server {
         out
     }
 
-    /// Stops the server: SIGTERM, then SIGKILL after 2 s. Only this child's pid is signalled.
+    /// Stops the server: SIGTERM, then SIGKILL after 10 s (a profiler writes its output). Only this child's pid is signalled.
     pub fn stop(mut self) {
         let pid = self.pid() as libc::pid_t;
         // SAFETY: kill(2) on our own child's pid; no memory is touched.
         unsafe { libc::kill(pid, libc::SIGTERM) };
-        let deadline = Instant::now() + Duration::from_secs(2);
+        let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
                 return;
