@@ -15,6 +15,8 @@ const READ_CHUNK: usize = 8192;
 pub struct Conn {
     pub stream: UnixStream,
     pub peer: PeerInfo,
+    /// Which accepted connection this is (slots are reused).
+    pub generation: u64,
     decoder: Decoder,
     out: Vec<u8>,
     /// Bytes of `out` already written.
@@ -41,10 +43,11 @@ pub enum ReadOutcome {
 }
 
 impl Conn {
-    pub fn new(stream: UnixStream, peer: PeerInfo) -> Conn {
+    pub fn new(stream: UnixStream, peer: PeerInfo, generation: u64) -> Conn {
         Conn {
             stream,
             peer,
+            generation,
             decoder: Decoder::new(),
             out: Vec::new(),
             sent: 0,

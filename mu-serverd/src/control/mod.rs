@@ -33,9 +33,14 @@ use std::time::{Duration, Instant};
 /// Simultaneous control connections; more are refused with a message.
 pub const MAX_CONNS: usize = 16;
 
-/// Identifies one control connection while its requests are being answered.
+/// Identifies one control connection while its requests are being answered. It carries a
+/// generation, so a reply for a connection that closed can never reach a newer connection that
+/// reused its slot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct ConnId(pub usize);
+pub struct ConnId {
+    slot: usize,
+    generation: u64,
+}
 
 pub struct ControlServer {
     socket: BoundSocket,
@@ -46,6 +51,8 @@ pub struct ControlServer {
     listener_token: Token,
     first_conn: usize,
     conns: Vec<Option<Conn>>,
+    /// Bumped for every accepted connection (see [`ConnId`]).
+    generation: u64,
 }
 
 impl ControlServer {
@@ -74,6 +81,7 @@ impl ControlServer {
             listener_token: Token(usize::MAX),
             first_conn: 0,
             conns: (0..MAX_CONNS).map(|_| None).collect(),
+            generation: 0,
         })
     }
 
@@ -150,12 +158,13 @@ impl ControlServer {
     /// Sends the answer to a request returned by `handle_event`. A connection that has gone
     /// away in the meantime is ignored (returns false).
     pub fn reply(&mut self, registry: &Registry, id: ConnId, reply: Reply) -> bool {
-        let Some(slot) = self.slot_of(id) else {
+        let slot = id.slot;
+        let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
             return false;
         };
-        let Some(conn) = self.conns[slot].as_mut() else {
+        if conn.generation != id.generation {
             return false;
-        };
+        }
         conn.awaiting = conn.awaiting.saturating_sub(1);
         self.send(registry, slot, &reply);
         true
@@ -185,10 +194,6 @@ impl ControlServer {
         for slot in 0..MAX_CONNS {
             self.close(registry, slot);
         }
-    }
-
-    fn slot_of(&self, id: ConnId) -> Option<usize> {
-        id.0.checked_sub(self.first_conn).filter(|s| *s < MAX_CONNS)
     }
 
     fn accept_all(&mut self, registry: &Registry) -> Vec<(ConnId, Request, PeerInfo)> {
@@ -237,7 +242,8 @@ impl ControlServer {
                 continue;
             }
             log::debug!("control: connection from {peer}");
-            self.conns[slot] = Some(Conn::new(stream, peer));
+            self.generation += 1;
+            self.conns[slot] = Some(Conn::new(stream, peer, self.generation));
             // Data may already be waiting (a client pipelining Hello and a request); the
             // edge-triggered registration will not report it again.
             out.extend(self.handle_event(registry, token));
@@ -286,7 +292,11 @@ impl ControlServer {
             }
             other => {
                 conn.awaiting += 1;
-                Some((ConnId(self.first_conn + slot), other, conn.peer.clone()))
+                let id = ConnId {
+                    slot,
+                    generation: conn.generation,
+                };
+                Some((id, other, conn.peer.clone()))
             }
         }
     }

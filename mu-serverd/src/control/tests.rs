@@ -433,3 +433,48 @@ fn peers_outside_the_group_are_refused_and_members_admitted() {
     assert_eq!(d.served.load(Ordering::SeqCst), 0);
     d.stop();
 }
+
+#[test]
+fn a_late_reply_never_reaches_a_connection_that_reused_the_slot() {
+    let path = tempdir("generation").join("c.sock");
+    let mut server = ControlServer::bind(&path, None).expect("bind");
+    let poll = Poll::new().expect("poll");
+    server
+        .register(poll.registry(), LISTENER, FIRST)
+        .expect("register");
+    let hello = frame::encode(&Request::Hello {
+        version: PROTOCOL_VERSION,
+    })
+    .expect("enc");
+    let users = frame::encode(&Request::Users).expect("enc");
+
+    // First connection: Hello + Users, then it goes away before the daemon answers.
+    let mut first = UnixStream::connect(&path).expect("connect");
+    first.write_all(&hello).expect("w");
+    first.write_all(&users).expect("w");
+    let reqs = server.handle_event(poll.registry(), LISTENER);
+    assert_eq!(reqs.len(), 1, "the Users request");
+    let (stale_id, _, _) = reqs.into_iter().next().expect("one");
+    drop(first);
+    let _ = server.handle_event(poll.registry(), Token(FIRST));
+    assert_eq!(server.connections(), 0);
+
+    // Second connection takes the same slot.
+    let mut second = UnixStream::connect(&path).expect("connect");
+    second.set_read_timeout(Some(TIMEOUT)).expect("timeout");
+    second.write_all(&hello).expect("w");
+    assert!(server.handle_event(poll.registry(), LISTENER).is_empty());
+    assert_eq!(server.connections(), 1);
+    assert!(!server.reply(poll.registry(), stale_id, Reply::done("for the first one")));
+    // The second client sees its Hello reply and nothing else.
+    let r = read_frame::<Reply, _>(&mut second)
+        .expect("read")
+        .expect("hello");
+    assert!(matches!(r, Reply::Hello { .. }));
+    second.set_nonblocking(true).expect("nonblocking");
+    let mut buf = [0u8; 64];
+    assert!(matches!(
+        second.read(&mut buf),
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock
+    ));
+}
