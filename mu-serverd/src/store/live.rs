@@ -25,6 +25,11 @@ use std::time::{Duration, Instant};
 
 /// How long to wait before retrying a snapshot after a write error.
 const RETRY_AFTER: Duration = Duration::from_secs(5);
+/// A journal larger than this (and than [`JOURNAL_VS_SNAPSHOT`] times the last snapshot)
+/// triggers a snapshot before `snapshot_interval_s`, which bounds disk use and replay time
+/// when clients push large nodes fast.
+const JOURNAL_COMPACT_MIN: u64 = 64 << 20;
+const JOURNAL_VS_SNAPSHOT: u64 = 4;
 /// How often the loop checks a background snapshot for completion.
 const POLL_COMPACTION: Duration = Duration::from_millis(20);
 
@@ -61,6 +66,10 @@ struct Inner {
     next_seq: u64,
     /// Changes journaled (or skipped) since the last snapshot was requested.
     changes_since_snapshot: u64,
+    /// Journal size that makes the next snapshot due at once.
+    compact_at_bytes: u64,
+    /// The floor of that size ([`JOURNAL_COMPACT_MIN`]; lowered by tests).
+    compact_min: u64,
     syncer: Option<Syncer>,
     compaction: Option<Compaction>,
     /// While a compaction runs: when to check it again.
@@ -109,6 +118,8 @@ impl Store {
                 generation,
                 next_seq: image.last_seq + 1,
                 changes_since_snapshot: 0,
+                compact_at_bytes: JOURNAL_COMPACT_MIN,
+                compact_min: JOURNAL_COMPACT_MIN,
                 syncer,
                 compaction: None,
                 poll_at: None,
@@ -130,6 +141,14 @@ impl Store {
             (Some(_), Some(p)) => p.min(s.next_snapshot_at),
             _ => s.next_snapshot_at,
         })
+    }
+
+    /// Lowers the journal size that triggers an early snapshot (tests use a few MiB).
+    pub fn set_journal_compact_min(&mut self, bytes: u64) {
+        if let Some(s) = self.inner.as_mut() {
+            s.compact_min = bytes;
+            s.compact_at_bytes = bytes;
+        }
     }
 
     pub fn is_enabled(&self) -> bool {
@@ -162,6 +181,11 @@ impl Store {
             Ok(()) => {
                 if let Some(sy) = &s.syncer {
                     sy.mark_dirty();
+                }
+                if j.len() > s.compact_at_bytes && s.compaction.is_none() {
+                    // Due now; the loop's next deadline check runs the tick.
+                    s.next_snapshot_at = Instant::now();
+                    s.compact_at_bytes = u64::MAX;
                 }
             }
             Err(e) => {
@@ -364,6 +388,9 @@ impl Inner {
     fn finish(&mut self, result: io::Result<compact::Done>, now: Instant) -> io::Result<u64> {
         match result {
             Ok(done) => {
+                self.compact_at_bytes = self
+                    .compact_min
+                    .max(done.bytes.saturating_mul(JOURNAL_VS_SNAPSHOT));
                 self.last_save_unix_ms = Some(now_unix_ms());
                 self.next_snapshot_at = now + self.snapshot_interval;
                 log::info!(

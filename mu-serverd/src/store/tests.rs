@@ -328,3 +328,39 @@ fn clean_shutdown_leaves_a_snapshot_with_nothing_to_replay() {
     assert!(r.changes.is_empty());
     assert_eq!(Toy::from_image(&r.base), toy);
 }
+
+#[test]
+fn a_large_journal_makes_a_snapshot_due_before_the_interval() {
+    let d = tempdir("t-size");
+    let (mut s, mut toy) = start(&d, Fsync::Batch); // snapshot_interval_s = 3600
+    s.set_journal_compact_min(4 << 20);
+    let big: Arc<[u8]> = Arc::from(vec![7u8; 64 << 10]);
+    let far = s.next_deadline().unwrap();
+    assert!(far > Instant::now() + Duration::from_secs(3000));
+    for i in 0..70 {
+        // 70 x 64 KiB: past the 4 MiB threshold
+        let c = Change::NodeStored {
+            uuid: format!("big-{}", i % 3),
+            owner: "COMMON".into(),
+            deps: Arc::from(&b"\x80\x04N."[..]),
+            data: big.clone(),
+        };
+        toy.apply(&c);
+        s.append(&c);
+    }
+    assert!(
+        s.next_deadline().unwrap() <= Instant::now(),
+        "4 MiB of journal must make a snapshot due"
+    );
+    let t = toy.clone();
+    s.tick(Instant::now(), || t.image());
+    assert!(s.status().snapshot_running);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while s.status().snapshot_running && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+        s.tick(Instant::now(), || unreachable!("not due again"));
+    }
+    assert_eq!(s.status().journal_bytes.map(|b| b < 1 << 16), Some(true));
+    drop(s);
+    assert_eq!(recovered(&d), toy);
+}
