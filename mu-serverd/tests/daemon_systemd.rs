@@ -262,3 +262,30 @@ fn sigterm_sends_disconnect_with_reason_to_every_client_then_exits_0() {
     assert_eq!(dm.wait_exit(10).code(), Some(0));
     dm.wait_log("stopped", 1);
 }
+
+/// Voluntary context switches of the daemon's main thread (the event loop).
+fn loop_switches(pid: u32) -> u64 {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/status")).unwrap();
+    s.lines()
+        .find_map(|l| l.strip_prefix("voluntary_ctxt_switches:"))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("voluntary_ctxt_switches")
+}
+
+/// No polling: with nobody connected and no watchdog, the event loop sleeps until something
+/// happens. In a 3 s window a once-a-second poll would show 3 wake-ups; measured: 0.
+#[test]
+fn idle_daemon_does_not_wake_up() {
+    let d = TempDir::new("idle");
+    let cfg = d.write("c.toml", &config(&d, 22350, "", ""));
+    let mut dm = Daemon::spawn(&["--config", cfg.to_str().unwrap()], &[]);
+    dm.wait_log("ready", 10);
+    std::thread::sleep(Duration::from_millis(200));
+    let pid = dm.child.id();
+    let before = loop_switches(pid);
+    std::thread::sleep(Duration::from_secs(3));
+    let woke = loop_switches(pid) - before;
+    assert!(woke <= 1, "the idle event loop woke {woke} times in 3 s");
+    dm.signal(Signal::SIGTERM);
+    assert_eq!(dm.wait_exit(10).code(), Some(0));
+}

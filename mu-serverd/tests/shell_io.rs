@@ -345,3 +345,82 @@ fn slow_peer_overflows_alone_and_others_get_everything() {
     assert_eq!(stats.stalls, 0);
     drop(slow);
 }
+
+#[test]
+fn oversized_multipart_is_dropped_and_the_peer_keeps_working() {
+    let port = 22120;
+    let server = Server::start(port, 1000, Echo { out: Vec::new() });
+    let ctx = zmq::Context::new();
+    let s = dealer(&ctx, b"many-frames", port);
+    let parts: Vec<Vec<u8>> = (0..70u8).map(|i| vec![i]).collect();
+    s.send_multipart(parts, 0).unwrap();
+    s.send_multipart([b"after".to_vec()], 0).unwrap();
+    let m = s.recv_multipart(0).expect("echo of the normal message");
+    assert_eq!(
+        m,
+        vec![b"after".to_vec()],
+        "the 70-frame message must not be echoed"
+    );
+    assert_eq!(server.stop().stalls, 0);
+}
+
+#[test]
+fn departed_peer_is_reported_unreachable() {
+    let port = 22130;
+    let failed = Arc::new(Mutex::new(Vec::new()));
+    let core = FanOut {
+        peers: Vec::new(),
+        failed: failed.clone(),
+        out: Default::default(),
+        dead: HashSet::new(),
+    };
+    let server = Server::start(port, 1000, core);
+    let ctx = zmq::Context::new();
+    let sender = dealer(&ctx, b"sender", port + 1);
+    let gone = dealer(&ctx, b"gone", port + 1);
+    hello(&sender);
+    hello(&gone);
+    drop(gone);
+    // The disconnect reaches the server asynchronously: keep sending until it is reported.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while failed.lock().unwrap().is_empty() {
+        assert!(Instant::now() < deadline, "no Unreachable report");
+        sender.send("x", 0).unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    server.stop();
+    assert_eq!(
+        failed.lock().unwrap()[0],
+        (
+            Channel::Data,
+            Arc::<[u8]>::from(&b"gone"[..]),
+            SendFailure::Unreachable
+        )
+    );
+}
+
+#[test]
+fn reconnecting_identity_takes_over_its_route() {
+    let port = 22140;
+    let server = Server::start(port, 1000, Echo { out: Vec::new() });
+    let ctx = zmq::Context::new();
+    let old = dealer(&ctx, b"same-id", port);
+    old.send("one", 0).unwrap();
+    assert_eq!(old.recv_bytes(0).unwrap(), b"one");
+    // A second connection with the same identity (ROUTER_HANDOVER): replies go to it.
+    let new = dealer(&ctx, b"same-id", port);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        new.send("two", 0).unwrap();
+        new.set_rcvtimeo(200).unwrap();
+        if let Ok(m) = new.recv_bytes(0) {
+            assert_eq!(m, b"two");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the new connection never got its echo"
+        );
+    }
+    server.stop();
+}
