@@ -91,6 +91,7 @@ impl Daemon {
     /// Serves until SIGTERM/SIGINT or `mu-ctl stop`, then stops gracefully. Returns the exit code.
     pub fn run(mut self) -> i32 {
         let mut events = Events::with_capacity(64);
+        let mut code = 0;
         let now = self.shell.now();
         let line = status::line(&mut self.session, now);
         self.notifier.ready(&line, Instant::now());
@@ -105,6 +106,7 @@ impl Daemon {
                 }
                 log::error!("event loop failed: {e}");
                 self.stop = Some("server error".into());
+                code = 1;
                 break;
             }
             for ev in events.iter() {
@@ -121,7 +123,7 @@ impl Daemon {
             self.pump();
         }
         self.shutdown();
-        0
+        code
     }
 
     fn next_wake(&self) -> Option<Instant> {
