@@ -23,6 +23,9 @@ pub const ZMQ_FIRST: usize = 1;
 pub const CONTROL_LISTENER: Token = Token(10);
 pub const CONTROL_FIRST_CONN: usize = 11;
 
+/// STATUS= is recomputed at most this often: the summary walks every node.
+const STATUS_EVERY: Duration = Duration::from_secs(1);
+
 /// How long Disconnect messages may take to leave at shutdown before the sockets close.
 const SHUTDOWN_LINGER: Duration = Duration::from_millis(1000);
 
@@ -39,6 +42,10 @@ pub struct Daemon {
     pub(super) started: Instant,
     /// Set by SIGTERM/SIGINT or `mu-ctl stop`: the reason given to clients.
     pub(super) stop: Option<String>,
+    /// When STATUS= was last computed, and the shell's activity count then; while they differ the
+    /// status is stale and the loop wakes at `status_at + STATUS_EVERY` to refresh it.
+    status_at: Instant,
+    status_seen: u64,
 }
 
 impl Daemon {
@@ -85,6 +92,8 @@ impl Daemon {
             control,
             started: Instant::now(),
             stop: None,
+            status_at: Instant::now(),
+            status_seen: 0,
         })
     }
 
@@ -131,6 +140,7 @@ impl Daemon {
             self.shell.next_wake(&self.session),
             self.notifier.deadline(),
             self.store.next_deadline(),
+            self.status_stale().then_some(self.status_at + STATUS_EVERY),
         ]
         .into_iter()
         .flatten()
@@ -147,6 +157,18 @@ impl Daemon {
             self.store.tick(now, &mut self.session);
         }
         self.notifier.tick(now);
+        if self.status_stale() && now >= self.status_at + STATUS_EVERY {
+            self.refresh_status(now);
+        }
+    }
+
+    fn status_stale(&self) -> bool {
+        self.shell.activity() != self.status_seen
+    }
+
+    fn refresh_status(&mut self, now: Instant) {
+        self.status_at = now;
+        self.status_seen = self.shell.activity();
         let line = status::line(&mut self.session, self.shell.now());
         self.notifier.status(&line);
     }

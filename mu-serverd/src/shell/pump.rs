@@ -27,6 +27,8 @@ pub struct Shell {
     busy: bool,
     /// Wake-ups by the retry timer that found a parked queue able to move (diagnostics).
     pub timer_recoveries: u64,
+    /// Core ticks run (a tick can change the session without any message: a lost client).
+    ticks: u64,
     _ctx: zmq::Context,
 }
 
@@ -49,6 +51,7 @@ impl Shell {
             retry_at: None,
             busy: false,
             timer_recoveries: 0,
+            ticks: 0,
             _ctx: ctx,
         })
     }
@@ -105,6 +108,12 @@ impl Shell {
         self.routers
             .iter()
             .fold((0, 0), |(i, o), r| (i + r.messages_in, o + r.messages_out))
+    }
+
+    /// Grows whenever the core may have changed: messages in or out, ticks.
+    pub fn activity(&self) -> u64 {
+        let (i, o) = self.counters();
+        i + o + self.ticks
     }
 
     /// The earliest moment the loop must wake for the shell or the core; `Some(now)` when a pump
@@ -176,6 +185,7 @@ impl Shell {
         let now = self.now();
         if core.next_deadline().is_some_and(|d| d <= now) {
             core.handle_tick(now);
+            self.ticks += 1;
         }
         self.drain_actions(core, persist);
         let timer_due = self.retry_at.is_some_and(|t| t <= start);
