@@ -1,0 +1,38 @@
+//! Fuzzes the Delta engine: `u16 LE length | old-node pickle | delta pickle`. No input may
+//! panic; `apply` must leave the old value untouched and agree with `apply_owned`.
+//! Run: `cd fuzz && cargo fuzz run --sanitizer none delta_apply -- -max_total_time=600`
+//! (seed it with pickles from `tests/py/delta_oracle.py` for deeper coverage).
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use mu_serverd::delta::Delta;
+use mu_serverd::pickle::{self, Limits};
+
+fuzz_target!(|data: &[u8]| {
+    if data.len() < 2 {
+        return;
+    }
+    let n = u16::from_le_bytes([data[0], data[1]]) as usize;
+    let rest = &data[2..];
+    let (old_raw, delta_raw) = rest.split_at(n.min(rest.len()));
+    let limits = Limits {
+        max_input: 1 << 20,
+        max_items: 1 << 16,
+        ..Limits::default()
+    };
+    let Ok(old) = pickle::decode_plain(old_raw, &limits) else {
+        return;
+    };
+    let Ok(delta) = Delta::from_bytes(delta_raw, &limits) else {
+        return;
+    };
+    let before = pickle::encode(&old);
+    let shared = delta.apply(&old);
+    assert_eq!(before, pickle::encode(&old), "apply changed the old value");
+    let owned = delta.apply_owned(old.clone());
+    match (&shared, &owned) {
+        (Ok((a, _)), Ok((b, _))) => assert!(a.strict_eq(b), "apply and apply_owned differ"),
+        (Err(a), Err(b)) => assert_eq!(a.kind, b.kind),
+        _ => panic!("apply and apply_owned disagree: {shared:?} vs {owned:?}"),
+    }
+});
