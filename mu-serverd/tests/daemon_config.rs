@@ -212,6 +212,22 @@ fn reload_of_a_bad_file_keeps_the_old_config_and_a_good_one_applies() {
     assert!(auth(port, "u5", Some("new")).starts_with("AUTH LOBBY"));
     assert!(auth(port, "u6", Some("old")).contains("FAILED: wrong server password"));
 
+    // The log level applies live: at "warning" a login (an info line) is no longer logged.
+    let quiet = config(&d, port, "server_password = \"new\"", "")
+        .replace("level = \"debug\"", "level = \"warning\"");
+    std::fs::write(&cfg, quiet).unwrap();
+    assert!(matches!(
+        ctl.request(&mu_ctl::proto::Request::Reload),
+        Ok(mu_ctl::proto::Reply::Done { .. })
+    ));
+    let logins = dm.count_log("Auth request");
+    assert!(logins >= 6, "{}", dm.log_text());
+    assert!(auth(port, "u7", Some("new")).starts_with("AUTH LOBBY"));
+    // A refusal is a warning: once its line is in, any info line of u7 would be too.
+    assert!(auth(port, "u8", Some("bad")).contains("FAILED"));
+    dm.wait_log("u8", 10);
+    assert_eq!(dm.count_log("Auth request"), logins, "{}", dm.log_text());
+
     dm.signal(Signal::SIGTERM);
     assert_eq!(dm.wait_exit(10).code(), Some(0));
 }
