@@ -128,12 +128,20 @@ dpkg-deb -x "$DEB" "$WORK/x"
 for b in usr/sbin/mu-serverd usr/bin/mu-ctl; do
   if readelf -S "$WORK/x/$b" | grep -q '\.symtab'; then fail "$b is not stripped"; fi
 done
+# mu-ctl never links libzmq: nothing ZeroMQ in its dependency graph, and no C++ runtime (the
+# vendored libzmq would bring libstdc++) among its shared libraries.
+if cargo tree -p mu-ctl -e normal,build --prefix none 2>/dev/null | grep -qi zmq; then
+  fail "mu-ctl depends on a zmq crate"
+fi
+if readelf -d "$WORK/x/usr/bin/mu-ctl" | grep NEEDED | grep -qE 'zmq|stdc\+\+'; then
+  fail "mu-ctl links $(readelf -d "$WORK/x/usr/bin/mu-ctl" | grep NEEDED)"
+fi
 if grep -qE '^[[:space:]]*(admin|server)_password[[:space:]]*=' "$WORK/x/etc/mu-server.toml"; then
   fail "the shipped config sets a password"
 fi
 zcat "$WORK/x/usr/share/man/man1/mu-ctl.1.gz" | grep -q '^\.TH' || fail "mu-ctl.1.gz is not a man page"
 zcat "$WORK/x/usr/share/man/man8/mu-serverd.8.gz" | grep -q '^\.TH' || fail "mu-serverd.8.gz is not a man page"
-say "conffiles, maintainer scripts, stripped binaries, no default password, man pages ok"
+say "conffiles, maintainer scripts, stripped binaries, mu-ctl without libzmq, no default password, man pages ok"
 
 # ------------------------------------------------------------------------------------------
 say "2. dpkg -i"
