@@ -215,6 +215,13 @@ class Gen:
             return r.choice(self.pool)
         if r.random() < 0.03:
             return self.inert(depth)
+        if r.random() < 0.06:
+            # Homogeneous vectors, as Blender data has (the decoder's batch fast path).
+            n = r.choice([2, 3, 4, 16, 999, 1000, 1001, 2500])
+            make = r.choice([self.float, lambda: r.randrange(256), lambda: r.randrange(-5, 300)])
+            v = [make() for _ in range(n)]
+            self.pool.append(v)
+            return v
         c = r.randrange(5)
         n = r.randrange(6)
         if r.random() < 0.02:

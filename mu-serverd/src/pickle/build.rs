@@ -10,11 +10,23 @@ use super::value::{BigInt, Call, Object, PyStr, Value};
 use std::sync::Arc;
 use std::vec::Drain;
 
+/// A stack item: a finished value, or an arena node still open to changes. As small as a
+/// [`Value`] (the node index lives in its niche), so batches move without reshuffling.
 #[derive(Clone)]
 pub(crate) struct Item {
-    /// Nesting depth of a leaf (nodes keep theirs in the arena: it can grow).
-    depth: u32,
     slot: Slot,
+}
+
+impl Item {
+    /// Nesting depth of a leaf: only tuples, frozensets and persistent ids of scalars are
+    /// containers among leaves (anything deeper is an arena node). Nodes keep theirs in the arena.
+    #[inline(always)]
+    fn depth(&self) -> u32 {
+        match &self.slot {
+            Slot::Leaf(Value::Tuple(_) | Value::FrozenSet(_) | Value::PersId(_)) => 1,
+            _ => 0,
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -49,9 +61,10 @@ struct Seq {
 impl Seq {
     #[inline(always)]
     fn push(&mut self, it: Item) {
+        let d = it.depth();
         match it.slot {
             Slot::Leaf(v) => {
-                self.leaf_depth = self.leaf_depth.max(it.depth);
+                self.leaf_depth = self.leaf_depth.max(d);
                 self.values.push(v);
             }
             Slot::Node(n) => {
@@ -59,6 +72,49 @@ impl Seq {
                 self.values.push(Value::None);
             }
         }
+    }
+
+    /// Appends `items` in one pass; returns the deepest of them (`depths`: arena depths).
+    fn extend(&mut self, items: Drain<'_, Item>, depths: &[u32]) -> u32 {
+        self.values.reserve(items.len());
+        if items
+            .as_slice()
+            .iter()
+            .all(|it| matches!(it.slot, Slot::Leaf(_)))
+        {
+            // The common case (a batch of scalars): one straight copy.
+            let deepest = items
+                .as_slice()
+                .iter()
+                .map(|it| it.depth())
+                .max()
+                .unwrap_or(0);
+            self.leaf_depth = self.leaf_depth.max(deepest);
+            // Moved out through a reference: LLVM then copies each value whole instead of
+            // rebuilding it field by field (which stalled on store forwarding).
+            self.values.extend(items.map(|mut it| match &mut it.slot {
+                Slot::Leaf(v) => std::mem::replace(v, Value::None),
+                Slot::Node(_) => Value::None,
+            }));
+            return deepest;
+        }
+        let mut deepest = 0;
+        for it in items {
+            let d = it.depth();
+            match it.slot {
+                Slot::Leaf(v) => {
+                    deepest = deepest.max(d);
+                    self.leaf_depth = self.leaf_depth.max(d);
+                    self.values.push(v);
+                }
+                Slot::Node(n) => {
+                    deepest = deepest.max(depths.get(n as usize).copied().unwrap_or(0));
+                    self.holes.push((self.values.len() as u32, n));
+                    self.values.push(Value::None);
+                }
+            }
+        }
+        deepest
     }
 
     fn from_items(items: impl Iterator<Item = Item>) -> Seq {
@@ -80,9 +136,10 @@ struct Pairs {
 
 impl Pairs {
     fn part(&mut self, it: Item, is_value: bool) -> Value {
+        let d = it.depth();
         match it.slot {
             Slot::Leaf(v) => {
-                self.leaf_depth = self.leaf_depth.max(it.depth);
+                self.leaf_depth = self.leaf_depth.max(d);
                 v
             }
             Slot::Node(n) => {
@@ -92,14 +149,22 @@ impl Pairs {
         }
     }
 
-    fn extend(&mut self, items: impl Iterator<Item = Item>) {
+    /// Appends key/value pairs in one pass; returns the deepest item (`depths`: arena depths).
+    fn extend(&mut self, items: impl Iterator<Item = Item>, depths: &[u32]) -> u32 {
         self.values.reserve(items.size_hint().0 / 2);
+        let mut deepest = 0;
+        let depth = |it: &Item| match it.slot {
+            Slot::Leaf(_) => it.depth(),
+            Slot::Node(n) => depths.get(n as usize).copied().unwrap_or(0),
+        };
         let mut it = items;
         while let (Some(k), Some(v)) = (it.next(), it.next()) {
+            deepest = deepest.max(depth(&k)).max(depth(&v));
             let k = self.part(k, false);
             let v = self.part(v, true);
             self.values.push((k, v));
         }
+        deepest
     }
 }
 
@@ -136,14 +201,14 @@ impl ValueSink {
     #[inline(always)]
     fn leaf(v: Value) -> Item {
         Item {
-            depth: 0,
             slot: Slot::Leaf(v),
         }
     }
 
     fn depth_of(&self, it: &Item) -> u32 {
+        let d = it.depth();
         match it.slot {
-            Slot::Leaf(_) => it.depth,
+            Slot::Leaf(_) => d,
             Slot::Node(i) => self.depth[i as usize],
         }
     }
@@ -166,7 +231,6 @@ impl ValueSink {
         self.nodes.push(n);
         self.depth.push(depth);
         Ok(Item {
-            depth: 0,
             slot: Slot::Node(idx),
         })
     }
@@ -183,11 +247,15 @@ impl ValueSink {
         items.map(|it| self.depth_of(it)).max().unwrap_or(0)
     }
 
-    /// A tuple, frozenset or persistent id: a leaf if every part is one, else an arena node.
+    /// A tuple, frozenset or persistent id: a leaf if every part is a scalar, else an arena
+    /// node (so a leaf's depth is known from its type, see [`Item::depth`]).
     fn immutable(&mut self, items: Vec<Item>, kind: Kind) -> SinkResult<Item> {
         let depth = self.max_depth_of(items.iter()).saturating_add(1);
         let depth = self.checked(depth)?;
-        if items.iter().all(|it| matches!(it.slot, Slot::Leaf(_))) {
+        if items
+            .iter()
+            .all(|it| matches!(it.slot, Slot::Leaf(_)) && it.depth() == 0)
+        {
             let mut values: Vec<Value> = items
                 .into_iter()
                 .filter_map(|it| match it.slot {
@@ -201,7 +269,6 @@ impl ValueSink {
                 _ => Value::PersId(Arc::new(values.pop().unwrap_or(Value::None))),
             };
             return Ok(Item {
-                depth,
                 slot: Slot::Leaf(v),
             });
         }
@@ -234,6 +301,19 @@ impl ValueSink {
             }),
         }
     }
+}
+
+/// Appends to one of an object's item lists; returns the deepest item.
+fn extend_object(out: &mut Vec<Item>, items: Drain<'_, Item>, depths: &[u32]) -> u32 {
+    let mut deepest = 0;
+    for it in items {
+        deepest = deepest.max(match it.slot {
+            Slot::Leaf(_) => it.depth(),
+            Slot::Node(n) => depths.get(n as usize).copied().unwrap_or(0),
+        });
+        out.push(it);
+    }
+    deepest
 }
 
 pub(crate) fn value_kind(v: &Value) -> Kind {
@@ -337,20 +417,32 @@ impl Sink for ValueSink {
     fn dict(&mut self, items: Drain<'_, Item>) -> SinkResult<Item> {
         let d = self.max_depth_of(items.as_slice().iter()).saturating_add(1);
         let mut pairs = Pairs::default();
-        pairs.extend(items);
+        pairs.extend(items, &self.depth);
         self.node(Node::Dict(pairs), d)
     }
 
     fn append(&mut self, target: &Item, items: Drain<'_, Item>) -> SinkResult<()> {
         let t = Self::target(target)?;
-        let d = self.max_depth_of(items.as_slice().iter());
-        self.grow(t, d)?;
-        match &mut self.nodes[t as usize] {
-            Node::List(v) => {
-                v.values.reserve(items.len());
-                items.for_each(|it| v.push(it));
+        let d = match &mut self.nodes[t as usize] {
+            Node::List(v) => v.extend(items, &self.depth),
+            Node::Object(o) => extend_object(&mut o.list_items, items, &self.depth),
+            _ => {
+                return Err(K::BadOperand {
+                    opcode: b'e',
+                    found: "non-list",
+                })
             }
-            Node::Object(o) => o.list_items.extend(items),
+        };
+        self.grow(t, d)
+    }
+    fn append_floats(
+        &mut self,
+        target: &Item,
+        floats: impl Iterator<Item = f64>,
+    ) -> SinkResult<()> {
+        let t = Self::target(target)?;
+        match &mut self.nodes[t as usize] {
+            Node::List(v) => v.values.extend(floats.map(Value::Float)),
             _ => {
                 return Err(K::BadOperand {
                     opcode: b'e',
@@ -358,19 +450,37 @@ impl Sink for ValueSink {
                 })
             }
         }
-        Ok(())
+        self.grow(t, 0)
+    }
+    fn append_small_ints(
+        &mut self,
+        target: &Item,
+        ints: impl Iterator<Item = u8>,
+    ) -> SinkResult<()> {
+        let t = Self::target(target)?;
+        match &mut self.nodes[t as usize] {
+            Node::List(v) => v.values.extend(ints.map(|i| Value::Int(i64::from(i)))),
+            _ => {
+                return Err(K::BadOperand {
+                    opcode: b'e',
+                    found: "non-list",
+                })
+            }
+        }
+        self.grow(t, 0)
     }
     fn setitems(&mut self, target: &Item, items: Drain<'_, Item>) -> SinkResult<()> {
         let t = Self::target(target)?;
-        let d = self.max_depth_of(items.as_slice().iter());
-        self.grow(t, d)?;
-        match &mut self.nodes[t as usize] {
-            Node::Dict(v) => v.extend(items),
+        let d = match &mut self.nodes[t as usize] {
+            Node::Dict(v) => v.extend(items, &self.depth),
             Node::Object(o) => {
-                let mut it = items;
-                while let (Some(k), Some(v)) = (it.next(), it.next()) {
+                let start = o.list_items.len();
+                let d = extend_object(&mut o.list_items, items, &self.depth);
+                let mut flat = o.list_items.drain(start..);
+                while let (Some(k), Some(v)) = (flat.next(), flat.next()) {
                     o.dict_items.push((k, v));
                 }
+                d
             }
             _ => {
                 return Err(K::BadOperand {
@@ -378,27 +488,22 @@ impl Sink for ValueSink {
                     found: "non-dict",
                 })
             }
-        }
-        Ok(())
+        };
+        self.grow(t, d)
     }
     fn additems(&mut self, target: &Item, items: Drain<'_, Item>) -> SinkResult<()> {
         let t = Self::target(target)?;
-        let d = self.max_depth_of(items.as_slice().iter());
-        self.grow(t, d)?;
-        match &mut self.nodes[t as usize] {
-            Node::Set(v) => {
-                v.values.reserve(items.len());
-                items.for_each(|it| v.push(it));
-            }
-            Node::Object(o) => o.set_items.extend(items),
+        let d = match &mut self.nodes[t as usize] {
+            Node::Set(v) => v.extend(items, &self.depth),
+            Node::Object(o) => extend_object(&mut o.set_items, items, &self.depth),
             _ => {
                 return Err(K::BadOperand {
                     opcode: 0x90,
                     found: "non-set",
                 })
             }
-        }
-        Ok(())
+        };
+        self.grow(t, d)
     }
     fn build(&mut self, target: &Item, state: Item) -> SinkResult<()> {
         let t = Self::target(target)?;
@@ -495,9 +600,10 @@ impl ValueSink {
     fn assemble(&self, node: Node, done: &[Option<(Value, u32)>]) -> SinkResult<(Value, u32)> {
         let mut depth = 0u32;
         let mut val = |it: Item| -> SinkResult<Value> {
+            let d = it.depth();
             match it.slot {
                 Slot::Leaf(v) => {
-                    depth = depth.max(it.depth);
+                    depth = depth.max(d);
                     Ok(v)
                 }
                 Slot::Node(c) => match done.get(c as usize) {

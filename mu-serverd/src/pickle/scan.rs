@@ -313,6 +313,20 @@ impl Sink for ScanSink<'_> {
     fn append(&mut self, target: &SItem, items: Drain<'_, SItem>) -> SinkResult<()> {
         self.add(target.node, items.as_slice(), None)
     }
+    fn append_floats(
+        &mut self,
+        target: &SItem,
+        _floats: impl Iterator<Item = f64>,
+    ) -> SinkResult<()> {
+        self.add(target.node, &[], None)
+    }
+    fn append_small_ints(
+        &mut self,
+        target: &SItem,
+        _ints: impl Iterator<Item = u8>,
+    ) -> SinkResult<()> {
+        self.add(target.node, &[], None)
+    }
     fn setitems(&mut self, target: &SItem, items: Drain<'_, SItem>) -> SinkResult<()> {
         self.add(target.node, items.as_slice(), Some(2))
     }

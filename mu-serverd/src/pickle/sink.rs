@@ -86,6 +86,18 @@ pub(crate) trait Sink {
 
     /// `APPEND(S)` to a list or object.
     fn append(&mut self, target: &Self::Item, items: Drain<'_, Self::Item>) -> SinkResult<()>;
+    /// `MARK`, a run of `BINFLOAT`, `APPENDS` onto a list: the values never touch the stack.
+    fn append_floats(
+        &mut self,
+        target: &Self::Item,
+        floats: impl Iterator<Item = f64>,
+    ) -> SinkResult<()>;
+    /// The same for a run of `BININT1`.
+    fn append_small_ints(
+        &mut self,
+        target: &Self::Item,
+        ints: impl Iterator<Item = u8>,
+    ) -> SinkResult<()>;
     /// `SETITEM(S)` on a dict or object (even count, checked).
     fn setitems(&mut self, target: &Self::Item, items: Drain<'_, Self::Item>) -> SinkResult<()>;
     /// `ADDITEMS` to a set or object.

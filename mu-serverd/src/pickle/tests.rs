@@ -231,3 +231,42 @@ fn delta_policy_allows_deepdiffs_vocabulary_only() {
     let bytes = encode(&op);
     assert!(check_delta(&decode(&bytes, &lim()).unwrap()).is_ok());
 }
+
+#[test]
+fn float_batches_take_the_fast_path_with_the_same_results() {
+    // [1.5, 2.5, 7] as CPython writes it, then the same batch aimed at a dict.
+    let list = b"\x80\x04]\x94(G?\xf8\x00\x00\x00\x00\x00\x00G@\x04\x00\x00\x00\x00\x00\x00K\x07e.";
+    let v = decode(list, &lim()).unwrap();
+    let expected = Value::list(vec![Value::Float(1.5), Value::Float(2.5), Value::Int(7)]);
+    assert!(v.strict_eq(&expected), "{v:?}");
+    let only_floats = b"\x80\x04](G?\xf8\x00\x00\x00\x00\x00\x00G@\x04\x00\x00\x00\x00\x00\x00e.";
+    let v = decode(only_floats, &lim()).unwrap();
+    assert!(v.strict_eq(&Value::list(vec![Value::Float(1.5), Value::Float(2.5)])));
+    assert!(check_plain_bytes(only_floats, &lim()).is_ok());
+    let ints = b"\x80\x04](K\x01K\x02K\xffe.";
+    let v = decode(ints, &lim()).unwrap();
+    assert!(v.strict_eq(&Value::list(vec![
+        Value::Int(1),
+        Value::Int(2),
+        Value::Int(255)
+    ])));
+    let on_dict = b"\x80\x04}(G?\xf8\x00\x00\x00\x00\x00\x00G@\x04\x00\x00\x00\x00\x00\x00e.";
+    let e = decode(on_dict, &lim()).unwrap_err();
+    assert_eq!(e.offset, 22);
+    assert!(matches!(
+        e.kind,
+        DecodeErrorKind::BadOperand {
+            opcode: b'e',
+            found: "dict"
+        }
+    ));
+    // A budget too small for the batch fails exactly as the general path does.
+    let tight = Limits {
+        max_items: 2,
+        ..Limits::default()
+    };
+    assert_eq!(
+        decode(only_floats, &tight).unwrap_err().kind,
+        DecodeErrorKind::TooManyItems { max: 2 }
+    );
+}

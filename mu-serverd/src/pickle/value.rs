@@ -60,7 +60,11 @@ pub enum Call {
     /// `callable(*args)`, from `REDUCE` (callable is usually a [`Value::Global`]).
     Reduce { callable: Value, args: Value },
     /// `cls.__new__(cls, *args, **kwargs)`, from `NEWOBJ` (`kwargs` is `None`) or `NEWOBJ_EX`.
-    NewObj { cls: Value, args: Value, kwargs: Option<Value> },
+    NewObj {
+        cls: Value,
+        args: Value,
+        kwargs: Option<Value>,
+    },
     /// `INST module name` / `OBJ`: instantiate a class with the marked arguments.
     Inst { cls: Value, args: Vec<Value> },
 }
@@ -219,12 +223,27 @@ fn multiset_strict_eq(a: &[Value], b: &[Value]) -> bool {
 
 fn object_strict_eq(a: &Object, b: &Object) -> bool {
     let call_eq = match (&a.call, &b.call) {
-        (Call::Reduce { callable: c1, args: a1 }, Call::Reduce { callable: c2, args: a2 }) => {
-            c1.strict_eq(c2) && a1.strict_eq(a2)
-        }
         (
-            Call::NewObj { cls: c1, args: a1, kwargs: k1 },
-            Call::NewObj { cls: c2, args: a2, kwargs: k2 },
+            Call::Reduce {
+                callable: c1,
+                args: a1,
+            },
+            Call::Reduce {
+                callable: c2,
+                args: a2,
+            },
+        ) => c1.strict_eq(c2) && a1.strict_eq(a2),
+        (
+            Call::NewObj {
+                cls: c1,
+                args: a1,
+                kwargs: k1,
+            },
+            Call::NewObj {
+                cls: c2,
+                args: a2,
+                kwargs: k2,
+            },
         ) => {
             c1.strict_eq(c2)
                 && a1.strict_eq(a2)
@@ -264,8 +283,14 @@ mod tests {
 
     #[test]
     fn strict_eq_keeps_dict_order_but_not_set_order() {
-        let a = Value::dict(vec![(Value::str("a"), Value::Int(1)), (Value::str("b"), Value::Int(2))]);
-        let b = Value::dict(vec![(Value::str("b"), Value::Int(2)), (Value::str("a"), Value::Int(1))]);
+        let a = Value::dict(vec![
+            (Value::str("a"), Value::Int(1)),
+            (Value::str("b"), Value::Int(2)),
+        ]);
+        let b = Value::dict(vec![
+            (Value::str("b"), Value::Int(2)),
+            (Value::str("a"), Value::Int(1)),
+        ]);
         assert!(!a.strict_eq(&b));
         let s1 = Value::Set(Arc::new(vec![Value::Int(1), Value::Int(2)]));
         let s2 = Value::Set(Arc::new(vec![Value::Int(2), Value::Int(1)]));

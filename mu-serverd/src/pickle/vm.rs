@@ -248,6 +248,50 @@ impl<'a, S: Sink> Vm<'a, '_, S> {
             .map_err(|_| K::BadText("global name"))
     }
 
+    /// Right after a `MARK`: the batch CPython writes for a list of floats (or small ints),
+    /// `MARK BINFLOAT* APPENDS`, goes straight into the list. Anything that does not match
+    /// exactly (or could fail) is left to the general path, so results and errors are the same.
+    fn scalar_batch(&mut self) -> Result<(), K> {
+        let rest = &self.input[self.pos..];
+        let (op, width) = match rest.first() {
+            Some(&BINFLOAT) => (BINFLOAT, 9),
+            Some(&BININT1) => (BININT1, 2),
+            _ => return Ok(()),
+        };
+        let budget = self.limits.max_items - self.created;
+        let run = rest
+            .chunks_exact(width)
+            .take(budget)
+            .take_while(|c| c[0] == op)
+            .count();
+        if run == 0 || rest.get(run * width) != Some(&APPENDS) {
+            return Ok(());
+        }
+        // The target is below the new mark and above the previous one.
+        let mark = self.stack.len();
+        let outer = self.marks.len().checked_sub(2).map_or(0, |i| self.marks[i]);
+        if mark == 0 || mark - 1 < outer || self.sink.kind(&self.stack[mark - 1]) != Kind::List {
+            return Ok(());
+        }
+        let target = self.stack[mark - 1].clone();
+        let body = &rest[..run * width];
+        if op == BINFLOAT {
+            let floats = body.chunks_exact(9).map(|c| {
+                let mut b = [0u8; 8];
+                b.copy_from_slice(&c[1..]);
+                f64::from_be_bytes(b)
+            });
+            self.sink.append_floats(&target, floats)?;
+        } else {
+            self.sink
+                .append_small_ints(&target, body.chunks_exact(2).map(|c| c[1]))?;
+        }
+        self.pos += run * width + 1;
+        self.created += run;
+        self.marks.pop();
+        Ok(())
+    }
+
     /// One opcode. `Ok(Some(..))` at `STOP`.
     fn step(&mut self) -> Result<Option<S::Output>, K> {
         let op = self.u8()?;
@@ -260,6 +304,7 @@ impl<'a, S: Sink> Vm<'a, '_, S> {
                     });
                 }
                 self.marks.push(self.stack.len());
+                self.scalar_batch()?;
             }
             STOP => {
                 let root = self.pop()?;
@@ -318,6 +363,22 @@ impl<'a, S: Sink> Vm<'a, '_, S> {
                 let v = self.u8()?;
                 let item = self.sink.int(i64::from(v));
                 self.push(item)?;
+                // Runs of small ints, as for BINFLOAT.
+                let rest = &self.input[self.pos..];
+                let budget = self.limits.max_items - self.created;
+                let run = rest
+                    .chunks_exact(2)
+                    .take(budget)
+                    .take_while(|c| c[0] == BININT1)
+                    .count();
+                let sink = &mut self.sink;
+                self.stack.extend(
+                    rest[..run * 2]
+                        .chunks_exact(2)
+                        .map(|c| sink.int(i64::from(c[1]))),
+                );
+                self.pos += run * 2;
+                self.created += run;
             }
             BININT2 => {
                 let v = u16::from_le_bytes(self.array()?);
@@ -347,6 +408,24 @@ impl<'a, S: Sink> Vm<'a, '_, S> {
                 let f = f64::from_be_bytes(self.array()?);
                 let item = self.sink.float(f);
                 self.push(item)?;
+                // Lists of floats are runs of BINFLOAT: take the whole run at once (those that
+                // cannot fail: complete, within the item budget), so errors keep their exact
+                // offset in the general path and the values go straight into the stack.
+                let rest = &self.input[self.pos..];
+                let budget = self.limits.max_items - self.created;
+                let run = rest
+                    .chunks_exact(9)
+                    .take(budget)
+                    .take_while(|c| c[0] == BINFLOAT)
+                    .count();
+                let sink = &mut self.sink;
+                self.stack.extend(rest[..run * 9].chunks_exact(9).map(|c| {
+                    let mut b = [0u8; 8];
+                    b.copy_from_slice(&c[1..]);
+                    sink.float(f64::from_be_bytes(b))
+                }));
+                self.pos += run * 9;
+                self.created += run;
             }
             STRING => {
                 let t = self.line()?;
