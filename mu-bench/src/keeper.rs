@@ -83,6 +83,13 @@ impl Keeper {
         }
     }
 
+    /// Takes a client's heartbeat socket, if it still has one.
+    pub fn adopt_hb(&self, c: &mut crate::client::Client) {
+        if let Some(hb) = c.hb.take() {
+            self.adopt(hb, true);
+        }
+    }
+
     /// Stops the thread (its sockets close) and returns what it saw.
     pub fn finish(mut self) -> KeeperStats {
         self.stop.store(true, Ordering::Relaxed);

@@ -106,11 +106,12 @@ pub fn join(srv: &Server, f: &Frames, n: usize) -> Result<JoinResult, String> {
     let t_up = Instant::now();
     let rig = rig::session(srv.kind, srv.port, f, &dataset, 0)?;
     let upload_s = t_up.elapsed().as_secs_f64();
-    let c = Client::connect(&rig.ctx, srv.port, 1)?;
+    let mut c = Client::connect(&rig.ctx, srv.port, 1)?;
     let timeout = Duration::from_secs(120);
     let t0 = Instant::now();
     let got = if srv.kind.speaks_protocol() {
         let ans = c.login(f)?;
+        rig.keep_hb(&mut c);
         if ans != "RUNNING" {
             return Err(format!("joiner got {ans}, expected RUNNING"));
         }

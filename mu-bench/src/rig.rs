@@ -48,24 +48,22 @@ pub fn session(kind: Kind, port: u16, f: &Frames, dataset: &str, k: usize) -> Re
         });
     }
     let keeper = Keeper::start();
-    let up = Client::connect(&ctx, port, 0)?;
+    let mut up = Client::connect(&ctx, port, 0)?;
     let ans = up.login(f)?;
+    keeper.adopt_hb(&mut up);
     if ans != "LOBBY" {
         return Err(format!("first client got {ans}, expected LOBBY"));
     }
     up.upload(f, dataset, Duration::from_secs(120))?;
     let Client {
-        cmd,
-        data: sender,
-        hb,
-        ..
+        cmd, data: sender, ..
     } = up;
     keeper.adopt(cmd, false);
-    keeper.adopt(hb, true);
     let mut receivers = Vec::with_capacity(k);
     for i in 1..=k {
-        let c = Client::connect(&ctx, port, i)?;
+        let mut c = Client::connect(&ctx, port, i)?;
         let ans = c.login(f)?;
+        keeper.adopt_hb(&mut c);
         if ans != "RUNNING" {
             return Err(format!("client {i} got {ans}, expected RUNNING"));
         }
@@ -73,9 +71,8 @@ pub fn session(kind: Kind, port: u16, f: &Frames, dataset: &str, k: usize) -> Re
         if n != f.dataset_len(dataset) {
             return Err(format!("client {i} joined with {n} nodes"));
         }
-        let Client { cmd, data, hb, .. } = c;
+        let Client { cmd, data, .. } = c;
         keeper.adopt(cmd, false);
-        keeper.adopt(hb, true);
         receivers.push(data);
     }
     Ok(Rig {
@@ -87,11 +84,18 @@ pub fn session(kind: Kind, port: u16, f: &Frames, dataset: &str, k: usize) -> Re
 }
 
 impl Rig {
-    /// Adds an already logged-in client's heartbeat and command sockets to the keeper.
-    pub fn keep(&self, c: Client) {
+    /// Hands a client's heartbeat socket to the keeper (call right after login).
+    pub fn keep_hb(&self, c: &mut Client) {
         if let Some(k) = &self.keeper {
+            k.adopt_hb(c);
+        }
+    }
+
+    /// Adds a logged-in client's command socket (and heartbeat, if still held) to the keeper.
+    pub fn keep(&self, mut c: Client) {
+        if let Some(k) = &self.keeper {
+            k.adopt_hb(&mut c);
             k.adopt(c.cmd, false);
-            k.adopt(c.hb, true);
         }
     }
 
