@@ -16,6 +16,7 @@ mod rawmsg;
 mod report;
 mod rig;
 mod servers;
+mod targets;
 
 use std::path::PathBuf;
 
@@ -221,7 +222,11 @@ fn run(cli: Cli) -> Result<bool, String> {
         let _ = std::fs::remove_dir_all(&tmp);
     }
 
-    let table = rep.table(&kinds);
+    let table = format!(
+        "{}\nTargets (issue 8):\n\n{}",
+        rep.table(&kinds),
+        targets::check(&rep)
+    );
     println!("{table}");
     let meta = [
         ("date", started),
