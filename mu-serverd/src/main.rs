@@ -70,9 +70,15 @@ fn main() -> ExitCode {
     }
 }
 
-/// Before logging is set up: one line on stderr.
+/// Before logging is set up: one line on stderr (with the error priority when stderr is the
+/// journal, so `journalctl -p err` shows why the service did not start).
 fn fail(msg: &str) -> ExitCode {
-    eprintln!("mu-serverd: {msg}");
+    let prio = if mu_serverd::logging::stderr_is_journal() {
+        "<3>"
+    } else {
+        ""
+    };
+    eprintln!("{prio}mu-serverd: {msg}");
     ExitCode::FAILURE
 }
 
