@@ -1,10 +1,10 @@
 """CPython side of the codec benchmark (mu-serverd/benches/codec.rs).
 
-    python pickle_bench.py SEED ITERATIONS
+    python pickle_bench.py SEED ITERATIONS ROUNDS
 
 Builds a realistic ~64 KiB Blender node (a dict of lists of floats, a bytes blob, nested
 dicts of names and settings), pickles it with protocol 4 like replication does, times the C
-`_pickle` `loads` and `dumps` on it (best of 7 rounds of ITERATIONS), and writes to stdout:
+`_pickle` `loads` and `dumps` on it (best of ROUNDS rounds of ITERATIONS), and writes to stdout:
 one line "cpython <version> loads_us <x> dumps_us <y>" then the pickle bytes (hex) on the
 second line.
 """
@@ -41,12 +41,12 @@ def node(seed):
 
 
 def main():
-    seed, n = int(sys.argv[1]), int(sys.argv[2])
+    seed, n, rounds = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
     data = node(seed)
     blob = pickle.dumps(data, protocol=4)
     assert pickle.loads.__module__ == '_pickle', 'the C implementation must be measured'
-    loads = min(timeit.repeat(lambda: pickle.loads(blob), number=n, repeat=7)) / n
-    dumps = min(timeit.repeat(lambda: pickle.dumps(data, protocol=4), number=n, repeat=7)) / n
+    loads = min(timeit.repeat(lambda: pickle.loads(blob), number=n, repeat=rounds)) / n
+    dumps = min(timeit.repeat(lambda: pickle.dumps(data, protocol=4), number=n, repeat=rounds)) / n
     print('cpython %s loads_us %.3f dumps_us %.3f' % (sys.version.split()[0], loads * 1e6, dumps * 1e6))
     print(blob.hex())
 
