@@ -49,7 +49,9 @@ pub struct JournalHeader<'a> {
 pub struct NodeRec<'a> {
     pub uuid: &'a str,
     pub owner: &'a str,
+    #[serde(serialize_with = "raw_bytes")]
     pub deps: &'a [u8],
+    #[serde(serialize_with = "raw_bytes")]
     pub data: &'a [u8],
 }
 
@@ -68,12 +70,16 @@ pub enum ChangeRec<'a> {
     NodeStored {
         uuid: &'a str,
         owner: &'a str,
+        #[serde(serialize_with = "raw_bytes")]
         deps: &'a [u8],
+        #[serde(serialize_with = "raw_bytes")]
         data: &'a [u8],
     },
     CommitApplied {
         uuid: &'a str,
+        #[serde(serialize_with = "raw_bytes")]
         deps: &'a [u8],
+        #[serde(serialize_with = "raw_bytes")]
         delta: &'a [u8],
     },
     NodeDeleted {
@@ -145,6 +151,13 @@ impl<'a> ChangeRec<'a> {
     }
 }
 
+/// serde serializes `&[u8]` as a sequence, element by element (35 us for 64 KiB with postcard);
+/// `serialize_bytes` is one copy. Both produce the same postcard bytes (varint length, then the
+/// bytes), and `&[u8]` deserializes through `deserialize_bytes`, borrowed.
+fn raw_bytes<S: serde::Serializer>(b: &&[u8], s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_bytes(b)
+}
+
 fn frame(b: &[u8]) -> Frame {
     Arc::from(b)
 }
@@ -202,7 +215,7 @@ mod tests {
     }
 
     #[test]
-    fn frames_are_encoded_as_raw_bytes_not_element_by_element() {
+    fn frames_cost_no_per_element_overhead_on_the_wire() {
         let data = vec![0xABu8; 1000];
         let rec = NodeRec {
             uuid: "u",
@@ -214,5 +227,22 @@ mod tests {
         encode(&rec, &mut buf).unwrap();
         // 1000 bytes + a handful of length prefixes: no per-element overhead.
         assert!(buf.len() < 1010, "{}", buf.len());
+        // serialize_bytes and serde's element-wise sequence agree on postcard's wire format, so
+        // files written before the switch to serialize_bytes read the same.
+        #[derive(Serialize)]
+        struct Seq<'a> {
+            uuid: &'a str,
+            owner: &'a str,
+            deps: Vec<u8>,
+            data: Vec<u8>,
+        }
+        let seq = postcard::to_stdvec(&Seq {
+            uuid: "u",
+            owner: "o",
+            deps: vec![],
+            data: data.clone(),
+        })
+        .unwrap();
+        assert_eq!(seq, buf);
     }
 }
