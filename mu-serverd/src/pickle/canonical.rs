@@ -89,8 +89,9 @@ pub fn builtin_reductions(v: &Value) -> Value {
 }
 
 fn rewrite(v: &Value, memo: &mut std::collections::HashMap<usize, Value>, depth: u32) -> Value {
-    // Decoded values are at most `Limits::max_depth` deep; refuse to go absurdly deeper.
-    if depth > 100_000 {
+    // Recursive: decoded values are at most `Limits::max_depth` (default 256) deep; anything
+    // deeper than 1000 is returned unchanged rather than risk the stack.
+    if depth > 1_000 {
         return v.clone();
     }
     let key = match v {

@@ -5,7 +5,7 @@
 //! overflow the stack.
 
 use super::opcodes::*;
-use super::value::{Call, Object, Value};
+use super::value::{Call, Object, PyStr, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -16,14 +16,14 @@ enum Task<'a> {
     Val(&'a Value),
     Op(u8),
     /// Memoize the value on top of the Python stack under this `Arc` address.
-    Memo(usize),
+    Memo(Key),
     Items(std::slice::Iter<'a, Value>),
     Pairs(std::slice::Iter<'a, (Value, Value)>),
 }
 
 struct Encoder<'a> {
     out: Vec<u8>,
-    memo: HashMap<usize, u32>,
+    memo: HashMap<Key, u32>,
     tasks: Vec<Task<'a>>,
 }
 
@@ -41,10 +41,13 @@ pub fn encode(value: &Value) -> Vec<u8> {
     e.out
 }
 
-/// The allocation address of an `Arc` when something else shares it (only those need a memo
-/// slot), else `None`.
-fn shared<T: ?Sized>(a: &Arc<T>) -> Option<usize> {
-    (Arc::strong_count(a) > 1).then_some(Arc::as_ptr(a) as *const u8 as usize)
+/// A memo key: the allocation address of an `Arc` and the kind of value it is used as (one
+/// allocation can back two kinds, e.g. a bytearray made from a bytes object).
+type Key = (usize, u8);
+
+/// The memo key of an `Arc` when something else shares it (only those need a memo slot).
+fn shared<T: ?Sized>(a: &Arc<T>, kind: u8) -> Option<Key> {
+    (Arc::strong_count(a) > 1).then_some((Arc::as_ptr(a) as *const u8 as usize, kind))
 }
 
 impl<'a> Encoder<'a> {
@@ -82,14 +85,14 @@ impl<'a> Encoder<'a> {
         }
     }
 
-    fn memoize(&mut self, key: usize) {
+    fn memoize(&mut self, key: Key) {
         let idx = self.memo.len() as u32;
         self.memo.insert(key, idx);
         self.out.push(MEMOIZE);
     }
 
     /// Emits a memo reference if `key` was written before.
-    fn recall(&mut self, key: Option<usize>) -> bool {
+    fn recall(&mut self, key: Option<Key>) -> bool {
         let Some(idx) = key.and_then(|k| self.memo.get(&k).copied()) else {
             return false;
         };
@@ -143,9 +146,21 @@ impl<'a> Encoder<'a> {
         }
     }
 
-    fn global(&mut self, module: &[u8], name: &[u8]) {
-        self.str(module);
-        self.str(name);
+    /// A `str`, memoized when its `Arc` is shared (also when it names a global, so a name
+    /// string used elsewhere stays one object).
+    fn shared_str(&mut self, s: &PyStr) {
+        let key = shared(&s.0, 1);
+        if !self.recall(key) {
+            self.str(&s.0);
+            if let Some(k) = key {
+                self.memoize(k);
+            }
+        }
+    }
+
+    fn global(&mut self, module: &PyStr, name: &PyStr) {
+        self.shared_str(module);
+        self.shared_str(name);
         self.out.push(STACK_GLOBAL);
     }
 
@@ -169,17 +184,9 @@ impl<'a> Encoder<'a> {
                 self.out.push(BINFLOAT);
                 self.out.extend_from_slice(&f.to_be_bytes());
             }
-            Value::Str(s) => {
-                let key = shared(&s.0);
-                if !self.recall(key) {
-                    self.str(&s.0);
-                    if let Some(k) = key {
-                        self.memoize(k);
-                    }
-                }
-            }
+            Value::Str(s) => self.shared_str(s),
             Value::Bytes(b) => {
-                let key = shared(b);
+                let key = shared(b, 2);
                 if !self.recall(key) {
                     self.sized(SHORT_BINBYTES, BINBYTES, BINBYTES8, b);
                     if let Some(k) = key {
@@ -189,9 +196,9 @@ impl<'a> Encoder<'a> {
             }
             Value::ByteArray(b) => {
                 // `bytearray(b'...')`, as CPython writes it below protocol 5.
-                let key = shared(b);
+                let key = shared(b, 3);
                 if !self.recall(key) {
-                    self.global(b"builtins", b"bytearray");
+                    self.global(&PyStr::new("builtins"), &PyStr::new("bytearray"));
                     self.sized(SHORT_BINBYTES, BINBYTES, BINBYTES8, b);
                     self.out.extend_from_slice(&[TUPLE1, REDUCE]);
                     if let Some(k) = key {
@@ -200,9 +207,9 @@ impl<'a> Encoder<'a> {
                 }
             }
             Value::Global(g) => {
-                let key = shared(g);
+                let key = shared(g, 4);
                 if !self.recall(key) {
-                    self.global(g.0.as_bytes(), g.1.as_bytes());
+                    self.global(&g.0, &g.1);
                     if let Some(k) = key {
                         self.memoize(k);
                     }
@@ -236,7 +243,7 @@ impl<'a> Encoder<'a> {
         }
         match v {
             Value::Tuple(t) => {
-                let key = shared(t);
+                let key = shared(t, 5);
                 if self.recall(key) {
                     return;
                 }
@@ -259,7 +266,7 @@ impl<'a> Encoder<'a> {
                 }
             }
             Value::FrozenSet(s) => {
-                let key = shared(s);
+                let key = shared(s, 6);
                 if self.recall(key) {
                     return;
                 }
@@ -271,7 +278,7 @@ impl<'a> Encoder<'a> {
                 self.out.push(MARK);
             }
             Value::List(l) => {
-                let key = shared(l);
+                let key = shared(l, 7);
                 if self.recall(key) {
                     return;
                 }
@@ -287,7 +294,7 @@ impl<'a> Encoder<'a> {
                 }
             }
             Value::Set(s) => {
-                let key = shared(s);
+                let key = shared(s, 8);
                 if self.recall(key) {
                     return;
                 }
@@ -298,7 +305,7 @@ impl<'a> Encoder<'a> {
                 self.batches(s, ADDITEMS);
             }
             Value::Dict(d) => {
-                let key = shared(d);
+                let key = shared(d, 9);
                 if self.recall(key) {
                     return;
                 }
@@ -309,7 +316,7 @@ impl<'a> Encoder<'a> {
                 self.pair_batches(d);
             }
             Value::PersId(p) => {
-                let key = shared(p);
+                let key = shared(p, 10);
                 if self.recall(key) {
                     return;
                 }
@@ -320,7 +327,7 @@ impl<'a> Encoder<'a> {
                 self.tasks.push(Task::Val(p));
             }
             Value::Object(o) => {
-                let key = shared(o);
+                let key = shared(o, 11);
                 if self.recall(key) {
                     return;
                 }
@@ -331,7 +338,7 @@ impl<'a> Encoder<'a> {
     }
 
     /// Queues: the call, its memo slot, `BUILD`s, then the added items.
-    fn object(&mut self, o: &'a Object, key: Option<usize>) {
+    fn object(&mut self, o: &'a Object, key: Option<Key>) {
         self.batches(&o.set_items, ADDITEMS);
         self.pair_batches(&o.dict_items);
         self.batches(&o.list_items, APPENDS);

@@ -270,3 +270,27 @@ fn float_batches_take_the_fast_path_with_the_same_results() {
         DecodeErrorKind::TooManyItems { max: 2 }
     );
 }
+
+#[test]
+fn one_allocation_behind_two_kinds_keeps_both_kinds() {
+    // bytearray(b'') rewritten from protocol 3 shares its buffer with the bytes object b''.
+    let buf: Arc<[u8]> = Arc::from(&b"ab"[..]);
+    let items = Arc::new(vec![Value::Int(1)]);
+    let v = Value::list(vec![
+        Value::Bytes(buf.clone()),
+        Value::ByteArray(buf),
+        Value::List(items.clone()),
+        Value::Set(items),
+    ]);
+    let back = canonical::builtin_reductions(&decode(&encode(&v), &lim()).unwrap());
+    assert!(back.strict_eq(&v), "{back:?}");
+}
+
+#[test]
+fn a_global_name_shared_with_a_str_re_encodes_identically() {
+    // STACK_GLOBAL whose module string is also a value elsewhere (BINGET of the same str).
+    let b = b"\x80\x04]\x94(\x8c\x02os\x94\x8c\x06system\x93h\x01e.";
+    let v = decode(b, &lim()).unwrap();
+    let first = encode(&v);
+    assert_eq!(encode(&decode(&first, &lim()).unwrap()), first);
+}
