@@ -199,6 +199,21 @@ proptest! {
     }
 
     #[test]
+    fn hostile_encoded_deltas_never_panic(old in data(), d in delta()) {
+        // through the real entry point: pickle bytes, policy, parse, apply (both ways)
+        let limits = mu_serverd::pickle::Limits::default();
+        let bytes = mu_serverd::pickle::encode(&d);
+        if let Ok(delta) = Delta::from_bytes(&bytes, &limits) {
+            let shared = delta.apply(&old);
+            let owned = delta.apply_owned(old.clone());
+            prop_assert_eq!(shared.is_ok(), owned.is_ok());
+            if let (Ok((a, _)), Ok((b, _))) = (shared, owned) {
+                prop_assert!(a.strict_eq(&b));
+            }
+        }
+    }
+
+    #[test]
     fn hostile_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
         let limits = mu_serverd::pickle::Limits::default();
         if let Ok(delta) = Delta::from_bytes(&bytes, &limits) {
