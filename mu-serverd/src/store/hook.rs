@@ -1,0 +1,232 @@
+//! The store behind the daemon's persistence hook ([`crate::daemon::Persistence`]): start-up
+//! (recover, rebuild the repository, restore the session, open the journal), then the event
+//! loop's calls (journal each change, periodic snapshots, `mu-ctl save/export/import/reset`,
+//! final snapshot at shutdown).
+
+use super::live::Store;
+use super::recover::{self, Recovered};
+use super::snapshot::{Image, NodeImage};
+use super::{export, import};
+use crate::config::Config;
+use crate::daemon::Persistence;
+use crate::pickle::Value;
+use crate::session::io::{Change, SessionState};
+use crate::session::{Repository, Session};
+use std::path::Path;
+use std::time::Instant;
+
+pub struct StorePersistence {
+    store: Store,
+}
+
+/// The session as a snapshot or an export holds it. Nodes whose bytes a Commit made stale are
+/// re-encoded (and cached) first; everything else is an `Arc` clone.
+pub fn image_of(session: &mut Session) -> Image {
+    session.repository_mut().refresh();
+    let repo = session.repository();
+    Image {
+        state: repo.state(),
+        nodes: repo
+            .iter()
+            .map(|n| NodeImage {
+                uuid: n.uuid.to_owned(),
+                owner: n.owner.to_owned(),
+                deps: n.deps,
+                data: n.data,
+            })
+            .collect(),
+        last_seq: 0,
+    }
+}
+
+fn apply_all(repo: &mut Repository, changes: impl IntoIterator<Item = Change>) -> usize {
+    let mut failed = 0;
+    for c in changes {
+        if let Err(e) = repo.apply_change(&c) {
+            failed += 1;
+            if failed <= 10 {
+                log::error!("replay: a saved change could not be applied again ({e}); skipped");
+            }
+        }
+    }
+    failed
+}
+
+fn image_changes(image: Image) -> impl Iterator<Item = Change> {
+    let state = image.state;
+    image
+        .nodes
+        .into_iter()
+        .map(|n| Change::NodeStored {
+            uuid: n.uuid,
+            owner: n.owner,
+            deps: n.deps,
+            data: n.data,
+        })
+        .chain(std::iter::once(Change::State(state)))
+}
+
+/// Opens persistence for the daemon, before READY: recovers the state directory (or seeds it
+/// from `[storage] import` when it is empty), restores the session, and starts the journal.
+/// `reset_state` (the `--reset-state` flag) first moves any old state aside.
+pub fn open(
+    cfg: &Config,
+    session: &mut Session,
+    reset_state: bool,
+) -> Result<Box<dyn Persistence>, String> {
+    let st = &cfg.storage;
+    let dir = &st.state_dir;
+    if reset_state {
+        match recover::discard(dir) {
+            Ok(Some(aside)) => log::warn!(
+                "--reset-state: old session state moved to {}",
+                aside.display()
+            ),
+            Ok(None) => log::info!("--reset-state: {} held no session state", dir.display()),
+            Err(e) => {
+                return Err(format!(
+                    "--reset-state: cannot move the old state aside in {}: {e}",
+                    dir.display()
+                ))
+            }
+        }
+    }
+    let t = Instant::now();
+    let limits = session.config().limits;
+    let mut repo = Repository::new(limits);
+    let (newest, last_seq) = match recover::recover(dir).map_err(|e| e.to_string())? {
+        Some(Recovered {
+            base,
+            base_generation,
+            changes,
+            last_seq,
+            newest_generation,
+            repaired,
+        }) => {
+            let (nodes, replayed) = (base.nodes.len(), changes.len());
+            let mut failed = apply_all(&mut repo, image_changes(base));
+            failed += apply_all(&mut repo, changes);
+            log::info!(
+                "loaded session from {}: snapshot {base_generation} ({nodes} nodes) + {replayed} journaled \
+                 change(s){}{} in {} ms",
+                dir.display(),
+                if failed > 0 { format!(", {failed} FAILED") } else { String::new() },
+                if repaired { ", after repairs (see above)" } else { "" },
+                t.elapsed().as_millis()
+            );
+            (newest_generation, last_seq)
+        }
+        None => {
+            if let Some(file) = &st.import {
+                let image = import::read(file, &limits)
+                    .map_err(|e| format!("[storage] import {}: {e}", file.display()))?;
+                log::info!(
+                    "seeding the new session from {} ({} nodes)",
+                    file.display(),
+                    image.nodes.len()
+                );
+                apply_all(&mut repo, image_changes(image));
+            } else {
+                log::info!("no saved session in {}: starting a new one", dir.display());
+            }
+            (0, 0)
+        }
+    };
+    session.restore(repo);
+    let mut image = image_of(session);
+    image.last_seq = last_seq;
+    let store = Store::open(st, newest, &image)
+        .map_err(|e| format!("cannot write session state in {}: {e}", dir.display()))?;
+    Ok(Box::new(StorePersistence { store }))
+}
+
+impl Persistence for StorePersistence {
+    fn record(&mut self, change: &Change) {
+        self.store.append(change);
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        self.store.next_deadline()
+    }
+
+    fn tick(&mut self, now: Instant, session: &mut Session) {
+        self.store.tick(now, || image_of(session));
+    }
+
+    fn shutdown(&mut self, session: &mut Session) {
+        self.store.shutdown(image_of(session));
+    }
+
+    fn save(&mut self, session: &mut Session) -> Result<String, String> {
+        self.store.save_blocking(|| image_of(session))
+    }
+
+    fn export(&mut self, session: &mut Session, path: &str) -> Result<String, String> {
+        let image = image_of(session);
+        let n = image.nodes.len();
+        let bytes = export::write(Path::new(path), &image, Value::dict(vec![]))
+            .map_err(|e| format!("export to {path} failed: {e}"))?;
+        Ok(format!("exported {n} nodes to {path} ({bytes} bytes)"))
+    }
+
+    fn import(&mut self, session: &mut Session, path: &str) -> Result<String, String> {
+        if session.state() != SessionState::Waiting {
+            return Err(
+                "import is only possible while the session is WAITING (mu-ctl reset first)".into(),
+            );
+        }
+        let limits = session.config().limits;
+        let image = import::read(Path::new(path), &limits)
+            .map_err(|e| format!("import of {path} refused: {e}"))?;
+        let n = image.nodes.len();
+        let mut repo = Repository::new(limits);
+        let changes: Vec<Change> = std::iter::once(Change::Reset)
+            .chain(image_changes(image))
+            .collect();
+        let failed = apply_all(&mut repo, changes.iter().cloned());
+        if failed > 0 {
+            return Err(format!(
+                "import of {path} refused: {failed} node(s) could not be stored"
+            ));
+        }
+        for c in &changes {
+            self.store.append(c);
+        }
+        session.restore(repo);
+        Ok(format!(
+            "imported {n} nodes from {path}; the session is ACTIVE"
+        ))
+    }
+
+    fn last_save_unix_ms(&self) -> Option<u64> {
+        self.store.status().last_save_unix_ms
+    }
+
+    /// Writes `before-reset-<unix seconds>.db` (export format, `mu-ctl import` loads it again)
+    /// into the state directory; the reset is refused if this fails.
+    fn before_reset(&mut self, session: &mut Session) -> Result<String, String> {
+        let Some(dir) = self.store.state_dir().map(Path::to_path_buf) else {
+            return Ok(String::new());
+        };
+        if session.state() == SessionState::Waiting && session.repository().is_empty() {
+            return Ok(String::new());
+        }
+        let secs = super::live::now_unix_ms() / 1000;
+        let path = dir.join(format!("before-reset-{secs}.db"));
+        export::write(&path, &image_of(session), Value::dict(vec![])).map_err(|e| {
+            format!(
+                "reset refused: cannot write the backup {}: {e}",
+                path.display()
+            )
+        })?;
+        log::warn!(
+            "session backup before reset: {} (mu-ctl import can load it)",
+            path.display()
+        );
+        Ok(path.display().to_string())
+    }
+
+    fn journal_bytes(&self) -> Option<u64> {
+        self.store.status().journal_bytes
+    }
+}
