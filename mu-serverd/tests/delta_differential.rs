@@ -60,7 +60,7 @@ fn read_blob(b: &[u8], pos: &mut usize) -> Vec<u8> {
     v
 }
 
-fn oracle(python: &PathBuf, seed: u64, cases: usize) -> Vec<Case> {
+fn oracle(python: &PathBuf, seed: u64, cases: usize, extra: &[&str]) -> Vec<Case> {
     assert!(
         python.exists(),
         "{} is missing: run tests/setup.sh",
@@ -70,6 +70,7 @@ fn oracle(python: &PathBuf, seed: u64, cases: usize) -> Vec<Case> {
     let out = Command::new(python)
         .arg(&script)
         .args(["--seed", &seed.to_string(), "--cases", &cases.to_string()])
+        .args(extra)
         .output()
         .expect("start the deepdiff oracle");
     assert!(
@@ -165,8 +166,19 @@ fn replay(cases: &[Case], dialect: Dialect) -> (usize, usize, Vec<String>) {
 }
 
 fn run(python: PathBuf, dialect: Dialect, seed: u64, cases: usize, what: &str) {
+    run_with(python, dialect, seed, cases, what, &[]);
+}
+
+fn run_with(
+    python: PathBuf,
+    dialect: Dialect,
+    seed: u64,
+    cases: usize,
+    what: &str,
+    extra: &[&str],
+) {
     let t0 = std::time::Instant::now();
-    let batch = oracle(&python, seed, cases);
+    let batch = oracle(&python, seed, cases, extra);
     let t1 = std::time::Instant::now();
     assert!(
         batch.len() * 100 >= cases * 95,
@@ -261,3 +273,20 @@ fn delta_matches_deepdiff_5_7_0_fresh_seed() {
         "deepdiff 5.7.0 fresh seed",
     );
 }
+
+/// `DeepDiff(ignore_order=True, report_repetition=True)` deltas: the `*_at_indexes` groups
+/// (never sent by replication, but part of what deepdiff carries).
+#[test]
+fn ignore_order_deltas_match_deepdiff_8_1_1() {
+    run_with(
+        python_811(),
+        Dialect::V8_1_1,
+        4242,
+        300,
+        "deepdiff 8.1.1 ignore_order",
+        &["--ignore-order"],
+    );
+}
+
+// No 5.7.0 batch: 5.7.0 walks the `*_at_indexes` paths in `set()` order, which for strings
+// changes with every Python process (hash randomization), so its result is not reproducible.

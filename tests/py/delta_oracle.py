@@ -234,6 +234,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seed", type=int, required=True)
     ap.add_argument("--cases", type=int, required=True)
+    ap.add_argument("--ignore-order", action="store_true",
+                    help="DeepDiff(ignore_order=True, report_repetition=True): *_at_indexes groups")
     args = ap.parse_args()
     gen = Gen(random.Random(args.seed))
     out = sys.stdout.buffer
@@ -247,7 +249,11 @@ def main():
         label, old, new = make_case(gen, i)
         old_raw = pickle.dumps(old, protocol=4)
         try:
-            raw = Delta(DeepDiff(old, new, cache_size=5000)).dumps()
+            if args.ignore_order:
+                dd = DeepDiff(old, new, cache_size=5000, ignore_order=True, report_repetition=True)
+            else:
+                dd = DeepDiff(old, new, cache_size=5000)
+            raw = Delta(dd).dumps()
         except Exception:
             raw = None  # the sender itself fails (e.g. bytes dict keys): nothing is sent
         if raw is None:

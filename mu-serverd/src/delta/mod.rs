@@ -11,6 +11,7 @@
 mod apply;
 pub mod convert;
 pub mod error;
+mod ignore_order;
 mod listops;
 pub mod literal;
 pub mod num;
@@ -47,7 +48,8 @@ pub struct Delta {
     attribute_added: Group,
     attribute_removed: Group,
     iterable_opcodes: Group,
-    ignore_order_groups: bool,
+    items_added_at_indexes: Group,
+    items_removed_at_indexes: Group,
     numpy_paths: bool,
     compare_func_used: bool,
 }
@@ -103,8 +105,8 @@ impl Delta {
             } else {
                 Group::Absent
             },
-            ignore_order_groups: top_flag(&top, "iterable_items_added_at_indexes")
-                || top_flag(&top, "iterable_items_removed_at_indexes"),
+            items_added_at_indexes: g("iterable_items_added_at_indexes"),
+            items_removed_at_indexes: g("iterable_items_removed_at_indexes"),
             numpy_paths: top_flag(&top, "_numpy_paths"),
             compare_func_used: dialect == Dialect::V8_1_1
                 && top_flag(&top, "_iterable_compare_func_was_used"),
@@ -159,11 +161,7 @@ impl Delta {
             e.item_removed(&removed, "iterable_item_removed")?;
         }
         self.items_added(&mut e)?;
-        if self.ignore_order_groups {
-            return Err(DeltaError::unsupported(
-                "ignore_order deltas (*_at_indexes) are not supported",
-            ));
-        }
+        e.ignore_order(&self.items_added_at_indexes, &self.items_removed_at_indexes)?;
         if let Group::Entries(x) = &self.dictionary_item_added {
             if !x.is_empty() {
                 e.item_added(x, false, false, "dictionary_item_added")?;
