@@ -751,3 +751,59 @@ fn deleting_root_then_finishing_raises() {
     .unwrap_err();
     assert_eq!(err.kind, DeltaErrorKind::Raised);
 }
+
+#[test]
+fn iterable_item_moved_removes_then_reinserts_like_8_1_1_and_5_7_0() {
+    // deepdiff 8.1.1 and 5.7.0 both give [2, 3, 1]
+    let moved = d(vec![(
+        s("root[0]"),
+        d(vec![(s("new_path"), s("root[2]")), (s("value"), i(1))]),
+    )]);
+    let old = l(ints(&[1, 2, 3]));
+    let got = apply(vec![(s("iterable_item_moved"), moved.clone())], &old).unwrap();
+    assert_same(&got, &l(ints(&[2, 3, 1])));
+    let odp_moved = odp(vec![(
+        "root[0]",
+        d(vec![(s("new_path"), s("root[2]")), (s("value"), i(1))]),
+    )]);
+    let got = apply(vec![(s("iterable_item_moved"), odp_moved)], &old).unwrap();
+    assert_same(&got, &l(ints(&[2, 3, 1])));
+}
+
+#[test]
+fn attribute_added_on_data_is_logged_and_skipped() {
+    let old = d(vec![(s("a"), i(1))]);
+    let delta =
+        Delta::from_value(&d(vec![group("attribute_added", vec![("root.x", i(5))])])).unwrap();
+    let (got, logs) = delta.apply(&old).unwrap();
+    assert_same(&got, &old);
+    assert_eq!(logs.len(), 1, "{logs:?}");
+}
+
+#[test]
+fn ignore_order_groups_rebuild_the_list_like_deepdiff() {
+    // deepdiff's own docstring example: [5, 1, 1, 1, 6] -> [7, 1, 1, 1, 8]
+    let added = d(vec![(s("root"), d(vec![(i(0), i(7)), (i(4), i(8))]))]);
+    let removed = d(vec![(s("root"), d(vec![(i(4), i(6)), (i(0), i(5))]))]);
+    let got = apply(
+        vec![
+            (s("iterable_items_added_at_indexes"), added),
+            (s("iterable_items_removed_at_indexes"), removed),
+        ],
+        &l(ints(&[5, 1, 1, 1, 6])),
+    )
+    .unwrap();
+    assert_same(&got, &l(ints(&[7, 1, 1, 1, 8])));
+    // tuples stay tuples: {'t': (5, 1, 6)} -> {'t': (7, 1, 6)}
+    let added = d(vec![(s("root['t']"), d(vec![(i(0), i(7))]))]);
+    let removed = d(vec![(s("root['t']"), d(vec![(i(0), i(5))]))]);
+    let got = apply(
+        vec![
+            (s("iterable_items_added_at_indexes"), added),
+            (s("iterable_items_removed_at_indexes"), removed),
+        ],
+        &d(vec![(s("t"), t(ints(&[5, 1, 6])))]),
+    )
+    .unwrap();
+    assert_same(&got, &d(vec![(s("t"), t(ints(&[7, 1, 6])))]));
+}
