@@ -58,6 +58,9 @@ fn real_replication_objects_round_trip() {
         let what = format!("object {i} ({class})");
         let msg = objects::parse(&frames).unwrap_or_else(|e| panic!("{what}: {e}"));
         assert_eq!(msg.type_num().to_string(), type_num, "{what}: type number");
+        if let Err(e) = msg.check(&limits) {
+            failures.push(format!("{what}: Message::check refused a real object: {e}"));
+        }
         seen_kinds.push(msg.type_num());
         let frames_back = match &msg {
             Message::Node {

@@ -1,6 +1,6 @@
 //! Why a multipart message is not a replication object.
 
-use crate::pickle::DecodeError;
+use crate::pickle::{CheckError, DecodeError, PolicyError};
 use std::fmt;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,6 +23,8 @@ pub enum ObjectError {
     Payload(DecodeError),
     /// A value that should be a list of node frames is something else.
     NotFrames(&'static str),
+    /// A payload decodes but its policy refuses it ([`Message::check`](super::Message::check)).
+    Refused(PolicyError),
 }
 
 impl fmt::Display for ObjectError {
@@ -41,11 +43,21 @@ impl fmt::Display for ObjectError {
             ObjectError::NotUtf8 { field } => write!(f, "{field} is not UTF-8"),
             ObjectError::Payload(e) => write!(f, "payload: {e}"),
             ObjectError::NotFrames(why) => write!(f, "not a list of node frames: {why}"),
+            ObjectError::Refused(e) => write!(f, "payload {e}"),
         }
     }
 }
 
 impl std::error::Error for ObjectError {}
+
+impl From<CheckError> for ObjectError {
+    fn from(e: CheckError) -> Self {
+        match e {
+            CheckError::Decode(d) => ObjectError::Payload(d),
+            CheckError::Policy(p) => ObjectError::Refused(p),
+        }
+    }
+}
 
 impl From<DecodeError> for ObjectError {
     fn from(e: DecodeError) -> Self {

@@ -13,10 +13,13 @@
 //!   [`build_node`], [`build_commit`]; [`type_frame`] gives the precomputed frame 0.
 //! - [`frames_to_value`] / [`value_to_frames`]: a node's frames as the Python `list` of `bytes`
 //!   that Snapshot and ServerSnapshot carry in `DATA`.
+//! - [`Message::check`]: every pickle of a message against its policy (plain data; deepdiff's
+//!   names for a Commit's Delta; the node inside a Snapshot/ServerSnapshot `DATA` too).
 //!
 //! Frames are `Arc<[u8]>`, the same type as `session::io::Frame`.
 
 mod build;
+mod check;
 mod error;
 mod kind;
 mod parse;

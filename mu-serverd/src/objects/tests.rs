@@ -85,3 +85,48 @@ fn build_then_parse() {
     let commit = build_commit("u1", f(b"\x80\x04N."), f(b"\x80\x04}\x94."));
     assert!(matches!(parse(&commit).unwrap(), Message::Commit { uuid, .. } if uuid == "u1"));
 }
+
+#[test]
+fn check_applies_the_policy_to_every_payload() {
+    let limits = Limits::default();
+    let evil = f(b"\x80\x04\x8c\x02os\x8c\x06system\x93\x8c\x02id\x85R.");
+    let plain = f(b"\x80\x04}\x94.");
+    let node = build_node("u", "me", f(b"\x80\x04N."), plain.clone());
+    assert!(parse(&node).unwrap().check(&limits).is_ok());
+    let bad_node = build_node("u", "me", f(b"\x80\x04N."), evil.clone());
+    let e = parse(&bad_node).unwrap().check(&limits).unwrap_err();
+    assert!(
+        matches!(&e, ObjectError::Refused(p) if p.refused == "call of global os.system"),
+        "{e}"
+    );
+    // A Delta may name builtins.int but not os.system.
+    let delta = pickle::encode(&Value::dict(vec![(
+        Value::str("t"),
+        Value::global("builtins", "int"),
+    )]));
+    let commit = build_commit("u", f(b"\x80\x04N."), Arc::from(delta));
+    assert!(parse(&commit).unwrap().check(&limits).is_ok());
+    let commit = build_commit("u", f(b"\x80\x04N."), evil.clone());
+    assert!(parse(&commit).unwrap().check(&limits).is_err());
+    // The node inside a Snapshot answer is checked too.
+    let snap = |inner: Vec<Frame>| {
+        let data = Value::dict(vec![
+            (Value::str("STATE"), Value::str("SET")),
+            (Value::str("DATA"), frames_to_value(&inner)),
+        ]);
+        build_command(CommandKind::Snapshot, "server", &data)
+    };
+    assert!(parse(&snap(node)).unwrap().check(&limits).is_ok());
+    assert!(matches!(
+        parse(&snap(bad_node)).unwrap().check(&limits),
+        Err(ObjectError::Refused(_))
+    ));
+    let removed = build_command(
+        CommandKind::Snapshot,
+        "server",
+        &Value::dict(vec![(Value::str("DATA"), Value::bytes(b"removed"))]),
+    );
+    assert!(parse(&removed).unwrap().check(&limits).is_ok());
+    let cmd = build_command_raw(CommandKind::Right, "me", evil);
+    assert!(parse(&cmd).unwrap().check(&limits).is_err());
+}
