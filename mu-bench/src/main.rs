@@ -56,6 +56,9 @@ struct Cli {
         default_value = "fanout,commit,latency,join,idle"
     )]
     phases: Vec<String>,
+    /// Only cases whose description contains this text, e.g. "k: 2, big: true".
+    #[arg(long)]
+    case: Option<String>,
     /// Python with replication 0.9.10 + deepdiff 8.1.1 (default $MU_TEST_PYTHON, else .venv).
     #[arg(long)]
     python: Option<PathBuf>,
@@ -179,7 +182,10 @@ fn run(cli: Cli) -> Result<bool, String> {
         tmp: tmp.clone(),
         timeout_ms: cli.timeout_ms,
     };
-    let plan = cases::plan(cli.quick, &cli.phases);
+    let mut plan = cases::plan(cli.quick, &cli.phases);
+    if let Some(c) = &cli.case {
+        plan.retain(|p| p.describe().contains(c.as_str()));
+    }
     let joins: Vec<usize> = plan.iter().filter_map(Case::join_count).collect();
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("py/gen_frames.py");
     let frames = frames::Frames::generate(&python, &script, &tmp, &joins)?;
