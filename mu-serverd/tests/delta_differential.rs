@@ -288,5 +288,32 @@ fn ignore_order_deltas_match_deepdiff_8_1_1() {
     );
 }
 
+/// Hand-made deltas deepdiff loads but `DeepDiff` would never write (broken and valid paths,
+/// wrong types, out-of-range indexes, odd type changes, bad opcode ranges), against deepdiff's
+/// own `old + Delta(raw)`: hostile input must give the same result or the same refusal.
+#[test]
+fn crafted_deltas_match_deepdiff_8_1_1() {
+    run_with(
+        python_811(),
+        Dialect::V8_1_1,
+        31337,
+        1000,
+        "deepdiff 8.1.1 crafted",
+        &["--crafted"],
+    );
+}
+
+#[test]
+fn crafted_deltas_match_deepdiff_5_7_0() {
+    run_with(
+        python_570(),
+        Dialect::V5_7_0,
+        31337,
+        1000,
+        "deepdiff 5.7.0 crafted",
+        &["--crafted"],
+    );
+}
+
 // No 5.7.0 batch: 5.7.0 walks the `*_at_indexes` paths in `set()` order, which for strings
 // changes with every Python process (hash randomization), so its result is not reproducible.

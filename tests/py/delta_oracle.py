@@ -202,6 +202,133 @@ def quirk_case(gen):
     return "quirk%d" % k, old, new
 
 
+def path_of(keys):
+    """A deepdiff-style path: `['k']` (or `["k"]` when k holds a single quote), `[repr(k)]`."""
+    out = "root"
+    for k in keys:
+        if isinstance(k, tuple) and k and k[0] == ".attr":
+            out += "." + k[1]
+        elif isinstance(k, str):
+            out += '["%s"]' % k if "'" in k and '"' not in k else "['%s']" % k
+        else:
+            out += "[%r]" % (k,)
+    return out
+
+
+def random_keys(gen, v):
+    """Keys of a random walk into v, then (often) a broken last step."""
+    r = gen.r
+    keys = []
+    while r.random() < 0.75:
+        if isinstance(v, dict) and v:
+            k = r.choice(list(v.keys()))
+        elif isinstance(v, (list, tuple)) and v:
+            k = r.randrange(len(v))
+        else:
+            break
+        keys.append(k)
+        v = v[k]
+    k = r.random()
+    if k < 0.1:
+        keys.append(r.choice([0, 1, 5, -1, -7, 10**20, 1.5, True, None, "zz", "0"]))
+    elif k < 0.14:
+        keys.append((".attr", r.choice(["x", "real", "imag", "name"])))
+    elif k < 0.17 and keys:
+        keys[-1] = r.choice([99, "nope", -100, 2.5])
+    return keys
+
+
+def all_paths(v, keys=(), out=None):
+    """Every (keys, value, parent) reachable in v."""
+    out = [] if out is None else out
+    items = v.items() if isinstance(v, dict) else enumerate(v) if isinstance(v, (list, tuple)) else ()
+    for k, x in items:
+        out.append((keys + (k,), x, v))
+        all_paths(x, keys + (k,), out)
+    return out
+
+
+def pick_keys(gen, old, group):
+    """Mostly paths that fit the group (sets for set groups, list items for iterable groups,
+    dict keys for dictionary groups), sometimes a random or broken one."""
+    r = gen.r
+    paths = all_paths(old)
+    want = {
+        "set_item_added": lambda x, p: isinstance(x, (set, frozenset)),
+        "set_item_removed": lambda x, p: isinstance(x, (set, frozenset)),
+        "iterable_item_added": lambda x, p: isinstance(p, (list, tuple)),
+        "iterable_item_removed": lambda x, p: isinstance(p, (list, tuple)),
+        "_iterable_opcodes": lambda x, p: isinstance(x, (list, tuple)),
+        "dictionary_item_added": lambda x, p: isinstance(p, dict),
+        "dictionary_item_removed": lambda x, p: isinstance(p, dict),
+    }.get(group)
+    fits = [(k, x, p) for k, x, p in paths if want is None or want(x, p)]
+    if fits and r.random() < 0.8:
+        keys, x, parent = r.choice(fits)
+        keys = list(keys)
+        if group == "iterable_item_added" and r.random() < 0.5:
+            keys[-1] = len(parent)  # append
+        elif group == "dictionary_item_added" and r.random() < 0.7:
+            keys[-1] = r.choice(NAMES + ODD_KEYS)
+        return keys
+    return random_keys(gen, old)
+
+
+def crafted_delta(gen, old, dd57):
+    """A delta deepdiff could load but DeepDiff would not write: valid and broken paths, wrong
+    types, out-of-range indexes, odd type changes and opcode ranges (hostile-but-loadable input)."""
+    import deepdiff.helper as H
+    r = gen.r
+    types = [int, float, str, bytes, bool, list, tuple, dict, set, frozenset, type(None)]
+    groups = {}
+    names = ["values_changed", "type_changes", "dictionary_item_added", "dictionary_item_removed",
+             "iterable_item_added", "iterable_item_removed", "set_item_added", "set_item_removed",
+             "iterable_item_moved", "attribute_added", "attribute_removed"]
+    if not dd57:
+        names.append("_iterable_opcodes")
+    for name in r.sample(names, r.choice([1, 1, 2, 3])):
+        g = {}
+        for _ in range(r.choice([1, 1, 2, 4])):
+            keys = pick_keys(gen, old, name)
+            path = path_of(keys) if r.random() < 0.97 else None
+            if name == "values_changed":
+                val = {"new_value": gen.value(1)} if r.random() < 0.97 else {}
+            elif name == "type_changes":
+                val = {"old_type": r.choice(types), "new_type": r.choice(types)}
+                if r.random() < 0.4:
+                    val["new_value"] = gen.value(1)
+            elif name.startswith("set_item"):
+                val = set(r.sample([1, 2, "a", "b", None, 1.5], r.randint(0, 3)))
+            elif name == "iterable_item_moved":
+                val = {"new_path": path_of(random_keys(gen, old)), "value": gen.scalar()}
+            elif name == "_iterable_opcodes":
+                ops = []
+                for _ in range(r.randint(1, 4)):
+                    tag = r.choice(["equal", "replace", "insert", "delete"])
+                    a, b = r.randint(-2, 6), r.randint(-2, 9)
+                    nv = None if tag == "equal" else r.choice([[], [gen.scalar()], (1, 2), gen.floats(2)])
+                    ops.append(H.Opcode(tag, a, b, 0, 0, None, nv))
+                val = ops
+            else:
+                val = gen.value(1)
+            g[path] = val
+        if dd57 and name != "iterable_item_moved":
+            wrapped = H.OrderedDictPlus()
+            for k, v in g.items():
+                if name == "type_changes":
+                    v2 = H.OrderedDictPlus()
+                    v2.update(v)
+                    v = v2
+                wrapped[k] = v
+            g = wrapped
+        elif dd57:
+            wrapped = H.OrderedDictPlus()
+            wrapped.update(g)
+            g = wrapped
+        groups[name] = g
+    return groups
+
+
 def make_case(gen, i):
     r = gen.r
     if i % 7 == 3:
@@ -234,6 +361,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seed", type=int, required=True)
     ap.add_argument("--cases", type=int, required=True)
+    ap.add_argument("--crafted", action="store_true",
+                    help="hand-made hostile-but-loadable deltas instead of DeepDiff output")
     ap.add_argument("--ignore-order", action="store_true",
                     help="DeepDiff(ignore_order=True, report_repetition=True): *_at_indexes groups")
     args = ap.parse_args()
@@ -246,6 +375,37 @@ def main():
         out.write(b)
 
     for i in range(args.cases):
+        if args.crafted:
+            from deepdiff.serialization import pickle_dump
+            dd57 = not hasattr(__import__("deepdiff.helper").helper, "Opcode")
+            old = gen.node() if gen.r.random() < 0.7 else gen.value(3)
+            old_raw = pickle.dumps(old, protocol=4)
+            label = "crafted"
+            try:
+                raw = pickle_dump(crafted_delta(gen, pickle.loads(old_raw), dd57))
+            except Exception:
+                continue
+            try:
+                loaded = Delta(raw)
+            except Exception as e:
+                out.write(struct.pack("<IB", i, 1))
+                blob(label.encode())
+                blob(old_raw)
+                blob(raw)
+                blob(("load:" + type(e).__name__).encode())
+                continue
+            stored = pickle.loads(old_raw)
+            try:
+                result = stored + loaded
+                status, payload = 0, pickle.dumps(result, protocol=4)
+            except Exception as e:
+                status, payload = 1, type(e).__name__.encode()
+            out.write(struct.pack("<IB", i, status))
+            blob(label.encode())
+            blob(old_raw)
+            blob(raw)
+            blob(payload)
+            continue
         label, old, new = make_case(gen, i)
         old_raw = pickle.dumps(old, protocol=4)
         try:

@@ -40,6 +40,10 @@ pub fn closest_index(
     let Some(Value::List(items)) = list else {
         return Ok(None);
     };
+    if items.is_empty() {
+        // `abs(index - elem)` is only evaluated inside the loop
+        return Ok(None);
+    }
     let target = match elem {
         Lit::Val(Value::Bool(b)) => Target::Int(*b as i128),
         Lit::Val(Value::Int(i)) => Target::Int(*i as i128),
