@@ -807,3 +807,38 @@ fn ignore_order_groups_rebuild_the_list_like_deepdiff() {
     .unwrap();
     assert_same(&got, &d(vec![(s("t"), t(ints(&[7, 1, 6])))]));
 }
+
+#[test]
+fn post_process_lookup_failure_with_an_int_in_the_path_raises_like_8_1_1() {
+    // deepdiff 8.1.1: TypeError: sequence item 2: expected str instance, int found
+    let old = d(vec![(s("a"), l(vec![t(ints(&[1, 2]))]))]);
+    let err = apply(
+        vec![
+            group("values_changed", vec![("root['a'][0][1]", new_value(i(5)))]),
+            group(
+                "iterable_item_removed",
+                vec![("root['a'][0]", l(ints(&[1, 5])))],
+            ),
+        ],
+        &old,
+    )
+    .unwrap_err();
+    assert_eq!(err.kind, DeltaErrorKind::Raised);
+    // only str elements: logged, and the result is {'a': {}}
+    let old = d(vec![(s("a"), d(vec![(s("b"), t(ints(&[1, 2])))]))]);
+    let got = apply(
+        vec![
+            group(
+                "values_changed",
+                vec![("root['a']['b'][1]", new_value(i(5)))],
+            ),
+            group(
+                "dictionary_item_removed",
+                vec![("root['a']['b']", l(ints(&[1, 5])))],
+            ),
+        ],
+        &old,
+    )
+    .unwrap();
+    assert_same(&got, &d(vec![(s("a"), d(vec![]))]));
+}
