@@ -20,6 +20,9 @@ from replication.objects import (Auth, Commit, Node, ServerSnapshot, Snapshot,
 # Same-length placeholders the Rust side replaces (see mu-bench/src/frames.rs).
 CLIENT_NAME = "bench-c000"
 UUID_PLACEHOLDER = "ffffffff-ffff-4fff-bfff-ffffffffffff"
+# Dependency uuid of every relayed Node/Commit; mu-bench writes a 12-digit sequence number over
+# its last 12 characters per message, so receivers detect loss, duplication and reordering.
+SEQ_UUID = "5e9e9e9e-0000-4000-8000-000000000000"
 
 records = []
 
@@ -82,7 +85,7 @@ def delta_pair(old, new):
 def commit_chunks(uid, delta):
     c = Commit()
     c.node_id = uid
-    c.deps = None
+    c.deps = [SEQ_UUID]
     c.delta = delta
     return c.as_raw_chunks()
 
@@ -120,8 +123,8 @@ def main():
     n64k = Node(owner=CLIENT_NAME, uuid=u64, data=float_dump(u64, 7270), dependencies=None)
     dataset("fan1k", [n1k])
     dataset("fan64k", [n64k])
-    add("node/1k", n1k.as_raw_chunks())
-    add("node/64k", n64k.as_raw_chunks())
+    for name, n in (("node/1k", n1k), ("node/64k", n64k)):
+        add(name, Node(owner=n.owner, uuid=n.uuid, data=n.data, dependencies=[SEQ_UUID]).as_raw_chunks())
 
     # Commit fan-out: 4 changed values per commit, alternating forward and back.
     c1 = node_uuid(3, 1)

@@ -15,6 +15,34 @@ pub const NAME_PLACEHOLDER: &[u8] = b"bench-c000";
 /// The uuid written into the Snapshot GET template.
 pub const UUID_PLACEHOLDER: &[u8] = b"ffffffff-ffff-4fff-bfff-ffffffffffff";
 
+/// The dependency uuid of every relayed Node/Commit (`gen_frames.py`): its last 12 characters
+/// carry a decimal sequence number per message.
+pub const SEQ_PREFIX: &[u8] = b"5e9e9e9e-0000-4000-8000-";
+pub const SEQ_DIGITS: usize = 12;
+
+/// (frame index, byte offset) of the sequence digits in `msg`, if it carries them.
+pub fn seq_slot(msg: &Msg) -> Option<(usize, usize)> {
+    msg.iter().enumerate().find_map(|(i, f)| {
+        let at = f.windows(SEQ_PREFIX.len()).position(|w| w == SEQ_PREFIX)?;
+        let off = at + SEQ_PREFIX.len();
+        (off + SEQ_DIGITS <= f.len()).then_some((i, off))
+    })
+}
+
+/// Writes `n` as the 12 sequence digits.
+pub fn write_seq(slot: &mut [u8], n: u64) {
+    let digits = format!("{:012}", n % 1_000_000_000_000);
+    slot[..SEQ_DIGITS].copy_from_slice(digits.as_bytes());
+}
+
+/// Reads the 12 sequence digits.
+pub fn read_seq(slot: &[u8]) -> Option<u64> {
+    std::str::from_utf8(slot.get(..SEQ_DIGITS)?)
+        .ok()?
+        .parse()
+        .ok()
+}
+
 /// Every generated message by name (`auth`, `node/1k`, `join1000/set/17`, ...).
 pub struct Frames {
     msgs: HashMap<String, Msg>,
@@ -126,6 +154,20 @@ mod tests {
         let out = substitute(&m, NAME_PLACEHOLDER, &client_name(7));
         assert_eq!(out[0], b"xxbench-c007yybench-c007");
         assert_eq!(out[1], b"bench-c007");
+    }
+
+    #[test]
+    fn sequence_digits_round_trip_in_place() {
+        let mut m = vec![
+            b"x".to_vec(),
+            b"..5e9e9e9e-0000-4000-8000-000000000000..".to_vec(),
+        ];
+        let (i, off) = seq_slot(&m).unwrap();
+        assert_eq!((i, off), (1, 26));
+        write_seq(&mut m[i][off..], 4711);
+        assert_eq!(m[1], b"..5e9e9e9e-0000-4000-8000-000000004711..");
+        assert_eq!(read_seq(&m[i][off..]), Some(4711));
+        assert_eq!(seq_slot(&vec![b"none".to_vec()]), None);
     }
 
     #[test]

@@ -36,11 +36,18 @@ pub fn throughput(
     let receivers = std::mem::take(&mut rig.receivers);
     let out = blast::run(&rig.sender, receivers, &plan, &|| srv.cpu_ns());
     rig.finish()?;
+    let out = out?;
     if out.delivered < out.expected {
         return Err(format!(
             "LOST {} of {} deliveries",
             out.expected - out.delivered,
             out.expected
+        ));
+    }
+    if out.out_of_order > 0 {
+        return Err(format!(
+            "{} deliveries duplicated or out of order",
+            out.out_of_order
         ));
     }
     if out.malformed > 0 {
@@ -54,17 +61,26 @@ pub fn latency(srv: &Server, f: &Frames, n: usize, warm: usize) -> Result<Vec<f6
     let mut rig = rig::session(srv.kind, srv.port, f, "fan1k", 1)?;
     let rx = rig.receivers.pop().ok_or("no receiver")?;
     let total = n + warm;
+    let msg = f.get("node/1k")?;
+    let slot = crate::frames::seq_slot(msg).ok_or("node/1k has no sequence slot")?;
     let recv = std::thread::spawn(move || {
         let mut at = Vec::with_capacity(total);
+        let mut disorder = 0usize;
         let deadline = Instant::now() + Duration::from_millis(10 * total as u64 + 5000);
         while at.len() < total && Instant::now() < deadline {
-            if rx.poll(zmq::POLLIN, 100).unwrap_or(0) > 0 && rx.recv_multipart(0).is_ok() {
-                at.push(Instant::now());
+            if rx.poll(zmq::POLLIN, 100).unwrap_or(0) > 0 {
+                if let Ok(m) = rx.recv_multipart(0) {
+                    let now = Instant::now();
+                    let seq = m.get(slot.0).and_then(|f| f.get(slot.1..));
+                    if seq.and_then(crate::frames::read_seq) != Some(at.len() as u64) {
+                        disorder += 1;
+                    }
+                    at.push(now);
+                }
             }
         }
-        at
+        (at, disorder)
     });
-    let msg = f.get("node/1k")?;
     let start = Instant::now();
     let mut sent = Vec::with_capacity(total);
     for i in 0..total {
@@ -73,12 +89,13 @@ pub fn latency(srv: &Server, f: &Frames, n: usize, warm: usize) -> Result<Vec<f6
             std::thread::sleep(d);
         }
         sent.push(Instant::now());
-        rig.sender
-            .send_multipart(msg.iter(), 0)
-            .map_err(|e| format!("send: {e}"))?;
+        blast::send_numbered(&rig.sender, msg, slot, i as u64).map_err(|e| format!("send: {e}"))?;
     }
-    let got = recv.join().map_err(|_| "receiver thread panicked")?;
+    let (got, disorder) = recv.join().map_err(|_| "receiver thread panicked")?;
     rig.finish()?;
+    if disorder > 0 {
+        return Err(format!("{disorder} messages duplicated or out of order"));
+    }
     if got.len() < total {
         return Err(format!("LOST {} of {} messages", total - got.len(), total));
     }
