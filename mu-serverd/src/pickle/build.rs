@@ -2,191 +2,21 @@
 //! in an arena while the pickle may still add to them through the memo; at `STOP` the arena is
 //! turned into `Arc`s bottom-up, once per node, so memo sharing becomes `Arc` sharing and a
 //! cycle is detected instead of looped over. Immutable values made only of finished values
-//! (strings, scalars, tuples of those) are built directly.
+//! (strings, scalars, tuples of those) are built directly. Arena types: [`super::arena`];
+//! the conversion at `STOP`: [`super::finish`].
 
+use super::arena::{extend_object, CallNode, Item, Node, ObjNode, Pairs, Seq, Slot};
 use super::error::DecodeErrorKind as K;
 use super::sink::{Kind, Sink, SinkResult};
-use super::value::{BigInt, Call, Object, PyStr, Value};
+use super::value::{BigInt, PyStr, Value};
 use std::sync::Arc;
 use std::vec::Drain;
 
-/// A stack item: a finished value, or an arena node still open to changes. As small as a
-/// [`Value`] (the node index lives in its niche), so batches move without reshuffling.
-#[derive(Clone)]
-pub(crate) struct Item {
-    slot: Slot,
-}
-
-impl Item {
-    /// Nesting depth of a leaf: only tuples, frozensets and persistent ids of scalars are
-    /// containers among leaves (anything deeper is an arena node). Nodes keep theirs in the arena.
-    #[inline(always)]
-    fn depth(&self) -> u32 {
-        match &self.slot {
-            Slot::Leaf(Value::Tuple(_) | Value::FrozenSet(_) | Value::PersId(_)) => 1,
-            _ => 0,
-        }
-    }
-}
-
-#[derive(Clone)]
-enum Slot {
-    Leaf(Value),
-    Node(u32),
-}
-
-enum Node {
-    List(Seq),
-    Dict(Pairs),
-    Set(Seq),
-    Tuple(Seq),
-    FrozenSet(Seq),
-    PersId(Item),
-    Object(Box<ObjNode>),
-    /// Already converted (only during `finish`).
-    Taken,
-}
-
-/// The items of a list, set or tuple under construction: finished values in place (moved into
-/// the final `Arc` without a copy), arena nodes as holes filled in at `finish`.
-#[derive(Default)]
-struct Seq {
-    values: Vec<Value>,
-    /// (index in `values`, arena node).
-    holes: Vec<(u32, u32)>,
-    /// Deepest leaf pushed (leaves never change).
-    leaf_depth: u32,
-}
-
-impl Seq {
-    #[inline(always)]
-    fn push(&mut self, it: Item) {
-        let d = it.depth();
-        match it.slot {
-            Slot::Leaf(v) => {
-                self.leaf_depth = self.leaf_depth.max(d);
-                self.values.push(v);
-            }
-            Slot::Node(n) => {
-                self.holes.push((self.values.len() as u32, n));
-                self.values.push(Value::None);
-            }
-        }
-    }
-
-    /// Appends `items` in one pass; returns the deepest of them (`depths`: arena depths).
-    fn extend(&mut self, items: Drain<'_, Item>, depths: &[u32]) -> u32 {
-        self.values.reserve(items.len());
-        if items
-            .as_slice()
-            .iter()
-            .all(|it| matches!(it.slot, Slot::Leaf(_)))
-        {
-            // The common case (a batch of scalars): one straight copy.
-            let deepest = items
-                .as_slice()
-                .iter()
-                .map(|it| it.depth())
-                .max()
-                .unwrap_or(0);
-            self.leaf_depth = self.leaf_depth.max(deepest);
-            // Moved out through a reference: LLVM then copies each value whole instead of
-            // rebuilding it field by field (which stalled on store forwarding).
-            self.values.extend(items.map(|mut it| match &mut it.slot {
-                Slot::Leaf(v) => std::mem::replace(v, Value::None),
-                Slot::Node(_) => Value::None,
-            }));
-            return deepest;
-        }
-        let mut deepest = 0;
-        for it in items {
-            let d = it.depth();
-            match it.slot {
-                Slot::Leaf(v) => {
-                    deepest = deepest.max(d);
-                    self.leaf_depth = self.leaf_depth.max(d);
-                    self.values.push(v);
-                }
-                Slot::Node(n) => {
-                    deepest = deepest.max(depths.get(n as usize).copied().unwrap_or(0));
-                    self.holes.push((self.values.len() as u32, n));
-                    self.values.push(Value::None);
-                }
-            }
-        }
-        deepest
-    }
-
-    fn from_items(items: impl Iterator<Item = Item>) -> Seq {
-        let mut s = Seq::default();
-        s.values.reserve(items.size_hint().0);
-        items.for_each(|it| s.push(it));
-        s
-    }
-}
-
-/// The pairs of a dict under construction, with holes like [`Seq`].
-#[derive(Default)]
-struct Pairs {
-    values: Vec<(Value, Value)>,
-    /// (index in `values`, true for the value / false for the key, arena node).
-    holes: Vec<(u32, bool, u32)>,
-    leaf_depth: u32,
-}
-
-impl Pairs {
-    fn part(&mut self, it: Item, is_value: bool) -> Value {
-        let d = it.depth();
-        match it.slot {
-            Slot::Leaf(v) => {
-                self.leaf_depth = self.leaf_depth.max(d);
-                v
-            }
-            Slot::Node(n) => {
-                self.holes.push((self.values.len() as u32, is_value, n));
-                Value::None
-            }
-        }
-    }
-
-    /// Appends key/value pairs in one pass; returns the deepest item (`depths`: arena depths).
-    fn extend(&mut self, items: impl Iterator<Item = Item>, depths: &[u32]) -> u32 {
-        self.values.reserve(items.size_hint().0 / 2);
-        let mut deepest = 0;
-        let depth = |it: &Item| match it.slot {
-            Slot::Leaf(_) => it.depth(),
-            Slot::Node(n) => depths.get(n as usize).copied().unwrap_or(0),
-        };
-        let mut it = items;
-        while let (Some(k), Some(v)) = (it.next(), it.next()) {
-            deepest = deepest.max(depth(&k)).max(depth(&v));
-            let k = self.part(k, false);
-            let v = self.part(v, true);
-            self.values.push((k, v));
-        }
-        deepest
-    }
-}
-
-struct ObjNode {
-    call: CallNode,
-    build: Vec<Item>,
-    list_items: Vec<Item>,
-    dict_items: Vec<(Item, Item)>,
-    set_items: Vec<Item>,
-}
-
-enum CallNode {
-    Reduce(Item, Item),
-    NewObj(Item, Item, Option<Item>),
-    Inst(Item, Vec<Item>),
-}
-
 pub(crate) struct ValueSink {
-    nodes: Vec<Node>,
+    pub(super) nodes: Vec<Node>,
     /// Lower bound of each node's depth, kept while decoding to stop deep input early.
-    depth: Vec<u32>,
-    max_depth: u32,
+    pub(super) depth: Vec<u32>,
+    pub(super) max_depth: u32,
 }
 
 impl ValueSink {
@@ -213,7 +43,7 @@ impl ValueSink {
         }
     }
 
-    fn checked(&self, d: u32) -> SinkResult<u32> {
+    pub(super) fn checked(&self, d: u32) -> SinkResult<u32> {
         if d > self.max_depth {
             Err(K::TooDeep {
                 max: self.max_depth,
@@ -301,19 +131,6 @@ impl ValueSink {
             }),
         }
     }
-}
-
-/// Appends to one of an object's item lists; returns the deepest item.
-fn extend_object(out: &mut Vec<Item>, items: Drain<'_, Item>, depths: &[u32]) -> u32 {
-    let mut deepest = 0;
-    for it in items {
-        deepest = deepest.max(match it.slot {
-            Slot::Leaf(_) => it.depth(),
-            Slot::Node(n) => depths.get(n as usize).copied().unwrap_or(0),
-        });
-        out.push(it);
-    }
-    deepest
 }
 
 pub(crate) fn value_kind(v: &Value) -> Kind {
@@ -554,192 +371,5 @@ impl Sink for ValueSink {
             Slot::Leaf(v) => Ok(v),
             Slot::Node(r) => self.convert(r),
         }
-    }
-}
-
-impl ValueSink {
-    /// Converts the arena reachable from `root` into values: iterative post-order, each node
-    /// once (so shared nodes become shared `Arc`s), exact depth, cycle detection.
-    fn convert(&mut self, root: u32) -> SinkResult<Value> {
-        let n = self.nodes.len();
-        let mut done: Vec<Option<(Value, u32)>> = vec![None; n];
-        let mut open = vec![false; n];
-        let mut work: Vec<(u32, bool)> = vec![(root, false)];
-        let mut children = Vec::new();
-        while let Some((i, post)) = work.pop() {
-            let iu = i as usize;
-            if post {
-                let node = std::mem::replace(&mut self.nodes[iu], Node::Taken);
-                let (v, d) = self.assemble(node, &done)?;
-                open[iu] = false;
-                done[iu] = Some((v, self.checked(d)?));
-                continue;
-            }
-            if done[iu].is_some() {
-                continue;
-            }
-            if open[iu] {
-                return Err(K::Cyclic);
-            }
-            open[iu] = true;
-            work.push((i, true));
-            children.clear();
-            node_children(&self.nodes[iu], &mut children);
-            for &c in &children {
-                if open[c as usize] {
-                    return Err(K::Cyclic);
-                }
-                if done[c as usize].is_none() {
-                    work.push((c, false));
-                }
-            }
-        }
-        done[root as usize].take().map(|(v, _)| v).ok_or(K::Cyclic)
-    }
-
-    fn assemble(&self, node: Node, done: &[Option<(Value, u32)>]) -> SinkResult<(Value, u32)> {
-        let mut depth = 0u32;
-        let mut val = |it: Item| -> SinkResult<Value> {
-            let d = it.depth();
-            match it.slot {
-                Slot::Leaf(v) => {
-                    depth = depth.max(d);
-                    Ok(v)
-                }
-                Slot::Node(c) => match done.get(c as usize) {
-                    Some(Some((v, d))) => {
-                        depth = depth.max(*d);
-                        Ok(v.clone())
-                    }
-                    _ => Err(K::Cyclic),
-                },
-            }
-        };
-        let seq = |items: Vec<Item>, val: &mut dyn FnMut(Item) -> SinkResult<Value>| {
-            let mut out = Vec::with_capacity(items.len());
-            for it in items {
-                out.push(val(it)?);
-            }
-            Ok::<_, K>(out)
-        };
-        let node_value = |n: u32, depth: &mut u32| -> SinkResult<Value> {
-            match done.get(n as usize) {
-                Some(Some((v, d))) => {
-                    *depth = (*depth).max(*d);
-                    Ok(v.clone())
-                }
-                _ => Err(K::Cyclic),
-            }
-        };
-        let filled = |s: Seq, depth: &mut u32| -> SinkResult<Vec<Value>> {
-            let mut values = s.values;
-            *depth = (*depth).max(s.leaf_depth);
-            for (i, n) in s.holes {
-                values[i as usize] = node_value(n, depth)?;
-            }
-            Ok(values)
-        };
-        let map = |items: Vec<(Item, Item)>, val: &mut dyn FnMut(Item) -> SinkResult<Value>| {
-            items
-                .into_iter()
-                .map(|(k, v)| Ok((val(k)?, val(v)?)))
-                .collect::<SinkResult<Vec<(Value, Value)>>>()
-        };
-        let v = match node {
-            Node::List(s) => Value::List(Arc::new(filled(s, &mut depth)?)),
-            Node::Set(s) => Value::Set(Arc::new(filled(s, &mut depth)?)),
-            Node::Tuple(s) => Value::Tuple(Arc::new(filled(s, &mut depth)?)),
-            Node::FrozenSet(s) => Value::FrozenSet(Arc::new(filled(s, &mut depth)?)),
-            Node::Dict(p) => {
-                let mut values = p.values;
-                depth = depth.max(p.leaf_depth);
-                for (i, is_value, n) in p.holes {
-                    let v = node_value(n, &mut depth)?;
-                    let slot = &mut values[i as usize];
-                    if is_value {
-                        slot.1 = v;
-                    } else {
-                        slot.0 = v;
-                    }
-                }
-                Value::Dict(Arc::new(values))
-            }
-            Node::PersId(it) => Value::PersId(Arc::new(val(it)?)),
-            Node::Object(o) => {
-                let o = *o;
-                let call = match o.call {
-                    CallNode::Reduce(c, a) => Call::Reduce {
-                        callable: val(c)?,
-                        args: val(a)?,
-                    },
-                    CallNode::NewObj(c, a, k) => Call::NewObj {
-                        cls: val(c)?,
-                        args: val(a)?,
-                        kwargs: match k {
-                            Some(k) => Some(val(k)?),
-                            None => None,
-                        },
-                    },
-                    CallNode::Inst(c, a) => Call::Inst {
-                        cls: val(c)?,
-                        args: seq(a, &mut val)?,
-                    },
-                };
-                Value::Object(Arc::new(Object {
-                    call,
-                    build: seq(o.build, &mut val)?,
-                    list_items: seq(o.list_items, &mut val)?,
-                    dict_items: map(o.dict_items, &mut val)?,
-                    set_items: seq(o.set_items, &mut val)?,
-                }))
-            }
-            Node::Taken => return Err(K::Cyclic),
-        };
-        Ok((v, depth.saturating_add(1)))
-    }
-}
-
-/// The arena nodes a node refers to directly.
-fn node_children(node: &Node, out: &mut Vec<u32>) {
-    let mut one = |it: &Item| {
-        if let Slot::Node(c) = it.slot {
-            out.push(c);
-        }
-    };
-    match node {
-        Node::List(s) | Node::Set(s) | Node::Tuple(s) | Node::FrozenSet(s) => {
-            out.extend(s.holes.iter().map(|&(_, n)| n))
-        }
-        Node::Dict(p) => out.extend(p.holes.iter().map(|&(_, _, n)| n)),
-        Node::PersId(it) => one(it),
-        Node::Object(o) => {
-            match &o.call {
-                CallNode::Reduce(c, a) => {
-                    one(c);
-                    one(a);
-                }
-                CallNode::NewObj(c, a, k) => {
-                    one(c);
-                    one(a);
-                    if let Some(k) = k {
-                        one(k);
-                    }
-                }
-                CallNode::Inst(c, a) => {
-                    one(c);
-                    a.iter().for_each(&mut one);
-                }
-            }
-            o.build
-                .iter()
-                .chain(&o.list_items)
-                .chain(&o.set_items)
-                .for_each(&mut one);
-            o.dict_items.iter().for_each(|(k, x)| {
-                one(k);
-                one(x);
-            });
-        }
-        Node::Taken => {}
     }
 }

@@ -19,11 +19,14 @@
 //!
 //! [`Limits`] are checked before allocating; every error carries the byte offset.
 
+mod arena;
 mod build;
 pub mod canonical;
 mod encode;
 mod error;
+mod finish;
 mod limits;
+mod memo;
 pub mod opcodes;
 pub mod policy;
 mod scan;
@@ -33,6 +36,7 @@ mod tests;
 mod text;
 pub mod value;
 mod vm;
+mod vm_ops;
 
 pub use encode::encode;
 pub use error::{CheckError, DecodeError, DecodeErrorKind, PolicyError};

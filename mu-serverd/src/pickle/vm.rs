@@ -4,59 +4,22 @@
 
 use super::error::{DecodeError, DecodeErrorKind as K};
 use super::limits::Limits;
+use super::memo::Memo;
 use super::opcodes::*;
 use super::sink::{Kind, Sink};
 use super::text::{self, IntRepr};
 use std::collections::HashMap;
 
-/// The memo: dense for the indices CPython assigns (0, 1, 2, ...), sparse for anything else.
-struct Memo<T> {
-    dense: Vec<Option<T>>,
-    sparse: HashMap<u64, T>,
-    /// Number of distinct indices stored: the index `MEMOIZE` uses next.
-    count: usize,
-}
-
-impl<T: Clone> Memo<T> {
-    fn put(&mut self, idx: u64, v: T, max: usize) -> Result<(), K> {
-        let fresh = if let Some(slot) = usize::try_from(idx)
-            .ok()
-            .and_then(|i| self.dense.get_mut(i))
-        {
-            slot.replace(v).is_none()
-        } else if idx == self.dense.len() as u64 {
-            self.dense.push(Some(v));
-            self.sparse.remove(&idx).is_none()
-        } else {
-            self.sparse.insert(idx, v).is_none()
-        };
-        if fresh {
-            self.count += 1;
-            if self.count > max {
-                return Err(K::MemoTooLarge { max });
-            }
-        }
-        Ok(())
-    }
-
-    fn get(&self, idx: u64) -> Option<&T> {
-        match usize::try_from(idx).ok().and_then(|i| self.dense.get(i)) {
-            Some(slot) => slot.as_ref(),
-            None => self.sparse.get(&idx),
-        }
-    }
-}
-
-struct Vm<'a, 'l, S: Sink> {
-    input: &'a [u8],
-    pos: usize,
-    limits: &'l Limits,
-    stack: Vec<S::Item>,
-    marks: Vec<usize>,
+pub(super) struct Vm<'a, 'l, S: Sink> {
+    pub(super) input: &'a [u8],
+    pub(super) pos: usize,
+    pub(super) limits: &'l Limits,
+    pub(super) stack: Vec<S::Item>,
+    pub(super) marks: Vec<usize>,
     memo: Memo<S::Item>,
     /// Values created so far (and marks), against `limits.max_items`.
-    created: usize,
-    sink: S,
+    pub(super) created: usize,
+    pub(super) sink: S,
 }
 
 /// Runs the interpreter over `input`, feeding `sink`.
@@ -100,7 +63,7 @@ pub(crate) fn run<S: Sink>(
 
 impl<'a, S: Sink> Vm<'a, '_, S> {
     #[inline(always)]
-    fn take(&mut self, n: usize) -> Result<&'a [u8], K> {
+    pub(super) fn take(&mut self, n: usize) -> Result<&'a [u8], K> {
         let remaining = self.input.len() - self.pos;
         if n > remaining {
             return Err(K::Truncated);
@@ -111,19 +74,19 @@ impl<'a, S: Sink> Vm<'a, '_, S> {
     }
 
     #[inline(always)]
-    fn u8(&mut self) -> Result<u8, K> {
+    pub(super) fn u8(&mut self) -> Result<u8, K> {
         Ok(self.take(1)?[0])
     }
 
     #[inline(always)]
-    fn array<const N: usize>(&mut self) -> Result<[u8; N], K> {
+    pub(super) fn array<const N: usize>(&mut self) -> Result<[u8; N], K> {
         let mut a = [0u8; N];
         a.copy_from_slice(self.take(N)?);
         Ok(a)
     }
 
     /// A payload whose length came from the input: checked against what is left first.
-    fn payload(&mut self, len: u64) -> Result<&'a [u8], K> {
+    pub(super) fn payload(&mut self, len: u64) -> Result<&'a [u8], K> {
         let remaining = self.input.len() - self.pos;
         match usize::try_from(len) {
             Ok(n) if n <= remaining => self.take(n),
@@ -132,7 +95,7 @@ impl<'a, S: Sink> Vm<'a, '_, S> {
     }
 
     /// A text argument: the bytes up to the next newline (excluded).
-    fn line(&mut self) -> Result<&'a [u8], K> {
+    pub(super) fn line(&mut self) -> Result<&'a [u8], K> {
         let rest = &self.input[self.pos..];
         let n = rest.iter().position(|&b| b == b'\n').ok_or(K::Truncated)?;
         self.pos += n + 1;
@@ -140,12 +103,12 @@ impl<'a, S: Sink> Vm<'a, '_, S> {
     }
 
     #[inline(always)]
-    fn fence(&self) -> usize {
+    pub(super) fn fence(&self) -> usize {
         self.marks.last().copied().unwrap_or(0)
     }
 
     #[inline(always)]
-    fn push(&mut self, item: S::Item) -> Result<(), K> {
+    pub(super) fn push(&mut self, item: S::Item) -> Result<(), K> {
         self.created += 1;
         if self.created > self.limits.max_items {
             return Err(K::TooManyItems {
@@ -157,33 +120,33 @@ impl<'a, S: Sink> Vm<'a, '_, S> {
     }
 
     #[inline(always)]
-    fn pop(&mut self) -> Result<S::Item, K> {
+    pub(super) fn pop(&mut self) -> Result<S::Item, K> {
         if self.stack.len() <= self.fence() {
             return Err(K::StackUnderflow);
         }
         self.stack.pop().ok_or(K::StackUnderflow)
     }
 
-    fn top(&self) -> Result<&S::Item, K> {
+    pub(super) fn top(&self) -> Result<&S::Item, K> {
         if self.stack.len() <= self.fence() {
             return Err(K::StackUnderflow);
         }
         self.stack.last().ok_or(K::StackUnderflow)
     }
 
-    fn pop_mark(&mut self) -> Result<usize, K> {
+    pub(super) fn pop_mark(&mut self) -> Result<usize, K> {
         self.marks.pop().ok_or(K::MarkMissing)
     }
 
     /// Index of the container below a mark (for `APPENDS`, `SETITEMS`, `ADDITEMS`).
-    fn target_below(&self, mark: usize) -> Result<usize, K> {
+    pub(super) fn target_below(&self, mark: usize) -> Result<usize, K> {
         if mark == 0 || mark - 1 < self.fence() {
             return Err(K::StackUnderflow);
         }
         Ok(mark - 1)
     }
 
-    fn expect(&self, opcode: u8, item: &S::Item, ok: &[Kind]) -> Result<(), K> {
+    pub(super) fn expect(&self, opcode: u8, item: &S::Item, ok: &[Kind]) -> Result<(), K> {
         let k = self.sink.kind(item);
         if ok.contains(&k) {
             Ok(())
@@ -195,7 +158,7 @@ impl<'a, S: Sink> Vm<'a, '_, S> {
         }
     }
 
-    fn push_int(&mut self, v: IntRepr) -> Result<(), K> {
+    pub(super) fn push_int(&mut self, v: IntRepr) -> Result<(), K> {
         let item = match v {
             IntRepr::Small(i) => self.sink.int(i),
             IntRepr::Big(b) => self.sink.bigint(b),
@@ -203,7 +166,7 @@ impl<'a, S: Sink> Vm<'a, '_, S> {
         self.push(item)
     }
 
-    fn push_str(&mut self, raw: &[u8], at: Option<usize>) -> Result<(), K> {
+    pub(super) fn push_str(&mut self, raw: &[u8], at: Option<usize>) -> Result<(), K> {
         if !text::is_surrogatepass_utf8(raw) {
             return Err(K::BadUtf8);
         }
@@ -211,38 +174,38 @@ impl<'a, S: Sink> Vm<'a, '_, S> {
         self.push(item)
     }
 
-    fn push_binstr(&mut self, len: u64) -> Result<(), K> {
+    pub(super) fn push_binstr(&mut self, len: u64) -> Result<(), K> {
         let raw = self.payload(len)?;
         let at = self.pos - raw.len();
         self.push_str(raw, Some(at))
     }
 
     /// Python 3 reads protocol 0-2 `STRING`s as ASCII `str` (the default `encoding`).
-    fn push_ascii(&mut self, raw: &[u8], at: Option<usize>) -> Result<(), K> {
+    pub(super) fn push_ascii(&mut self, raw: &[u8], at: Option<usize>) -> Result<(), K> {
         if !raw.is_ascii() {
             return Err(K::BadText("STRING is not ASCII"));
         }
         self.push_str(raw, at)
     }
 
-    fn memo_index(text: &[u8]) -> Result<u64, K> {
+    pub(super) fn memo_index(text: &[u8]) -> Result<u64, K> {
         std::str::from_utf8(text)
             .ok()
             .and_then(|s| s.parse::<u64>().ok())
             .ok_or(K::BadText("memo index"))
     }
 
-    fn get(&mut self, idx: u64) -> Result<(), K> {
+    pub(super) fn get(&mut self, idx: u64) -> Result<(), K> {
         let v = self.memo.get(idx).ok_or(K::MemoMissing(idx))?.clone();
         self.push(v)
     }
 
-    fn put(&mut self, idx: u64) -> Result<(), K> {
+    pub(super) fn put(&mut self, idx: u64) -> Result<(), K> {
         let v = self.top()?.clone();
         self.memo.put(idx, v, self.limits.max_memo)
     }
 
-    fn utf8_name(text: &'a [u8]) -> Result<&'a [u8], K> {
+    pub(super) fn utf8_name(text: &'a [u8]) -> Result<&'a [u8], K> {
         std::str::from_utf8(text)
             .map(|_| text)
             .map_err(|_| K::BadText("global name"))
@@ -482,162 +445,6 @@ impl<'a, S: Sink> Vm<'a, '_, S> {
                 let top = self.top()?;
                 self.expect(op, top, &[Kind::Bytes, Kind::ByteArray])?;
             }
-            EMPTY_TUPLE => {
-                let n = self.stack.len();
-                let t = self.sink.tuple(self.stack.drain(n..))?;
-                self.push(t)?;
-            }
-            TUPLE1 | TUPLE2 | TUPLE3 => {
-                let k = usize::from(op - TUPLE1 + 1);
-                if self.stack.len() < self.fence() + k {
-                    return Err(K::StackUnderflow);
-                }
-                let n = self.stack.len() - k;
-                let t = self.sink.tuple(self.stack.drain(n..))?;
-                self.push(t)?;
-            }
-            TUPLE | LIST | DICT | FROZENSET => {
-                let m = self.pop_mark()?;
-                if op == DICT && (self.stack.len() - m) % 2 != 0 {
-                    return Err(K::OddItems);
-                }
-                let items = self.stack.drain(m..);
-                let v = match op {
-                    TUPLE => self.sink.tuple(items)?,
-                    LIST => self.sink.list(items)?,
-                    DICT => self.sink.dict(items)?,
-                    _ => self.sink.frozenset(items)?,
-                };
-                self.push(v)?;
-            }
-            EMPTY_LIST => {
-                let v = self.sink.empty_list()?;
-                self.push(v)?;
-            }
-            EMPTY_DICT => {
-                let v = self.sink.empty_dict()?;
-                self.push(v)?;
-            }
-            EMPTY_SET => {
-                let v = self.sink.empty_set()?;
-                self.push(v)?;
-            }
-            APPEND => {
-                let len = self.stack.len();
-                if len < self.fence() + 2 {
-                    return Err(K::StackUnderflow);
-                }
-                let target = self.stack[len - 2].clone();
-                self.expect(op, &target, &[Kind::List, Kind::Object])?;
-                self.sink.append(&target, self.stack.drain(len - 1..))?;
-            }
-            SETITEM => {
-                let len = self.stack.len();
-                if len < self.fence() + 3 {
-                    return Err(K::StackUnderflow);
-                }
-                let target = self.stack[len - 3].clone();
-                self.expect(op, &target, &[Kind::Dict, Kind::Object])?;
-                self.sink.setitems(&target, self.stack.drain(len - 2..))?;
-            }
-            APPENDS | SETITEMS | ADDITEMS => {
-                let m = self.pop_mark()?;
-                let t = self.target_below(m)?;
-                let target = self.stack[t].clone();
-                let ok: &[Kind] = match op {
-                    APPENDS => &[Kind::List, Kind::Object],
-                    SETITEMS => &[Kind::Dict, Kind::Object],
-                    _ => &[Kind::Set, Kind::Object],
-                };
-                self.expect(op, &target, ok)?;
-                if op == SETITEMS && (self.stack.len() - m) % 2 != 0 {
-                    return Err(K::OddItems);
-                }
-                let items = self.stack.drain(m..);
-                match op {
-                    APPENDS => self.sink.append(&target, items)?,
-                    SETITEMS => self.sink.setitems(&target, items)?,
-                    _ => self.sink.additems(&target, items)?,
-                }
-            }
-            BUILD => {
-                let state = self.pop()?;
-                let target = self.top()?.clone();
-                self.expect(op, &target, &[Kind::Object])?;
-                self.sink.build(&target, state)?;
-            }
-            GLOBAL => {
-                let module = Self::utf8_name(self.line()?)?;
-                let name = Self::utf8_name(self.line()?)?;
-                let g = self.sink.global(module, name);
-                self.push(g)?;
-            }
-            STACK_GLOBAL => {
-                let name = self.pop()?;
-                let module = self.pop()?;
-                self.expect(op, &module, &[Kind::Str])?;
-                self.expect(op, &name, &[Kind::Str])?;
-                let g = self.sink.global_from(module, name);
-                self.push(g)?;
-            }
-            REDUCE => {
-                let args = self.pop()?;
-                let callable = self.pop()?;
-                self.expect(op, &args, &[Kind::Tuple])?;
-                let v = self.sink.reduce(callable, args)?;
-                self.push(v)?;
-            }
-            NEWOBJ => {
-                let args = self.pop()?;
-                let cls = self.pop()?;
-                self.expect(op, &args, &[Kind::Tuple])?;
-                let v = self.sink.newobj(cls, args, None)?;
-                self.push(v)?;
-            }
-            NEWOBJ_EX => {
-                let kwargs = self.pop()?;
-                let args = self.pop()?;
-                let cls = self.pop()?;
-                self.expect(op, &args, &[Kind::Tuple])?;
-                self.expect(op, &kwargs, &[Kind::Dict])?;
-                let v = self.sink.newobj(cls, args, Some(kwargs))?;
-                self.push(v)?;
-            }
-            INST => {
-                let m = self.pop_mark()?;
-                let module = self.line()?;
-                let name = self.line()?;
-                if !module.is_ascii() || !name.is_ascii() {
-                    return Err(K::BadText("INST name is not ASCII"));
-                }
-                let cls = self.sink.global(module, name);
-                let v = self.sink.inst(cls, self.stack.drain(m..))?;
-                self.push(v)?;
-            }
-            OBJ => {
-                let m = self.pop_mark()?;
-                if self.stack.len() <= m {
-                    return Err(K::StackUnderflow);
-                }
-                let cls = self.stack[m].clone();
-                let v = self.sink.inst(cls, self.stack.drain(m + 1..))?;
-                self.stack.truncate(m);
-                self.push(v)?;
-            }
-            PERSID => {
-                let t = self.line()?;
-                if !t.is_ascii() {
-                    return Err(K::BadText("PERSID is not ASCII"));
-                }
-                let pid = self.sink.str(t, None);
-                let v = self.sink.persid(pid)?;
-                self.push(v)?;
-            }
-            BINPERSID => {
-                let pid = self.pop()?;
-                let v = self.sink.persid(pid)?;
-                self.push(v)?;
-            }
             GET => {
                 let idx = Self::memo_index(self.line()?)?;
                 self.get(idx)?;
@@ -682,7 +489,7 @@ impl<'a, S: Sink> Vm<'a, '_, S> {
                 }
             }
             EXT1 | EXT2 | EXT4 => return Err(K::Unsupported(op)),
-            _ => return Err(K::UnknownOpcode(op)),
+            _ => self.structure(op)?,
         }
         Ok(None)
     }

@@ -1,0 +1,197 @@
+//! The end of a decode: the arena reachable from the root becomes values, bottom-up and once
+//! per node (shared nodes become shared `Arc`s), with the exact depth and cycle detection.
+//! Iterative, so no input can exhaust the stack.
+
+use super::arena::{CallNode, Item, Node, Seq, Slot};
+use super::build::ValueSink;
+use super::error::DecodeErrorKind as K;
+use super::sink::SinkResult;
+use super::value::{Call, Object, Value};
+use std::sync::Arc;
+
+impl ValueSink {
+    /// Converts the arena reachable from `root` into values: iterative post-order, each node
+    /// once (so shared nodes become shared `Arc`s), exact depth, cycle detection.
+    pub(super) fn convert(&mut self, root: u32) -> SinkResult<Value> {
+        let n = self.nodes.len();
+        let mut done: Vec<Option<(Value, u32)>> = vec![None; n];
+        let mut open = vec![false; n];
+        let mut work: Vec<(u32, bool)> = vec![(root, false)];
+        let mut children = Vec::new();
+        while let Some((i, post)) = work.pop() {
+            let iu = i as usize;
+            if post {
+                let node = std::mem::replace(&mut self.nodes[iu], Node::Taken);
+                let (v, d) = self.assemble(node, &done)?;
+                open[iu] = false;
+                done[iu] = Some((v, self.checked(d)?));
+                continue;
+            }
+            if done[iu].is_some() {
+                continue;
+            }
+            if open[iu] {
+                return Err(K::Cyclic);
+            }
+            open[iu] = true;
+            work.push((i, true));
+            children.clear();
+            node_children(&self.nodes[iu], &mut children);
+            for &c in &children {
+                if open[c as usize] {
+                    return Err(K::Cyclic);
+                }
+                if done[c as usize].is_none() {
+                    work.push((c, false));
+                }
+            }
+        }
+        done[root as usize].take().map(|(v, _)| v).ok_or(K::Cyclic)
+    }
+
+    fn assemble(&self, node: Node, done: &[Option<(Value, u32)>]) -> SinkResult<(Value, u32)> {
+        let mut depth = 0u32;
+        let mut val = |it: Item| -> SinkResult<Value> {
+            let d = it.depth();
+            match it.slot {
+                Slot::Leaf(v) => {
+                    depth = depth.max(d);
+                    Ok(v)
+                }
+                Slot::Node(c) => match done.get(c as usize) {
+                    Some(Some((v, d))) => {
+                        depth = depth.max(*d);
+                        Ok(v.clone())
+                    }
+                    _ => Err(K::Cyclic),
+                },
+            }
+        };
+        let seq = |items: Vec<Item>, val: &mut dyn FnMut(Item) -> SinkResult<Value>| {
+            let mut out = Vec::with_capacity(items.len());
+            for it in items {
+                out.push(val(it)?);
+            }
+            Ok::<_, K>(out)
+        };
+        let node_value = |n: u32, depth: &mut u32| -> SinkResult<Value> {
+            match done.get(n as usize) {
+                Some(Some((v, d))) => {
+                    *depth = (*depth).max(*d);
+                    Ok(v.clone())
+                }
+                _ => Err(K::Cyclic),
+            }
+        };
+        let filled = |s: Seq, depth: &mut u32| -> SinkResult<Vec<Value>> {
+            let mut values = s.values;
+            *depth = (*depth).max(s.leaf_depth);
+            for (i, n) in s.holes {
+                values[i as usize] = node_value(n, depth)?;
+            }
+            Ok(values)
+        };
+        let map = |items: Vec<(Item, Item)>, val: &mut dyn FnMut(Item) -> SinkResult<Value>| {
+            items
+                .into_iter()
+                .map(|(k, v)| Ok((val(k)?, val(v)?)))
+                .collect::<SinkResult<Vec<(Value, Value)>>>()
+        };
+        let v = match node {
+            Node::List(s) => Value::List(Arc::new(filled(s, &mut depth)?)),
+            Node::Set(s) => Value::Set(Arc::new(filled(s, &mut depth)?)),
+            Node::Tuple(s) => Value::Tuple(Arc::new(filled(s, &mut depth)?)),
+            Node::FrozenSet(s) => Value::FrozenSet(Arc::new(filled(s, &mut depth)?)),
+            Node::Dict(p) => {
+                let mut values = p.values;
+                depth = depth.max(p.leaf_depth);
+                for (i, is_value, n) in p.holes {
+                    let v = node_value(n, &mut depth)?;
+                    let slot = &mut values[i as usize];
+                    if is_value {
+                        slot.1 = v;
+                    } else {
+                        slot.0 = v;
+                    }
+                }
+                Value::Dict(Arc::new(values))
+            }
+            Node::PersId(it) => Value::PersId(Arc::new(val(it)?)),
+            Node::Object(o) => {
+                let o = *o;
+                let call = match o.call {
+                    CallNode::Reduce(c, a) => Call::Reduce {
+                        callable: val(c)?,
+                        args: val(a)?,
+                    },
+                    CallNode::NewObj(c, a, k) => Call::NewObj {
+                        cls: val(c)?,
+                        args: val(a)?,
+                        kwargs: match k {
+                            Some(k) => Some(val(k)?),
+                            None => None,
+                        },
+                    },
+                    CallNode::Inst(c, a) => Call::Inst {
+                        cls: val(c)?,
+                        args: seq(a, &mut val)?,
+                    },
+                };
+                Value::Object(Arc::new(Object {
+                    call,
+                    build: seq(o.build, &mut val)?,
+                    list_items: seq(o.list_items, &mut val)?,
+                    dict_items: map(o.dict_items, &mut val)?,
+                    set_items: seq(o.set_items, &mut val)?,
+                }))
+            }
+            Node::Taken => return Err(K::Cyclic),
+        };
+        Ok((v, depth.saturating_add(1)))
+    }
+}
+
+/// The arena nodes a node refers to directly.
+fn node_children(node: &Node, out: &mut Vec<u32>) {
+    let mut one = |it: &Item| {
+        if let Slot::Node(c) = it.slot {
+            out.push(c);
+        }
+    };
+    match node {
+        Node::List(s) | Node::Set(s) | Node::Tuple(s) | Node::FrozenSet(s) => {
+            out.extend(s.holes.iter().map(|&(_, n)| n))
+        }
+        Node::Dict(p) => out.extend(p.holes.iter().map(|&(_, _, n)| n)),
+        Node::PersId(it) => one(it),
+        Node::Object(o) => {
+            match &o.call {
+                CallNode::Reduce(c, a) => {
+                    one(c);
+                    one(a);
+                }
+                CallNode::NewObj(c, a, k) => {
+                    one(c);
+                    one(a);
+                    if let Some(k) = k {
+                        one(k);
+                    }
+                }
+                CallNode::Inst(c, a) => {
+                    one(c);
+                    a.iter().for_each(&mut one);
+                }
+            }
+            o.build
+                .iter()
+                .chain(&o.list_items)
+                .chain(&o.set_items)
+                .for_each(&mut one);
+            o.dict_items.iter().for_each(|(k, x)| {
+                one(k);
+                one(x);
+            });
+        }
+        Node::Taken => {}
+    }
+}
