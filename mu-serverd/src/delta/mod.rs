@@ -11,9 +11,11 @@
 mod apply;
 pub mod convert;
 pub mod error;
+mod groups;
 mod ignore_order;
 mod listops;
 pub mod literal;
+mod literal_num;
 pub mod num;
 pub mod path;
 mod place;
@@ -24,6 +26,8 @@ mod sort;
 mod sorting;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_quirks;
 
 pub use error::{DeltaError, DeltaErrorKind};
 pub use path::Dialect;

@@ -2,45 +2,45 @@
 //! values come from running deepdiff 8.1.1 / 5.7.0 on the same input (shared notes §3) and are
 //! written out by hand here; the live differential test covers random cases.
 
-use super::{Delta, DeltaErrorKind, Dialect};
+use super::{Delta, DeltaErrorKind};
 use crate::pickle::value::{Call, Object, Value};
 use std::sync::Arc;
 
-fn s(x: &str) -> Value {
+pub(super) fn s(x: &str) -> Value {
     Value::str(x)
 }
-fn i(x: i64) -> Value {
+pub(super) fn i(x: i64) -> Value {
     Value::Int(x)
 }
-fn f(x: f64) -> Value {
+pub(super) fn f(x: f64) -> Value {
     Value::Float(x)
 }
-fn d(items: Vec<(Value, Value)>) -> Value {
+pub(super) fn d(items: Vec<(Value, Value)>) -> Value {
     Value::dict(items)
 }
-fn l(items: Vec<Value>) -> Value {
+pub(super) fn l(items: Vec<Value>) -> Value {
     Value::list(items)
 }
-fn t(items: Vec<Value>) -> Value {
+pub(super) fn t(items: Vec<Value>) -> Value {
     Value::tuple(items)
 }
-fn set(items: Vec<Value>) -> Value {
+pub(super) fn set(items: Vec<Value>) -> Value {
     Value::Set(Arc::new(items))
 }
-fn ints(v: &[i64]) -> Vec<Value> {
+pub(super) fn ints(v: &[i64]) -> Vec<Value> {
     v.iter().map(|x| i(*x)).collect()
 }
-fn new_value(v: Value) -> Value {
+pub(super) fn new_value(v: Value) -> Value {
     d(vec![(s("new_value"), v)])
 }
-fn group(name: &str, entries: Vec<(&str, Value)>) -> (Value, Value) {
+pub(super) fn group(name: &str, entries: Vec<(&str, Value)>) -> (Value, Value) {
     (
         s(name),
         d(entries.into_iter().map(|(p, v)| (s(p), v)).collect()),
     )
 }
 /// 5.7.0 on Python >= 3.10 wraps groups in `OrderedDictPlus()`.
-fn odp(entries: Vec<(&str, Value)>) -> Value {
+pub(super) fn odp(entries: Vec<(&str, Value)>) -> Value {
     Value::Object(Arc::new(Object {
         call: Call::Reduce {
             callable: Value::global("deepdiff.helper", "OrderedDictPlus"),
@@ -52,7 +52,7 @@ fn odp(entries: Vec<(&str, Value)>) -> Value {
         set_items: vec![],
     }))
 }
-fn opcode(tag: &str, a: i64, b: i64, c: i64, e: i64, new_values: Value) -> Value {
+pub(super) fn opcode(tag: &str, a: i64, b: i64, c: i64, e: i64, new_values: Value) -> Value {
     Value::Object(Arc::new(Object {
         call: Call::NewObj {
             cls: Value::global("deepdiff.helper", "Opcode"),
@@ -73,7 +73,7 @@ fn opcode(tag: &str, a: i64, b: i64, c: i64, e: i64, new_values: Value) -> Value
         set_items: vec![],
     }))
 }
-fn type_change(new_type: Value, value: Option<Value>) -> Value {
+pub(super) fn type_change(new_type: Value, value: Option<Value>) -> Value {
     let mut e = vec![
         (s("old_type"), Value::global("builtins", "int")),
         (s("new_type"), new_type),
@@ -83,10 +83,10 @@ fn type_change(new_type: Value, value: Option<Value>) -> Value {
     }
     d(e)
 }
-fn apply(groups: Vec<(Value, Value)>, old: &Value) -> Result<Value, super::DeltaError> {
+pub(super) fn apply(groups: Vec<(Value, Value)>, old: &Value) -> Result<Value, super::DeltaError> {
     Delta::from_value(&d(groups))?.apply(old).map(|(v, _)| v)
 }
-fn assert_same(got: &Value, want: &Value) {
+pub(super) fn assert_same(got: &Value, want: &Value) {
     assert!(got.strict_eq(want), "got {got:?}\nwant {want:?}");
 }
 
@@ -436,409 +436,4 @@ fn set_item_on_a_missing_path_raises() {
     )
     .unwrap_err();
     assert_eq!(err.kind, DeltaErrorKind::Raised);
-}
-
-#[test]
-fn tuple_edits_are_restored_to_tuples_in_post_process() {
-    let old = d(vec![(s("c"), t(vec![f(1.0), f(2.0), f(3.0)]))]);
-    let got = apply(
-        vec![
-            group("values_changed", vec![("root['c'][0]", new_value(f(9.0)))]),
-            group("iterable_item_added", vec![("root['c'][3]", f(4.0))]),
-        ],
-        &old,
-    )
-    .unwrap();
-    assert_same(
-        &got,
-        &d(vec![(s("c"), t(vec![f(9.0), f(2.0), f(3.0), f(4.0)]))]),
-    );
-}
-
-#[test]
-fn tuple_middle_insert_raises_attribute_error_like_8_1_1() {
-    let old = d(vec![(s("c"), t(ints(&[1, 2, 3])))]);
-    let err = apply(
-        vec![group("iterable_item_added", vec![("root['c'][1]", i(9))])],
-        &old,
-    )
-    .unwrap_err();
-    assert_eq!(err.kind, DeltaErrorKind::Raised);
-    assert!(err.message.contains("insert"), "{err}");
-}
-
-#[test]
-fn tuple_opcodes_replace_grandparent_slot_like_8_1_1() {
-    let tup = t(ints(&[1, 2, 3, 4, 5, 6, 7, 8]));
-    let mut ops = Vec::new();
-    for k in 0..4 {
-        ops.push(opcode("equal", 2 * k, 2 * k + 1, k, k + 1, Value::None));
-        ops.push(opcode(
-            "delete",
-            2 * k + 1,
-            2 * k + 2,
-            k + 1,
-            k + 1,
-            t(vec![]),
-        ));
-    }
-    let old = d(vec![(s("c"), tup.clone())]);
-    let got = apply(
-        vec![group(
-            "_iterable_opcodes",
-            vec![("root['c']", l(ops.clone()))],
-        )],
-        &old,
-    )
-    .unwrap();
-    assert_same(&got, &tup);
-    let nested = d(vec![(s("x"), d(vec![(s("c"), tup.clone())]))]);
-    let got = apply(
-        vec![group("_iterable_opcodes", vec![("root['x']['c']", l(ops))])],
-        &nested,
-    )
-    .unwrap();
-    assert_same(&got, &d(vec![(s("x"), tup)]));
-}
-
-#[test]
-fn list_opcodes_rebuild_the_list() {
-    let old = d(vec![(s("l"), l(ints(&[1, 2, 3, 4])))]);
-    let ops = l(vec![
-        opcode("equal", 0, 1, 0, 1, Value::None),
-        opcode("replace", 1, 2, 1, 2, l(ints(&[20]))),
-        opcode("delete", 2, 3, 2, 2, l(vec![])),
-        opcode("equal", 3, 4, 2, 3, Value::None),
-        opcode("insert", 4, 4, 3, 5, l(ints(&[5, 6]))),
-    ]);
-    let got = apply(
-        vec![group("_iterable_opcodes", vec![("root['l']", ops)])],
-        &old,
-    )
-    .unwrap();
-    assert_same(&got, &d(vec![(s("l"), l(ints(&[1, 20, 4, 5, 6])))]));
-}
-
-#[test]
-fn opcodes_on_a_missing_key_raise() {
-    let old = d(vec![]);
-    let ops = l(vec![opcode("equal", 0, 1, 0, 1, Value::None)]);
-    let err = apply(
-        vec![group("_iterable_opcodes", vec![("root['l']", ops)])],
-        &old,
-    )
-    .unwrap_err();
-    assert_eq!(err.kind, DeltaErrorKind::Raised);
-}
-
-#[test]
-fn tuple_in_tuple_change_raises_runtime_error_like_8_1_1() {
-    let old = d(vec![(
-        s("t"),
-        t(vec![t(vec![f(1.0), f(2.0)]), t(vec![f(3.0), f(4.0)])]),
-    )]);
-    let err = apply(
-        vec![group(
-            "values_changed",
-            vec![("root['t'][1][1]", new_value(f(5.0)))],
-        )],
-        &old,
-    )
-    .unwrap_err();
-    assert!(err.message.contains("RuntimeError"), "{err}");
-}
-
-#[test]
-fn tuple_in_tuple_change_is_lost_and_outer_becomes_list_in_5_7_0() {
-    let old = d(vec![(
-        s("t"),
-        t(vec![t(vec![f(1.0), f(2.0)]), t(vec![f(3.0), f(4.0)])]),
-    )]);
-    let got = apply(
-        vec![(
-            s("values_changed"),
-            odp(vec![("root['t'][1][1]", new_value(f(5.0)))]),
-        )],
-        &old,
-    )
-    .unwrap();
-    assert_same(
-        &got,
-        &d(vec![(
-            s("t"),
-            l(vec![t(vec![f(1.0), f(2.0)]), t(vec![f(3.0), f(4.0)])]),
-        )]),
-    );
-}
-
-#[test]
-fn keys_with_both_quotes_are_dropped_like_8_1_1() {
-    let old = d(vec![]);
-    let delta = Delta::from_value(&d(vec![group(
-        "dictionary_item_added",
-        vec![("root[\"a'b\"c\"]", i(1))],
-    )]))
-    .unwrap();
-    let (got, logs) = delta.apply(&old).unwrap();
-    assert_same(&got, &old);
-    assert_eq!(logs.len(), 1);
-}
-
-#[test]
-fn quoted_and_backslash_keys_round_trip_in_8_1_1() {
-    let old = d(vec![]);
-    let got = apply(
-        vec![group(
-            "dictionary_item_added",
-            vec![
-                ("root[\"it's\"]", i(1)),
-                ("root['say \"hi\"']", i(2)),
-                ("root['a\\b']", i(3)),
-                ("root['new\nline']", i(4)),
-            ],
-        )],
-        &old,
-    )
-    .unwrap();
-    assert_same(
-        &got,
-        &d(vec![
-            (s("it's"), i(1)),
-            (s("say \"hi\""), i(2)),
-            (s("a\\b"), i(3)),
-            (s("new\nline"), i(4)),
-        ]),
-    );
-}
-
-#[test]
-fn quoted_and_backslash_keys_are_misparsed_like_5_7_0() {
-    let old = d(vec![]);
-    let delta = Delta::from_value(&d(vec![(
-        s("dictionary_item_added"),
-        odp(vec![
-            ("root['it's']", i(1)),
-            ("root['a\\b']", i(3)),
-            ("root['new\nline']", i(4)),
-        ]),
-    )]))
-    .unwrap();
-    assert_eq!(delta.dialect(), Dialect::V5_7_0);
-    let (got, _) = delta.apply(&old).unwrap();
-    assert_same(
-        &got,
-        &d(vec![(s("a\u{8}"), i(3)), (s("'new\nline'"), i(4))]),
-    );
-}
-
-#[test]
-fn mixed_type_paths_raise_in_the_sort_fallback_like_8_1_1() {
-    let old = d(vec![(
-        s("x"),
-        d(vec![(s("a"), l(ints(&[1, 2]))), (i(1), l(ints(&[3, 4])))]),
-    )]);
-    let err = apply(
-        vec![group(
-            "iterable_item_removed",
-            vec![("root['x']['a'][1]", i(2)), ("root['x'][1][1]", i(4))],
-        )],
-        &old,
-    )
-    .unwrap_err();
-    assert!(err.message.contains("NoneType"), "{err}");
-    // different types right after root are compared as strings instead
-    let old = d(vec![(s("a"), l(ints(&[1, 2]))), (i(1), l(ints(&[3, 4])))]);
-    let got = apply(
-        vec![group(
-            "iterable_item_removed",
-            vec![("root['a'][1]", i(2)), ("root[1][1]", i(4))],
-        )],
-        &old,
-    )
-    .unwrap();
-    assert_same(
-        &got,
-        &d(vec![(s("a"), l(ints(&[1]))), (i(1), l(ints(&[3])))]),
-    );
-}
-
-#[test]
-fn mixed_type_paths_raise_in_5_7_0() {
-    let old = d(vec![(s("a"), l(ints(&[1, 2]))), (i(1), l(ints(&[3, 4])))]);
-    let err = apply(
-        vec![(
-            s("iterable_item_removed"),
-            odp(vec![("root['a'][1]", i(2)), ("root[1][1]", i(4))]),
-        )],
-        &old,
-    )
-    .unwrap_err();
-    assert_eq!(err.kind, DeltaErrorKind::Raised);
-}
-
-#[test]
-fn apply_never_mutates_the_old_value() {
-    let inner = l(ints(&[1, 2, 3]));
-    let old = d(vec![(s("l"), inner.clone())]);
-    let before = format!("{old:?}");
-    let got = apply(
-        vec![group("iterable_item_added", vec![("root['l'][3]", i(4))])],
-        &old,
-    )
-    .unwrap();
-    assert_eq!(format!("{old:?}"), before);
-    assert_same(&got, &d(vec![(s("l"), l(ints(&[1, 2, 3, 4])))]));
-}
-
-#[test]
-fn aliased_lists_are_edited_independently_unlike_python() {
-    // Python: one shared list object gets both inserts ([1, 2, 3, 3] in both places).
-    // Here values are copy-on-write, so each place gets exactly its own edit; the differential
-    // generator avoids aliased mutable containers (docs/delta.md).
-    let shared = l(ints(&[1, 2]));
-    let old = d(vec![(s("a"), shared.clone()), (s("b"), shared)]);
-    let got = apply(
-        vec![group(
-            "iterable_item_added",
-            vec![("root['a'][2]", i(3)), ("root['b'][2]", i(3))],
-        )],
-        &old,
-    )
-    .unwrap();
-    assert_same(
-        &got,
-        &d(vec![
-            (s("a"), l(ints(&[1, 2, 3]))),
-            (s("b"), l(ints(&[1, 2, 3]))),
-        ]),
-    );
-}
-
-#[test]
-fn unknown_groups_are_ignored_and_non_dict_deltas_refused() {
-    let old = d(vec![(s("a"), i(1))]);
-    let got = apply(vec![(s("something_else"), i(5))], &old).unwrap();
-    assert_same(&got, &old);
-    assert_eq!(
-        Delta::from_value(&l(vec![])).unwrap_err().kind,
-        DeltaErrorKind::Format
-    );
-}
-
-#[test]
-fn opcodes_are_refused_in_the_5_7_0_dialect() {
-    let ops = l(vec![opcode("equal", 0, 1, 0, 1, Value::None)]);
-    let v = d(vec![
-        (s("values_changed"), odp(vec![])),
-        group("_iterable_opcodes", vec![("root", ops)]),
-    ]);
-    assert_eq!(
-        Delta::from_value(&v).unwrap_err().kind,
-        DeltaErrorKind::Format
-    );
-}
-
-#[test]
-fn deleting_root_then_finishing_raises() {
-    let old = d(vec![(s("a"), i(1))]);
-    let err = apply(
-        vec![group(
-            "dictionary_item_removed",
-            vec![("root", old.clone())],
-        )],
-        &old,
-    )
-    .unwrap_err();
-    assert_eq!(err.kind, DeltaErrorKind::Raised);
-}
-
-#[test]
-fn iterable_item_moved_removes_then_reinserts_like_8_1_1_and_5_7_0() {
-    // deepdiff 8.1.1 and 5.7.0 both give [2, 3, 1]
-    let moved = d(vec![(
-        s("root[0]"),
-        d(vec![(s("new_path"), s("root[2]")), (s("value"), i(1))]),
-    )]);
-    let old = l(ints(&[1, 2, 3]));
-    let got = apply(vec![(s("iterable_item_moved"), moved.clone())], &old).unwrap();
-    assert_same(&got, &l(ints(&[2, 3, 1])));
-    let odp_moved = odp(vec![(
-        "root[0]",
-        d(vec![(s("new_path"), s("root[2]")), (s("value"), i(1))]),
-    )]);
-    let got = apply(vec![(s("iterable_item_moved"), odp_moved)], &old).unwrap();
-    assert_same(&got, &l(ints(&[2, 3, 1])));
-}
-
-#[test]
-fn attribute_added_on_data_is_logged_and_skipped() {
-    let old = d(vec![(s("a"), i(1))]);
-    let delta =
-        Delta::from_value(&d(vec![group("attribute_added", vec![("root.x", i(5))])])).unwrap();
-    let (got, logs) = delta.apply(&old).unwrap();
-    assert_same(&got, &old);
-    assert_eq!(logs.len(), 1, "{logs:?}");
-}
-
-#[test]
-fn ignore_order_groups_rebuild_the_list_like_deepdiff() {
-    // deepdiff's own docstring example: [5, 1, 1, 1, 6] -> [7, 1, 1, 1, 8]
-    let added = d(vec![(s("root"), d(vec![(i(0), i(7)), (i(4), i(8))]))]);
-    let removed = d(vec![(s("root"), d(vec![(i(4), i(6)), (i(0), i(5))]))]);
-    let got = apply(
-        vec![
-            (s("iterable_items_added_at_indexes"), added),
-            (s("iterable_items_removed_at_indexes"), removed),
-        ],
-        &l(ints(&[5, 1, 1, 1, 6])),
-    )
-    .unwrap();
-    assert_same(&got, &l(ints(&[7, 1, 1, 1, 8])));
-    // tuples stay tuples: {'t': (5, 1, 6)} -> {'t': (7, 1, 6)}
-    let added = d(vec![(s("root['t']"), d(vec![(i(0), i(7))]))]);
-    let removed = d(vec![(s("root['t']"), d(vec![(i(0), i(5))]))]);
-    let got = apply(
-        vec![
-            (s("iterable_items_added_at_indexes"), added),
-            (s("iterable_items_removed_at_indexes"), removed),
-        ],
-        &d(vec![(s("t"), t(ints(&[5, 1, 6])))]),
-    )
-    .unwrap();
-    assert_same(&got, &d(vec![(s("t"), t(ints(&[7, 1, 6])))]));
-}
-
-#[test]
-fn post_process_lookup_failure_with_an_int_in_the_path_raises_like_8_1_1() {
-    // deepdiff 8.1.1: TypeError: sequence item 2: expected str instance, int found
-    let old = d(vec![(s("a"), l(vec![t(ints(&[1, 2]))]))]);
-    let err = apply(
-        vec![
-            group("values_changed", vec![("root['a'][0][1]", new_value(i(5)))]),
-            group(
-                "iterable_item_removed",
-                vec![("root['a'][0]", l(ints(&[1, 5])))],
-            ),
-        ],
-        &old,
-    )
-    .unwrap_err();
-    assert_eq!(err.kind, DeltaErrorKind::Raised);
-    // only str elements: logged, and the result is {'a': {}}
-    let old = d(vec![(s("a"), d(vec![(s("b"), t(ints(&[1, 2])))]))]);
-    let got = apply(
-        vec![
-            group(
-                "values_changed",
-                vec![("root['a']['b'][1]", new_value(i(5)))],
-            ),
-            group(
-                "dictionary_item_removed",
-                vec![("root['a']['b']", l(ints(&[1, 5])))],
-            ),
-        ],
-        &old,
-    )
-    .unwrap();
-    assert_same(&got, &d(vec![(s("a"), d(vec![]))]));
 }
