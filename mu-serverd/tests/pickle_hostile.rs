@@ -33,7 +33,19 @@ fn check_consistent(bytes: &[u8]) {
         assert_eq!(pickle::encode(&again), first);
     }
     let frames: Vec<objects::Frame> = bytes.chunks(7).map(Arc::from).collect();
-    let _ = objects::parse(&frames);
+    if let Ok(m) = objects::parse(&frames) {
+        let _ = m.check(&limits);
+    }
+    // The same bytes as the payload of each kind of message.
+    let payload: objects::Frame = Arc::from(bytes);
+    for frames in [
+        objects::build_node("u", "o", payload.clone(), payload.clone()),
+        objects::build_commit("u", payload.clone(), payload.clone()),
+        objects::build_command_raw(objects::CommandKind::Snapshot, "o", payload.clone()),
+    ] {
+        let m = objects::parse(&frames).expect("well-formed frames");
+        let _ = m.check(&limits);
+    }
 }
 
 /// Seeds for mutation: what CPython writes for typical data (hand-copied opcode streams).
