@@ -142,7 +142,11 @@ pub fn open(
 
 impl Persistence for StorePersistence {
     fn record(&mut self, change: &Change) {
-        self.store.append(change);
+        self.store.record(change);
+    }
+
+    fn flush(&mut self) {
+        self.store.flush();
     }
 
     fn next_deadline(&self) -> Option<Instant> {

@@ -20,6 +20,9 @@ pub struct JournalWriter {
     len: u64,
     next_seq: u64,
     payload: Vec<u8>,
+    /// Framed records pushed but not yet written.
+    pending: Vec<u8>,
+    pending_records: u64,
 }
 
 impl JournalWriter {
@@ -38,6 +41,8 @@ impl JournalWriter {
             len: 0,
             next_seq: first_seq,
             payload: Vec::new(),
+            pending: Vec::new(),
+            pending_records: 0,
         };
         let header = JournalHeader {
             magic: JOURNAL_MAGIC,
@@ -75,20 +80,55 @@ impl JournalWriter {
         self.next_seq
     }
 
-    /// Appends one change. On failure (disk full, I/O error) the file is cut back to its last
-    /// whole record so that it never holds a torn record in its middle, and the error returned.
+    /// Appends one change and writes it at once (see [`JournalWriter::push`] + `flush`).
     pub fn append(&mut self, change: &Change) -> io::Result<u64> {
+        let seq = self.push(change)?;
+        self.flush_pending()?;
+        Ok(seq)
+    }
+
+    /// Frames one change into the pending buffer and gives it the next sequence number. Nothing
+    /// reaches the file before [`JournalWriter::flush_pending`].
+    pub fn push(&mut self, change: &Change) -> io::Result<u64> {
         let seq = self.next_seq;
         let entry = Entry {
             seq,
             change: ChangeRec::from_change(change),
         };
         format::encode(&entry, &mut self.payload).map_err(|e| io::Error::other(e.to_string()))?;
-        match record::write_record(&mut self.file, &self.payload) {
-            Ok(n) => {
-                self.len += n as u64;
-                self.next_seq += 1;
-                Ok(seq)
+        if self.payload.len() > record::MAX_RECORD_LEN {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "record larger than 1 GiB",
+            ));
+        }
+        record::frame_into(&mut self.pending, &self.payload);
+        self.pending_records += 1;
+        self.next_seq += 1;
+        Ok(seq)
+    }
+
+    /// Records pushed but not yet written.
+    pub fn pending_records(&self) -> u64 {
+        self.pending_records
+    }
+
+    /// Writes every pushed record with one `write(2)` (more only after a short write). On
+    /// failure (disk full, I/O error) the file is cut back to its last whole record, so it
+    /// never holds a torn record in its middle, the pending records are dropped, and the error
+    /// returned.
+    pub fn flush_pending(&mut self) -> io::Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let result = self.file.write_all(&self.pending);
+        let n = self.pending.len() as u64;
+        self.pending.clear();
+        self.pending_records = 0;
+        match result {
+            Ok(()) => {
+                self.len += n;
+                Ok(())
             }
             Err(e) => {
                 // Appends are at the file position; put both the length and the position back.
@@ -107,10 +147,6 @@ impl JournalWriter {
     /// A second handle to the same open file, for a background syncer thread.
     pub fn sync_handle(&self) -> io::Result<File> {
         self.file.try_clone()
-    }
-
-    pub fn flush(&mut self) -> io::Result<()> {
-        self.file.flush()
     }
 }
 
@@ -270,7 +306,11 @@ mod tests {
         w.file = File::open(w.path()).unwrap();
         assert!(w.append(&stored(2)).is_err());
         assert_eq!(w.len(), before);
-        assert_eq!(w.next_seq(), 2);
+        assert_eq!(
+            w.next_seq(),
+            3,
+            "the failed record consumed its sequence number"
+        );
         let r = read(w.path()).unwrap();
         assert_eq!(r.entries.len(), 1);
     }

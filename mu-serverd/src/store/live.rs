@@ -161,9 +161,16 @@ impl Store {
         self.inner.as_ref().map(|i| i.next_seq).unwrap_or(1)
     }
 
-    /// Journals one change. Never fails towards the caller: errors are logged and turn the store
-    /// degraded until a snapshot succeeds again.
+    /// Journals one change and writes it at once (`record` + `flush`).
     pub fn append(&mut self, change: &Change) {
+        self.record(change);
+        self.flush();
+    }
+
+    /// Journals one change into the pending batch; [`Store::flush`] writes the batch with one
+    /// `write(2)`. The event loop records every `Persist` of a batch of messages, flushes, and
+    /// only then performs the sends that relay them.
+    pub fn record(&mut self, change: &Change) {
         let Some(s) = self.inner.as_mut() else { return };
         s.changes_since_snapshot += 1;
         let seq = s.next_seq;
@@ -173,7 +180,23 @@ impl Store {
             return;
         };
         debug_assert_eq!(j.next_seq(), seq);
-        let result = j.append(change).and_then(|_| match s.fsync {
+        if let Err(e) = j.push(change) {
+            s.degrade(format!("journal record refused: {e}"), seq);
+        }
+    }
+
+    /// Writes the pending batch (and `fdatasync`s it under `fsync = "always"`). Never fails
+    /// towards the caller: an error is logged and turns the store degraded until a snapshot
+    /// succeeds again.
+    pub fn flush(&mut self) {
+        let Some(s) = self.inner.as_mut() else { return };
+        let Some(j) = s.journal.as_mut() else { return };
+        let n = j.pending_records();
+        if n == 0 {
+            return;
+        }
+        let first = j.next_seq() - n;
+        let result = j.flush_pending().and_then(|_| match s.fsync {
             Fsync::Always => j.sync(),
             Fsync::Batch => Ok(()),
         });
@@ -189,17 +212,8 @@ impl Store {
                 }
             }
             Err(e) => {
-                let why = format!("journal write failed: {e}");
-                log::error!(
-                    "PERSISTENCE DEGRADED: {why} ({}); the session keeps running from memory, a crash now \
-                     would lose changes from sequence {seq}; retrying a full snapshot every {}s",
-                    s.dir.display(),
-                    RETRY_AFTER.as_secs()
-                );
-                s.journal = None;
-                s.skipped = 1;
-                s.degraded = Some(why);
-                s.next_snapshot_at = Instant::now() + RETRY_AFTER;
+                s.degrade(format!("journal write failed: {e}"), first);
+                s.skipped = n;
             }
         }
     }
@@ -247,6 +261,7 @@ impl Store {
 
     /// Clean shutdown: waits for a running snapshot, writes a final one, syncs the journal.
     pub fn shutdown(&mut self, image: Image) {
+        self.flush();
         let Some(mut s) = self.inner.take() else {
             return;
         };
@@ -321,8 +336,28 @@ impl Store {
 }
 
 impl Inner {
+    /// Stops journaling after a write error (see the module doc); `seq` is the first change lost.
+    fn degrade(&mut self, why: String, seq: u64) {
+        log::error!(
+            "PERSISTENCE DEGRADED: {why} ({}); the session keeps running from memory, a crash now \
+             would lose changes from sequence {seq}; retrying a full snapshot every {}s",
+            self.dir.display(),
+            RETRY_AFTER.as_secs()
+        );
+        self.journal = None;
+        self.skipped = 1;
+        self.degraded = Some(why);
+        self.next_snapshot_at = Instant::now() + RETRY_AFTER;
+    }
+
     fn start_snapshot(&mut self, now: Instant, image: impl FnOnce() -> Image) {
         let t0 = Instant::now();
+        if let Some(j) = self.journal.as_mut() {
+            // The loop flushes after every batch; this only guards the rotation.
+            if let Err(e) = j.flush_pending() {
+                self.degrade(format!("journal write failed: {e}"), self.next_seq);
+            }
+        }
         let mut image = image();
         image.last_seq = self.next_seq - 1;
         let generation = self.generation + 1;
