@@ -2,8 +2,9 @@
 //! [`NoPersistence`] runs a throw-away session (`[storage] enabled = false`, most tests).
 //!
 //! Contract with the loop:
-//! - [`Persistence::record`] is called for every `Action::Persist`, in order, before the loop
-//!   performs the sends that follow it;
+//! - [`Persistence::record`] is called for every `Action::Persist`, in order, and
+//!   [`Persistence::flush`] after the records of a batch of messages, before the loop performs
+//!   any send of that batch (one journal write per batch);
 //! - [`Persistence::tick`] runs on every loop iteration once [`Persistence::next_deadline`]
 //!   has passed (batch fsync, periodic snapshots);
 //! - [`Persistence::shutdown`] writes the final snapshot after every client got its Disconnect.
@@ -33,6 +34,16 @@ pub trait Persistence {
     /// Bytes in the journal being written (`mu-ctl status`).
     fn journal_bytes(&self) -> Option<u64> {
         None
+    }
+    /// Writes what `record` buffered; the loop calls it before the sends that relay those
+    /// changes.
+    fn flush(&mut self) {}
+    /// The shell's persistence callback: `record` or `flush`.
+    fn op(&mut self, op: crate::shell::PersistOp<'_>) {
+        match op {
+            crate::shell::PersistOp::Record(c) => self.record(c),
+            crate::shell::PersistOp::Flush => self.flush(),
+        }
     }
 }
 

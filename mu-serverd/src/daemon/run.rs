@@ -150,8 +150,7 @@ impl Daemon {
     /// After every wake-up: ZMQ sockets and core, store timers, watchdog, status.
     pub(super) fn pump(&mut self) {
         let store = &mut self.store;
-        self.shell
-            .pump(&mut self.session, &mut |change| store.record(change));
+        self.shell.pump(&mut self.session, &mut |op| store.op(op));
         let now = Instant::now();
         if self.store.next_deadline().is_some_and(|d| d <= now) {
             self.store.tick(now, &mut self.session);
@@ -240,13 +239,13 @@ impl Daemon {
             .handle_control(now, ControlRequest::Shutdown { reason });
         let store = &mut self.store;
         self.shell
-            .drain_actions(&mut self.session, &mut |c| store.record(c));
+            .drain_actions(&mut self.session, &mut |op| store.op(op));
         // Parked messages get a bounded chance to leave.
         let deadline = Instant::now() + SHUTDOWN_LINGER / 2;
         let mut events = Events::with_capacity(16);
         loop {
             let store = &mut self.store;
-            self.shell.pump(&mut self.session, &mut |c| store.record(c));
+            self.shell.pump(&mut self.session, &mut |op| store.op(op));
             let now = Instant::now();
             if self.shell.parked() == 0 || now >= deadline {
                 break;

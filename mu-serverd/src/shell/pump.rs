@@ -11,6 +11,14 @@ use mio::{Interest, Registry, Token};
 use std::time::{Duration, Instant};
 
 const CHANNELS: [Channel; 3] = [Channel::Command, Channel::Data, Channel::Heartbeat];
+
+/// What the shell asks of persistence while it drains actions: journal a change (it may be
+/// buffered), or write everything journaled so far. `Flush` always comes before the sends of
+/// the changes recorded before it.
+pub enum PersistOp<'a> {
+    Record(&'a Change),
+    Flush,
+}
 /// Messages read from one socket before the others get a turn.
 const RECV_BATCH: usize = 256;
 /// Rounds per pump before returning to `poll` (with a zero timeout) to look at other sources.
@@ -29,6 +37,8 @@ pub struct Shell {
     pub timer_recoveries: u64,
     /// Core ticks run (a tick can change the session without any message: a lost client).
     ticks: u64,
+    /// Reused buffer of the actions being performed (see `drain_actions`).
+    actions: Vec<Action>,
     _ctx: zmq::Context,
 }
 
@@ -52,6 +62,7 @@ impl Shell {
             busy: false,
             timer_recoveries: 0,
             ticks: 0,
+            actions: Vec::new(),
             _ctx: ctx,
         })
     }
@@ -129,41 +140,69 @@ impl Shell {
         }
     }
 
-    /// Performs every action the core has queued. `persist` sees each `Persist` before the sends
-    /// that follow it. Send failures go straight back to the core, which may queue more actions.
-    pub fn drain_actions<C: Core>(&mut self, core: &mut C, persist: &mut dyn FnMut(&Change)) {
-        while let Some(action) = core.poll_action() {
-            match action {
-                Action::Send {
-                    channel,
-                    to,
-                    frames,
-                } => {
-                    let failure = match self.router(channel).send(&to, frames) {
-                        Sent::Now | Sent::Parked => None,
-                        Sent::Unreachable => Some(SendFailure::Unreachable),
-                        Sent::Overflow => {
-                            log::warn!(
-                                "client queue on the {channel:?} channel passed its limit; \
-                                 dropping the queue of peer {}",
-                                hex(&to)
-                            );
-                            Some(SendFailure::QueueOverflow)
-                        }
-                    };
-                    if let Some(f) = failure {
-                        let now = self.now();
-                        core.handle_send_failure(now, channel, &to, f);
+    /// Performs every action the core has queued. Every `Persist` of the batch is recorded
+    /// and flushed (one journal write) before any of the batch's sends is handed to ZeroMQ, so
+    /// a change is on disk before any client can have received it. Send failures go straight
+    /// back to the core, which may queue more actions (handled in a next round).
+    pub fn drain_actions<C: Core>(&mut self, core: &mut C, persist: &mut dyn FnMut(PersistOp<'_>)) {
+        loop {
+            let mut batch = std::mem::take(&mut self.actions);
+            let mut recorded = false;
+            while let Some(action) = core.poll_action() {
+                match action {
+                    Action::Persist(change) => {
+                        persist(PersistOp::Record(&change));
+                        recorded = true;
                     }
+                    other => batch.push(other),
                 }
-                Action::DropPeer { to } => {
-                    for r in &mut self.routers {
-                        r.drop_peer(&to);
-                    }
-                }
-                Action::Log { level, message } => log::log!(level, "{message}"),
-                Action::Persist(change) => persist(&change),
             }
+            if recorded {
+                persist(PersistOp::Flush);
+            }
+            if batch.is_empty() {
+                self.actions = batch;
+                return;
+            }
+            for action in batch.drain(..) {
+                self.perform(core, action);
+            }
+            self.actions = batch;
+        }
+    }
+
+    fn perform<C: Core>(&mut self, core: &mut C, action: Action) {
+        match action {
+            Action::Send {
+                channel,
+                to,
+                frames,
+            } => {
+                let failure = match self.router(channel).send(&to, frames) {
+                    Sent::Now | Sent::Parked => None,
+                    Sent::Unreachable => Some(SendFailure::Unreachable),
+                    Sent::Overflow => {
+                        log::warn!(
+                            "client queue on the {channel:?} channel passed its limit; \
+                             dropping the queue of peer {}",
+                            hex(&to)
+                        );
+                        Some(SendFailure::QueueOverflow)
+                    }
+                };
+                if let Some(f) = failure {
+                    let now = self.now();
+                    core.handle_send_failure(now, channel, &to, f);
+                }
+            }
+            Action::DropPeer { to } => {
+                for r in &mut self.routers {
+                    r.drop_peer(&to);
+                }
+            }
+            Action::Log { level, message } => log::log!(level, "{message}"),
+            // Recorded by drain_actions before anything else of its batch.
+            Action::Persist(_) => {}
         }
     }
 
@@ -180,7 +219,7 @@ impl Shell {
     /// ZMQ_EVENTS saying there is nothing left we can act on.
     // Index loops: each router is re-borrowed around `&mut self` calls (drain_actions).
     #[allow(clippy::needless_range_loop)]
-    pub fn pump<C: Core>(&mut self, core: &mut C, persist: &mut dyn FnMut(&Change)) {
+    pub fn pump<C: Core>(&mut self, core: &mut C, persist: &mut dyn FnMut(PersistOp<'_>)) {
         let start = Instant::now();
         let now = self.now();
         if core.next_deadline().is_some_and(|d| d <= now) {
@@ -214,7 +253,6 @@ impl Shell {
                             let ch = self.routers[i].channel;
                             let now = self.now();
                             core.handle_frame(now, ch, &from, frames);
-                            self.drain_actions(core, persist);
                         }
                         Some(Received::Dropped(from, n)) => {
                             progress[i] = true;
@@ -228,6 +266,9 @@ impl Shell {
                         }
                     }
                 }
+                // One drain per batch of messages: their changes reach the journal in one
+                // write, before any of their sends.
+                self.drain_actions(core, persist);
             }
             // The last zmq call on each socket before sleeping must be this ZMQ_EVENTS.
             let mut again = false;
