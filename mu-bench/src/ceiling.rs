@@ -100,7 +100,6 @@ pub fn run(port: u16) -> Result<(), String> {
     let cmd = router(&ctx, port)?;
     let mut data = router(&ctx, port + 1)?;
     let dptr = data.as_mut_ptr();
-    let mut raw: Vec<RawMsg> = Vec::new();
     let hb = router(&ctx, port + 2)?;
     let mut peers: Vec<Vec<u8>> = Vec::new();
     let mut parts: Vec<Message> = Vec::new();
@@ -123,10 +122,17 @@ pub fn run(port: u16) -> Result<(), String> {
                 send_parts(&hb, &parts[0], std::iter::once(&b"PING"[..]))?;
             }
         }
-        // Bounded batch so the command channel is never starved by a data blast.
-        let mut n = 0;
-        while n < 256 && recv_raw(dptr, &mut raw)? {
-            n += 1;
+        // Bounded batch so the command channel is never starved by a data blast: receive up
+        // to 256 messages, then relay them all (fewer wake-ups of libzmq's I/O thread).
+        let mut batch: Vec<Vec<RawMsg>> = Vec::new();
+        while batch.len() < 256 {
+            let mut raw = Vec::new();
+            if !recv_raw(dptr, &mut raw)? {
+                break;
+            }
+            batch.push(raw);
+        }
+        for raw in batch.iter_mut() {
             if raw.len() < 2 {
                 continue;
             }
