@@ -95,6 +95,12 @@ impl Engine {
         text: &str,
         elements: &Result<Vec<Elem>, PyErr>,
     ) -> Result<Option<Details>, DeltaError> {
+        if super::pyops::work_exceeded() {
+            return Err(DeltaError::unsupported(format!(
+                "at {text}: more than {} dict entries scanned; refused as too costly",
+                super::pyops::WORK_BUDGET
+            )));
+        }
         let elements = match elements {
             Ok(e) => e.clone(),
             Err(e) if e.exc == PyExc::Unsupported => return Err(e.clone().raise(text)),

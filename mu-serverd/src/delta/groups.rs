@@ -224,6 +224,11 @@ impl Engine {
         };
         for entry in entries {
             let text = path_text(&entry.path);
+            if super::pyops::work_exceeded() {
+                return Err(DeltaError::unsupported(format!(
+                    "{name} {text}: too costly"
+                )));
+            }
             let elements = entry
                 .elems
                 .clone()

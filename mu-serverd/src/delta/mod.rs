@@ -148,6 +148,7 @@ impl Delta {
                 "numpy deltas (_numpy_paths) are not supported",
             ));
         }
+        pyops::reset_work();
         let mut e = Engine::new(old, self.dialect, self.compare_func_used);
         e.values_or_types(&self.values_changed, "values_changed", false)?;
         e.set_items(&self.set_item_added, "set_item_added", true)?;

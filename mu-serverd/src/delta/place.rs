@@ -307,6 +307,7 @@ impl Root {
             }
             Value::Dict(d) => match dict_find(d, dict_key(&e.key)?)? {
                 Some(i) => {
+                    super::pyops::add_work(d.len() - i);
                     Arc::make_mut(d).remove(i);
                     Ok(())
                 }

@@ -16,6 +16,16 @@ use std::hash::{Hash, Hasher};
 /// Python `a == b` for data values.
 pub fn py_eq(a: &Value, b: &Value) -> bool {
     use Value::*;
+    // allocation-free fast paths for the common pairs
+    match (a, b) {
+        (Str(x), Str(y)) => return x == y,
+        (Int(x), Int(y)) => return x == y,
+        (Float(x), Float(y)) => return x == y,
+        (Int(x), Float(y)) | (Float(y), Int(x)) if x.unsigned_abs() < (1u64 << 53) => {
+            return *x as f64 == *y
+        }
+        _ => {}
+    }
     if let (Some(x), Some(y)) = (as_num(a), as_num(b)) {
         return num_cmp(&x, &y) == Some(Ordering::Equal);
     }
@@ -216,7 +226,32 @@ pub fn py_iter(v: &Value) -> Result<Vec<Value>, PyErr> {
 /// Index of the dict entry whose key equals `key` (after the hashability check).
 pub fn dict_find(items: &[(Value, Value)], key: &Value) -> Result<Option<usize>, PyErr> {
     check_hashable(key)?;
-    Ok(items.iter().position(|(k, _)| py_eq(k, key)))
+    let found = items.iter().position(|(k, _)| py_eq(k, key));
+    add_work(found.map_or(items.len(), |i| i + 1));
+    Ok(found)
+}
+
+thread_local! {
+    /// Linear work (dict entries scanned or shifted) done by the current apply. Dicts are
+    /// insertion-ordered vectors here, so a lookup or removal costs O(len) where CPython's costs
+    /// O(1); the engine refuses a delta once this passes [`WORK_BUDGET`], so a hostile commit
+    /// (a million keys added to a million-key dict) cannot stall the server.
+    static WORK: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Entries scanned/shifted per apply before the delta is refused (about a second of work).
+pub const WORK_BUDGET: u64 = 64_000_000;
+
+pub fn add_work(n: usize) {
+    WORK.with(|w| w.set(w.get().saturating_add(n as u64)));
+}
+
+pub fn reset_work() {
+    WORK.with(|w| w.set(0));
+}
+
+pub fn work_exceeded() -> bool {
+    WORK.with(|w| w.get() > WORK_BUDGET)
 }
 
 /// Builds a set's items from an iterable, keeping the first of equal elements.
