@@ -77,6 +77,9 @@ struct Inner {
     next_snapshot_at: Instant,
     degraded: Option<String>,
     skipped: u64,
+    /// Changes journaled and journal writes since start (how well batching works).
+    records_written: u64,
+    writes: u64,
     last_save_unix_ms: Option<u64>,
     last_pause_us: u64,
 }
@@ -127,6 +130,8 @@ impl Store {
                     + Duration::from_secs(cfg.snapshot_interval_s.max(1)),
                 degraded: None,
                 skipped: 0,
+                records_written: 0,
+                writes: 0,
                 last_save_unix_ms: Some(now_unix_ms()),
                 last_pause_us: 0,
             }),
@@ -202,6 +207,8 @@ impl Store {
         });
         match result {
             Ok(()) => {
+                s.records_written += n;
+                s.writes += 1;
                 if let Some(sy) = &s.syncer {
                     sy.mark_dirty();
                 }
@@ -268,6 +275,11 @@ impl Store {
         if let Some(c) = s.compaction.take() {
             let _ = s.finish(c.join(), Instant::now());
         }
+        log::info!(
+            "journal: {} change(s) in {} write(s) since start",
+            s.records_written,
+            s.writes
+        );
         let generation = s.generation + 1;
         let mut image = image;
         image.last_seq = s.next_seq - 1;
