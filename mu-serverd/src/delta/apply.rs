@@ -39,6 +39,8 @@ pub(super) struct Engine {
     pub root: Root,
     pub logs: Vec<String>,
     post: Vec<PostEntry>,
+    /// `post` positions by [`elements_hash`]: the map is a Python dict keyed by element tuples.
+    post_index: std::collections::HashMap<u64, Vec<usize>>,
     pub dialect: Dialect,
     pub compare_func_used: bool,
     pub(super) conversion_budget: usize,
@@ -51,6 +53,20 @@ fn elem_eq(a: &Elem, b: &Elem) -> bool {
             (Lit::Val(x), Lit::Val(y)) => py_eq(x, y),
             _ => false,
         }
+}
+
+/// A hash of an element tuple consistent with [`elem_eq`].
+fn elements_hash(elements: &[Elem]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for e in elements {
+        e.attr.hash(&mut h);
+        match &e.key {
+            Lit::Val(v) => super::pyops::py_hash(v).hash(&mut h),
+            Lit::Opaque { .. } => 0u8.hash(&mut h),
+        }
+    }
+    h.finish()
 }
 
 pub(super) fn path_text(path: &Value) -> String {
@@ -78,6 +94,7 @@ impl Engine {
             root: Root { value: Some(old) },
             logs: Vec::new(),
             post: Vec::new(),
+            post_index: std::collections::HashMap::new(),
             dialect,
             compare_func_used,
             conversion_budget: CONVERSION_BUDGET,
@@ -202,10 +219,14 @@ impl Engine {
 
     pub(super) fn post_insert(&mut self, elements: &[Elem]) {
         let key = &elements[..elements.len().saturating_sub(1)];
-        let exists = self.post.iter().any(|p| {
+        let h = elements_hash(key);
+        let bucket = self.post_index.entry(h).or_default();
+        let exists = bucket.iter().any(|&i| {
+            let p = &self.post[i];
             p.elements.len() == key.len() && p.elements.iter().zip(key).all(|(a, b)| elem_eq(a, b))
         });
         if !exists {
+            bucket.push(self.post.len());
             self.post.push(PostEntry {
                 elements: key.to_vec(),
             });

@@ -365,6 +365,10 @@ impl Engine {
                         "iterable_item_moved: TypeError: unhashable path",
                     ));
                 }
+                super::pyops::add_work(out.len());
+                if super::pyops::work_exceeded() {
+                    return Err(DeltaError::unsupported("iterable_item_moved: too costly"));
+                }
                 match out.iter_mut().find(|e| py_eq(&e.path, &path)) {
                     Some(e) => e.value = value,
                     None => out.push(Entry {

@@ -48,6 +48,7 @@ fn per_path(
 }
 
 fn take(map: &mut Vec<(Value, Value)>, key: &Value) -> Option<Value> {
+    super::pyops::add_work(map.len());
     let pos = map.iter().position(|(k, _)| py_eq(k, key))?;
     Some(map.remove(pos).1)
 }
@@ -96,6 +97,11 @@ impl Engine {
             let mut old_index: i64 = -1;
             let mut max_len: Option<i64> = None;
             while there_are_old || !fixed.is_empty() {
+                if super::pyops::work_exceeded() {
+                    return Err(DeltaError::unsupported(format!(
+                        "{NAME} {text}: too costly"
+                    )));
+                }
                 let idx = Value::Int(new_obj.len() as i64);
                 if let Some(v) = take(&mut fixed, &idx) {
                     new_obj.push(v);
@@ -126,6 +132,12 @@ impl Engine {
                             .child(&node, &key)
                             .and_then(|c| self.root.value_of(&c))
                             .map_err(raise)?;
+                        super::pyops::add_work(fixed_values.len());
+                        if super::pyops::work_exceeded() {
+                            return Err(DeltaError::unsupported(format!(
+                                "{NAME} {text}: too costly"
+                            )));
+                        }
                         if fixed_values.iter().any(|f| py_eq(f, &cur)) {
                             continue;
                         }
