@@ -68,34 +68,56 @@ where
     Ok(())
 }
 
+/// A plain stable top-down merge sort: unlike `slice::sort_by` it never panics when the
+/// comparator is not a total order (deepdiff's fallback comparator is not).
 fn merge_sort<T, F>(items: &mut [T], lt: &mut F) -> Result<(), PyErr>
 where
     F: FnMut(&T, &T) -> Result<bool, PyErr>,
 {
-    let mut err: Option<PyErr> = None;
-    items.sort_by(|a, b| {
-        if err.is_some() {
-            return std::cmp::Ordering::Equal;
-        }
-        match lt(a, b) {
-            Ok(true) => std::cmp::Ordering::Less,
-            Ok(false) => match lt(b, a) {
-                Ok(true) => std::cmp::Ordering::Greater,
-                Ok(false) => std::cmp::Ordering::Equal,
-                Err(e) => {
-                    err = Some(e);
-                    std::cmp::Ordering::Equal
+    let n = items.len();
+    let mut order: Vec<usize> = (0..n).collect();
+    let mut buf: Vec<usize> = vec![0; n];
+    let mut width = 1;
+    while width < n {
+        let mut lo = 0;
+        while lo < n {
+            let mid = (lo + width).min(n);
+            let hi = (lo + 2 * width).min(n);
+            let (mut i, mut j, mut k) = (lo, mid, lo);
+            while i < mid && j < hi {
+                // take from the right run only when strictly smaller: stability
+                if lt(&items[order[j]], &items[order[i]])? {
+                    buf[k] = order[j];
+                    j += 1;
+                } else {
+                    buf[k] = order[i];
+                    i += 1;
                 }
-            },
-            Err(e) => {
-                err = Some(e);
-                std::cmp::Ordering::Equal
+                k += 1;
             }
+            buf[k..k + (mid - i)].copy_from_slice(&order[i..mid]);
+            k += mid - i;
+            buf[k..k + (hi - j)].copy_from_slice(&order[j..hi]);
+            lo = hi;
         }
-    });
-    match err {
-        Some(e) => Err(e),
-        None => Ok(()),
+        std::mem::swap(&mut order, &mut buf);
+        width *= 2;
+    }
+    apply_permutation(items, order);
+    Ok(())
+}
+
+/// Rearranges `items` so that position `p` holds the item that was at `order[p]`.
+fn apply_permutation<T>(items: &mut [T], mut order: Vec<usize>) {
+    for start in 0..items.len() {
+        let mut cur = start;
+        while order[cur] != start {
+            let next = order[cur];
+            items.swap(cur, next);
+            order[cur] = cur;
+            cur = next;
+        }
+        order[cur] = cur;
     }
 }
 
@@ -111,9 +133,20 @@ mod tests {
         let mut v: Vec<(i32, usize)> = [5, 3, 5, 1].iter().copied().zip(0..).collect();
         py_sort(&mut v, true, |a, b| Ok(a.0 < b.0)).unwrap();
         assert_eq!(v, [(5, 0), (5, 2), (3, 1), (1, 3)]);
-        let mut big: Vec<i32> = (0..200).rev().collect();
-        py_sort(&mut big, false, |a, b| Ok(a < b)).unwrap();
-        assert!(big.windows(2).all(|w| w[0] < w[1]));
+        let mut big: Vec<(i32, usize)> = (0..200).map(|i| ((i * 37) % 50, i as usize)).collect();
+        py_sort(&mut big, false, |a, b| Ok(a.0 < b.0)).unwrap();
+        assert!(big
+            .windows(2)
+            .all(|w| w[0].0 < w[1].0 || (w[0].0 == w[1].0 && w[0].1 < w[1].1)));
+        // an inconsistent comparator must not panic
+        let mut odd: Vec<i32> = (0..300).collect();
+        let mut flip = false;
+        py_sort(&mut odd, false, |_, _| {
+            flip = !flip;
+            Ok(flip)
+        })
+        .unwrap();
+        assert_eq!(odd.len(), 300);
     }
 
     #[test]
