@@ -409,3 +409,24 @@ fn post_process_lookup_failure_with_an_int_in_the_path_raises_like_8_1_1() {
     .unwrap();
     assert_same(&got, &d(vec![(s("a"), d(vec![]))]));
 }
+
+#[test]
+fn many_entries_with_a_non_total_path_order_do_not_panic() {
+    // keys 9 < 10 (numbers), '10' < '5' and '5' < '9' (strings): the fallback comparator is
+    // cyclic; with >= 64 entries the engine's merge sort must still terminate without panicking
+    // (regression: `slice::sort_by` panics on such comparators; found by the fuzz target)
+    let keys = [i(9), i(10), s("5")];
+    let old = d(keys
+        .iter()
+        .map(|k| (k.clone(), l(ints(&(0..30).collect::<Vec<_>>()))))
+        .collect());
+    let mut entries = Vec::new();
+    for n in 0..25 {
+        entries.push((format!("root[9][{n}]"), i(n)));
+        entries.push((format!("root[10][{n}]"), i(n)));
+        entries.push((format!("root['5'][{n}]"), i(n)));
+    }
+    let group = d(entries.into_iter().map(|(p, v)| (s(&p), v)).collect());
+    let delta = Delta::from_value(&d(vec![(s("iterable_item_removed"), group)])).unwrap();
+    let _ = delta.apply(&old);
+}
