@@ -274,6 +274,28 @@ def pick_keys(gen, old, group):
     return random_keys(gen, old)
 
 
+def resolve(v, keys):
+    """The value at keys, or None when the path does not resolve."""
+    try:
+        for k in keys:
+            if isinstance(k, tuple) and k and k[0] == ".attr":
+                return None
+            v = v[k]
+        return v
+    except Exception:
+        return None
+
+
+def has_set(v):
+    if isinstance(v, (set, frozenset)):
+        return True
+    if isinstance(v, dict):
+        return any(has_set(x) or has_set(k) for k, x in v.items())
+    if isinstance(v, (list, tuple)):
+        return any(has_set(x) for x in v)
+    return False
+
+
 def crafted_delta(gen, old, dd57):
     """A delta deepdiff could load but DeepDiff would not write: valid and broken paths, wrong
     types, out-of-range indexes, odd type changes and opcode ranges (hostile-but-loadable input)."""
@@ -295,7 +317,9 @@ def crafted_delta(gen, old, dd57):
                 val = {"new_value": gen.value(1)} if r.random() < 0.97 else {}
             elif name == "type_changes":
                 val = {"old_type": r.choice(types), "new_type": r.choice(types)}
-                if r.random() < 0.4:
+                # Python's set iteration order (hash order, random for str per process) is not
+                # modelled: a set converted without new_value would be a documented difference
+                if r.random() < 0.4 or has_set(resolve(old, keys)):
                     val["new_value"] = gen.value(1)
             elif name.startswith("set_item"):
                 val = set(r.sample([1, 2, "a", "b", None, 1.5], r.randint(0, 3)))
