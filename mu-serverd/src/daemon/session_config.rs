@@ -1,9 +1,12 @@
 //! The session core's settings, derived from the daemon configuration.
 
 use crate::config::Config;
+use crate::pickle::Limits;
 use crate::session::SessionConfig;
 
 pub fn session_config(cfg: &Config) -> SessionConfig {
+    let max_message_bytes = usize::try_from(cfg.server.max_message_bytes).unwrap_or(usize::MAX);
+    let defaults = SessionConfig::default();
     SessionConfig {
         server_password: cfg
             .auth
@@ -17,7 +20,30 @@ pub fn session_config(cfg: &Config) -> SessionConfig {
             .map(|s| s.expose().to_string()),
         timeout_ms: cfg.server.timeout_ms,
         max_clients: cfg.server.max_clients,
-        max_message_bytes: usize::try_from(cfg.server.max_message_bytes).unwrap_or(usize::MAX),
-        ..SessionConfig::default()
+        max_message_bytes,
+        // A pickle is one frame of a message, so the message limit is also the pickle limit:
+        // without this, nodes between the codec's default (64 MiB) and the message limit would
+        // pass ZeroMQ and then be refused by the codec.
+        limits: Limits {
+            max_input: max_message_bytes,
+            ..defaults.limits
+        },
+        ..defaults
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_message_limit_is_also_the_pickle_limit() {
+        let mut cfg = Config::default();
+        cfg.server.max_message_bytes = 100 << 20;
+        let session = session_config(&cfg);
+        assert_eq!(session.max_message_bytes, 100 << 20);
+        assert_eq!(session.limits.max_input, 100 << 20);
+        // The other codec limits keep their defaults.
+        assert_eq!(session.limits.max_depth, Limits::default().max_depth);
     }
 }
