@@ -309,15 +309,14 @@ as mu-server /usr/bin/mu-ctl reload >"$WORK/reload.txt" 2>&1 || {
 say "member $MEMBER: mu-ctl users/--json/status ok; mu-server: mu-ctl reload ok"
 
 # A second session the way mu-serverd@blue.service runs it (docs/install.md): its own config
-# in /etc/mu-server, ports, state dir and socket; `mu-ctl --instance blue` finds it.
+# in /etc/mu-server with its own ports and no paths; the state dir and socket come from the
+# STATE_DIRECTORY/RUNTIME_DIRECTORY that the unit's StateDirectory=/RuntimeDirectory= set;
+# `mu-ctl --instance blue` finds it.
 cat >/etc/mu-server/blue.toml <<TOML
 [server]
 bind = "127.0.0.1"
 port = $((PORT + 3))
-[storage]
-state_dir = "/var/lib/mu-server/blue"
 [control]
-socket = "/run/mu-server/blue/control.sock"
 group = "mu-server"
 [log]
 target = "stderr"
@@ -326,7 +325,8 @@ chown root:mu-server /etc/mu-server/blue.toml
 chmod 0640 /etc/mu-server/blue.toml
 install -d -o mu-server -g mu-server -m 0750 /run/mu-server/blue /var/lib/mu-server/blue
 setpriv --reuid mu-server --regid mu-server --init-groups --inh-caps=-all \
-  env -u NOTIFY_SOCKET /usr/sbin/mu-serverd --config /etc/mu-server/blue.toml \
+  env -u NOTIFY_SOCKET STATE_DIRECTORY=/var/lib/mu-server/blue RUNTIME_DIRECTORY=/run/mu-server/blue \
+  /usr/sbin/mu-serverd --config /etc/mu-server/blue.toml \
   >"$WORK/blue.log" 2>&1 &
 BLUE_PID=$!
 for _ in $(seq 100); do
@@ -341,6 +341,7 @@ import json, sys
 s = json.load(open(sys.argv[1]))["status"]
 p = int(sys.argv[2])
 assert s["ports"] == [p, p + 1, p + 2] and s["config_file"] == "/etc/mu-server/blue.toml", s
+assert s["state_dir"] == "/var/lib/mu-server/blue", s
 PYEOF
 as "$MEMBER" /usr/bin/mu-ctl --instance blue stop >/dev/null || fail "mu-ctl --instance blue stop"
 for _ in $(seq 100); do kill -0 "$BLUE_PID" 2>/dev/null || break; sleep 0.1; done

@@ -37,6 +37,7 @@ pub struct Loaded {
 
 pub fn load(src: &Sources) -> Result<Loaded, ConfigError> {
     let mut cfg = Config::default();
+    apply_systemd_directories(&mut cfg, src.env);
     let mut warnings = Vec::new();
     match std::fs::read_to_string(src.path) {
         Ok(text) => {
@@ -60,6 +61,24 @@ pub fn load(src: &Sources) -> Result<Loaded, ConfigError> {
         config: cfg,
         warnings,
     })
+}
+
+/// Under systemd, `StateDirectory=`/`RuntimeDirectory=` tell us where the unit's directories
+/// are (`$STATE_DIRECTORY`, `$RUNTIME_DIRECTORY`, colon-separated when several). They replace
+/// the built-in defaults, so `mu-serverd@NAME` instances keep their state and control socket
+/// apart without repeating the paths in each config; the file, env and flags still win.
+fn apply_systemd_directories(cfg: &mut Config, env: &dyn Fn(&str) -> Option<String>) {
+    let first = |var: &str| {
+        env(var)
+            .and_then(|v| v.split(':').next().map(PathBuf::from))
+            .filter(|p| p.is_absolute())
+    };
+    if let Some(dir) = first("STATE_DIRECTORY") {
+        cfg.storage.state_dir = dir;
+    }
+    if let Some(dir) = first("RUNTIME_DIRECTORY") {
+        cfg.control.socket = dir.join("control.sock");
+    }
 }
 
 fn apply_file(cfg: &mut Config, p: &Path, t: &str, f: FileConfig) -> Result<(), ConfigError> {

@@ -353,3 +353,30 @@ fn example_config_documents_the_real_defaults() {
     l.control.socket_explicit = false;
     assert_eq!(Config { file: None, ..l }, Config::default());
 }
+
+#[test]
+fn systemd_directories_replace_the_defaults_but_not_the_file() {
+    let env = [
+        ("STATE_DIRECTORY", "/var/lib/mu-server/blue:/var/lib/other"),
+        ("RUNTIME_DIRECTORY", "/run/mu-server/blue"),
+    ];
+    let absent = Path::new("/nonexistent/mu-server.toml");
+    let l = run(absent, false, &env, &Overrides::default()).unwrap();
+    assert_eq!(
+        l.config.storage.state_dir,
+        Path::new("/var/lib/mu-server/blue")
+    );
+    assert_eq!(
+        l.config.control.socket,
+        Path::new("/run/mu-server/blue/control.sock")
+    );
+
+    let t = Tmp::new("sysdirs");
+    let p = t.write(
+        "c.toml",
+        "[storage]\nstate_dir = \"/srv/mu\"\n[control]\nsocket = \"/srv/mu.sock\"\n",
+    );
+    let l = run(&p, true, &env, &Overrides::default()).unwrap();
+    assert_eq!(l.config.storage.state_dir, Path::new("/srv/mu"));
+    assert_eq!(l.config.control.socket, Path::new("/srv/mu.sock"));
+}
