@@ -84,6 +84,16 @@ fn users_kick_status_reload_and_stop_with_real_clients() {
     let mut c = Client::connect(&sock, TIMEOUT).expect("connect");
     assert_eq!(c.daemon_version(), env!("CARGO_PKG_VERSION"));
     wait_users(&mut c, &["ann", "ben"]);
+    // Each user's peer address is the loopback TCP address its commands came from.
+    match c.request(&Request::Users).expect("users") {
+        Reply::Users(list) => {
+            for u in &list {
+                let peer = u.peer.as_deref().unwrap_or("");
+                assert!(peer.starts_with("127.0.0.1"), "{}: peer {peer:?}", u.name);
+            }
+        }
+        other => panic!("users: {other:?}"),
+    }
 
     match c.request(&Request::Status).expect("status") {
         Reply::Status(s) => {

@@ -80,7 +80,7 @@ impl Daemon {
                                 status: status_word(u.status).into(),
                                 latency_ms: u.latency_ms.min(u32::MAX as u64) as u32,
                                 connected_since_unix: (origin + u.connected_since) / 1000,
-                                peer: None,
+                                peer: self.shell.peer_address(&u.identity),
                                 msgs_in: u.msgs_in,
                                 msgs_out: u.msgs_out,
                                 bytes_in: u.bytes_in,

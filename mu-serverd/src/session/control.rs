@@ -2,7 +2,7 @@
 //! protocol) and what the core answers.
 
 use super::clients::ClientStatus;
-use super::io::{Change, Millis, SessionState};
+use super::io::{Change, Identity, Millis, SessionState};
 use super::Session;
 use log::Level;
 
@@ -34,6 +34,8 @@ pub struct UserInfo {
     pub bytes_in: u64,
     pub msgs_out: u64,
     pub bytes_out: u64,
+    /// The routing identity, so the driver can add what only it knows (the peer's address).
+    pub identity: Identity,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -59,7 +61,7 @@ impl Session {
             ControlRequest::Users => ControlReply::Users(
                 self.clients
                     .iter()
-                    .map(|(_, c)| UserInfo {
+                    .map(|(identity, c)| UserInfo {
                         name: c.name.clone(),
                         admin: c.admin,
                         status: c.status,
@@ -69,6 +71,7 @@ impl Session {
                         bytes_in: c.traffic.bytes_in,
                         msgs_out: c.traffic.msgs_out,
                         bytes_out: c.traffic.bytes_out,
+                        identity: identity.clone(),
                     })
                     .collect(),
             ),

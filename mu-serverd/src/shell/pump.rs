@@ -5,7 +5,7 @@
 use super::core::Core;
 use super::router::{Received, Router, Sent};
 use super::sockets::{self, SocketOptions};
-use crate::session::io::{Action, Change, Channel, Millis, SendFailure};
+use crate::session::io::{Action, Change, Channel, Identity, Millis, SendFailure};
 use mio::unix::SourceFd;
 use mio::{Interest, Registry, Token};
 use std::time::{Duration, Instant};
@@ -204,6 +204,11 @@ impl Shell {
             // Recorded by drain_actions before anything else of its batch.
             Action::Persist(_) => {}
         }
+    }
+
+    /// The IP address a client last sent a command from, when libzmq reported it.
+    pub fn peer_address(&self, peer: &Identity) -> Option<String> {
+        self.routers[0].peer_address(peer)
     }
 
     fn router(&mut self, ch: Channel) -> &mut Router {

@@ -39,9 +39,16 @@ pub struct Router {
     queues: HashMap<Identity, VecDeque<Vec<Frame>>>,
     limit: usize,
     buf: zmq::Message,
+    /// The TCP address each identity last sent from (libzmq's `Peer-Address` message property),
+    /// for `mu-ctl users`. Only kept on the command channel, whose traffic is small.
+    peer_addresses: Option<HashMap<Identity, Arc<str>>>,
     pub messages_in: u64,
     pub messages_out: u64,
 }
+
+/// Most peer addresses remembered; past it the map starts over, so peers that never log in
+/// cannot grow it without bound (logged-in clients reappear with their next command).
+const MAX_PEER_ADDRESSES: usize = 4096;
 
 impl Router {
     pub fn new(channel: Channel, sock: zmq::Socket, limit: usize) -> Router {
@@ -51,6 +58,7 @@ impl Router {
             queues: HashMap::new(),
             limit,
             buf: zmq::Message::new(),
+            peer_addresses: (channel == Channel::Command).then(HashMap::new),
             messages_in: 0,
             messages_out: 0,
         }
@@ -167,6 +175,31 @@ impl Router {
     /// Forgets a peer's parked messages.
     pub fn drop_peer(&mut self, peer: &Identity) {
         self.queues.remove(peer);
+        if let Some(map) = self.peer_addresses.as_mut() {
+            map.remove(peer);
+        }
+    }
+
+    /// The address `peer` last sent from on this socket, if this socket keeps them.
+    pub fn peer_address(&self, peer: &Identity) -> Option<String> {
+        let map = self.peer_addresses.as_ref()?;
+        map.get(peer).map(|a| a.to_string())
+    }
+
+    fn remember_address(&mut self, identity: &Identity) {
+        let Some(map) = self.peer_addresses.as_mut() else {
+            return;
+        };
+        let Some(addr) = self.buf.gets("Peer-Address") else {
+            return;
+        };
+        if map.get(identity).is_some_and(|known| &**known == addr) {
+            return;
+        }
+        if map.len() >= MAX_PEER_ADDRESSES && !map.contains_key(identity) {
+            map.clear();
+        }
+        map.insert(identity.clone(), Arc::from(addr));
     }
 
     /// Receives one whole message if one is ready.
@@ -181,6 +214,7 @@ impl Router {
         }
         self.messages_in += 1;
         let identity: Identity = Arc::from(&self.buf[..]);
+        self.remember_address(&identity);
         let mut frames = Vec::new();
         let mut count = 0usize;
         while self.buf.get_more() {
