@@ -6,7 +6,6 @@ use crate::session::SessionConfig;
 
 pub fn session_config(cfg: &Config) -> SessionConfig {
     let max_message_bytes = usize::try_from(cfg.server.max_message_bytes).unwrap_or(usize::MAX);
-    let defaults = SessionConfig::default();
     SessionConfig {
         server_password: cfg
             .auth
@@ -26,9 +25,8 @@ pub fn session_config(cfg: &Config) -> SessionConfig {
         // pass ZeroMQ and then be refused by the codec.
         limits: Limits {
             max_input: max_message_bytes,
-            ..defaults.limits
+            ..Limits::default()
         },
-        ..defaults
     }
 }
 
