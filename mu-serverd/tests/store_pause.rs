@@ -81,6 +81,7 @@ fn snapshot_pause_on_10k_nodes() {
     let cfg = Storage {
         enabled: true,
         state_dir: dir.clone(),
+        state_dir_explicit: true,
         fsync: Fsync::Batch,
         fsync_interval_ms: 1000,
         snapshot_interval_s: 1,

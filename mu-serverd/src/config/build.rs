@@ -75,6 +75,7 @@ fn apply_systemd_directories(cfg: &mut Config, env: &dyn Fn(&str) -> Option<Stri
     };
     if let Some(dir) = first("STATE_DIRECTORY") {
         cfg.storage.state_dir = dir;
+        cfg.storage.state_dir_explicit = true;
     }
     if let Some(dir) = first("RUNTIME_DIRECTORY") {
         cfg.control.socket = dir.join("control.sock");
@@ -119,6 +120,7 @@ fn apply_file(cfg: &mut Config, p: &Path, t: &str, f: FileConfig) -> Result<(), 
     }
     if let Some(v) = &st.state_dir {
         cfg.storage.state_dir = check(p, t, "state_dir", v, |v| absolute(v))?;
+        cfg.storage.state_dir_explicit = true;
     }
     if let Some(v) = &st.fsync {
         cfg.storage.fsync = check(p, t, "fsync", v, |v| match v.as_str() {

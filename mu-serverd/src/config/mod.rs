@@ -69,6 +69,9 @@ pub struct Storage {
     /// false: nothing is read or written (tests, throw-away sessions).
     pub enabled: bool,
     pub state_dir: PathBuf,
+    /// The state dir was chosen (file, `$STATE_DIRECTORY`), not the built-in default: a
+    /// default that cannot be created falls back to a per-user directory instead of failing.
+    pub state_dir_explicit: bool,
     pub fsync: Fsync,
     pub fsync_interval_ms: u64,
     pub snapshot_interval_s: u64,
@@ -123,6 +126,7 @@ impl Default for Config {
             storage: Storage {
                 enabled: true,
                 state_dir: PathBuf::from("/var/lib/mu-server"),
+                state_dir_explicit: false,
                 fsync: Fsync::Batch,
                 fsync_interval_ms: 1000,
                 snapshot_interval_s: 120,

@@ -351,6 +351,8 @@ fn example_config_documents_the_real_defaults() {
     assert!(l.storage.import.take().is_some());
     assert!(l.control.socket_explicit);
     l.control.socket_explicit = false;
+    assert!(l.storage.state_dir_explicit);
+    l.storage.state_dir_explicit = false;
     assert_eq!(Config { file: None, ..l }, Config::default());
 }
 

@@ -81,10 +81,85 @@ pub fn open(
     reset_state: bool,
 ) -> Result<Box<dyn Persistence>, String> {
     if cfg.storage.enabled {
-        return crate::store::hook::open(cfg, session, reset_state);
+        let mut cfg = cfg.clone();
+        if let Some((dir, why)) = user_state_dir(&cfg.storage, &|k| std::env::var_os(k)) {
+            log::warn!(
+                "state directory {} cannot be created ({why}); saving this session in {} \
+                 instead (set [storage] state_dir to choose)",
+                cfg.storage.state_dir.display(),
+                dir.display()
+            );
+            cfg.storage.state_dir = dir;
+        }
+        return crate::store::hook::open(&cfg, session, reset_state);
     }
     log::info!(
         "persistence disabled ([storage] enabled = false): the session lives in memory only"
     );
     Ok(Box::new(NoPersistence))
+}
+
+/// Where a daemon started by hand by an ordinary user keeps its session when the built-in
+/// `/var/lib/mu-server` does not exist and cannot be created (no root, no package):
+/// `$XDG_STATE_HOME/mu-server`, else `$HOME/.local/state/mu-server`, with the reason the default
+/// failed. `None` when the state dir was configured (a configured path that fails is an error,
+/// never silently moved) or when the default exists or could be created.
+fn user_state_dir(
+    st: &crate::config::Storage,
+    env: &dyn Fn(&str) -> Option<std::ffi::OsString>,
+) -> Option<(std::path::PathBuf, std::io::Error)> {
+    use std::path::PathBuf;
+    if st.state_dir_explicit || st.state_dir.exists() {
+        return None;
+    }
+    let why = std::fs::create_dir_all(&st.state_dir).err()?;
+    let base = env("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| env("HOME").map(|h| PathBuf::from(h).join(".local/state")))?;
+    Some((base.join("mu-server"), why))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use std::path::{Path, PathBuf};
+
+    /// A state dir below a regular file cannot be created, even by root (ENOTDIR).
+    fn uncreatable() -> (PathBuf, PathBuf) {
+        let file = std::env::temp_dir().join(format!("mu-persist-{}", std::process::id()));
+        std::fs::write(&file, b"not a directory").unwrap();
+        let dir = file.join("state");
+        (file, dir)
+    }
+
+    fn storage(dir: &Path, explicit: bool) -> crate::config::Storage {
+        let mut st = Config::default().storage;
+        st.state_dir = dir.to_path_buf();
+        st.state_dir_explicit = explicit;
+        st
+    }
+
+    #[test]
+    fn an_uncreatable_default_state_dir_falls_back_to_the_users_state_home() {
+        let (file, dir) = uncreatable();
+        let home = |k: &str| (k == "HOME").then(|| "/home/ann".into());
+        let xdg = |k: &str| match k {
+            "XDG_STATE_HOME" => Some("/srv/state".into()),
+            "HOME" => Some("/home/ann".into()),
+            _ => None,
+        };
+        let default = storage(&dir, false);
+        let (got, _) = user_state_dir(&default, &home).expect("falls back");
+        assert_eq!(got, Path::new("/home/ann/.local/state/mu-server"));
+        let (got, _) = user_state_dir(&default, &xdg).expect("falls back");
+        assert_eq!(got, Path::new("/srv/state/mu-server"));
+        // A configured path is never moved: the store reports its error instead.
+        assert!(user_state_dir(&storage(&dir, true), &home).is_none());
+        // A usable default stays.
+        let usable = storage(&std::env::temp_dir(), false);
+        assert!(user_state_dir(&usable, &home).is_none());
+        let _ = std::fs::remove_file(file);
+    }
 }

@@ -95,6 +95,7 @@ fn cfg(dir: &Path, fsync: Fsync) -> Storage {
     Storage {
         enabled: true,
         state_dir: dir.to_path_buf(),
+        state_dir_explicit: true,
         fsync,
         fsync_interval_ms: 20,
         snapshot_interval_s: 3600,
