@@ -4,6 +4,7 @@
 //! 25000-25999, stopped by its own pid. Also reads a server's CPU time and RSS from /proc.
 
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU16, Ordering};
@@ -69,6 +70,8 @@ pub struct Server {
     pub port: u16,
     child: Child,
     dir: PathBuf,
+    /// Started in its own process group (profiler wrapper): signal the group.
+    own_group: bool,
 }
 
 static NEXT_PORT: AtomicU16 = AtomicU16::new(0);
@@ -122,6 +125,12 @@ impl Server {
                 c
             }
         };
+        // A profiler wrapper gets its own process group, so stop() also reaches the server it
+        // runs. Without a wrapper the server stays in ours and gets a terminal's Ctrl-C with us.
+        let own_group = matches!(kind, Kind::Mu | Kind::MuPersist) && !env.mu_wrapper.is_empty();
+        if own_group {
+            cmd.process_group(0);
+        }
         // The reference runs a `cmd` shell on stdin and stops reading it at EOF: keep a pipe open.
         let child = cmd
             .current_dir(&dir)
@@ -135,6 +144,7 @@ impl Server {
             port,
             child,
             dir,
+            own_group,
         };
         s.wait_ready(frames)?;
         Ok(s)
@@ -206,11 +216,13 @@ impl Server {
         out
     }
 
-    /// Stops the server: SIGTERM, then SIGKILL after 10 s (a profiler writes its output). Only this child's pid is signalled.
+    /// Stops the server: SIGTERM, then SIGKILL after 10 s (a profiler writes its output). Only
+    /// this child's pid is signalled, or the process group it leads when it is a wrapper.
     pub fn stop(mut self) {
         let pid = self.pid() as libc::pid_t;
-        // SAFETY: kill(2) on our own child's pid; no memory is touched.
-        unsafe { libc::kill(pid, libc::SIGTERM) };
+        let target = if self.own_group { -pid } else { pid };
+        // SAFETY: kill(2) on our child (or the group it leads); no memory is touched.
+        unsafe { libc::kill(target, libc::SIGTERM) };
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
@@ -218,6 +230,8 @@ impl Server {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+        // SAFETY: as above.
+        unsafe { libc::kill(target, libc::SIGKILL) };
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
