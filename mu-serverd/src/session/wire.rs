@@ -87,6 +87,14 @@ pub fn parse(frames: &[Frame], limits: &Limits) -> Result<Incoming, String> {
 /// Dependencies as the client sends them: `None` or a list of uuid strings. Anything else is
 /// refused (a real client never sends it, and clients iterate over it).
 pub fn parse_deps(bytes: &[u8], limits: &Limits) -> Result<Option<Vec<String>>, String> {
+    match fast_deps(bytes, limits) {
+        Some(deps) => Ok(deps),
+        None => decoded_deps(bytes, limits),
+    }
+}
+
+/// The general path of [`parse_deps`]: any pickle, through the decoder.
+fn decoded_deps(bytes: &[u8], limits: &Limits) -> Result<Option<Vec<String>>, String> {
     match codec::decode(bytes, limits)? {
         Value::None => Ok(None),
         Value::List(items) => items
@@ -100,6 +108,79 @@ pub fn parse_deps(bytes: &[u8], limits: &Limits) -> Result<Option<Vec<String>>, 
             .map(Some),
         other => Err(format!("dependencies are a {}", other.type_name())),
     }
+}
+
+/// The exact bytes CPython's protocol-4 pickler writes for `None` or a list of short `str`s
+/// (`PROTO [FRAME] N .` or `PROTO [FRAME] ] MEMOIZE [( (str MEMOIZE)* e | str MEMOIZE a] .`),
+/// read without the general decoder: every relayed Node carries one. Returns `None` for anything
+/// else, or anything a limit or an error could apply to; the general path then decides, so the
+/// result is always the one `decode` gives.
+fn fast_deps(bytes: &[u8], limits: &Limits) -> Option<Option<Vec<String>>> {
+    use crate::pickle::opcodes::{
+        APPEND, APPENDS, EMPTY_LIST, FRAME, MARK, MEMOIZE, NONE, PROTO, SHORT_BINUNICODE, STOP,
+    };
+    if bytes.len() > limits.max_input || limits.max_depth < 2 {
+        return None;
+    }
+    let mut rest = bytes;
+    if take(&mut rest, 2)? != [PROTO, 4] {
+        return None;
+    }
+    let mut op = take(&mut rest, 1)?[0];
+    if op == FRAME {
+        let mut n = [0u8; 8];
+        n.copy_from_slice(take(&mut rest, 8)?);
+        // an honest frame length: the rest of the input at most (as `decode` checks)
+        usize::try_from(u64::from_le_bytes(n))
+            .ok()
+            .filter(|&n| n <= rest.len())?;
+        op = take(&mut rest, 1)?[0];
+    }
+    match op {
+        NONE => return (take(&mut rest, 1)? == [STOP]).then_some(None),
+        EMPTY_LIST => {}
+        _ => return None,
+    }
+    let mut memo = 0usize;
+    let mut created = 1usize;
+    let mut list = Vec::new();
+    // whether the stack has an item above the last mark (what MEMOIZE stores)
+    let mut top = true;
+    loop {
+        match take(&mut rest, 1)?[0] {
+            MEMOIZE if top => memo += 1,
+            MARK if created == 1 => {
+                created += 1;
+                top = false;
+            }
+            SHORT_BINUNICODE => {
+                let n = usize::from(take(&mut rest, 1)?[0]);
+                list.push(std::str::from_utf8(take(&mut rest, n)?).ok()?.to_owned());
+                created += 1;
+                top = true;
+            }
+            APPENDS if created == list.len() + 2 && !list.is_empty() => break,
+            APPEND if created == 2 && list.len() == 1 => break,
+            STOP if created == 1 => break,
+            _ => return None,
+        }
+    }
+    if memo > limits.max_memo || created > limits.max_items {
+        return None;
+    }
+    if !list.is_empty() && take(&mut rest, 1)? != [STOP] {
+        return None;
+    }
+    Some(Some(list))
+}
+
+fn take<'a>(rest: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
+    if n > rest.len() {
+        return None;
+    }
+    let (head, tail) = rest.split_at(n);
+    *rest = tail;
+    Some(head)
 }
 
 pub fn encode_deps(deps: &Option<Vec<String>>) -> Frame {
@@ -162,5 +243,115 @@ pub fn peer_name(id: &[u8]) -> String {
         )
     } else {
         format!("0x{hex}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `pickle.dumps(x, protocol=4)` from CPython 3.11 for `None`, `[]`, one, two and three
+    /// uuids, `['é']`, the same uuid twice (a `BINGET`: the general path) and `['']`.
+    const CPYTHON: [&str; 8] = [
+        "80044e2e",
+        "80045d942e",
+        "8004952b000000000000005d948c2431323334353637382d393061622d636465662d313233342d35363738393061626364656694612e",
+        "80049553000000000000005d94288c2431323334353637382d393061622d636465662d313233342d353637383930616263646566948c2432343638616366312d323135372d396264652d323436382d61636631323135373962646594652e",
+        "8004957a000000000000005d94288c2431323334353637382d393061622d636465662d313233342d353637383930616263646566948c2432343638616366312d323135372d396264652d323436382d616366313231353739626465948c2433363964303336392d623230332d363963642d333639642d30333639623230333639636494652e",
+        "80049509000000000000005d948c02c3a994612e",
+        "8004952e000000000000005d94288c2431323334353637382d393061622d636465662d313233342d353637383930616263646566946801652e",
+        "80049507000000000000005d948c0094612e",
+    ];
+
+    fn unhex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    /// Whenever the fast path answers, the decoder gives the same answer.
+    fn agree(b: &[u8], limits: &Limits) -> bool {
+        match fast_deps(b, limits) {
+            Some(fast) => {
+                assert_eq!(Ok(fast), decoded_deps(b, limits), "{b:02x?}");
+                true
+            }
+            None => false,
+        }
+    }
+
+    #[test]
+    fn fast_path_takes_cpython_lists_and_agrees_with_the_decoder() {
+        let lim = Limits::default();
+        let taken: Vec<bool> = CPYTHON.iter().map(|h| agree(&unhex(h), &lim)).collect();
+        assert_eq!(
+            taken,
+            [true, true, true, true, true, true, false, true],
+            "which inputs the fast path reads"
+        );
+        assert_eq!(
+            parse_deps(&unhex(CPYTHON[3]), &lim).unwrap().unwrap().len(),
+            2
+        );
+    }
+
+    #[test]
+    fn fast_path_agrees_on_every_truncation_and_byte_change() {
+        let lim = Limits::default();
+        let mut cases = 0;
+        for h in CPYTHON {
+            let b = unhex(h);
+            for n in 0..b.len() {
+                agree(&b[..n], &lim);
+                for v in [
+                    0u8, 1, 0x28, 0x2e, 0x4e, 0x5d, 0x61, 0x65, 0x8c, 0x94, 0x95, 0xff,
+                ] {
+                    let mut m = b.clone();
+                    m[n] = v;
+                    agree(&m, &lim);
+                    // and with one byte inserted
+                    let mut m = b.clone();
+                    m.insert(n, v);
+                    agree(&m, &lim);
+                    cases += 2;
+                }
+            }
+        }
+        assert!(cases > 5_000);
+    }
+
+    #[test]
+    fn fast_path_leaves_limits_to_the_decoder() {
+        let b = unhex(CPYTHON[4]);
+        for lim in [
+            Limits {
+                max_memo: 3,
+                ..Limits::default()
+            },
+            Limits {
+                max_items: 4,
+                ..Limits::default()
+            },
+            Limits {
+                max_input: b.len() - 1,
+                ..Limits::default()
+            },
+            Limits {
+                max_depth: 1,
+                ..Limits::default()
+            },
+        ] {
+            assert!(fast_deps(&b, &lim).is_none(), "{lim:?}");
+        }
+        assert!(fast_deps(
+            &b,
+            &Limits {
+                max_memo: 4,
+                max_items: 5,
+                ..Limits::default()
+            }
+        )
+        .is_some());
     }
 }
