@@ -11,6 +11,8 @@
 //!   friends decode a payload on demand with [`Limits`](crate::pickle::Limits).
 //! - Builders for frames the server originates: [`build_command`], [`build_command_raw`],
 //!   [`build_node`], [`build_commit`]; [`type_frame`] gives the precomputed frame 0.
+//! - [`build_snapshot_set`]: the Snapshot `SET` reply of a join, written directly around a
+//!   node's frames (no `Value` tree per GET).
 //! - [`frames_to_value`] / [`value_to_frames`]: a node's frames as the Python `list` of `bytes`
 //!   that Snapshot and ServerSnapshot carry in `DATA`.
 //! - [`Message::check`]: every pickle of a message against its policy (plain data; deepdiff's
@@ -23,6 +25,7 @@ mod check;
 mod error;
 mod kind;
 mod parse;
+mod snapshot;
 
 pub use build::{
     build_command, build_command_raw, build_commit, build_node, frames_to_value, value_to_frames,
@@ -30,6 +33,7 @@ pub use build::{
 pub use error::ObjectError;
 pub use kind::{type_frame, CommandKind, T_COMMIT, T_NODE};
 pub use parse::{parse, parse_type, Message};
+pub use snapshot::{build_snapshot_set, snapshot_set_pickle};
 
 /// One ZeroMQ frame (same type as `session::io::Frame`).
 pub type Frame = std::sync::Arc<[u8]>;

@@ -4,6 +4,7 @@
 use super::io::{Channel, Frame, Identity};
 use super::wire::{self, sdict};
 use super::Session;
+use crate::objects;
 use crate::pickle::Value;
 use log::Level;
 
@@ -54,14 +55,24 @@ impl Session {
     }
 
     fn send_node(&mut self, to: &Identity, uuid: &str) {
-        let chunks = match self.repo.fresh_data(uuid) {
+        let frames = match self.repo.fresh_data(uuid) {
             Some(data) => {
-                let node = self.repo.get(uuid);
-                let (owner, deps) = match node {
-                    Some(n) => (n.owner.clone(), n.deps_bytes().clone()),
-                    None => return,
+                let Some(node) = self.repo.get(uuid) else {
+                    return;
                 };
-                wire::node_chunks(uuid, &owner, &deps, &data)
+                // The reply pickle is written around the node's frames directly: no `Value`
+                // tree and no general encoder per GET (a join sends one reply per node).
+                let frame0 = objects::type_frame(objects::T_NODE).unwrap_or_default();
+                objects::build_snapshot_set(
+                    "server",
+                    &[
+                        frame0,
+                        uuid.as_bytes(),
+                        node.owner.as_bytes(),
+                        node.deps_bytes(),
+                        &data,
+                    ],
+                )
             }
             None => {
                 let who = self.who(to);
@@ -69,14 +80,13 @@ impl Session {
                     Level::Debug,
                     format!("{who} - Snapshot: node {uuid} no longer exists"),
                 );
-                Value::bytes(b"removed")
+                let data = sdict(vec![
+                    ("STATE", Value::str("SET")),
+                    ("DATA", Value::bytes(b"removed")),
+                ]);
+                wire::command(wire::T_SNAPSHOT, "server", &data)
             }
         };
-        let data = sdict(vec![("STATE", Value::str("SET")), ("DATA", chunks)]);
-        self.send(
-            Channel::Command,
-            to,
-            wire::command(wire::T_SNAPSHOT, "server", &data),
-        );
+        self.send(Channel::Command, to, frames);
     }
 }
