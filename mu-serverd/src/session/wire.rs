@@ -200,16 +200,6 @@ pub fn command(t: i64, owner: &str, data: &Value) -> Vec<Frame> {
     }
 }
 
-/// `Node.as_raw_chunks()` as the list of bytes a Snapshot `DATA` carries.
-pub fn node_chunks(uuid: &str, owner: &str, deps: &Frame, data: &Frame) -> Value {
-    objects::frames_to_value(&objects::build_node(
-        uuid,
-        owner,
-        deps.clone(),
-        data.clone(),
-    ))
-}
-
 /// `{k: v, ...}` with string keys.
 pub fn sdict(items: Vec<(&str, Value)>) -> Value {
     Value::dict(items.into_iter().map(|(k, v)| (Value::str(k), v)).collect())
