@@ -252,6 +252,12 @@ impl Session {
     ) {
         self.start_clock(now);
         let Some(client) = self.clients.get(to) else {
+            // A peer that is not logged in (server-info or Auth replies, heartbeat PINGs to a
+            // watched identity) stopped reading: forget its backlog so the shell stops
+            // discarding for it.
+            if why == SendFailure::QueueOverflow {
+                self.out.push_back(Action::DropPeer { to: to.clone() });
+            }
             return;
         };
         let name = client.name.clone();

@@ -179,7 +179,7 @@ impl Shell {
                 frames,
             } => {
                 let failure = match self.router(channel).send(&to, frames) {
-                    Sent::Now | Sent::Parked => None,
+                    Sent::Now | Sent::Parked | Sent::Discarded => None,
                     Sent::Unreachable => Some(SendFailure::Unreachable),
                     Sent::Overflow => {
                         log::warn!(

@@ -7,7 +7,7 @@
 
 use super::zmsg;
 use crate::session::io::{Channel, Frame, Identity};
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::os::fd::RawFd;
 use std::sync::Arc;
 
@@ -24,6 +24,8 @@ pub enum Sent {
     Unreachable,
     /// The peer's queue passed the limit; its queue was dropped.
     Overflow,
+    /// The peer overflowed earlier and the core has not dropped it yet: nothing was sent.
+    Discarded,
 }
 
 /// One received message, identity split off.
@@ -37,6 +39,11 @@ pub struct Router {
     pub channel: Channel,
     sock: zmq::Socket,
     queues: HashMap<Identity, VecDeque<Vec<Frame>>>,
+    /// Peers whose queue overflowed and that the core has not dropped yet. Sends to them are
+    /// discarded, so the rest of the batch that overflowed a peer (up to 256 messages already
+    /// turned into actions) neither rebuilds its queue nor reports a second overflow; the core's
+    /// `DropPeer` clears the mark before its `Disconnect` is sent.
+    overflowed: HashSet<Identity>,
     limit: usize,
     buf: zmq::Message,
     /// The TCP address each identity last sent from (libzmq's `Peer-Address` message property),
@@ -56,6 +63,7 @@ impl Router {
             channel,
             sock,
             queues: HashMap::new(),
+            overflowed: HashSet::new(),
             limit,
             buf: zmq::Message::new(),
             peer_addresses: (channel == Channel::Command).then(HashMap::new),
@@ -99,10 +107,14 @@ impl Router {
 
     /// Sends now, or parks behind what is already queued for that peer.
     pub fn send(&mut self, to: &Identity, frames: Vec<Frame>) -> Sent {
+        if self.overflowed.contains(to) {
+            return Sent::Discarded;
+        }
         if let Some(q) = self.queues.get_mut(to) {
             q.push_back(frames);
             if q.len() > self.limit {
                 self.queues.remove(to);
+                self.overflowed.insert(to.clone());
                 return Sent::Overflow;
             }
             return Sent::Parked;
@@ -175,6 +187,7 @@ impl Router {
     /// Forgets a peer's parked messages.
     pub fn drop_peer(&mut self, peer: &Identity) {
         self.queues.remove(peer);
+        self.overflowed.remove(peer);
         if let Some(map) = self.peer_addresses.as_mut() {
             map.remove(peer);
         }

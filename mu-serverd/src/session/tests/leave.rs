@@ -54,6 +54,22 @@ fn queue_overflow_disconnects_with_reason_and_releases_locks() {
 }
 
 #[test]
+fn queue_overflow_of_a_peer_not_logged_in_drops_its_backlog_only() {
+    // The shell discards sends to an overflowed peer until the core's DropPeer.
+    let mut h = two();
+    h.s.handle_send_failure(h.now, Channel::Command, &id(9), SendFailure::QueueOverflow);
+    let mut acts = Vec::new();
+    while let Some(a) = h.s.poll_action() {
+        acts.push(a);
+    }
+    assert!(
+        matches!(&acts[..], [Action::DropPeer { to }] if *to == id(9)),
+        "{acts:?}"
+    );
+    assert!(h.s.clients.by_name("bob").is_some());
+}
+
+#[test]
 fn unreachable_data_channel_of_an_active_client_forces_a_rejoin() {
     let mut h = two();
     h.s.handle_send_failure(h.now, Channel::Command, &id(2), SendFailure::Unreachable);
