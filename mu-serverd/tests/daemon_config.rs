@@ -6,25 +6,9 @@
 mod daemon_common;
 use daemon_common::*;
 use nix::sys::signal::Signal;
-use std::process::Command;
 
 fn run(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
-    let mut cmd = Command::new(BIN);
-    cmd.args(args);
-    for v in [
-        "PORT",
-        "TIMEOUT",
-        "LOG_LEVEL",
-        "ADMIN_PASSWORD",
-        "SERVER_PASSWORD",
-        "CREDENTIALS_DIRECTORY",
-    ] {
-        cmd.env_remove(v);
-    }
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().unwrap();
+    let out = daemon_command(args, env).output().unwrap();
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into(),

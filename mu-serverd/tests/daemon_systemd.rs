@@ -9,7 +9,7 @@ use nix::sys::signal::Signal;
 use std::io::BufRead;
 use std::os::fd::AsFd;
 use std::os::unix::net::UnixDatagram;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -204,15 +204,15 @@ fn journal_stream_on_stderr_gives_priority_prefixes() {
     let (r, w) = nix::unistd::pipe().unwrap();
     let st = nix::sys::stat::fstat(w.as_fd()).unwrap();
     let stream = format!("{}:{}", st.st_dev, st.st_ino);
-    let child = Command::new(BIN)
-        .args(["--config", cfg.to_str().unwrap(), "-spwd", "x"])
-        .env("JOURNAL_STREAM", &stream)
-        .env_remove("NOTIFY_SOCKET")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::from(w))
-        .spawn()
-        .unwrap();
+    let child = daemon_command(
+        &["--config", cfg.to_str().unwrap(), "-spwd", "x"],
+        &[("JOURNAL_STREAM", &stream)],
+    )
+    .stdin(Stdio::null())
+    .stdout(Stdio::null())
+    .stderr(Stdio::from(w))
+    .spawn()
+    .unwrap();
     let mut dm = Daemon::with_reader(child, std::fs::File::from(r));
     let ready = dm.wait_log("ready", 10);
     assert!(ready.starts_with("<6>mu-serverd "), "{ready}");

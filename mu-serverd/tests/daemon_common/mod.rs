@@ -11,6 +11,36 @@ use std::time::{Duration, Instant};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_mu-serverd");
 
+/// Environment variables the daemon reads; removed from every spawned daemon so that the
+/// environment running the tests (a systemd unit, a shell with PORT set) cannot change them.
+pub const DAEMON_ENV: &[&str] = &[
+    "NOTIFY_SOCKET",
+    "WATCHDOG_USEC",
+    "WATCHDOG_PID",
+    "JOURNAL_STREAM",
+    "PORT",
+    "TIMEOUT",
+    "LOG_LEVEL",
+    "ADMIN_PASSWORD",
+    "SERVER_PASSWORD",
+    "CREDENTIALS_DIRECTORY",
+    "STATE_DIRECTORY",
+    "RUNTIME_DIRECTORY",
+];
+
+/// A `Command` for the daemon with [`DAEMON_ENV`] removed and `env` set.
+pub fn daemon_command(args: &[&str], env: &[(&str, &str)]) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args);
+    for v in DAEMON_ENV {
+        cmd.env_remove(v);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd
+}
+
 pub struct TempDir(pub PathBuf);
 
 impl TempDir {
@@ -58,28 +88,10 @@ pub struct Daemon {
 impl Daemon {
     /// Spawns with stderr captured (lines appear in `log`).
     pub fn spawn(args: &[&str], env: &[(&str, &str)]) -> Daemon {
-        let mut cmd = Command::new(BIN);
-        cmd.args(args)
-            .stdin(Stdio::null())
+        let mut cmd = daemon_command(args, env);
+        cmd.stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        for v in [
-            "NOTIFY_SOCKET",
-            "WATCHDOG_USEC",
-            "WATCHDOG_PID",
-            "JOURNAL_STREAM",
-            "PORT",
-            "TIMEOUT",
-            "LOG_LEVEL",
-            "ADMIN_PASSWORD",
-            "SERVER_PASSWORD",
-            "CREDENTIALS_DIRECTORY",
-        ] {
-            cmd.env_remove(v);
-        }
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
         let mut child = cmd.spawn().expect("spawn mu-serverd");
         let err = child.stderr.take().unwrap();
         Daemon::with_reader(child, err)
