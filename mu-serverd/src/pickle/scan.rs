@@ -3,6 +3,13 @@
 //! is inside; containers keep just their links to other containers, so cycles and the exact
 //! depth are found as the decoder finds them. Its verdict equals `decode` + `check_plain`;
 //! the relay path runs it on every frame it forwards unchanged.
+//!
+//! Fast path: while every container is linked into at most one parent, is never changed after
+//! it was linked and never into itself (what CPython's pickler always writes), the containers
+//! form a tree whose depth and refusal reasons are final when each one is linked, so they are
+//! summed up on the way and the final walk over the links is skipped. A memo `GET` or `DUP`
+//! of a container that breaks this (sharing, cycles, late changes) sets `aliased`, and then the
+//! links are walked as the decoder would.
 
 use super::error::DecodeErrorKind as K;
 use super::sink::{Kind, Sink, SinkResult};
@@ -26,29 +33,51 @@ pub(crate) struct SItem {
 }
 
 struct SNode {
-    /// Lower bound while decoding.
+    /// Lower bound while decoding (exact when linked, on the fast path).
     depth: u32,
     /// Deepest leaf inside (leaves never change).
     leaf_depth: u32,
     hashable: bool,
+    /// Its own reason or the first one among what was linked into it.
     bad: u32,
-    children: Vec<u32>,
+    /// Already inside another container.
+    linked: bool,
 }
 
-pub(crate) struct ScanSink<'a> {
-    input: &'a [u8],
+/// The validator's growable state, reused between runs (see [`super::vm::Buffers`]).
+#[derive(Default)]
+pub(crate) struct ScanBuffers {
     nodes: Vec<SNode>,
+    /// (parent, child) container links, in the order they were made.
+    links: Vec<(u32, u32)>,
+}
+
+pub(crate) struct ScanSink<'a, 'b> {
+    input: &'a [u8],
+    nodes: &'b mut Vec<SNode>,
+    links: &'b mut Vec<(u32, u32)>,
     reasons: Vec<String>,
     max_depth: u32,
+    /// The containers stopped being a tree built bottom-up: walk the links at the end.
+    aliased: bool,
 }
 
-impl<'a> ScanSink<'a> {
-    pub(crate) fn new(input: &'a [u8], max_depth: u32) -> Self {
+impl<'a, 'b> ScanSink<'a, 'b> {
+    pub(crate) fn new(input: &'a [u8], max_depth: u32, bufs: &'b mut ScanBuffers) -> Self {
+        // A huge pickle's buffers are not kept for the next one.
+        const KEEP: usize = 1 << 16;
+        if bufs.nodes.capacity() > KEEP || bufs.links.capacity() > KEEP {
+            *bufs = ScanBuffers::default();
+        }
+        bufs.nodes.clear();
+        bufs.links.clear();
         ScanSink {
             input,
-            nodes: Vec::new(),
+            nodes: &mut bufs.nodes,
+            links: &mut bufs.links,
             reasons: Vec::new(),
             max_depth,
+            aliased: false,
         }
     }
 
@@ -107,7 +136,7 @@ impl<'a> ScanSink<'a> {
             leaf_depth: 0,
             hashable,
             bad,
-            children: Vec::new(),
+            linked: false,
         });
         Ok(SItem {
             node: idx,
@@ -121,6 +150,9 @@ impl<'a> ScanSink<'a> {
         let mut deepest = 0;
         let mut leaf_depth = 0;
         let mut bad = 0;
+        if self.nodes[n as usize].linked {
+            self.aliased = true; // changed after it was placed: its parents' sums are stale
+        }
         for (i, it) in items.iter().enumerate() {
             deepest = deepest.max(self.depth_of(it));
             if it.node == LEAF {
@@ -128,6 +160,16 @@ impl<'a> ScanSink<'a> {
                 if bad == 0 {
                     bad = it.bad;
                 }
+            } else {
+                let child = &mut self.nodes[it.node as usize];
+                if child.linked || it.node == n {
+                    self.aliased = true; // shared, or inside itself
+                }
+                child.linked = true;
+                if bad == 0 {
+                    bad = child.bad;
+                }
+                self.links.push((n, it.node));
             }
             if let Some(step) = hash_step {
                 if i % step == 0 && bad == 0 && !self.hashable(it) {
@@ -145,8 +187,6 @@ impl<'a> ScanSink<'a> {
         if node.bad == 0 {
             node.bad = bad;
         }
-        node.children
-            .extend(items.iter().filter(|it| it.node != LEAF).map(|it| it.node));
         Ok(())
     }
 
@@ -218,7 +258,7 @@ impl<'a> ScanSink<'a> {
     }
 }
 
-impl Sink for ScanSink<'_> {
+impl Sink for ScanSink<'_, '_> {
     type Item = SItem;
     /// The first refusal reason reachable from the root, if any.
     type Output = Option<String>;
@@ -359,6 +399,8 @@ impl Sink for ScanSink<'_> {
     fn finish(&mut self, root: SItem) -> SinkResult<Option<String>> {
         let first_bad = if root.node == LEAF {
             root.bad
+        } else if !self.aliased {
+            self.nodes[root.node as usize].bad
         } else {
             self.walk(root.node)?
         };
@@ -366,7 +408,7 @@ impl Sink for ScanSink<'_> {
     }
 }
 
-impl ScanSink<'_> {
+impl ScanSink<'_, '_> {
     /// Iterative DFS over the containers reachable from `root`: cycles and exact depth are
     /// decode errors (as in the decoder); returns the first refusal reason found.
     fn walk(&mut self, root: u32) -> SinkResult<u32> {
@@ -374,6 +416,21 @@ impl ScanSink<'_> {
         const OPEN: u8 = 1;
         const DONE: u8 = 2;
         let n = self.nodes.len();
+        // Links grouped by parent (stable, so children keep their order).
+        let mut first = vec![0u32; n + 1];
+        for &(p, _) in self.links.iter() {
+            first[p as usize + 1] += 1;
+        }
+        for i in 0..n {
+            first[i + 1] += first[i];
+        }
+        let mut fill = first.clone();
+        let mut child_of = vec![0u32; self.links.len()];
+        for &(p, c) in self.links.iter() {
+            child_of[fill[p as usize] as usize] = c;
+            fill[p as usize] += 1;
+        }
+        let children = |i: usize| &child_of[first[i] as usize..first[i + 1] as usize];
         let mut state = vec![NEW; n];
         let mut exact = vec![0u32; n];
         let mut first_bad = 0;
@@ -382,8 +439,7 @@ impl ScanSink<'_> {
             let iu = i as usize;
             if post {
                 let node = &self.nodes[iu];
-                let deepest = node
-                    .children
+                let deepest = children(iu)
                     .iter()
                     .map(|&c| exact[c as usize])
                     .max()
@@ -402,7 +458,7 @@ impl ScanSink<'_> {
                 first_bad = self.nodes[iu].bad;
             }
             work.push((i, true));
-            for &c in &self.nodes[iu].children {
+            for &c in children(iu) {
                 match state[c as usize] {
                     OPEN => return Err(K::Cyclic),
                     NEW => work.push((c, false)),

@@ -294,3 +294,29 @@ fn a_global_name_shared_with_a_str_re_encodes_identically() {
     let first = encode(&v);
     assert_eq!(encode(&decode(&first, &lim()).unwrap()), first);
 }
+
+#[test]
+fn validator_sees_changes_made_after_a_container_was_placed() {
+    // d = {}; l = []; d['a'] = l; then l (fetched back from the memo) gets os.system appended.
+    // The validator sums up containers as they are linked; this late change must still count.
+    let b = b"\x80\x04}\x94\x8c\x01a]\x94sh\x01\x8c\x02os\x8c\x06system\x93a0.";
+    let v = decode(b, &lim()).unwrap();
+    assert!(check_plain(&v).is_err());
+    let Err(CheckError::Policy(p)) = check_plain_bytes(b, &lim()) else {
+        panic!("late change not seen")
+    };
+    assert_eq!(p.refused, "global os.system");
+    // The same list made too deep after it was placed.
+    let mut deep = b"\x80\x04}\x94\x8c\x01a]\x94sh\x01".to_vec();
+    let max = lim().max_depth as usize;
+    deep.extend(std::iter::repeat_n(b']', max - 1));
+    deep.extend(std::iter::repeat_n(b'a', max - 1));
+    deep.extend(b"0.");
+    let slow = decode(&deep, &lim()).map(|_| ()).unwrap_err().kind;
+    let fast = match check_plain_bytes(&deep, &lim()) {
+        Err(CheckError::Decode(e)) => e.kind,
+        other => panic!("too deep accepted: {other:?}"),
+    };
+    assert!(matches!(slow, DecodeErrorKind::TooDeep { .. }), "{slow:?}");
+    assert!(matches!(fast, DecodeErrorKind::TooDeep { .. }), "{fast:?}");
+}

@@ -28,6 +28,46 @@ pub(crate) fn run<S: Sink>(
     limits: &Limits,
     sink: S,
 ) -> Result<S::Output, DecodeError> {
+    run_reusing(input, limits, sink, &mut Buffers::default())
+}
+
+/// The interpreter's growable state, kept between runs by callers that validate many pickles
+/// (the relay checks every forwarded node): growing a fresh stack and memo for each one was a
+/// good part of the validator's cost on 1 KiB nodes.
+pub(crate) struct Buffers<T> {
+    stack: Vec<T>,
+    marks: Vec<usize>,
+    memo: Vec<Option<T>>,
+}
+
+impl<T> Default for Buffers<T> {
+    fn default() -> Self {
+        Buffers {
+            stack: Vec::new(),
+            marks: Vec::new(),
+            memo: Vec::new(),
+        }
+    }
+}
+
+/// Buffers that grew past this many entries (a huge pickle) are not kept for the next run.
+const KEEP_CAPACITY: usize = 1 << 16;
+
+fn recycle<T>(mut v: Vec<T>) -> Vec<T> {
+    if v.capacity() > KEEP_CAPACITY {
+        return Vec::new();
+    }
+    v.clear();
+    v
+}
+
+/// [`run`] with the stack, marks and memo taken from (and given back to) `bufs`.
+pub(crate) fn run_reusing<S: Sink>(
+    input: &[u8],
+    limits: &Limits,
+    sink: S,
+    bufs: &mut Buffers<S::Item>,
+) -> Result<S::Output, DecodeError> {
     if input.len() > limits.max_input {
         return Err(DecodeError {
             kind: K::InputTooLarge {
@@ -41,24 +81,28 @@ pub(crate) fn run<S: Sink>(
         input,
         pos: 0,
         limits,
-        stack: Vec::new(),
-        marks: Vec::new(),
+        stack: std::mem::take(&mut bufs.stack),
+        marks: std::mem::take(&mut bufs.marks),
         memo: Memo {
-            dense: Vec::new(),
+            dense: std::mem::take(&mut bufs.memo),
             sparse: HashMap::new(),
             count: 0,
         },
         created: 0,
         sink,
     };
-    loop {
+    let result = loop {
         let at = vm.pos;
         match vm.step() {
-            Ok(Some(out)) => return Ok(out),
+            Ok(Some(out)) => break Ok(out),
             Ok(None) => {}
-            Err(kind) => return Err(DecodeError { kind, offset: at }),
+            Err(kind) => break Err(DecodeError { kind, offset: at }),
         }
-    }
+    };
+    bufs.stack = recycle(vm.stack);
+    bufs.marks = recycle(vm.marks);
+    bufs.memo = recycle(vm.memo.dense);
+    result
 }
 
 impl<'a, S: Sink> Vm<'a, '_, S> {
