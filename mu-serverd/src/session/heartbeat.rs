@@ -1,16 +1,22 @@
-//! The heartbeat channel and the clock: the client's `ttl.py` sends `INIT`, the server PINGs
-//! when it has neither sent nor received for a second, the client PONGs. Once a second the
-//! latency (gap between last receive and last send) is measured, lost clients are dropped and
-//! UpdateClientsState goes to everyone. Timing follows the reference's `ServerTTL`.
+//! The heartbeat channel and the clock: the client's `ttl.py` sends `INIT`, the server PINGs,
+//! the client PONGs. Once a second the latency (gap between last receive and last send) is
+//! measured, lost clients are dropped and UpdateClientsState goes to everyone. Timing follows
+//! the reference's `ServerTTL`, except that PINGs are not kept on a phase of their own per
+//! client: every PING goes out in the status round (see `handle_tick`), so an idle server with
+//! N clients wakes once a second, not N + 1 times.
 
 use super::io::{Channel, Frame, Identity, Millis};
 use super::Session;
 use std::sync::Arc;
 
-/// `CLIENT_PING_FREQUENCY`: silence (both ways) after which the server PINGs.
-pub const PING_AFTER_MS: Millis = 1000;
-/// The status round (latencies, losses, UpdateClientsState) runs when more than this elapsed.
+/// The status round (latencies, losses, UpdateClientsState, PINGs) runs when more than this
+/// elapsed since the last one.
 pub const STATUS_PERIOD_MS: Millis = 1000;
+/// A heartbeat PINGed less than this long ago (INIT is answered at once) is not PINGed again in
+/// the round. The longest gap between two PINGs to a client is thus about
+/// `STATUS_PERIOD_MS + PING_MIN_GAP_MS`; `ttl.py` quits after `timeout + 1000` ms without one
+/// (2000 ms with the library's smallest default timeout), the reference's gap is about 1000 ms.
+pub const PING_MIN_GAP_MS: Millis = 250;
 
 /// Heartbeat bookkeeping of one identity.
 #[derive(Clone, Copy, Debug)]
@@ -18,13 +24,6 @@ pub struct Beat {
     pub started: Millis,
     pub last_received: Millis,
     pub last_sent: Millis,
-}
-
-impl Beat {
-    /// When a PING becomes due if nothing else happens.
-    pub fn ping_due(&self) -> Millis {
-        self.last_received.max(self.last_sent) + PING_AFTER_MS + 1
-    }
 }
 
 impl Session {
@@ -68,6 +67,11 @@ impl Session {
 
     /// Time passed: (once a second) latencies, losses and the user list, then PINGs. The status
     /// round goes first so that a PING sent at this very instant does not count as a gap.
+    ///
+    /// The reference PINGs a client after a second of silence both ways, each on its own phase;
+    /// here every heartbeat is PINGed in the round (unless it was PINGed moments ago), so the
+    /// PONGs come back together and the loop sleeps a full second between rounds. Steady state
+    /// is the same for the client: one PING about every second, latency = the PONG's delay.
     pub fn handle_tick(&mut self, now: Millis) {
         self.start_clock(now);
         self.roll_stranger_window();
@@ -75,14 +79,15 @@ impl Session {
         if self.status_due.is_some_and(|t| now >= t) {
             self.status_due = Some(now + STATUS_PERIOD_MS + 1);
             self.status_round(now);
+            self.ping_round(now);
         }
+    }
+
+    fn ping_round(&mut self, now: Millis) {
         let due: Vec<Identity> = self
             .beats
             .iter()
-            .filter(|(_, b)| {
-                now.saturating_sub(b.last_received) > PING_AFTER_MS
-                    && now.saturating_sub(b.last_sent) > PING_AFTER_MS
-            })
+            .filter(|(_, b)| now.saturating_sub(b.last_sent) >= PING_MIN_GAP_MS)
             .map(|(id, _)| id.clone())
             .collect();
         for id in due {

@@ -284,8 +284,8 @@ impl Session {
     }
 
     /// When the driver must call [`Session::handle_tick`] next (None: only events matter).
+    /// Heartbeats have no timer of their own: their PINGs go out in the status round.
     pub fn next_deadline(&self) -> Option<Millis> {
-        let beats = self.beats.values().map(Beat::ping_due);
         let unstarted = self
             .clients
             .iter()
@@ -297,8 +297,7 @@ impl Session {
         } else {
             self.status_due
         };
-        beats
-            .chain(unstarted)
+        unstarted
             .chain(status)
             .chain(self.strangers.due())
             .min()

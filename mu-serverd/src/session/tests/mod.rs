@@ -7,6 +7,7 @@ mod harness;
 mod auth;
 mod commands;
 mod heartbeat;
+mod heartbeat_tick;
 mod join;
 mod leave;
 mod random;
