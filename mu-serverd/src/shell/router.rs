@@ -46,6 +46,8 @@ pub struct Router {
     overflowed: HashSet<Identity>,
     limit: usize,
     buf: zmq::Message,
+    /// Frames fanned out in the current batch, one libzmq message each.
+    shared: zmsg::SharedFrames,
     /// The TCP address each identity last sent from (libzmq's `Peer-Address` message property),
     /// for `mu-ctl users`. Only kept on the command channel, whose traffic is small.
     peer_addresses: Option<HashMap<Identity, Arc<str>>>,
@@ -66,6 +68,7 @@ impl Router {
             overflowed: HashSet::new(),
             limit,
             buf: zmq::Message::new(),
+            shared: zmsg::SharedFrames::default(),
             peer_addresses: (channel == Channel::Command).then(HashMap::new),
             messages_in: 0,
             messages_out: 0,
@@ -95,7 +98,9 @@ impl Router {
 
     /// ZMQ_EVENTS. Also processes libzmq's pending commands and re-arms ZMQ_FD's edge, so the
     /// loop may sleep only right after this call.
-    pub fn events(&self) -> zmq::PollEvents {
+    /// Ends the current batch of sends too (see [`zmsg::SharedFrames`]).
+    pub fn events(&mut self) -> zmq::PollEvents {
+        self.shared.clear();
         match self.sock.get_events() {
             Ok(e) => e,
             Err(e) => {
@@ -137,7 +142,7 @@ impl Router {
         zmsg::send_frame(&mut self.sock, to, !frames.is_empty())?;
         let n = frames.len();
         for (i, f) in frames.iter().enumerate() {
-            if let Err(e) = zmsg::send_frame(&mut self.sock, f, i + 1 < n) {
+            if let Err(e) = self.shared.send(&mut self.sock, f, i + 1 < n) {
                 // Cannot happen with libzmq 4.3 ROUTER once the identity frame was accepted.
                 log::error!(
                     "{:?} socket: frame {i} of a message failed: {e}",

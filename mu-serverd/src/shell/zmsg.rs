@@ -6,6 +6,10 @@
 //! reference counts, not K copies. Smaller frames are copied: the encoder batches them (copying)
 //! anyway, and the by-reference bookkeeping costs more than the copy.
 //!
+//! Fan-out: a frame sent to several peers in one batch becomes one libzmq message, and every
+//! peer gets a `zmq_msg_copy` of it ([`SharedFrames`]): a reference count instead of an
+//! allocation and a copy per peer (what the ceiling relay in mu-bench does).
+//!
 //! Receiving: one copy, from libzmq's buffer into the `Arc` the core keeps.
 
 use crate::session::io::Frame;
@@ -84,9 +88,18 @@ pub fn send_frame_with(
     more: bool,
     by_ref: bool,
 ) -> Result<(), zmq::Error> {
-    let sock = sock.as_mut_ptr();
     let mut msg = zmq_sys::zmq_msg_t::default();
     init_msg(&mut msg, frame, by_ref)?;
+    send_msg(sock, msg, more)
+}
+
+/// Sends an initialized message (`DONTWAIT`, `SNDMORE` when `more`); closes it on failure.
+fn send_msg(
+    sock: &mut zmq::Socket,
+    mut msg: zmq_sys::zmq_msg_t,
+    more: bool,
+) -> Result<(), zmq::Error> {
+    let sock = sock.as_mut_ptr();
     let flags = zmq::DONTWAIT | if more { zmq::SNDMORE } else { 0 };
     // SAFETY: `sock` is a live socket owned by the caller on this thread; `msg` was initialized
     // above. On success libzmq owns the message; on failure we still own it and close it.
@@ -98,6 +111,83 @@ pub fn send_frame_with(
             zmq_sys::zmq_msg_close(&mut msg);
             Err(e)
         }
+    }
+}
+
+/// Frames up to this size live inside libzmq's message itself (its "very small message"):
+/// nothing is allocated, so there is nothing to share.
+const INLINE_MAX: usize = 33;
+
+/// At most this many frames are kept shareable at once (a relayed message has at most 5).
+const SHARED_MAX: usize = 16;
+
+/// The libzmq messages of the frames sent recently, so that the next peer getting the same
+/// frame (the same `Arc`) gets a reference-counted copy. Each entry holds a clone of its
+/// `Arc`, so the address it is found by cannot be reused while it is here. Cleared by the
+/// shell at the end of each batch of actions, so a large frame is not kept alive afterwards.
+pub struct SharedFrames {
+    entries: Vec<(Frame, zmq_sys::zmq_msg_t)>,
+}
+
+impl Default for SharedFrames {
+    fn default() -> Self {
+        SharedFrames {
+            entries: Vec::with_capacity(SHARED_MAX),
+        }
+    }
+}
+
+impl SharedFrames {
+    /// Sends `frame` like [`send_frame`], sharing its message with earlier sends of it.
+    pub fn send(
+        &mut self,
+        sock: &mut zmq::Socket,
+        frame: &Frame,
+        more: bool,
+    ) -> Result<(), zmq::Error> {
+        if frame.len() <= INLINE_MAX {
+            return send_frame(sock, frame, more);
+        }
+        let idx = match self.entries.iter().position(|(f, _)| Arc::ptr_eq(f, frame)) {
+            Some(i) => i,
+            None => {
+                if self.entries.len() >= SHARED_MAX {
+                    self.clear();
+                }
+                let mut master = zmq_sys::zmq_msg_t::default();
+                init_msg(&mut master, frame, frame.len() >= ZERO_COPY_MIN)?;
+                self.entries.push((frame.clone(), master));
+                self.entries.len() - 1
+            }
+        };
+        let mut msg = zmq_sys::zmq_msg_t::default();
+        // SAFETY: both messages are initialized zmq_msg_t's owned here; zmq_msg_copy makes
+        // `msg` share the master's content (an atomic reference count).
+        let rc = unsafe {
+            zmq_sys::zmq_msg_init(&mut msg);
+            zmq_sys::zmq_msg_copy(&mut msg, &mut self.entries[idx].1)
+        };
+        if rc != 0 {
+            let e = last_error();
+            // SAFETY: `msg` was initialized above and is not used again.
+            unsafe { zmq_sys::zmq_msg_close(&mut msg) };
+            return Err(e);
+        }
+        send_msg(sock, msg, more)
+    }
+
+    /// Gives back every shared message (the copies already sent live on in libzmq).
+    pub fn clear(&mut self) {
+        for (_, mut msg) in self.entries.drain(..) {
+            // SAFETY: each master was initialized by `init_msg` and is closed exactly once.
+            unsafe { zmq_sys::zmq_msg_close(&mut msg) };
+        }
+    }
+}
+
+impl Drop for SharedFrames {
+    fn drop(&mut self) {
+        self.clear();
     }
 }
 
@@ -135,5 +225,44 @@ mod tests {
         drop(b);
         assert_eq!(Arc::strong_count(&big), 1);
         assert_eq!(Arc::strong_count(&small), 1);
+    }
+
+    /// Shared sends deliver the same bytes to every peer, also after the cache was cleared
+    /// or overflowed, and give every reference back.
+    #[test]
+    fn shared_frames_deliver_every_copy_and_release() {
+        let ctx = zmq::Context::new();
+        let mut a = ctx.socket(zmq::PAIR).unwrap();
+        let b = ctx.socket(zmq::PAIR).unwrap();
+        a.set_linger(0).unwrap();
+        b.set_linger(0).unwrap();
+        b.bind("inproc://zmsg-shared").unwrap();
+        a.connect("inproc://zmsg-shared").unwrap();
+        let frames: Vec<Frame> = (0..20u8)
+            .map(|i| Arc::from(vec![i; 40 + usize::from(i) * 1000]))
+            .collect();
+        let tiny: Frame = Arc::from(vec![9u8; 4]);
+        let mut shared = SharedFrames::default();
+        for round in 0..3 {
+            for f in &frames {
+                shared.send(&mut a, &tiny, true).unwrap();
+                shared.send(&mut a, f, false).unwrap();
+            }
+            if round == 1 {
+                shared.clear();
+            }
+        }
+        for _ in 0..3 {
+            for f in &frames {
+                let m = b.recv_multipart(0).unwrap();
+                assert_eq!(m, vec![tiny.to_vec(), f.to_vec()]);
+            }
+        }
+        drop(shared);
+        drop(a);
+        drop(b);
+        for f in &frames {
+            assert_eq!(Arc::strong_count(f), 1);
+        }
     }
 }
