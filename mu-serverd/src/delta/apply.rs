@@ -89,9 +89,10 @@ fn join_fails(elements: &[Elem]) -> bool {
 }
 
 impl Engine {
-    pub fn new(old: Value, dialect: Dialect, compare_func_used: bool) -> Engine {
+    /// `record`: keep an undo log so that a failed apply can give `old` back unchanged.
+    pub fn new(old: Value, dialect: Dialect, compare_func_used: bool, record: bool) -> Engine {
         Engine {
-            root: Root { value: Some(old) },
+            root: Root::new(old, record),
             logs: Vec::new(),
             post: Vec::new(),
             post_index: std::collections::HashMap::new(),

@@ -293,9 +293,7 @@ impl Engine {
             }
             match (obj, &current) {
                 (Node::At(steps), Value::List(_)) => {
-                    if let Some(slot) = self.root.get_mut(&steps) {
-                        *slot = Value::list(transformed);
-                    }
+                    self.root.replace(&steps, Value::list(transformed));
                 }
                 (Node::Detached(_), Value::List(_)) => {}
                 _ => {

@@ -5,7 +5,9 @@
 //! quirks included, or a client that joins later would see a different scene. This module reads
 //! the decoded pickle ([`read`]), parses paths in either dialect ([`path`], [`literal`]), models
 //! the Python operations deepdiff relies on ([`pyops`], [`num`], [`convert`], [`repr`]) and runs
-//! deepdiff's steps in deepdiff's order ([`apply`]), copying only the containers it touches.
+//! deepdiff's steps in deepdiff's order ([`apply`]). Applied in place, it edits the stored value
+//! directly and keeps an undo log ([`undo`]) so that a delta deepdiff raises on leaves the value
+//! exactly as it was.
 //! See docs/delta.md for the behaviour, the reproduced defects and the known differences.
 
 mod apply;
@@ -28,6 +30,9 @@ mod sorting;
 mod tests;
 #[cfg(test)]
 mod tests_quirks;
+#[cfg(test)]
+mod tests_undo;
+mod undo;
 
 pub use error::{DeltaError, DeltaErrorKind};
 pub use path::Dialect;
@@ -139,17 +144,69 @@ impl Delta {
     }
 
     /// Like [`Delta::apply`], but takes the old value by value: containers it holds the only
-    /// reference to are edited in place instead of copied (an 8,000-float list with 4 changes is
-    /// not copied at all). Containers still shared with another value are copied on write, so
-    /// other holders never see a change.
+    /// reference to are edited in place instead of copied. Containers still shared with another
+    /// value are copied on write, so other holders never see a change. On error the partly
+    /// changed value is dropped; [`Delta::apply_in_place`] gives it back unchanged instead.
     pub fn apply_owned(&self, old: Value) -> Result<(Value, Vec<String>), DeltaError> {
+        self.check_supported()?;
+        let mut e = Engine::new(old, self.dialect, self.compare_func_used, false);
+        self.run(&mut e)?;
+        let logs = std::mem::take(&mut e.logs);
+        Ok((Self::result(e)?, logs))
+    }
+
+    /// Applies to `value` in place (an 8,000-float list with 4 changes is not copied at all when
+    /// `value` is its only holder) and returns deepdiff's log messages. Where deepdiff raises,
+    /// every write already made is undone and `value` is exactly as before (same items, order,
+    /// float bits and shared containers, so it encodes to the same bytes).
+    pub fn apply_in_place(&self, value: &mut Value) -> Result<Vec<String>, DeltaError> {
+        self.apply_in_place_counted(value).map_err(|(e, _)| e)
+    }
+
+    /// [`Delta::apply_in_place`], also telling on error how many writes were undone (for the
+    /// tests that check a delta failing halfway).
+    #[doc(hidden)]
+    pub fn apply_in_place_counted(
+        &self,
+        value: &mut Value,
+    ) -> Result<Vec<String>, (DeltaError, usize)> {
+        self.check_supported().map_err(|e| (e, 0))?;
+        let old = std::mem::replace(value, Value::None);
+        let mut e = Engine::new(old, self.dialect, self.compare_func_used, true);
+        let outcome = self.run(&mut e).and_then(|()| match &e.root.value {
+            Some(_) => Ok(()),
+            None => Err(root_deleted()),
+        });
+        match outcome {
+            Ok(()) => {
+                *value = e.root.value.take().unwrap_or(Value::None);
+                Ok(e.logs)
+            }
+            Err(err) => {
+                let undone = e.root.undo.len();
+                e.root.undo.rollback(&mut e.root.value);
+                *value = e.root.value.take().unwrap_or(Value::None);
+                Err((err, undone))
+            }
+        }
+    }
+
+    fn check_supported(&self) -> Result<(), DeltaError> {
         if self.numpy_paths {
             return Err(DeltaError::unsupported(
                 "numpy deltas (_numpy_paths) are not supported",
             ));
         }
+        Ok(())
+    }
+
+    fn result(e: Engine) -> Result<Value, DeltaError> {
+        e.root.value.ok_or_else(root_deleted)
+    }
+
+    /// `Delta.__add__`: the groups in deepdiff's order.
+    fn run(&self, e: &mut Engine) -> Result<(), DeltaError> {
         pyops::reset_work();
-        let mut e = Engine::new(old, self.dialect, self.compare_func_used);
         e.values_or_types(&self.values_changed, "values_changed", false)?;
         e.set_items(&self.set_item_added, "set_item_added", true)?;
         e.set_items(&self.set_item_removed, "set_item_removed", false)?;
@@ -165,7 +222,7 @@ impl Delta {
         )? {
             e.item_removed(&removed, "iterable_item_removed")?;
         }
-        self.items_added(&mut e)?;
+        self.items_added(e)?;
         e.ignore_order(&self.items_added_at_indexes, &self.items_removed_at_indexes)?;
         if let Group::Entries(x) = &self.dictionary_item_added {
             if !x.is_empty() {
@@ -194,13 +251,7 @@ impl Delta {
                 other => other_group(other, name)?,
             }
         }
-        e.post_process()?;
-        match e.root.value {
-            Some(v) => Ok((v, e.logs)),
-            None => Err(DeltaError::raised(
-                "AttributeError: 'Delta' object has no attribute 'root'",
-            )),
-        }
+        e.post_process()
     }
 
     fn items_added(&self, e: &mut Engine) -> Result<(), DeltaError> {
@@ -234,6 +285,11 @@ impl Delta {
         }
         Ok(())
     }
+}
+
+/// `self.root` was deleted (`dictionary_item_removed` of `root`): `+` then raises.
+fn root_deleted() -> DeltaError {
+    DeltaError::raised("AttributeError: 'Delta' object has no attribute 'root'")
 }
 
 /// A present, non-dict group: `.items()` raises when it is truthy.

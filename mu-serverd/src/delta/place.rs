@@ -4,16 +4,18 @@
 //!
 //! Python holds references; here a place is either the Delta object itself (whose only attribute
 //! is `root`), a position inside the root reached by entry/index steps (written through
-//! `Arc::make_mut`, so only the touched path is copied), or a *detached* value: a number from
-//! `getattr(5, 'real')`, a character of a string, or a list that deepdiff built from a tuple but
-//! failed to re-attach. Writes into a detached value behave like Python's and are then lost,
-//! exactly as they are in Python.
+//! `Arc::make_mut`, so only shared containers on the touched path are copied), or a *detached*
+//! value: a number from `getattr(5, 'real')`, a character of a string, or a list that deepdiff
+//! built from a tuple but failed to re-attach. Writes into a detached value behave like Python's
+//! and are then lost, exactly as they are in Python. Writes under the root are recorded in the
+//! [`UndoLog`] when the delta is applied in place.
 
 use super::error::PyErr;
 use super::literal::Lit;
 use super::num::{as_num, Num};
 use super::path::Elem;
 use super::pyops::{code_points, dict_find, py_eq, py_len, str_from_cps};
+use super::undo::UndoLog;
 use crate::pickle::value::Value;
 use std::sync::Arc;
 
@@ -30,9 +32,41 @@ pub enum Node {
 /// The mutable root (`None` once `del self.__dict__['root']` ran).
 pub struct Root {
     pub value: Option<Value>,
+    /// What undoes each write under the root (inert unless applying in place).
+    pub(super) undo: UndoLog,
+}
+
+/// Copy-on-write access to a position of the root; every container written through that is
+/// shared is recorded first (`last_too`: also the container at `steps` itself).
+fn walk_logged<'a>(
+    value: &'a mut Option<Value>,
+    undo: &mut UndoLog,
+    steps: &[usize],
+    last_too: bool,
+) -> Option<&'a mut Value> {
+    let mut cur = value.as_mut()?;
+    for (depth, &s) in steps.iter().enumerate() {
+        undo.note_shared(cur, &steps[..depth]);
+        cur = match cur {
+            Value::List(x) | Value::Tuple(x) => Arc::make_mut(x).get_mut(s)?,
+            Value::Dict(d) => &mut Arc::make_mut(d).get_mut(s)?.1,
+            _ => return None,
+        };
+    }
+    if last_too {
+        undo.note_shared(cur, steps);
+    }
+    Some(cur)
 }
 
 impl Root {
+    pub fn new(value: Value, record: bool) -> Root {
+        Root {
+            value: Some(value),
+            undo: UndoLog::new(record),
+        }
+    }
+
     pub fn get<'a>(&'a self, node: &'a Node) -> Option<&'a Value> {
         match node {
             Node::Delta => None,
@@ -51,17 +85,17 @@ impl Root {
         }
     }
 
-    /// Copy-on-write access to a position of the root.
-    pub fn get_mut(&mut self, steps: &[usize]) -> Option<&mut Value> {
-        let mut cur = self.value.as_mut()?;
-        for &s in steps {
-            cur = match cur {
-                Value::List(x) | Value::Tuple(x) => Arc::make_mut(x).get_mut(s)?,
-                Value::Dict(d) => &mut Arc::make_mut(d).get_mut(s)?.1,
-                _ => return None,
-            };
+    /// Replaces the value at a position of the root (a slice assignment); false when the
+    /// position does not exist.
+    pub fn replace(&mut self, steps: &[usize], value: Value) -> bool {
+        match walk_logged(&mut self.value, &mut self.undo, steps, false) {
+            Some(slot) => {
+                let old = std::mem::replace(slot, value);
+                self.undo.put_path(steps, old);
+                true
+            }
+            None => false,
         }
-        Some(cur)
     }
 }
 
@@ -228,12 +262,21 @@ impl Root {
         }
     }
 
-    /// Mutable access to the value a node designates (`None` for the Delta object).
-    fn target_mut<'a>(&'a mut self, node: &'a mut Node) -> Option<&'a mut Value> {
+    /// Mutable access to the value a node designates (`None` for the Delta object), with the
+    /// path to record writes under (`None` for a detached value: nothing to undo).
+    #[allow(clippy::type_complexity)]
+    fn target_mut<'a>(
+        &'a mut self,
+        node: &'a mut Node,
+    ) -> Option<(&'a mut Value, Option<&'a [usize]>, &'a mut UndoLog)> {
+        let Root { value, undo } = self;
         match node {
             Node::Delta => None,
-            Node::Detached(v) => Some(v),
-            Node::At(steps) => self.get_mut(steps),
+            Node::Detached(v) => Some((v, None, undo)),
+            Node::At(steps) => {
+                let target = walk_logged(value, undo, steps, true)?;
+                Some((target, Some(&steps[..]), undo))
+            }
         }
     }
 
@@ -241,7 +284,8 @@ impl Root {
     pub fn set(&mut self, node: &mut Node, e: &Elem, value: Value) -> Result<(), PyErr> {
         if let Node::Delta = node {
             if is_root_attr(e) {
-                self.value = Some(value);
+                let old = self.value.replace(value);
+                self.undo.root(old);
                 return Ok(());
             }
             return Err(if e.attr {
@@ -250,7 +294,7 @@ impl Root {
                 PyErr::type_err("'Delta' object does not support item assignment")
             });
         }
-        let target = self
+        let (target, at, undo) = self
             .target_mut(node)
             .ok_or_else(|| PyErr::attr("no root"))?;
         if e.attr {
@@ -263,14 +307,22 @@ impl Root {
         match target {
             Value::List(x) => {
                 let i = norm_index(as_index(&e.key, "list")?, x.len(), "list assignment")?;
-                Arc::make_mut(x)[i] = value;
+                let old = std::mem::replace(&mut Arc::make_mut(x)[i], value);
+                undo.put(at, i, old);
                 Ok(())
             }
             Value::Dict(d) => {
                 let k = dict_key(&e.key)?;
                 match dict_find(d, k)? {
-                    Some(i) => Arc::make_mut(d)[i].1 = value,
-                    None => Arc::make_mut(d).push((k.clone(), value)),
+                    Some(i) => {
+                        let old = std::mem::replace(&mut Arc::make_mut(d)[i].1, value);
+                        undo.put(at, i, old);
+                    }
+                    None => {
+                        let n = d.len();
+                        Arc::make_mut(d).push((k.clone(), value));
+                        undo.remove(at, n);
+                    }
                 }
                 Ok(())
             }
@@ -285,12 +337,13 @@ impl Root {
     pub fn delete(&mut self, node: &mut Node, e: &Elem) -> Result<(), PyErr> {
         if let Node::Delta = node {
             if is_root_attr(e) && self.value.is_some() {
-                self.value = None;
+                let old = self.value.take();
+                self.undo.root(old);
                 return Ok(());
             }
             return Err(PyErr::key("root"));
         }
-        let target = self
+        let (target, at, undo) = self
             .target_mut(node)
             .ok_or_else(|| PyErr::attr("no root"))?;
         if e.attr {
@@ -302,13 +355,15 @@ impl Root {
         match target {
             Value::List(x) => {
                 let i = norm_index(as_index(&e.key, "list")?, x.len(), "list assignment")?;
-                Arc::make_mut(x).remove(i);
+                let old = Arc::make_mut(x).remove(i);
+                undo.insert(at, i, old);
                 Ok(())
             }
             Value::Dict(d) => match dict_find(d, dict_key(&e.key)?)? {
                 Some(i) => {
                     super::pyops::add_work(d.len() - i);
-                    Arc::make_mut(d).remove(i);
+                    let (k, old) = Arc::make_mut(d).remove(i);
+                    undo.insert_entry(at, i, k, old);
                     Ok(())
                 }
                 None => Err(PyErr::key("key not found")),
@@ -349,7 +404,7 @@ impl Root {
             }
             other => as_index(other, "list")?.unwrap_or(0),
         };
-        if let Some(Value::List(x)) = self.target_mut(node) {
+        if let Some((Value::List(x), at, undo)) = self.target_mut(node) {
             let len = x.len() as i64;
             let pos = if idx < 0 {
                 (idx.saturating_add(len)).max(0)
@@ -357,14 +412,17 @@ impl Root {
                 idx.min(len)
             };
             Arc::make_mut(x).insert(pos as usize, value);
+            undo.remove(at, pos as usize);
         }
         Ok(())
     }
 
     /// `obj.append(value)` after an IndexError on a list.
     pub fn append(&mut self, node: &mut Node, value: Value) {
-        if let Some(Value::List(x)) = self.target_mut(node) {
+        if let Some((Value::List(x), at, undo)) = self.target_mut(node) {
+            let n = x.len();
             Arc::make_mut(x).push(value);
+            undo.remove(at, n);
         }
     }
 

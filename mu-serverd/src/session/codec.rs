@@ -24,15 +24,13 @@ pub fn check_plain_bytes(bytes: &[u8], limits: &Limits) -> Result<(), String> {
     crate::pickle::check_plain_bytes(bytes, limits).map_err(|e| e.to_string())
 }
 
-/// Applies a deepdiff Delta (its `dumps()` bytes) to a node value, returning the new value.
-/// The delta may name only deepdiff's own globals (difference 2). Warnings are the problems deepdiff would log and skip.
-pub fn apply_delta(
-    data: &Value,
-    delta: &[u8],
-    limits: &Limits,
-) -> Result<(Value, Vec<String>), String> {
+/// Applies a deepdiff Delta (its `dumps()` bytes) to a node value in place, returning the
+/// problems deepdiff would log and skip. The delta may name only deepdiff's own globals
+/// (difference 2). On error `data` is exactly as it was (the delta is decoded and parsed before
+/// anything is touched; writes of a delta that fails halfway are undone).
+pub fn apply_delta(data: &mut Value, delta: &[u8], limits: &Limits) -> Result<Vec<String>, String> {
     let v = decode(delta, limits)?;
     crate::pickle::check_delta(&v).map_err(|e| e.to_string())?;
     let delta = crate::delta::Delta::from_value(&v).map_err(|e| e.to_string())?;
-    delta.apply(data).map_err(|e| e.to_string())
+    delta.apply_in_place(data).map_err(|e| e.to_string())
 }

@@ -246,13 +246,23 @@ impl Repository {
             .get_mut(uuid)
             .ok_or_else(|| ApplyError::UnknownNode(uuid.to_owned()))?;
         let dep_list = wire::parse_deps(deps, &limits).map_err(ApplyError::BadDeps)?;
-        let current = match &node.value {
-            Some(v) => v.clone(),
-            None => codec::decode(&node.data_bytes, &limits).map_err(ApplyError::BadData)?,
+        // The value is edited in place: it is the only holder of its containers (encoding and
+        // export borrow it), so nothing is copied. A delta that fails gives it back unchanged;
+        // a value decoded just for this Commit is then dropped again, as if never decoded.
+        let (mut value, was_decoded) = match node.value.take() {
+            Some(v) => (v, true),
+            None => (
+                codec::decode(&node.data_bytes, &limits).map_err(ApplyError::BadData)?,
+                false,
+            ),
         };
-        let (new_value, _warnings) =
-            codec::apply_delta(&current, delta, &limits).map_err(ApplyError::BadDelta)?;
-        node.value = Some(new_value);
+        if let Err(e) = codec::apply_delta(&mut value, delta, &limits) {
+            if was_decoded {
+                node.value = Some(value);
+            }
+            return Err(ApplyError::BadDelta(e));
+        }
+        node.value = Some(value);
         node.stale = true;
         node.data_bytes = Arc::from(&[][..]);
         node.deps = dep_list;
@@ -277,3 +287,7 @@ impl Repository {
         self.nodes.remove(uuid);
     }
 }
+
+#[cfg(test)]
+#[path = "repository_tests.rs"]
+mod tests;
