@@ -7,9 +7,14 @@
 //! equal (`Value::strict_eq`: types, dict order, float bits) where deepdiff succeeds, and an
 //! error where deepdiff raises. Batches: deepdiff 8.1.1 (`.venv`) and 5.7.0 (`.venv-dd57`), each
 //! with a fixed seed and with a fresh seed that is printed (set `MU_DELTA_SEED` to replay one).
+//!
+//! Every case is also applied in place (`Delta::apply_in_place`, what the server does to a
+//! stored node) on a value nobody else holds: it must give the same result, and where deepdiff
+//! raises the value must come back unchanged (type-exactly and as encoded bytes). The `--halfway`
+//! batches hold only deltas deepdiff raises on after it already changed the value.
 
 use mu_serverd::delta::{Delta, Dialect};
-use mu_serverd::pickle::{decode, Limits, Value};
+use mu_serverd::pickle::{decode, encode, Limits, Value};
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -116,11 +121,70 @@ fn short(v: &Value) -> String {
     }
 }
 
-/// Replays every case; returns (cases, deepdiff raised, failures as text).
-fn replay(cases: &[Case], dialect: Dialect) -> (usize, usize, Vec<String>) {
+/// What one batch replay saw.
+struct Replay {
+    cases: usize,
+    raised: usize,
+    /// Raised cases whose in-place apply had written something before the error (rolled back).
+    rolled_back: usize,
+    failures: Vec<String>,
+}
+
+/// The in-place apply of one case on a freshly decoded value (its only holder): where deepdiff
+/// raised, an error and the old value unchanged; elsewhere deepdiff's result. Returns the number
+/// of writes rolled back (0 when it succeeded).
+fn check_in_place(c: &Case, old: &Value, header: &str) -> Result<usize, String> {
+    let limits = Limits::default();
+    let mut value = decode(&c.old, &limits).expect("old pickle decodes");
+    let got = Delta::from_bytes(&c.delta, &limits)
+        .map_err(|e| (e, 0))
+        .and_then(|d| d.apply_in_place_counted(&mut value));
+    match (c.raised, got) {
+        (true, Ok(_)) => Err(format!(
+            "{header}\n  in place: deepdiff raised but Rust returned {}",
+            short(&value)
+        )),
+        (true, Err((_, undone))) => {
+            if !value.strict_eq(old) {
+                return Err(format!(
+                    "{header}\n  in place: not restored after {undone} writes: {}",
+                    short(&value)
+                ));
+            }
+            if encode(&value) != encode(old) {
+                return Err(format!(
+                    "{header}\n  in place: restored value encodes differently"
+                ));
+            }
+            if c.label.starts_with("halfway") && undone == 0 {
+                return Err(format!(
+                    "{header}\n  in place: deepdiff changed the value before raising, Rust wrote nothing"
+                ));
+            }
+            Ok(undone)
+        }
+        (false, Ok(_)) => {
+            let expected = decode(&c.expected, &limits).expect("result pickle decodes");
+            if value.strict_eq(&expected) {
+                Ok(0)
+            } else {
+                Err(format!(
+                    "{header}\n  in place: expected = {}\n  got      = {}",
+                    short(&expected),
+                    short(&value)
+                ))
+            }
+        }
+        (false, Err((e, _))) => Err(format!("{header}\n  in place: Rust error: {e}")),
+    }
+}
+
+/// Replays every case, copying (`Delta::apply`) and in place.
+fn replay(cases: &[Case], dialect: Dialect) -> Replay {
     let limits = Limits::default();
     let mut failures = Vec::new();
     let mut raised = 0;
+    let mut rolled_back = 0;
     for c in cases {
         let old = decode(&c.old, &limits).expect("old pickle decodes");
         let delta_value = decode(&c.delta, &limits).expect("delta pickle decodes");
@@ -137,6 +201,10 @@ fn replay(cases: &[Case], dialect: Dialect) -> (usize, usize, Vec<String>) {
             short(&old),
             short(&delta_value)
         );
+        match check_in_place(c, &old, &header) {
+            Ok(undone) => rolled_back += usize::from(undone > 0),
+            Err(f) => failures.push(f),
+        }
         if c.raised {
             raised += 1;
             if let Ok((v, _)) = got {
@@ -162,7 +230,12 @@ fn replay(cases: &[Case], dialect: Dialect) -> (usize, usize, Vec<String>) {
             )),
         }
     }
-    (cases.len(), raised, failures)
+    Replay {
+        cases: cases.len(),
+        raised,
+        rolled_back,
+        failures,
+    }
 }
 
 fn run(python: PathBuf, dialect: Dialect, seed: u64, cases: usize, what: &str) {
@@ -185,9 +258,12 @@ fn run_with(
         "oracle produced only {} of {cases} cases",
         batch.len()
     );
-    let (n, raised, failures) = replay(&batch, dialect);
+    let r = replay(&batch, dialect);
+    let (n, failures) = (r.cases, r.failures);
     eprintln!(
-        "{what}: seed {seed}: {n} cases, deepdiff raised in {raised}, {} mismatches (oracle {:.1?}, replay {:.1?})",
+        "{what}: seed {seed}: {n} cases, deepdiff raised in {} (in place: {} rolled back after writes), {} mismatches (oracle {:.1?}, replay {:.1?})",
+        r.raised,
+        r.rolled_back,
         failures.len(),
         t1 - t0,
         t1.elapsed()
@@ -199,6 +275,13 @@ fn run_with(
         panic!(
             "{what}: {} of {n} cases differ from deepdiff (seed {seed})",
             failures.len()
+        );
+    }
+    if extra.contains(&"--halfway") {
+        assert_eq!(r.raised, n, "{what}: every halfway case raises in deepdiff");
+        assert_eq!(
+            r.rolled_back, n,
+            "{what}: every halfway case is rolled back"
         );
     }
 }
@@ -317,3 +400,30 @@ fn crafted_deltas_match_deepdiff_5_7_0() {
 
 // No 5.7.0 batch: 5.7.0 walks the `*_at_indexes` paths in `set()` order, which for strings
 // changes with every Python process (hash randomization), so its result is not reproducible.
+
+/// Deltas deepdiff raises on after it already changed the value (a values_changed entry without
+/// `new_value`, set items or opcodes on a missing key, `root` removed): applied in place, the
+/// value must come back exactly as it was (the server keeps the stored node).
+#[test]
+fn halfway_failing_deltas_leave_the_value_unchanged_8_1_1() {
+    run_with(
+        python_811(),
+        Dialect::V8_1_1,
+        808,
+        300,
+        "deepdiff 8.1.1 halfway",
+        &["--halfway"],
+    );
+}
+
+#[test]
+fn halfway_failing_deltas_leave_the_value_unchanged_5_7_0() {
+    run_with(
+        python_570(),
+        Dialect::V5_7_0,
+        808,
+        300,
+        "deepdiff 5.7.0 halfway",
+        &["--halfway"],
+    );
+}

@@ -1,10 +1,12 @@
 //! No panic on hostile deltas: random (old, delta) pairs with paths into nothing, wrong types,
 //! huge and negative indexes, opcodes with bad ranges, mixed-type paths, non-dict groups and
 //! entries, both dialects. `apply` may return `Ok` or `Err`; it must return. Bounded case count;
-//! the `delta_apply` fuzz target explores the same space for longer runs.
+//! the `delta_apply` fuzz target explores the same space for longer runs. Applied in place, a
+//! hostile delta must give what the copying apply gives, and leave the value exactly as it was
+//! (type-exactly, as encoded bytes, and for another holder of it) wherever it fails.
 
 use mu_serverd::delta::Delta;
-use mu_serverd::pickle::{Call, Object, Value};
+use mu_serverd::pickle::{encode, Call, Object, Value};
 use proptest::prelude::*;
 use std::sync::Arc;
 
@@ -188,6 +190,45 @@ fn delta() -> impl Strategy<Value = Value> {
     })
 }
 
+/// The same value with every container and string in its own allocation (no holder shared with
+/// `v`, no memo sharing inside).
+fn deep_copy(v: &Value) -> Value {
+    let all = |x: &[Value]| x.iter().map(deep_copy).collect::<Vec<_>>();
+    match v {
+        Value::Str(s) => Value::Str(mu_serverd::pickle::PyStr(Arc::from(s.as_bytes()))),
+        Value::Bytes(b) => Value::Bytes(Arc::from(&b[..])),
+        Value::List(x) => Value::list(all(x)),
+        Value::Tuple(x) => Value::tuple(all(x)),
+        Value::Set(x) => Value::Set(Arc::new(all(x))),
+        Value::FrozenSet(x) => Value::FrozenSet(Arc::new(all(x))),
+        Value::Dict(d) => Value::dict(
+            d.iter()
+                .map(|(k, x)| (deep_copy(k), deep_copy(x)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// Whether two values are the same allocation all the way down where they are containers (a
+/// copy-on-write that was not undone shows up as a different `Arc`).
+fn same_arcs(a: &Value, b: &Value) -> bool {
+    let seq = |x: &Arc<Vec<Value>>, y: &Arc<Vec<Value>>| {
+        Arc::ptr_eq(x, y) && x.iter().zip(y.iter()).all(|(p, q)| same_arcs(p, q))
+    };
+    match (a, b) {
+        (Value::List(x), Value::List(y)) | (Value::Tuple(x), Value::Tuple(y)) => seq(x, y),
+        (Value::Set(x), Value::Set(y)) | (Value::FrozenSet(x), Value::FrozenSet(y)) => seq(x, y),
+        (Value::Dict(x), Value::Dict(y)) => {
+            Arc::ptr_eq(x, y)
+                && x.iter()
+                    .zip(y.iter())
+                    .all(|((k, p), (l, q))| same_arcs(k, l) && same_arcs(p, q))
+        }
+        (x, y) => x.strict_eq(y),
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, max_shrink_iters: 2000, ..ProptestConfig::default() })]
 
@@ -209,6 +250,34 @@ proptest! {
             prop_assert_eq!(shared.is_ok(), owned.is_ok());
             if let (Ok((a, _)), Ok((b, _))) = (shared, owned) {
                 prop_assert!(a.strict_eq(&b));
+            }
+        }
+    }
+
+    #[test]
+    fn hostile_deltas_in_place_match_and_roll_back_exactly(old in data(), d in delta()) {
+        if let Ok(delta) = Delta::from_value(&d) {
+            let copied = delta.apply(&old);
+            let before = encode(&deep_copy(&old));
+            // the only holder: edited in place, restored on error
+            let mut alone = deep_copy(&old);
+            match (&copied, delta.apply_in_place(&mut alone)) {
+                (Ok((want, _)), Ok(_)) => prop_assert!(alone.strict_eq(want)),
+                (Err(_), Err(_)) => {
+                    prop_assert!(alone.strict_eq(&old));
+                    prop_assert!(encode(&alone) == before);
+                }
+                (a, b) => prop_assert!(false, "copying {:?} vs in place {:?}", a.is_ok(), b),
+            }
+            // shared with `old`: copied on write, `old` never changes, identity restored
+            let mut shared = old.clone();
+            let in_place = delta.apply_in_place(&mut shared);
+            prop_assert_eq!(in_place.is_ok(), copied.is_ok());
+            prop_assert!(encode(&deep_copy(&old)) == before);
+            if in_place.is_err() {
+                prop_assert!(encode(&shared) == encode(&old), "shared holders encode alike");
+                prop_assert!(shared.strict_eq(&old));
+                prop_assert!(same_arcs(&shared, &old), "copied containers were not put back");
             }
         }
     }

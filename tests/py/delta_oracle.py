@@ -12,7 +12,9 @@ to stdout for the Rust side to replay:
 
 Run with the venv whose deepdiff is the oracle (.venv = 8.1.1, .venv-dd57 = 5.7.0):
     python tests/py/delta_oracle.py --seed 1 --cases 2000
-One process per batch: the Rust test starts it once and reads every case.
+One process per batch: the Rust test starts it once and reads every case. `--halfway` writes
+only deltas deepdiff raises on after it already changed the value (checked by applying them
+in place with `Delta(raw, mutate=True)`): the server must then keep the old value unchanged.
 """
 
 import argparse
@@ -353,6 +355,64 @@ def crafted_delta(gen, old, dd57):
     return groups
 
 
+HALFWAY_KINDS = ["values_changed", "set_item_added", "_iterable_opcodes", "root_deleted"]
+
+
+def leaf_paths(old):
+    """Paths of values a values_changed entry can overwrite (items of dicts and lists)."""
+    return [keys for keys, x, parent in all_paths(old) if isinstance(parent, (dict, list))]
+
+
+def halfway_case(gen, dd57):
+    """A client's delta with one entry that deepdiff raises on after applying others: a real
+    `Delta(DeepDiff(old, new))`, plus a valid change written first, plus the failing entry
+    (a values_changed entry without new_value: KeyError; set_item_added or 8.1.1 opcodes on a
+    missing key; `root` removed, which raises when `+` finishes). Returns None when the node has
+    no path to change."""
+    import deepdiff.helper as H
+    r = gen.r
+    old = gen.node()
+    if r.random() < 0.5:
+        old["co"] = gen.floats(r.choice([50, 500, 2000]))
+    new = copy.deepcopy(old)
+    for _ in range(r.randint(1, 3)):
+        new = gen.change(new)
+    try:
+        groups = pickle.loads(Delta(DeepDiff(old, new, cache_size=5000)).dumps())
+    except Exception:
+        return None
+    paths = leaf_paths(old)
+    if not paths:
+        return None
+    kinds = HALFWAY_KINDS if not dd57 else [k for k in HALFWAY_KINDS if k != "_iterable_opcodes"]
+    kind = r.choice(kinds)
+    wrap = H.OrderedDictPlus if dd57 else dict
+
+    def put(name, entries, at=None):
+        g = groups.get(name)
+        items = list(g.items()) if g else []
+        pos = len(items) if at is None else min(at, len(items))
+        items[pos:pos] = entries
+        out = wrap()
+        out.update(items)
+        groups[name] = out
+
+    first = [(path_of(r.choice(paths)), {"new_value": gen.scalar()})]
+    put("values_changed", first, at=0)
+    missing = "root['__missing__']"
+    if kind == "values_changed":
+        n = len(groups["values_changed"])
+        put("values_changed", [(path_of(r.choice(paths)), wrap())], at=r.randint(1, n))
+    elif kind == "set_item_added":
+        put("set_item_added", [(missing, {1})])
+    elif kind == "_iterable_opcodes":
+        put("_iterable_opcodes", [(missing, [H.Opcode("equal", 0, 1, 0, 1, None, None)])])
+    else:
+        put("dictionary_item_removed", [("root", None)])
+    from deepdiff.serialization import pickle_dump
+    return "halfway-" + kind, old, pickle_dump(groups)
+
+
 def make_case(gen, i):
     r = gen.r
     if i % 7 == 3:
@@ -387,6 +447,8 @@ def main():
     ap.add_argument("--cases", type=int, required=True)
     ap.add_argument("--crafted", action="store_true",
                     help="hand-made hostile-but-loadable deltas instead of DeepDiff output")
+    ap.add_argument("--halfway", action="store_true",
+                    help="deltas deepdiff raises on after changing the value (rollback cases)")
     ap.add_argument("--ignore-order", action="store_true",
                     help="DeepDiff(ignore_order=True, report_repetition=True): *_at_indexes groups")
     args = ap.parse_args()
@@ -397,6 +459,40 @@ def main():
     def blob(b):
         out.write(struct.pack("<I", len(b)))
         out.write(b)
+
+    if args.halfway:
+        dd57 = not hasattr(__import__("deepdiff.helper").helper, "Opcode")
+        written, attempts = 0, 0
+        while written < args.cases and attempts < args.cases * 10:
+            attempts += 1
+            case = halfway_case(gen, dd57)
+            if case is None:
+                continue
+            label, old, raw = case
+            old_raw = pickle.dumps(old, protocol=4)
+            try:
+                pickle.loads(old_raw) + Delta(raw)
+                continue  # deepdiff did not raise: not a halfway case
+            except Exception as e:
+                exc = type(e).__name__
+            # the same delta applied in place by deepdiff: it must have changed the value
+            # before raising, or the case does not test a rollback
+            stored = pickle.loads(old_raw)
+            try:
+                stored + Delta(raw, mutate=True)
+                continue
+            except Exception:
+                pass
+            if pickle.dumps(stored, protocol=4) == old_raw:
+                continue
+            out.write(struct.pack("<IB", written, 1))
+            blob(label.encode())
+            blob(old_raw)
+            blob(raw)
+            blob(exc.encode())
+            written += 1
+        out.flush()
+        return
 
     for i in range(args.cases):
         if args.crafted:
