@@ -25,6 +25,11 @@ pub const CONTROL_FIRST_CONN: usize = 11;
 
 /// STATUS= is recomputed at most this often: the summary walks every node.
 const STATUS_EVERY: Duration = Duration::from_secs(1);
+/// A stale STATUS= is refreshed on the next wake-up after `STATUS_EVERY` (while anyone is
+/// connected the heartbeat round wakes the loop every second); the loop wakes for it alone
+/// only if nothing else did by this long after the last refresh. A timer of its own at
+/// `STATUS_EVERY` would fire a few ms before each heartbeat round: two wake-ups instead of one.
+const STATUS_LATEST: Duration = Duration::from_secs(2);
 
 /// How long Disconnect messages may take to leave at shutdown before the sockets close.
 const SHUTDOWN_LINGER: Duration = Duration::from_millis(1000);
@@ -140,7 +145,8 @@ impl Daemon {
             self.shell.next_wake(&self.session),
             self.notifier.deadline(),
             self.store.next_deadline(),
-            self.status_stale().then_some(self.status_at + STATUS_EVERY),
+            self.status_stale()
+                .then_some(self.status_at + STATUS_LATEST),
         ]
         .into_iter()
         .flatten()
