@@ -9,6 +9,7 @@
 
 use super::error::{PyErr, PyExc};
 use super::literal_num::parse_number;
+use super::literal_simple::simple_literal;
 use super::num::PyInt;
 use super::pyops::str_from_cps;
 use crate::pickle::value::Value;
@@ -51,6 +52,14 @@ pub fn literal_eval(text: &[u32]) -> Result<Lit, LitErr> {
     if text.contains(&0) || text.iter().any(|c| (0xd800..0xe000).contains(c)) {
         return Err(LitErr::Fallback);
     }
+    match simple_literal(text) {
+        Some(v) => Ok(v),
+        None => parse_literal(text),
+    }
+}
+
+/// The full parser behind [`literal_eval`].
+pub(super) fn parse_literal(text: &[u32]) -> Result<Lit, LitErr> {
     let mut start = 0;
     while start < text.len() && (text[start] == ch(' ') || text[start] == ch('\t')) {
         start += 1;
