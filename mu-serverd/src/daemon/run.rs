@@ -68,7 +68,7 @@ impl Daemon {
             port: cfg.server.port,
             max_message_bytes: cfg.server.max_message_bytes,
         };
-        let shell = Shell::bind(&opts, cfg.server.client_queue_limit)?;
+        let mut shell = Shell::bind(&opts, cfg.server.client_queue_limit)?;
         let poll = Poll::new().map_err(|e| format!("cannot create the event loop: {e}"))?;
         let fd = signals.raw_fd();
         poll.registry()
@@ -77,6 +77,9 @@ impl Daemon {
         shell
             .register(poll.registry(), ZMQ_FIRST)
             .map_err(|e| format!("cannot watch the ZeroMQ sockets: {e}"))?;
+        // Every event is passed on (`note_event`), so a wake-up touches only the sockets that
+        // fired or have work: a request/reply round trip costs no calls on the other two.
+        shell.set_selective(true);
         let control = super::control::Control::start(&cfg, poll.registry())?;
         log::info!(
             "listening on {} ports {}, {}, {} (command, data, heartbeat)",
@@ -131,8 +134,10 @@ impl Daemon {
                     }
                 } else if self.control.as_ref().is_some_and(|c| c.owns(t)) {
                     self.on_control_event(t);
+                } else {
+                    // A ZMQ_FD: the pump below services that socket.
+                    self.shell.note_event(t);
                 }
-                // ZMQ tokens need nothing here: the pump below services every socket.
             }
             self.pump();
         }

@@ -37,8 +37,18 @@ pub struct Shell {
     pub timer_recoveries: u64,
     /// Core ticks run (a tick can change the session without any message: a lost client).
     ticks: u64,
-    /// Reused buffer of the actions being performed (see `drain_actions`).
+    /// Reused buffer of the actions being performed (see `drain_actions`); between a message
+    /// that journaled a change and the batch's flush, the actions waiting for that flush.
     actions: Vec<Action>,
+    /// A change was recorded after the last flush: sends wait in `actions` until the flush.
+    unflushed: bool,
+    /// Per socket: it may have something to act on (see [`Shell::pump`]).
+    dirty: [bool; 3],
+    /// The loop reports which ZMQ_FDs fired ([`Shell::note_event`]); otherwise every pump
+    /// services every socket.
+    selective: bool,
+    /// Token of the command socket's ZMQ_FD (set by `register`).
+    first_token: usize,
     _ctx: zmq::Context,
 }
 
@@ -63,17 +73,38 @@ impl Shell {
             timer_recoveries: 0,
             ticks: 0,
             actions: Vec::new(),
+            unflushed: false,
+            dirty: [true; 3],
+            selective: false,
+            first_token: usize::MAX,
             _ctx: ctx,
         })
     }
 
     /// Registers the three ZMQ_FDs with tokens `first`, `first+1`, `first+2`.
-    pub fn register(&self, registry: &Registry, first: usize) -> std::io::Result<()> {
+    pub fn register(&mut self, registry: &Registry, first: usize) -> std::io::Result<()> {
         for (i, r) in self.routers.iter().enumerate() {
             let fd = r.fd()?;
             registry.register(&mut SourceFd(&fd), Token(first + i), Interest::READABLE)?;
         }
+        self.first_token = first;
         Ok(())
+    }
+
+    /// Makes pumps service only the sockets that need it: those whose ZMQ_FD fired (the loop
+    /// passes every event to [`Shell::note_event`]), that were sent on, or that have parked
+    /// messages. Saves two system calls per idle socket and wake-up (ZMQ_EVENTS and a
+    /// receive), which a request/reply round trip otherwise pays on every socket.
+    pub fn set_selective(&mut self, on: bool) {
+        self.selective = on;
+        self.dirty = [true; 3];
+    }
+
+    /// A poll event: marks the socket behind `token` for the next pump. Other tokens are ignored.
+    pub fn note_event(&mut self, token: Token) {
+        if let Some(i) = token.0.checked_sub(self.first_token).filter(|i| *i < 3) {
+            self.dirty[i] = true;
+        }
     }
 
     /// Removes the ZMQ_FDs from the poll (before the sockets are dropped).
@@ -146,8 +177,9 @@ impl Shell {
     /// back to the core, which may queue more actions (handled in a next round).
     pub fn drain_actions<C: Core>(&mut self, core: &mut C, persist: &mut dyn FnMut(PersistOp<'_>)) {
         loop {
+            // Actions held by `answer` come first: they were queued before the core's.
             let mut batch = std::mem::take(&mut self.actions);
-            let mut recorded = false;
+            let mut recorded = std::mem::take(&mut self.unflushed);
             while let Some(action) = core.poll_action() {
                 match action {
                     Action::Persist(change) => {
@@ -171,6 +203,33 @@ impl Shell {
         }
     }
 
+    /// After one received message: performs its actions at once when neither they nor an
+    /// earlier message of the batch journaled a change (a Snapshot GET's reply then leaves
+    /// before the socket is read again); otherwise records the changes and holds every action,
+    /// in order, for the batch's flush in `drain_actions`.
+    fn answer<C: Core>(&mut self, core: &mut C, persist: &mut dyn FnMut(PersistOp<'_>)) {
+        let start = self.actions.len();
+        while let Some(action) = core.poll_action() {
+            match action {
+                Action::Persist(change) => {
+                    persist(PersistOp::Record(&change));
+                    self.unflushed = true;
+                }
+                other => self.actions.push(other),
+            }
+        }
+        if self.unflushed || self.actions.len() == start {
+            return;
+        }
+        // Nothing was held before (so `start` is 0) and nothing was journaled: perform now.
+        // Failures the core reports meanwhile stay queued in the core for the batch's drain.
+        let mut now = std::mem::take(&mut self.actions);
+        for action in now.drain(..) {
+            self.perform(core, action);
+        }
+        self.actions = now;
+    }
+
     fn perform<C: Core>(&mut self, core: &mut C, action: Action) {
         match action {
             Action::Send {
@@ -178,6 +237,8 @@ impl Shell {
                 to,
                 frames,
             } => {
+                // Any zmq call may process the socket's commands and swallow its ZMQ_FD edge.
+                self.dirty[channel_index(channel)] = true;
                 let failure = match self.router(channel).send(&to, frames) {
                     Sent::Now | Sent::Parked | Sent::Discarded => None,
                     Sent::Unreachable => Some(SendFailure::Unreachable),
@@ -212,21 +273,23 @@ impl Shell {
     }
 
     fn router(&mut self, ch: Channel) -> &mut Router {
-        match ch {
-            Channel::Command => &mut self.routers[0],
-            Channel::Data => &mut self.routers[1],
-            Channel::Heartbeat => &mut self.routers[2],
-        }
+        &mut self.routers[channel_index(ch)]
     }
 
     /// Runs after every wake-up: the core's timer if due, parked queues, every readable
-    /// message, every resulting action; returns once each socket's last zmq call was a
-    /// ZMQ_EVENTS saying there is nothing left we can act on.
+    /// message, every resulting action; returns once no socket has anything left we can act
+    /// on. ZMQ_FD is edge-triggered and any zmq call may consume its edge, so a socket may be
+    /// left only when its last zmq call processed all of libzmq's pending commands and found
+    /// nothing to do: a receive that said EAGAIN (nothing parked), or a ZMQ_EVENTS reading.
+    /// In selective mode only sockets marked dirty are touched (fired, sent on, or parked).
     // Index loops: each router is re-borrowed around `&mut self` calls (drain_actions).
     #[allow(clippy::needless_range_loop)]
     pub fn pump<C: Core>(&mut self, core: &mut C, persist: &mut dyn FnMut(PersistOp<'_>)) {
         let start = Instant::now();
         let now = self.now();
+        if !self.selective {
+            self.dirty = [true; 3];
+        }
         if core.next_deadline().is_some_and(|d| d <= now) {
             core.handle_tick(now);
             self.ticks += 1;
@@ -239,6 +302,9 @@ impl Shell {
         for _ in 0..MAX_ROUNDS {
             let mut progress = [false; 3];
             for i in 0..3 {
+                if !self.dirty[i] && !self.routers[i].has_parked() {
+                    continue;
+                }
                 if self.routers[i].has_parked() {
                     let (moved, gone) = self.routers[i].flush();
                     progress[i] |= moved;
@@ -250,14 +316,21 @@ impl Shell {
                     }
                     self.drain_actions(core, persist);
                 }
+                // Still dirty after the receives: the batch ended on its size, not on EAGAIN.
+                self.dirty[i] = true;
                 for _ in 0..RECV_BATCH {
                     match self.routers[i].recv() {
-                        None => break,
+                        None => {
+                            // EAGAIN: libzmq processed every pending command of the socket.
+                            self.dirty[i] = false;
+                            break;
+                        }
                         Some(Received::Message(from, frames)) => {
                             progress[i] = true;
                             let ch = self.routers[i].channel;
                             let now = self.now();
                             core.handle_frame(now, ch, &from, frames);
+                            self.answer(core, persist);
                         }
                         Some(Received::Dropped(from, n)) => {
                             progress[i] = true;
@@ -272,14 +345,20 @@ impl Shell {
                     }
                 }
                 // One drain per batch of messages: their changes reach the journal in one
-                // write, before any of their sends.
+                // write, before any of their sends (sends mark their socket dirty again).
                 self.drain_actions(core, persist);
             }
-            // The last zmq call on each socket before sleeping must be this ZMQ_EVENTS.
+            // A socket sent on after its EAGAIN, cut off by the batch size, or with parked
+            // messages ends on ZMQ_EVENTS: the last zmq call before sleeping.
             let mut again = false;
             for i in 0..3 {
+                if !self.dirty[i] && !self.routers[i].has_parked() {
+                    continue;
+                }
                 let ev = self.routers[i].events();
+                self.dirty[i] = false;
                 if ev.contains(zmq::POLLIN) {
+                    self.dirty[i] = true;
                     again = true;
                 } else if ev.contains(zmq::POLLOUT) && self.routers[i].has_parked() {
                     // This very ZMQ_EVENTS may have consumed the edge that said our parked
@@ -309,6 +388,14 @@ impl Shell {
             self.retry_every = RETRY_MIN;
             None
         };
+    }
+}
+
+fn channel_index(ch: Channel) -> usize {
+    match ch {
+        Channel::Command => 0,
+        Channel::Data => 1,
+        Channel::Heartbeat => 2,
     }
 }
 

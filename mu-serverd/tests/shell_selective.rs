@@ -1,0 +1,345 @@
+//! The IO shell in the mode the daemon runs it: selective pumps (`Shell::set_selective`, every
+//! poll event passed to `Shell::note_event`), where a wake-up touches only the sockets that
+//! fired, were sent on or have parked messages, and a message that journals nothing is
+//! answered before its socket is read again.
+//! - no stall: one-at-a-time round trips on every channel, answered on the *next* channel (so
+//!   replies go out on sockets whose ZMQ_FD did not fire), while other clients flood all three
+//!   channels; the loop sleeps without a timeout, so a socket left with an unprocessed edge
+//!   hangs its client until the client's 10 s limit fails the test;
+//! - journal order: a reply whose message journaled a change (before or after queueing the
+//!   reply) never reaches the client before that change's flush, and replies arrive in request
+//!   order, although unjournaled replies are sent at once.
+//!
+//! Ports 26580-26599.
+
+use mio::{Events, Poll, Token, Waker};
+use mu_serverd::session::io::{Action, Change, Channel, Frame, Identity, Millis, SendFailure};
+use mu_serverd::shell::{Core, PersistOp, Shell, SocketOptions};
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+const WAKE: Token = Token(0);
+const FIRST_ZMQ: usize = 1;
+
+type Persist = Box<dyn FnMut(PersistOp<'_>) + Send>;
+
+#[derive(Default)]
+struct LoopStats {
+    wakeups: u64,
+    /// Woke by timeout (no event) and then found messages: an edge was missed.
+    stalls: u64,
+}
+
+/// Runs a selective shell with `core` on a thread until stopped.
+struct Server {
+    stop: Arc<AtomicBool>,
+    waker: Arc<Waker>,
+    thread: Option<JoinHandle<LoopStats>>,
+}
+
+impl Server {
+    fn start<C: Core + Send + 'static>(port: u16, mut core: C, mut persist: Persist) -> Server {
+        let opts = SocketOptions {
+            bind: "127.0.0.1".into(),
+            port,
+            max_message_bytes: 1 << 20,
+        };
+        let mut shell = Shell::bind(&opts, 1_000_000).expect("bind");
+        let mut poll = Poll::new().unwrap();
+        let waker = Arc::new(Waker::new(poll.registry(), WAKE).unwrap());
+        shell.register(poll.registry(), FIRST_ZMQ).unwrap();
+        shell.set_selective(true);
+        let stop = Arc::new(AtomicBool::new(false));
+        let stop2 = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut stats = LoopStats::default();
+            let mut events = Events::with_capacity(16);
+            while !stop2.load(Ordering::SeqCst) {
+                let timeout = shell
+                    .next_wake(&core)
+                    .map(|t| t.saturating_duration_since(Instant::now()));
+                let continuing = timeout == Some(Duration::ZERO);
+                if let Err(e) = poll.poll(&mut events, timeout) {
+                    assert_eq!(e.kind(), std::io::ErrorKind::Interrupted);
+                    continue;
+                }
+                stats.wakeups += 1;
+                for ev in events.iter() {
+                    shell.note_event(ev.token());
+                }
+                let before = shell.counters().0;
+                shell.pump(&mut core, &mut *persist);
+                if events.is_empty() && !continuing && shell.counters().0 > before {
+                    eprintln!("stall: timeout {timeout:?}");
+                    stats.stalls += 1;
+                }
+            }
+            shell.deregister(poll.registry());
+            stats
+        });
+        Server {
+            stop,
+            waker,
+            thread: Some(thread),
+        }
+    }
+
+    fn stop(mut self) -> LoopStats {
+        self.stop.store(true, Ordering::SeqCst);
+        self.waker.wake().unwrap();
+        self.thread.take().unwrap().join().expect("server thread")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = self.waker.wake();
+    }
+}
+
+const CHANNELS: [Channel; 3] = [Channel::Command, Channel::Data, Channel::Heartbeat];
+
+fn index(ch: Channel) -> usize {
+    CHANNELS.iter().position(|c| *c == ch).unwrap()
+}
+
+/// Echoes `seq` messages on the same channel; answers `hop` messages on the next channel.
+struct Hop {
+    out: VecDeque<Action>,
+}
+
+impl Core for Hop {
+    fn handle_frame(&mut self, _: Millis, channel: Channel, from: &Identity, frames: Vec<Frame>) {
+        let channel = if frames.first().map(|f| &f[..]) == Some(b"hop") {
+            CHANNELS[(index(channel) + 1) % 3]
+        } else {
+            channel
+        };
+        self.out.push_back(Action::Send {
+            channel,
+            to: from.clone(),
+            frames,
+        });
+    }
+    fn handle_tick(&mut self, _: Millis) {}
+    fn handle_send_failure(&mut self, _: Millis, _: Channel, _: &Identity, f: SendFailure) {
+        panic!("peer failed: {f:?}");
+    }
+    fn poll_action(&mut self) -> Option<Action> {
+        self.out.pop_front()
+    }
+    fn next_deadline(&self) -> Option<Millis> {
+        None
+    }
+}
+
+fn dealer(ctx: &zmq::Context, id: &[u8], port: u16) -> zmq::Socket {
+    let s = ctx.socket(zmq::DEALER).unwrap();
+    s.set_identity(id).unwrap();
+    s.set_linger(0).unwrap();
+    s.connect(&format!("tcp://127.0.0.1:{port}")).unwrap();
+    s
+}
+
+fn recv_within(s: &zmq::Socket, what: &str) -> Result<Vec<Vec<u8>>, String> {
+    // A socket the server left with an unprocessed edge shows up as no reply here.
+    if s.poll(zmq::POLLIN, 10_000).map_err(|e| e.to_string())? == 0 {
+        return Err(format!("{what}: no reply for 10 s: stall"));
+    }
+    s.recv_multipart(0).map_err(|e| e.to_string())
+}
+
+/// `n` round trips, one at a time, cycling through the channels; each is answered on the next
+/// channel.
+fn hop_client(port: u16, n: u32) -> Result<(), String> {
+    let ctx = zmq::Context::new();
+    let socks: Vec<zmq::Socket> = (0..3).map(|i| dealer(&ctx, &[9u8; 16], port + i)).collect();
+    // An echo on each channel first: the server knows every route before replies cross over.
+    for (i, s) in socks.iter().enumerate() {
+        s.send_multipart([b"seq".to_vec(), vec![0; 4]], 0).unwrap();
+        recv_within(s, &format!("echo on channel {i}"))?;
+    }
+    for k in 0..n {
+        let i = (k % 3) as usize;
+        let body = k.to_le_bytes().to_vec();
+        socks[i]
+            .send_multipart([b"hop".to_vec(), body.clone()], 0)
+            .unwrap();
+        let m = recv_within(&socks[(i + 1) % 3], &format!("hop {k}"))?;
+        if m != [b"hop".to_vec(), body] {
+            return Err(format!("hop {k}: wrong reply {m:?}"));
+        }
+    }
+    Ok(())
+}
+
+/// Floods all three channels with `window` echoes in flight per channel.
+fn flood_client(port: u16, n: u32, client: u8) -> Result<(), String> {
+    let ctx = zmq::Context::new();
+    let socks: Vec<zmq::Socket> = (0..3)
+        .map(|i| dealer(&ctx, &[client; 16], port + i))
+        .collect();
+    let window = 200u32;
+    let (mut sent, mut got) = ([0u32; 3], [0u32; 3]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while got.iter().any(|g| *g < n) {
+        if Instant::now() > deadline {
+            return Err(format!("client {client}: timed out with {got:?} of {n}"));
+        }
+        for (i, s) in socks.iter().enumerate() {
+            while sent[i] < n && sent[i] - got[i] < window {
+                s.send_multipart([b"seq".to_vec(), sent[i].to_le_bytes().to_vec()], 0)
+                    .unwrap();
+                sent[i] += 1;
+            }
+        }
+        let mut items: Vec<zmq::PollItem> =
+            socks.iter().map(|s| s.as_poll_item(zmq::POLLIN)).collect();
+        if zmq::poll(&mut items, 10_000).unwrap() == 0 {
+            return Err(format!(
+                "client {client}: no reply for 10 s at {got:?}: stall"
+            ));
+        }
+        for (i, s) in socks.iter().enumerate() {
+            while let Ok(m) = s.recv_multipart(zmq::DONTWAIT) {
+                let seq = m.get(1).and_then(|b| b[..].try_into().ok());
+                if seq.map(u32::from_le_bytes) != Some(got[i]) {
+                    return Err(format!(
+                        "client {client} ch {i}: got {m:?}, want {}",
+                        got[i]
+                    ));
+                }
+                got[i] += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn selective_pumps_never_stall() {
+    let port = 26580;
+    let server = Server::start(
+        port,
+        Hop {
+            out: VecDeque::new(),
+        },
+        Box::new(|_| {}),
+    );
+    let hop = std::thread::spawn(move || hop_client(port, 3_000));
+    let floods: Vec<_> = (1..=2u8)
+        .map(|c| std::thread::spawn(move || flood_client(port, 10_000, c)))
+        .collect();
+    let hop = hop.join().unwrap();
+    let floods: Vec<_> = floods.into_iter().map(|c| c.join().unwrap()).collect();
+    let stats = server.stop();
+    hop.expect("hop client");
+    for r in floods {
+        r.expect("flood client");
+    }
+    eprintln!("wakeups {} stalls {}", stats.wakeups, stats.stalls);
+    assert_eq!(
+        stats.stalls, 0,
+        "a wake-up by timeout found messages a missed edge had hid"
+    );
+}
+
+/// Requests `[kind, seq]` on the command channel: `plain` is echoed; `before` queues its reply
+/// and then journals a change; `after` journals a change and then queues its reply.
+struct Journaled {
+    out: VecDeque<Action>,
+}
+
+impl Core for Journaled {
+    fn handle_frame(&mut self, _: Millis, channel: Channel, from: &Identity, frames: Vec<Frame>) {
+        let kind = frames.first().map(|f| f.to_vec()).unwrap_or_default();
+        let seq = frames.get(1).map(|f| f.to_vec()).unwrap_or_default();
+        let change = Change::NodeDeleted {
+            uuid: String::from_utf8_lossy(&seq).into_owned(),
+        };
+        let send = Action::Send {
+            channel,
+            to: from.clone(),
+            frames,
+        };
+        match &kind[..] {
+            b"before" => {
+                self.out.push_back(send);
+                self.out.push_back(Action::Persist(change));
+            }
+            b"after" => {
+                self.out.push_back(Action::Persist(change));
+                self.out.push_back(send);
+            }
+            _ => self.out.push_back(send),
+        }
+    }
+    fn handle_tick(&mut self, _: Millis) {}
+    fn handle_send_failure(&mut self, _: Millis, _: Channel, _: &Identity, f: SendFailure) {
+        panic!("peer failed: {f:?}");
+    }
+    fn poll_action(&mut self) -> Option<Action> {
+        self.out.pop_front()
+    }
+    fn next_deadline(&self) -> Option<Millis> {
+        None
+    }
+}
+
+#[test]
+fn journaled_replies_wait_for_their_flush_and_keep_their_order() {
+    let port = 26583;
+    // Highest request number whose change has been flushed; flushing takes 2 ms, so a reply
+    // sent before its flush reaches the client while the flush is still running.
+    let flushed = Arc::new(AtomicU32::new(0));
+    let (f2, mut recorded) = (flushed.clone(), 0u32);
+    let persist: Persist = Box::new(move |op| match op {
+        PersistOp::Record(Change::NodeDeleted { uuid }) => {
+            recorded = recorded.max(uuid.parse().unwrap());
+        }
+        PersistOp::Record(other) => panic!("unexpected change {other:?}"),
+        PersistOp::Flush => {
+            std::thread::sleep(Duration::from_millis(2));
+            f2.fetch_max(recorded, Ordering::SeqCst);
+        }
+    });
+    let server = Server::start(
+        port,
+        Journaled {
+            out: VecDeque::new(),
+        },
+        persist,
+    );
+    let ctx = zmq::Context::new();
+    let s = dealer(&ctx, &[7u8; 16], port);
+    let kinds: [&[u8]; 4] = [b"plain", b"before", b"plain", b"after"];
+    let mut next = 1u32;
+    for burst in 0..40 {
+        // A burst lands in one receive batch: journaled and plain requests mixed.
+        let n = 1 + burst % 9;
+        let first = next;
+        for _ in 0..n {
+            let kind = kinds[(next as usize + burst as usize) % 4];
+            s.send_multipart([kind.to_vec(), next.to_string().into_bytes()], 0)
+                .unwrap();
+            next += 1;
+        }
+        for want in first..next {
+            let m = recv_within(&s, &format!("request {want}")).unwrap();
+            let seq: u32 = String::from_utf8_lossy(&m[1]).parse().unwrap();
+            assert_eq!(seq, want, "replies out of request order");
+            if m[0] != b"plain" {
+                let done = flushed.load(Ordering::SeqCst);
+                assert!(
+                    done >= seq,
+                    "reply to journaled request {seq} arrived before its flush (flushed {done})"
+                );
+            }
+        }
+    }
+    server.stop();
+}
