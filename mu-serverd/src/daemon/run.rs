@@ -25,10 +25,10 @@ pub const CONTROL_FIRST_CONN: usize = 11;
 
 /// STATUS= is recomputed at most this often: the summary walks every node.
 const STATUS_EVERY: Duration = Duration::from_secs(1);
-/// A stale STATUS= is refreshed on the next wake-up after `STATUS_EVERY` (while anyone is
-/// connected the heartbeat round wakes the loop every second); the loop wakes for it alone
-/// only if nothing else did by this long after the last refresh. A timer of its own at
-/// `STATUS_EVERY` would fire a few ms before each heartbeat round: two wake-ups instead of one.
+/// A stale STATUS= is refreshed on the first wake-up after `STATUS_EVERY`. When another wake-up
+/// is already due by this long after the last refresh (while anyone is connected the heartbeat
+/// round wakes the loop every second), the loop does not wake for STATUS= alone: a timer of its
+/// own at `STATUS_EVERY` fired a few ms before each heartbeat round, two wake-ups instead of one.
 const STATUS_LATEST: Duration = Duration::from_secs(2);
 
 /// How long Disconnect messages may take to leave at shutdown before the sockets close.
@@ -146,16 +146,25 @@ impl Daemon {
     }
 
     fn next_wake(&self) -> Option<Instant> {
-        [
+        let other = [
             self.shell.next_wake(&self.session),
             self.notifier.deadline(),
             self.store.next_deadline(),
-            self.status_stale()
-                .then_some(self.status_at + STATUS_LATEST),
         ]
         .into_iter()
         .flatten()
-        .min()
+        .min();
+        if !self.status_stale() {
+            return other;
+        }
+        // A stale STATUS= is due after STATUS_EVERY; it rides on another wake-up in
+        // [due, STATUS_LATEST] rather than waking the loop by itself just before it.
+        let due = self.status_at + STATUS_EVERY;
+        match other {
+            Some(o) if o >= due && o <= self.status_at + STATUS_LATEST => Some(o),
+            Some(o) => Some(o.min(due)),
+            None => Some(due),
+        }
     }
 
     /// After every wake-up: ZMQ sockets and core, store timers, watchdog, status.
