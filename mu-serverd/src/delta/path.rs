@@ -43,7 +43,8 @@ const ESCAPE_8: u32 = 0x1d1c0;
 
 /// `_path_to_elements(path)` (with the `('root', GETATTR)` first element).
 pub fn parse(path: &Value, dialect: Dialect) -> Result<Vec<Elem>, PyErr> {
-    let mut elements = vec![Elem::root()];
+    let mut elements = Vec::with_capacity(4);
+    elements.push(Elem::root());
     match path {
         Value::Str(s) => {
             let cps = code_points(s.as_bytes());
@@ -80,7 +81,7 @@ fn scan(path: &[u32], dialect: Dialect, out: &mut Vec<Elem>) -> Result<(), PyErr
         Dialect::V8_1_1 => ESCAPE_8,
         Dialect::V5_7_0 => '\\' as u32,
     };
-    let mut elem: Vec<u32> = Vec::new();
+    let mut elem: Vec<u32> = Vec::with_capacity(path.len());
     let mut inside = Inside::No;
     let mut prev: Option<u32> = None;
     let mut brackets = 0usize;

@@ -229,7 +229,8 @@ impl Root {
                 match (subscript(v, &e.key)?, node) {
                     (Sub::Made(m), _) => Ok(Node::Detached(m)),
                     (Sub::Pos(i), Node::At(steps)) => {
-                        let mut s = steps.clone();
+                        let mut s = Vec::with_capacity(steps.len() + 1);
+                        s.extend_from_slice(steps);
                         s.push(i);
                         Ok(Node::At(s))
                     }
