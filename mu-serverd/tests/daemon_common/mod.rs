@@ -83,6 +83,8 @@ pub fn config(dir: &TempDir, port: u16, auth: &str, log: &str) -> String {
 pub struct Daemon {
     pub child: Child,
     pub log: Arc<Mutex<Vec<String>>>,
+    /// Set by the reader thread at the end of the log stream.
+    log_done: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Daemon {
@@ -100,7 +102,8 @@ impl Daemon {
     /// Wraps a child whose log lines come from `reader`.
     pub fn with_reader(child: Child, reader: impl Read + Send + 'static) -> Daemon {
         let log = Arc::new(Mutex::new(Vec::new()));
-        let l2 = log.clone();
+        let log_done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (l2, d2) = (log.clone(), log_done.clone());
         std::thread::spawn(move || {
             for line in BufReader::new(reader).lines() {
                 match line {
@@ -108,8 +111,13 @@ impl Daemon {
                     Err(_) => break,
                 }
             }
+            d2.store(true, std::sync::atomic::Ordering::Release);
         });
-        Daemon { child, log }
+        Daemon {
+            child,
+            log,
+            log_done,
+        }
     }
 
     pub fn pid(&self) -> nix::unistd::Pid {
@@ -151,11 +159,18 @@ impl Daemon {
         self.log.lock().unwrap().join("\n")
     }
 
-    /// Waits up to `secs` for the exit status.
+    /// Waits up to `secs` for the exit status, then (up to 5 s more) for the reader thread to
+    /// have read every line the daemon wrote: on a loaded machine it may lag behind the exit.
     pub fn wait_exit(&mut self, secs: u64) -> std::process::ExitStatus {
         let deadline = Instant::now() + Duration::from_secs(secs);
         loop {
             if let Some(st) = self.child.try_wait().unwrap() {
+                let read_by = Instant::now() + Duration::from_secs(5);
+                while !self.log_done.load(std::sync::atomic::Ordering::Acquire)
+                    && Instant::now() < read_by
+                {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
                 return st;
             }
             if Instant::now() > deadline {
