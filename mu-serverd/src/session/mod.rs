@@ -297,10 +297,7 @@ impl Session {
         } else {
             self.status_due
         };
-        unstarted
-            .chain(status)
-            .chain(self.strangers.due())
-            .min()
+        unstarted.chain(status).chain(self.strangers.due()).min()
     }
 
     // ---- helpers shared by the handlers ----
