@@ -102,7 +102,7 @@ impl Core for Echo {
         self.out.push(Action::Send {
             channel,
             to: from.clone(),
-            frames,
+            frames: frames.into(),
         });
     }
     fn handle_tick(&mut self, _: Millis) {}
@@ -216,7 +216,7 @@ impl Core for FanOut {
             self.out.push_back(Action::Send {
                 channel,
                 to: from.clone(),
-                frames,
+                frames: frames.into(),
             });
             return;
         }
@@ -225,7 +225,7 @@ impl Core for FanOut {
                 self.out.push_back(Action::Send {
                     channel,
                     to: p.clone(),
-                    frames: frames.clone(),
+                    frames: frames.clone().into(),
                 });
             }
         }

@@ -122,7 +122,7 @@ impl Core for Hop {
         self.out.push_back(Action::Send {
             channel,
             to: from.clone(),
-            frames,
+            frames: frames.into(),
         });
     }
     fn handle_tick(&mut self, _: Millis) {}
@@ -264,7 +264,7 @@ impl Core for Journaled {
         let send = Action::Send {
             channel,
             to: from.clone(),
-            frames,
+            frames: frames.into(),
         };
         match &kind[..] {
             b"before" => {

@@ -14,6 +14,10 @@ pub type Millis = u64;
 /// One ZeroMQ frame, shared so that a fan-out to N clients never copies the payload.
 pub type Frame = Arc<[u8]>;
 
+/// The frames of one outbound message, shared by every peer a broadcast goes to: a fan-out
+/// to N clients clones one `Arc`, not N vectors.
+pub type Frames = Arc<[Frame]>;
+
 /// A ROUTER routing identity (16 random bytes for the replication client, but any bytes a peer
 /// chooses are possible and must be handled).
 pub type Identity = Arc<[u8]>;
@@ -63,7 +67,7 @@ pub enum Action {
     Send {
         channel: Channel,
         to: Identity,
-        frames: Vec<Frame>,
+        frames: Frames,
     },
     /// Forget a peer's outbound queue (it was disconnected or kicked); frames already queued
     /// for it may be dropped.

@@ -23,7 +23,7 @@ impl Session {
             self.out.push_back(Action::Send {
                 channel: Channel::Command,
                 to: id.clone(),
-                frames: wire::command(wire::T_DISCONNECT, "server", &data),
+                frames: wire::command(wire::T_DISCONNECT, "server", &data).into(),
             });
         }
         let level = if notify.is_some() {

@@ -336,13 +336,14 @@ impl Session {
         self.out.push_back(Action::Send {
             channel: ch,
             to: to.clone(),
-            frames,
+            frames: frames.into(),
         });
     }
 
     /// The same frames to every logged-in client except `except`. Frames are shared, not copied.
     fn broadcast(&mut self, ch: Channel, frames: &[Frame], except: Option<&Identity>) {
         let bytes: u64 = frames.iter().map(|f| f.len() as u64).sum();
+        let shared: io::Frames = frames.into();
         let out = &mut self.out;
         self.clients.for_each_mut(|id, c| {
             if except.is_some_and(|e| e == id) {
@@ -353,7 +354,7 @@ impl Session {
             out.push_back(Action::Send {
                 channel: ch,
                 to: id.clone(),
-                frames: frames.to_vec(),
+                frames: shared.clone(),
             });
         });
     }

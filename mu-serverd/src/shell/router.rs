@@ -6,7 +6,7 @@
 //! identity frame can fail: once it is accepted, libzmq takes the rest of the message whole.
 
 use super::zmsg;
-use crate::session::io::{Channel, Frame, Identity};
+use crate::session::io::{Channel, Frame, Frames, Identity};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::os::fd::RawFd;
 use std::sync::Arc;
@@ -38,7 +38,7 @@ pub enum Received {
 pub struct Router {
     pub channel: Channel,
     sock: zmq::Socket,
-    queues: HashMap<Identity, VecDeque<Vec<Frame>>>,
+    queues: HashMap<Identity, VecDeque<Frames>>,
     /// Peers whose queue overflowed and that the core has not dropped yet. Sends to them are
     /// discarded, so the rest of the batch that overflowed a peer (up to 256 messages already
     /// turned into actions) neither rebuilds its queue nor reports a second overflow; the core's
@@ -111,7 +111,7 @@ impl Router {
     }
 
     /// Sends now, or parks behind what is already queued for that peer.
-    pub fn send(&mut self, to: &Identity, frames: Vec<Frame>) -> Sent {
+    pub fn send(&mut self, to: &Identity, frames: Frames) -> Sent {
         if self.overflowed.contains(to) {
             return Sent::Discarded;
         }

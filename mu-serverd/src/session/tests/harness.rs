@@ -254,7 +254,7 @@ pub fn sends(actions: &[Action]) -> Vec<Sent> {
             } => Some(Sent {
                 ch: *channel,
                 to: to.clone(),
-                frames: frames.clone(),
+                frames: frames.to_vec(),
             }),
             _ => None,
         })
