@@ -24,6 +24,7 @@ mod build;
 pub mod canonical;
 mod encode;
 mod error;
+mod fast_scan;
 mod finish;
 mod limits;
 mod memo;
@@ -63,6 +64,9 @@ thread_local! {
 
 /// Accepts exactly what `decode` followed by `check_plain` accepts, without building values.
 pub fn check_plain_bytes(bytes: &[u8], limits: &Limits) -> Result<(), CheckError> {
+    if fast_scan::surely_plain(bytes, limits) {
+        return Ok(());
+    }
     let refused = SCAN_SCRATCH.with(|cell| match cell.try_borrow_mut() {
         Ok(mut scratch) => {
             let ScanScratch { vm, scan } = &mut *scratch;
