@@ -10,6 +10,11 @@ use std::fs;
 use std::io;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// umask is process-wide: two binds at once (tests run them on parallel threads) would each
+/// restore the other's value and leave a socket, or the process, with the wrong mask.
+static UMASK_LOCK: Mutex<()> = Mutex::new(());
 
 /// A bound listener and the identity of its file.
 pub struct BoundSocket {
@@ -30,11 +35,15 @@ impl BoundSocket {
             }
         }
         remove_stale(path)?;
-        // umask is process-wide; this runs once at start-up, before any thread of ours could
-        // create files concurrently.
-        let old = umask(Mode::from_bits_truncate(0o117));
-        let bound = UnixListener::bind(path);
-        umask(old);
+        // umask is process-wide; the daemon binds once at start-up, and the lock keeps
+        // concurrent binds in one process (tests) from mixing their masks.
+        let bound = {
+            let _guard = UMASK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+            let old = umask(Mode::from_bits_truncate(0o117));
+            let bound = UnixListener::bind(path);
+            umask(old);
+            bound
+        };
         let listener = bound.map_err(|source| ControlError::Bind {
             path: path.to_path_buf(),
             source,

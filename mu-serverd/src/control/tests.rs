@@ -478,3 +478,32 @@ fn a_late_reply_never_reaches_a_connection_that_reused_the_slot() {
         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock
     ));
 }
+
+/// Binds on parallel threads (as the test harness runs them) must each get mode 0660 and leave
+/// the process umask as it was: umask is process-wide, so binds are serialized around it.
+#[test]
+fn parallel_binds_keep_mode_0660_and_the_umask() {
+    use nix::sys::stat::{umask, Mode};
+    let dir = tempdir("parallel-binds");
+    let before = umask(Mode::from_bits_truncate(0o022));
+    umask(before);
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let dir = dir.clone();
+            std::thread::spawn(move || {
+                for i in 0..25 {
+                    let path = dir.join(format!("s{t}-{i}.sock"));
+                    let server = ControlServer::bind(&path, None).expect("bind");
+                    let mode = std::fs::symlink_metadata(&path).expect("socket").mode() & 0o7777;
+                    drop(server);
+                    assert_eq!(mode, 0o660, "socket {t}-{i}");
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("bind thread");
+    }
+    let after = umask(before);
+    assert_eq!(after, before, "umask left changed");
+}
