@@ -8,89 +8,15 @@
 //!
 //! Ports 22100-22199.
 
-use mio::{Events, Poll, Token, Waker};
+mod shell_support;
+
 use mu_serverd::session::io::{Action, Channel, Frame, Identity, Millis, SendFailure};
-use mu_serverd::shell::{Core, Shell, SocketOptions};
+use mu_serverd::shell::Core;
+use shell_support::{dealer, echo_client, Server};
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-
-const WAKE: Token = Token(0);
-
-#[derive(Default)]
-struct LoopStats {
-    wakeups: u64,
-    /// Woke by timeout (no event) and then found messages: an edge was missed.
-    stalls: u64,
-}
-
-/// Runs the shell with `core` on a thread until the returned handle is stopped.
-struct Server {
-    stop: Arc<AtomicBool>,
-    waker: Arc<Waker>,
-    thread: Option<JoinHandle<LoopStats>>,
-}
-
-impl Server {
-    fn start<C: Core + Send + 'static>(port: u16, limit: usize, mut core: C) -> Server {
-        let opts = SocketOptions {
-            bind: "127.0.0.1".into(),
-            port,
-            max_message_bytes: 1 << 20,
-        };
-        let mut shell = Shell::bind(&opts, limit).expect("bind");
-        let mut poll = Poll::new().unwrap();
-        let waker = Arc::new(Waker::new(poll.registry(), WAKE).unwrap());
-        shell.register(poll.registry(), 1).unwrap();
-        let stop = Arc::new(AtomicBool::new(false));
-        let stop2 = stop.clone();
-        let thread = std::thread::spawn(move || {
-            let mut stats = LoopStats::default();
-            let mut events = Events::with_capacity(16);
-            while !stop2.load(Ordering::SeqCst) {
-                let timeout = shell
-                    .next_wake(&core)
-                    .map(|t| t.saturating_duration_since(Instant::now()));
-                // A zero timeout means the last pump stopped on its round budget with work
-                // left: finding messages then is expected, not a stall.
-                let continuing = timeout == Some(Duration::ZERO);
-                if let Err(e) = poll.poll(&mut events, timeout) {
-                    assert_eq!(e.kind(), std::io::ErrorKind::Interrupted);
-                    continue;
-                }
-                stats.wakeups += 1;
-                let before = shell.counters().0;
-                shell.pump(&mut core, &mut |_| {});
-                if events.is_empty() && !continuing && shell.counters().0 > before {
-                    eprintln!("stall: timeout {timeout:?}");
-                    stats.stalls += 1;
-                }
-            }
-            shell.deregister(poll.registry());
-            stats
-        });
-        Server {
-            stop,
-            waker,
-            thread: Some(thread),
-        }
-    }
-
-    fn stop(mut self) -> LoopStats {
-        self.stop.store(true, Ordering::SeqCst);
-        self.waker.wake().unwrap();
-        self.thread.take().unwrap().join().expect("server thread")
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = self.waker.wake();
-    }
-}
 
 /// Echoes every message back to its sender on the same channel.
 struct Echo {
@@ -121,72 +47,19 @@ impl Core for Echo {
     }
 }
 
-fn dealer(ctx: &zmq::Context, id: &[u8], port: u16) -> zmq::Socket {
-    let s = ctx.socket(zmq::DEALER).unwrap();
-    s.set_identity(id).unwrap();
-    s.set_linger(0).unwrap();
-    s.set_rcvtimeo(10_000).unwrap();
-    s.connect(&format!("tcp://127.0.0.1:{port}")).unwrap();
-    s
-}
-
-/// One client: three DEALERs with one identity, each keeping `window` echoes in flight.
-fn echo_client(port: u16, n: u32, client: u8) -> Result<(), String> {
-    let ctx = zmq::Context::new();
-    let id = [client; 16];
-    let socks: Vec<zmq::Socket> = (0..3).map(|i| dealer(&ctx, &id, port + i)).collect();
-    let window = 300u32;
-    let mut sent = [0u32; 3];
-    let mut got = [0u32; 3];
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while got.iter().any(|g| *g < n) {
-        if Instant::now() > deadline {
-            return Err(format!("client {client}: timed out with {got:?} of {n}"));
-        }
-        for (i, s) in socks.iter().enumerate() {
-            while sent[i] < n && sent[i] - got[i] < window {
-                let payload = [client, i as u8, 0, 0, 0, 0, 0, 0, 0, 0];
-                let mut p = payload.to_vec();
-                p[2..6].copy_from_slice(&sent[i].to_le_bytes());
-                s.send_multipart([b"seq".to_vec(), p], 0).unwrap();
-                sent[i] += 1;
-            }
-        }
-        let mut items: Vec<zmq::PollItem> =
-            socks.iter().map(|s| s.as_poll_item(zmq::POLLIN)).collect();
-        // A missed edge on the server shows up as no progress here for many seconds.
-        let n_ready = zmq::poll(&mut items, 10_000).unwrap();
-        if n_ready == 0 {
-            return Err(format!(
-                "client {client}: no reply for 10 s with {got:?} of {n}: stall"
-            ));
-        }
-        for (i, s) in socks.iter().enumerate() {
-            while let Ok(m) = s.recv_multipart(zmq::DONTWAIT) {
-                if m.len() != 2 || m[0] != b"seq" {
-                    return Err(format!("client {client}: bad echo {m:?}"));
-                }
-                let seq = u32::from_le_bytes(m[1][2..6].try_into().unwrap());
-                if seq != got[i] || m[1][0] != client || m[1][1] != i as u8 {
-                    return Err(format!(
-                        "client {client} ch {i}: got seq {seq}, want {}",
-                        got[i]
-                    ));
-                }
-                got[i] += 1;
-            }
-        }
-    }
-    Ok(())
-}
-
 #[test]
 fn flood_across_channels_never_stalls() {
     let port = 22100;
-    let server = Server::start(port, 1_000_000, Echo { out: Vec::new() });
+    let server = Server::start(
+        port,
+        1_000_000,
+        Echo { out: Vec::new() },
+        Box::new(|_| {}),
+        false,
+    );
     let n = 20_000;
     let clients: Vec<_> = (1..=3u8)
-        .map(|c| std::thread::spawn(move || echo_client(port, n, c)))
+        .map(|c| std::thread::spawn(move || echo_client(port, n, c, 300)))
         .collect();
     let results: Vec<_> = clients.into_iter().map(|c| c.join().unwrap()).collect();
     let stats = server.stop();
@@ -269,7 +142,7 @@ fn slow_peer_overflows_alone_and_others_get_everything() {
         dead: HashSet::new(),
     };
     let limit = 200;
-    let server = Server::start(port, limit, core);
+    let server = Server::start(port, limit, core, Box::new(|_| {}), false);
     let ctx = zmq::Context::new();
     let sender = dealer(&ctx, b"sender", port + 1);
     let fast1 = dealer(&ctx, b"fast-1", port + 1);
@@ -349,7 +222,13 @@ fn slow_peer_overflows_alone_and_others_get_everything() {
 #[test]
 fn oversized_multipart_is_dropped_and_the_peer_keeps_working() {
     let port = 22120;
-    let server = Server::start(port, 1000, Echo { out: Vec::new() });
+    let server = Server::start(
+        port,
+        1000,
+        Echo { out: Vec::new() },
+        Box::new(|_| {}),
+        false,
+    );
     let ctx = zmq::Context::new();
     let s = dealer(&ctx, b"many-frames", port);
     let parts: Vec<Vec<u8>> = (0..70u8).map(|i| vec![i]).collect();
@@ -374,7 +253,7 @@ fn departed_peer_is_reported_unreachable() {
         out: Default::default(),
         dead: HashSet::new(),
     };
-    let server = Server::start(port, 1000, core);
+    let server = Server::start(port, 1000, core, Box::new(|_| {}), false);
     let ctx = zmq::Context::new();
     let sender = dealer(&ctx, b"sender", port + 1);
     let gone = dealer(&ctx, b"gone", port + 1);
@@ -402,7 +281,13 @@ fn departed_peer_is_reported_unreachable() {
 #[test]
 fn reconnecting_identity_takes_over_its_route() {
     let port = 22140;
-    let server = Server::start(port, 1000, Echo { out: Vec::new() });
+    let server = Server::start(
+        port,
+        1000,
+        Echo { out: Vec::new() },
+        Box::new(|_| {}),
+        false,
+    );
     let ctx = zmq::Context::new();
     let old = dealer(&ctx, b"same-id", port);
     old.send("one", 0).unwrap();

@@ -12,94 +12,15 @@
 //!
 //! Ports 26580-26599.
 
-use mio::{Events, Poll, Token, Waker};
+mod shell_support;
+
 use mu_serverd::session::io::{Action, Change, Channel, Frame, Identity, Millis, SendFailure};
-use mu_serverd::shell::{Core, PersistOp, Shell, SocketOptions};
+use mu_serverd::shell::{Core, PersistOp};
+use shell_support::{dealer, echo_client, Persist, Server};
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
-
-const WAKE: Token = Token(0);
-const FIRST_ZMQ: usize = 1;
-
-type Persist = Box<dyn FnMut(PersistOp<'_>) + Send>;
-
-#[derive(Default)]
-struct LoopStats {
-    wakeups: u64,
-    /// Woke by timeout (no event) and then found messages: an edge was missed.
-    stalls: u64,
-}
-
-/// Runs a selective shell with `core` on a thread until stopped.
-struct Server {
-    stop: Arc<AtomicBool>,
-    waker: Arc<Waker>,
-    thread: Option<JoinHandle<LoopStats>>,
-}
-
-impl Server {
-    fn start<C: Core + Send + 'static>(port: u16, mut core: C, mut persist: Persist) -> Server {
-        let opts = SocketOptions {
-            bind: "127.0.0.1".into(),
-            port,
-            max_message_bytes: 1 << 20,
-        };
-        let mut shell = Shell::bind(&opts, 1_000_000).expect("bind");
-        let mut poll = Poll::new().unwrap();
-        let waker = Arc::new(Waker::new(poll.registry(), WAKE).unwrap());
-        shell.register(poll.registry(), FIRST_ZMQ).unwrap();
-        shell.set_selective(true);
-        let stop = Arc::new(AtomicBool::new(false));
-        let stop2 = stop.clone();
-        let thread = std::thread::spawn(move || {
-            let mut stats = LoopStats::default();
-            let mut events = Events::with_capacity(16);
-            while !stop2.load(Ordering::SeqCst) {
-                let timeout = shell
-                    .next_wake(&core)
-                    .map(|t| t.saturating_duration_since(Instant::now()));
-                let continuing = timeout == Some(Duration::ZERO);
-                if let Err(e) = poll.poll(&mut events, timeout) {
-                    assert_eq!(e.kind(), std::io::ErrorKind::Interrupted);
-                    continue;
-                }
-                stats.wakeups += 1;
-                for ev in events.iter() {
-                    shell.note_event(ev.token());
-                }
-                let before = shell.counters().0;
-                shell.pump(&mut core, &mut *persist);
-                if events.is_empty() && !continuing && shell.counters().0 > before {
-                    eprintln!("stall: timeout {timeout:?}");
-                    stats.stalls += 1;
-                }
-            }
-            shell.deregister(poll.registry());
-            stats
-        });
-        Server {
-            stop,
-            waker,
-            thread: Some(thread),
-        }
-    }
-
-    fn stop(mut self) -> LoopStats {
-        self.stop.store(true, Ordering::SeqCst);
-        self.waker.wake().unwrap();
-        self.thread.take().unwrap().join().expect("server thread")
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = self.waker.wake();
-    }
-}
+use std::time::Duration;
 
 const CHANNELS: [Channel; 3] = [Channel::Command, Channel::Data, Channel::Heartbeat];
 
@@ -137,14 +58,6 @@ impl Core for Hop {
     }
 }
 
-fn dealer(ctx: &zmq::Context, id: &[u8], port: u16) -> zmq::Socket {
-    let s = ctx.socket(zmq::DEALER).unwrap();
-    s.set_identity(id).unwrap();
-    s.set_linger(0).unwrap();
-    s.connect(&format!("tcp://127.0.0.1:{port}")).unwrap();
-    s
-}
-
 fn recv_within(s: &zmq::Socket, what: &str) -> Result<Vec<Vec<u8>>, String> {
     // A socket the server left with an unprocessed edge shows up as no reply here.
     if s.poll(zmq::POLLIN, 10_000).map_err(|e| e.to_string())? == 0 {
@@ -177,62 +90,16 @@ fn hop_client(port: u16, n: u32) -> Result<(), String> {
     Ok(())
 }
 
-/// Floods all three channels with `window` echoes in flight per channel.
-fn flood_client(port: u16, n: u32, client: u8) -> Result<(), String> {
-    let ctx = zmq::Context::new();
-    let socks: Vec<zmq::Socket> = (0..3)
-        .map(|i| dealer(&ctx, &[client; 16], port + i))
-        .collect();
-    let window = 200u32;
-    let (mut sent, mut got) = ([0u32; 3], [0u32; 3]);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while got.iter().any(|g| *g < n) {
-        if Instant::now() > deadline {
-            return Err(format!("client {client}: timed out with {got:?} of {n}"));
-        }
-        for (i, s) in socks.iter().enumerate() {
-            while sent[i] < n && sent[i] - got[i] < window {
-                s.send_multipart([b"seq".to_vec(), sent[i].to_le_bytes().to_vec()], 0)
-                    .unwrap();
-                sent[i] += 1;
-            }
-        }
-        let mut items: Vec<zmq::PollItem> =
-            socks.iter().map(|s| s.as_poll_item(zmq::POLLIN)).collect();
-        if zmq::poll(&mut items, 10_000).unwrap() == 0 {
-            return Err(format!(
-                "client {client}: no reply for 10 s at {got:?}: stall"
-            ));
-        }
-        for (i, s) in socks.iter().enumerate() {
-            while let Ok(m) = s.recv_multipart(zmq::DONTWAIT) {
-                let seq = m.get(1).and_then(|b| b[..].try_into().ok());
-                if seq.map(u32::from_le_bytes) != Some(got[i]) {
-                    return Err(format!(
-                        "client {client} ch {i}: got {m:?}, want {}",
-                        got[i]
-                    ));
-                }
-                got[i] += 1;
-            }
-        }
-    }
-    Ok(())
-}
-
 #[test]
 fn selective_pumps_never_stall() {
     let port = 26580;
-    let server = Server::start(
-        port,
-        Hop {
-            out: VecDeque::new(),
-        },
-        Box::new(|_| {}),
-    );
+    let core = Hop {
+        out: VecDeque::new(),
+    };
+    let server = Server::start(port, 1_000_000, core, Box::new(|_| {}), true);
     let hop = std::thread::spawn(move || hop_client(port, 3_000));
     let floods: Vec<_> = (1..=2u8)
-        .map(|c| std::thread::spawn(move || flood_client(port, 10_000, c)))
+        .map(|c| std::thread::spawn(move || echo_client(port, 10_000, c, 200)))
         .collect();
     let hop = hop.join().unwrap();
     let floods: Vec<_> = floods.into_iter().map(|c| c.join().unwrap()).collect();
@@ -307,13 +174,10 @@ fn journaled_replies_wait_for_their_flush_and_keep_their_order() {
             f2.fetch_max(recorded, Ordering::SeqCst);
         }
     });
-    let server = Server::start(
-        port,
-        Journaled {
-            out: VecDeque::new(),
-        },
-        persist,
-    );
+    let core = Journaled {
+        out: VecDeque::new(),
+    };
+    let server = Server::start(port, 1_000_000, core, persist, true);
     let ctx = zmq::Context::new();
     let s = dealer(&ctx, &[7u8; 16], port);
     let kinds: [&[u8]; 4] = [b"plain", b"before", b"plain", b"after"];
