@@ -460,6 +460,19 @@ def main():
         out.write(struct.pack("<I", len(b)))
         out.write(b)
 
+    def record(i, status, label, old_raw, raw, payload):
+        out.write(struct.pack("<IB", i, status))
+        for b in (label.encode(), old_raw, raw, payload):
+            blob(b)
+
+    def applied(old_raw, delta):
+        """(0, result pickle) or (1, exception name) of `old + delta` on a fresh copy."""
+        stored = pickle.loads(old_raw)  # what the server holds: no aliasing with `old`
+        try:
+            return 0, pickle.dumps(stored + delta, protocol=4)
+        except Exception as e:  # deepdiff raises out of `old + delta`
+            return 1, type(e).__name__.encode()
+
     if args.halfway:
         dd57 = not hasattr(__import__("deepdiff.helper").helper, "Opcode")
         written, attempts = 0, 0
@@ -487,11 +500,7 @@ def main():
             # no test: 5.7.0 may swap an object for an equal one without changing anything
             if repr(stored) == repr(pickle.loads(old_raw)):
                 continue
-            out.write(struct.pack("<IB", written, 1))
-            blob(label.encode())
-            blob(old_raw)
-            blob(raw)
-            blob(exc.encode())
+            record(written, 1, label, old_raw, raw, exc.encode())
             written += 1
         out.flush()
         return
@@ -510,23 +519,10 @@ def main():
             try:
                 loaded = Delta(raw)
             except Exception as e:
-                out.write(struct.pack("<IB", i, 1))
-                blob(label.encode())
-                blob(old_raw)
-                blob(raw)
-                blob(("load:" + type(e).__name__).encode())
+                record(i, 1, label, old_raw, raw, ("load:" + type(e).__name__).encode())
                 continue
-            stored = pickle.loads(old_raw)
-            try:
-                result = stored + loaded
-                status, payload = 0, pickle.dumps(result, protocol=4)
-            except Exception as e:
-                status, payload = 1, type(e).__name__.encode()
-            out.write(struct.pack("<IB", i, status))
-            blob(label.encode())
-            blob(old_raw)
-            blob(raw)
-            blob(payload)
+            status, payload = applied(old_raw, loaded)
+            record(i, status, label, old_raw, raw, payload)
             continue
         label, old, new = make_case(gen, i)
         old_raw = pickle.dumps(old, protocol=4)
@@ -540,17 +536,8 @@ def main():
             raw = None  # the sender itself fails (e.g. bytes dict keys): nothing is sent
         if raw is None:
             continue
-        stored = pickle.loads(old_raw)  # what the server holds: no aliasing with `old`
-        try:
-            result = stored + Delta(raw)
-            status, payload = 0, pickle.dumps(result, protocol=4)
-        except Exception as e:  # deepdiff raises out of `old + delta`
-            status, payload = 1, type(e).__name__.encode()
-        out.write(struct.pack("<IB", i, status))
-        blob(label.encode())
-        blob(old_raw)
-        blob(raw)
-        blob(payload)
+        status, payload = applied(old_raw, Delta(raw))
+        record(i, status, label, old_raw, raw, payload)
     out.flush()
 
 
