@@ -43,18 +43,36 @@ const SCALAR: Entry = Entry {
     depth: 0,
 };
 
-/// True when `input` is certainly accepted by `decode` + `check_plain`; false means "run the
-/// interpreter", not "refused".
-pub(crate) fn surely_plain(input: &[u8], limits: &Limits) -> bool {
-    walk(input, limits).is_some()
+/// The shortcut's stack and marks, kept between runs by the caller (the relay runs it on
+/// every forwarded Node).
+#[derive(Default)]
+pub(crate) struct Buffers {
+    stack: Vec<Entry>,
+    marks: Vec<usize>,
 }
 
-fn walk(input: &[u8], limits: &Limits) -> Option<()> {
+/// True when `input` is certainly accepted by `decode` + `check_plain`; false means "run the
+/// interpreter", not "refused".
+pub(crate) fn surely_plain(input: &[u8], limits: &Limits, bufs: &mut Buffers) -> bool {
+    let ok = walk(input, limits, &mut bufs.stack, &mut bufs.marks).is_some();
+    // A huge pickle's buffers are not kept for the next one.
+    if bufs.stack.capacity() > 1 << 16 || bufs.marks.capacity() > 1 << 16 {
+        *bufs = Buffers::default();
+    }
+    ok
+}
+
+fn walk(
+    input: &[u8],
+    limits: &Limits,
+    stack: &mut Vec<Entry>,
+    marks: &mut Vec<usize>,
+) -> Option<()> {
+    stack.clear();
+    marks.clear();
     if input.len() > limits.max_input {
         return None;
     }
-    let mut stack: Vec<Entry> = Vec::with_capacity(32);
-    let mut marks: Vec<usize> = Vec::with_capacity(8);
     let mut pos = 0usize;
     let mut ops = 0usize;
     let mut memos = 0usize;
@@ -216,6 +234,16 @@ mod tests {
 
     fn lim() -> Limits {
         Limits::default()
+    }
+
+    thread_local! {
+        static BUFS: std::cell::RefCell<Buffers> = Default::default();
+    }
+
+    /// The shortcut with one set of buffers reused across every call of a test, as the relay
+    /// reuses them.
+    fn surely_plain(input: &[u8], limits: &Limits) -> bool {
+        BUFS.with(|b| super::surely_plain(input, limits, &mut b.borrow_mut()))
     }
 
     /// What CPython's pickler writes for plain values takes the shortcut (otherwise it would

@@ -54,6 +54,7 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Value, DecodeError> {
 /// reusing them avoids a dozen allocations per node. Nothing of one run is visible to the next.
 #[derive(Default)]
 struct ScanScratch {
+    fast: fast_scan::Buffers,
     vm: vm::Buffers<scan::SItem>,
     scan: scan::ScanBuffers,
 }
@@ -64,24 +65,14 @@ thread_local! {
 
 /// Accepts exactly what `decode` followed by `check_plain` accepts, without building values.
 pub fn check_plain_bytes(bytes: &[u8], limits: &Limits) -> Result<(), CheckError> {
-    if fast_scan::surely_plain(bytes, limits) {
-        return Ok(());
-    }
-    let refused = SCAN_SCRATCH.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut scratch) => {
-            let ScanScratch { vm, scan } = &mut *scratch;
-            let sink = scan::ScanSink::new(bytes, limits.max_depth, scan);
-            vm::run_reusing(bytes, limits, sink, vm)
+    // Nothing below calls back into this function, so the borrow cannot be taken twice.
+    let refused = SCAN_SCRATCH.with(|cell| {
+        let ScanScratch { fast, vm, scan } = &mut *cell.borrow_mut();
+        if fast_scan::surely_plain(bytes, limits, fast) {
+            return Ok(None);
         }
-        // Not reentrant in practice; a nested call simply gets fresh buffers.
-        Err(_) => {
-            let mut scan = scan::ScanBuffers::default();
-            vm::run(
-                bytes,
-                limits,
-                scan::ScanSink::new(bytes, limits.max_depth, &mut scan),
-            )
-        }
+        let sink = scan::ScanSink::new(bytes, limits.max_depth, scan);
+        vm::run_reusing(bytes, limits, sink, vm)
     })?;
     match refused {
         None => Ok(()),
