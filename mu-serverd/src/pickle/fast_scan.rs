@@ -56,7 +56,8 @@ pub(crate) struct Buffers {
 pub(crate) fn surely_plain(input: &[u8], limits: &Limits, bufs: &mut Buffers) -> bool {
     let ok = walk(input, limits, &mut bufs.stack, &mut bufs.marks).is_some();
     // A huge pickle's buffers are not kept for the next one.
-    if bufs.stack.capacity() > 1 << 16 || bufs.marks.capacity() > 1 << 16 {
+    const KEEP: usize = super::vm::KEEP_CAPACITY;
+    if bufs.stack.capacity() > KEEP || bufs.marks.capacity() > KEEP {
         *bufs = Buffers::default();
     }
     ok

@@ -65,7 +65,7 @@ pub(crate) struct ScanSink<'a, 'b> {
 impl<'a, 'b> ScanSink<'a, 'b> {
     pub(crate) fn new(input: &'a [u8], max_depth: u32, bufs: &'b mut ScanBuffers) -> Self {
         // A huge pickle's buffers are not kept for the next one.
-        const KEEP: usize = 1 << 16;
+        const KEEP: usize = super::vm::KEEP_CAPACITY;
         if bufs.nodes.capacity() > KEEP || bufs.links.capacity() > KEEP {
             *bufs = ScanBuffers::default();
         }

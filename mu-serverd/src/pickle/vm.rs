@@ -51,7 +51,7 @@ impl<T> Default for Buffers<T> {
 }
 
 /// Buffers that grew past this many entries (a huge pickle) are not kept for the next run.
-const KEEP_CAPACITY: usize = 1 << 16;
+pub(super) const KEEP_CAPACITY: usize = 1 << 16;
 
 fn recycle<T>(mut v: Vec<T>) -> Vec<T> {
     if v.capacity() > KEEP_CAPACITY {
