@@ -102,7 +102,6 @@ impl Case {
     pub fn applies(&self, kind: Kind) -> bool {
         match (self, kind) {
             (Case::Fanout { .. }, _) => true,
-            (Case::Idle { .. }, Kind::Ceiling) => false,
             (_, Kind::MuPersist) => false,
             _ => true,
         }

@@ -4,16 +4,22 @@
 //! - command (P): echoes every message back to its sender (a bare request/reply round trip);
 //! - data (P+1): a peer registers with one `HELLO` frame (answered `WELCOME`); every other message
 //!   is copied to every registered peer except its sender, in arrival order;
-//! - heartbeat (P+2): `INIT` is answered with `PING`, nothing else.
+//! - heartbeat (P+2): `INIT` is answered with `PING`, and every peer that sent `INIT` gets a `PING`
+//!   once a second (what the protocol needs at least, so the idle row has a floor); `PONG`s are
+//!   read and dropped.
 //!
 //! Sends block when a peer's pipe is full (ROUTER_MANDATORY), so nothing is dropped silently.
 //! Relayed frames share their buffer between receivers (`zmq_msg_copy`), as mu-serverd does.
 
 use std::os::raw::c_void;
+use std::time::{Duration, Instant};
 
 use zmq::{Message, Socket};
 
 use crate::rawmsg::{self, RawMsg};
+
+/// How often every heartbeat peer gets a `PING` (the reference's and mu-serverd's cadence).
+const PING_EVERY: Duration = Duration::from_secs(1);
 
 fn router(ctx: &zmq::Context, port: u16) -> Result<Socket, String> {
     let s = ctx.socket(zmq::ROUTER).map_err(|e| e.to_string())?;
@@ -102,6 +108,8 @@ pub fn run(port: u16) -> Result<(), String> {
     let dptr = data.as_mut_ptr();
     let hb = router(&ctx, port + 2)?;
     let mut peers: Vec<Vec<u8>> = Vec::new();
+    let mut hb_peers: Vec<Vec<u8>> = Vec::new();
+    let mut next_ping = Instant::now() + PING_EVERY;
     let mut parts: Vec<Message> = Vec::new();
     loop {
         {
@@ -110,7 +118,22 @@ pub fn run(port: u16) -> Result<(), String> {
                 data.as_poll_item(zmq::POLLIN),
                 hb.as_poll_item(zmq::POLLIN),
             ];
-            zmq::poll(&mut items, -1).map_err(|e| e.to_string())?;
+            let wait = match hb_peers.is_empty() {
+                true => -1,
+                false => {
+                    next_ping
+                        .saturating_duration_since(Instant::now())
+                        .as_millis() as i64
+                        + 1
+                }
+            };
+            zmq::poll(&mut items, wait).map_err(|e| e.to_string())?;
+        }
+        if Instant::now() >= next_ping {
+            next_ping = Instant::now() + PING_EVERY;
+            for p in &hb_peers {
+                send_parts(&hb, p, std::iter::once(&b"PING"[..]))?;
+            }
         }
         while recv_all(&cmd, &mut parts)? {
             if parts.len() >= 2 {
@@ -120,6 +143,9 @@ pub fn run(port: u16) -> Result<(), String> {
         while recv_all(&hb, &mut parts)? {
             if parts.len() == 2 && &parts[1][..] == b"INIT" {
                 send_parts(&hb, &parts[0], std::iter::once(&b"PING"[..]))?;
+                if !hb_peers.iter().any(|p| p[..] == parts[0][..]) {
+                    hb_peers.push(parts[0].to_vec());
+                }
             }
         }
         // Bounded batch so the command channel is never starved by a data blast: receive up

@@ -10,6 +10,7 @@ mod ceiling;
 mod client;
 mod frames;
 mod keeper;
+mod pagerent;
 mod phases;
 mod pickle;
 mod rawmsg;
@@ -228,10 +229,18 @@ fn run(cli: Cli) -> Result<bool, String> {
         let _ = std::fs::remove_dir_all(&tmp);
     }
 
+    // Right after the idle phase (the last one), when it ran: the idle rows depend on it.
+    let rent = plan.iter().any(|c| c.phase() == "idle").then(|| {
+        let (slow, fast) = pagerent::measure();
+        format!("{slow:.1} µs per 4 KiB page touched after 1 s idle, {fast:.2} µs after 1 ms")
+    });
     let table = format!(
-        "{}\nTargets (issue 8):\n\n{}",
+        "{}\nTargets (issue 8):\n\n{}{}",
         rep.table(&kinds),
-        targets::check(&rep)
+        targets::check(&rep),
+        rent.as_ref()
+            .map(|r| format!("\nPage rent on this machine (see docs/performance.md): {r}\n"))
+            .unwrap_or_default()
     );
     println!("{table}");
     let meta = [
@@ -243,6 +252,7 @@ fn run(cli: Cli) -> Result<bool, String> {
         ("loadavg_before", load_before),
         ("loadavg_after", sh("cat /proc/loadavg")),
         ("runs", runs.to_string()),
+        ("page_rent", rent.unwrap_or_else(|| "not measured".into())),
     ];
     for (k, v) in &meta {
         eprintln!("{k}: {v}");

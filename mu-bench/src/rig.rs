@@ -83,6 +83,52 @@ pub fn session(kind: Kind, port: u16, f: &Frames, dataset: &str, k: usize) -> Re
     })
 }
 
+/// Clients that only run a heartbeat (INIT, then PONG for every PING), for the ceiling's idle row.
+pub struct Heartbeats {
+    keeper: Keeper,
+    _clients: Vec<Client>,
+    _ctx: zmq::Context,
+    n: usize,
+}
+
+/// Connects `n` clients to the ceiling and starts their heartbeats.
+pub fn heartbeats_only(port: u16, n: usize) -> Result<Heartbeats, String> {
+    let ctx = context()?;
+    let keeper = Keeper::start();
+    let mut clients = Vec::with_capacity(n);
+    for i in 0..n {
+        let mut c = Client::connect(&ctx, port, i)?;
+        if let Some(hb) = &c.hb {
+            hb.send(&b"INIT"[..], 0)
+                .map_err(|e| format!("send INIT: {e}"))?;
+        }
+        keeper.adopt_hb(&mut c);
+        clients.push(c);
+    }
+    Ok(Heartbeats {
+        keeper,
+        _clients: clients,
+        _ctx: ctx,
+        n,
+    })
+}
+
+impl Heartbeats {
+    /// Stops the keeper; an error unless every client answered about one PING a second over
+    /// `secs` (so the floor was really measured with heartbeating clients).
+    pub fn finish(self, secs: f64) -> Result<(), String> {
+        let st = self.keeper.finish();
+        let want = (self.n as f64 * (secs - 1.0)).max(1.0) as u64;
+        if st.pongs < want {
+            return Err(format!(
+                "only {} PONGs from {} clients in {secs} s",
+                st.pongs, self.n
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl Rig {
     /// Hands a client's heartbeat socket to the keeper (call right after login).
     pub fn keep_hb(&self, c: &mut Client) {
