@@ -81,9 +81,10 @@ impl Session {
     }
 
     fn upload_set(&mut self, from: &Identity, data: &Value) {
-        let who = self.who(from);
+        // Named only when refused: this runs once per node of the uploaded scene.
         let is_uploader = self.upload.as_ref().is_some_and(|u| &u.uploader == from);
         if !is_uploader || self.repo.state() != SessionState::SrvSync {
+            let who = self.who(from);
             self.log(
                 Level::Warn,
                 format!("ServerSnapshot SET from {who} refused: not the uploader"),
@@ -93,6 +94,7 @@ impl Session {
         let node = match self.parse_node_chunks(data.get_str_key("DATA")) {
             Ok(n) => n,
             Err(e) => {
+                let who = self.who(from);
                 self.log(
                     Level::Warn,
                     format!("ServerSnapshot SET from {who} refused: {e}"),
@@ -106,6 +108,7 @@ impl Session {
             .as_mut()
             .is_some_and(|u| u.expected.remove(&uuid));
         if !expected {
+            let who = self.who(from);
             self.log(
                 Level::Warn,
                 format!("ServerSnapshot SET from {who} refused: node {uuid} was not announced"),

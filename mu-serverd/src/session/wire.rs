@@ -221,24 +221,37 @@ pub fn py_str(v: &Value) -> String {
 
 /// A peer identity for logs: the UUID form for the 16-byte identities clients use, hex otherwise.
 pub fn peer_name(id: &[u8]) -> String {
-    let hex: String = id.iter().map(|b| format!("{b:02x}")).collect();
-    if id.len() == 16 {
-        format!(
-            "{}-{}-{}-{}-{}",
-            &hex[0..8],
-            &hex[8..12],
-            &hex[12..16],
-            &hex[16..20],
-            &hex[20..32]
-        )
-    } else {
-        format!("0x{hex}")
+    // Written digit by digit: this runs for every log line that names a peer, and formatting
+    // each byte with `format!` cost ~12,000 instructions per call (callgrind, upload of 10,000
+    // nodes: 16 % of the server's instructions).
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let uuid = id.len() == 16;
+    let mut s = String::with_capacity(2 * id.len() + 4);
+    if !uuid {
+        s.push_str("0x");
     }
+    for (i, b) in id.iter().enumerate() {
+        if uuid && matches!(i, 4 | 6 | 8 | 10) {
+            s.push('-');
+        }
+        s.push(HEX[usize::from(b >> 4)] as char);
+        s.push(HEX[usize::from(b & 15)] as char);
+    }
+    s
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn peer_names_are_uuids_for_16_bytes_and_hex_otherwise() {
+        // Python: str(uuid.UUID(bytes=bytes(range(0x10, 0x20)))) and (b"\x00\xab\xff").hex()
+        let id: Vec<u8> = (0x10..0x20).collect();
+        assert_eq!(peer_name(&id), "10111213-1415-1617-1819-1a1b1c1d1e1f");
+        assert_eq!(peer_name(&[0x00, 0xab, 0xff]), "0x00abff");
+        assert_eq!(peer_name(&[]), "0x");
+    }
 
     /// `pickle.dumps(x, protocol=4)` from CPython 3.11 for `None`, `[]`, one, two and three
     /// uuids, `['é']`, the same uuid twice (a `BINGET`: the general path) and `['']`.
