@@ -65,10 +65,10 @@ pub fn check(rep: &Report) -> String {
             ) {
                 (Some(m), Some(c), r) => {
                     let r = r
-                        .map(|r| format!(", reference +{:.1} µs", r - c))
+                        .map(|r| format!(", reference {:+.1} µs", r - c))
                         .unwrap_or_default();
                     format!(
-                        "- {what}: +{:.1} µs ({m:.1} vs {c:.1} µs{r}) {}",
+                        "- {what}: {:+.1} µs ({m:.1} vs {c:.1} µs{r}) {}",
                         m - c,
                         verdict(m - c <= 15.0)
                     )
