@@ -15,6 +15,7 @@ pub mod wire;
 
 mod auth;
 mod commands;
+mod fast_get;
 mod heartbeat;
 mod join;
 mod leave;

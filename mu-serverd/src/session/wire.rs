@@ -73,8 +73,18 @@ pub fn parse(frames: &[Frame], limits: &Limits) -> Result<Incoming, String> {
             data,
         }),
         Message::Command { kind, data, .. } => {
-            let value = codec::decode(&data, limits)?;
-            codec::check_plain(&value)?;
+            let fast = match kind {
+                CommandKind::Snapshot => super::fast_get::read(&data, limits),
+                _ => None,
+            };
+            let value = match fast {
+                Some(v) => v,
+                None => {
+                    let v = codec::decode(&data, limits)?;
+                    codec::check_plain(&v)?;
+                    v
+                }
+            };
             Ok(Incoming::Command {
                 type_num: i64::from(kind.num()),
                 owner: frames[1].clone(),
