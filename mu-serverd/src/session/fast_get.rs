@@ -53,6 +53,7 @@ pub fn read(bytes: &[u8], limits: &Limits) -> Option<Value> {
 mod tests {
     use super::*;
     use crate::session::codec;
+    use crate::session::tests::harness::unhex;
 
     /// `pickle.dumps({'STATE': 'GET', 'ID': id}, protocol=P).hex()` from CPython 3.11 for, in
     /// order: a uuid (P=4), `''`, `'né'`, the protocol-5 form of `'ab'`, and the keys in the
@@ -64,13 +65,6 @@ mod tests {
         "8005951d000000000000007d94288c055354415445948c03474554948c024944948c02616294752e",
         "8004951d000000000000007d94288c024944948c026162948c055354415445948c0347455494752e",
     ];
-
-    fn unhex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .filter_map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
-            .collect()
-    }
 
     /// Whenever the fast path answers, the general decoder (and the plain-data check) gives
     /// the same answer.

@@ -253,6 +253,7 @@ pub fn peer_name(id: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::session::tests::harness::unhex;
 
     #[test]
     fn peer_names_are_uuids_for_16_bytes_and_hex_otherwise() {
@@ -275,13 +276,6 @@ mod tests {
         "8004952e000000000000005d94288c2431323334353637382d393061622d636465662d313233342d353637383930616263646566946801652e",
         "80049507000000000000005d948c0094612e",
     ];
-
-    fn unhex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
 
     /// Whenever the fast path answers, the decoder gives the same answer.
     fn agree(b: &[u8], limits: &Limits) -> bool {

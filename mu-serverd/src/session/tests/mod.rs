@@ -2,7 +2,7 @@
 //! test per protocol behaviour. Client frames are built with the real codec; actions are
 //! decoded back and asserted on.
 
-mod harness;
+pub(super) mod harness;
 
 mod auth;
 mod commands;
