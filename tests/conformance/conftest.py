@@ -39,28 +39,44 @@ def pytest_configure(config):
 # ---------------------------------------------------------------------------------------------
 # ports
 
-_next_port = [PORT_LO + (os.getpid() % 50) * 3]
+class PortTriples:
+    """Free loopback port triples (P, P+1, P+2) in [lo, hi], taken round-robin from a start that
+    depends on the process id (parallel test processes start apart). The persistence suite
+    uses its own range through this class too."""
+
+    def __init__(self, lo, hi, spread):
+        self.lo, self.hi = lo, hi
+        self.next = lo + (os.getpid() % spread) * 3
+
+    @staticmethod
+    def is_free(port):
+        for p in (port, port + 1, port + 2):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            # libzmq binds with SO_REUSEADDR: connections of a killed server in TIME_WAIT do not
+            # keep it from binding again, so they must not keep us waiting either.
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                s.bind(("127.0.0.1", p))
+            except OSError:
+                return False
+            finally:
+                s.close()
+        return True
+
+    def take(self):
+        for _ in range((self.hi - self.lo) // 3):
+            port = self.next
+            self.next = port + 3 if port + 3 + 2 <= self.hi else self.lo
+            if self.is_free(port):
+                return port
+        raise RuntimeError(f"no free port triple in {self.lo}-{self.hi}")
 
 
-def _port_free(port):
-    for p in (port, port + 1, port + 2):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        try:
-            s.bind(("127.0.0.1", p))
-        except OSError:
-            return False
-        finally:
-            s.close()
-    return True
+_ports = PortTriples(PORT_LO, PORT_HI, 50)
 
 
 def free_base_port():
-    for _ in range((PORT_HI - PORT_LO) // 3):
-        port = _next_port[0]
-        _next_port[0] = port + 3 if port + 3 + 2 <= PORT_HI else PORT_LO
-        if _port_free(port):
-            return port
-    raise RuntimeError("no free port triple in 21000-21999")
+    return _ports.take()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,7 +7,6 @@ Ports: 23000-23999. Every wait is bounded."""
 import importlib.util
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -32,31 +31,11 @@ def binary(name):
     return Path(b) if b else ROOT / "target" / "debug" / name
 
 
-_next_port = [PORT_LO + (os.getpid() % 100) * 3]
-
-
-def _port_free(port):
-    for p in (port, port + 1, port + 2):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        # libzmq binds with SO_REUSEADDR: connections of a killed daemon in TIME_WAIT do not
-        # keep it from binding again, so they must not keep us waiting either.
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", p))
-        except OSError:
-            return False
-        finally:
-            s.close()
-    return True
+_ports = helpers.PortTriples(PORT_LO, PORT_HI, 100)
 
 
 def free_base_port():
-    for _ in range((PORT_HI - PORT_LO) // 3):
-        port = _next_port[0]
-        _next_port[0] = port + 3 if port + 3 + 2 <= PORT_HI else PORT_LO
-        if _port_free(port):
-            return port
-    raise RuntimeError("no free port triple in 23000-23999")
+    return _ports.take()
 
 
 class Daemon:
@@ -153,7 +132,7 @@ class Daemon:
 
     def _wait_ports_free(self, timeout=5.0):
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and not _port_free(self.port):
+        while time.monotonic() < deadline and not helpers.PortTriples.is_free(self.port):
             time.sleep(0.02)
 
     def ctl(self, *args, check=True):
