@@ -125,18 +125,27 @@ fn walk(
                 take(&mut pos, n)?;
                 stack.push(SCALAR);
             }
-            BINFLOAT => {
-                take(&mut pos, 8)?;
-                stack.push(SCALAR);
-            }
-            BININT1 | BININT2 | BININT => {
+            BINFLOAT | BININT1 | BININT2 | BININT => {
                 let n = match op {
+                    BINFLOAT => 8,
                     BININT1 => 1,
                     BININT2 => 2,
                     _ => 4,
                 };
                 take(&mut pos, n)?;
-                stack.push(SCALAR);
+                // A list of numbers is a run of the same fixed-width opcode (CPython writes up
+                // to 1,000 per MARK ... APPENDS batch): the whole run is read here, instead of
+                // one trip through the loop per number (~40 instructions each on a list of
+                // 8,000 floats). A truncated last one is left to the loop, which refuses it.
+                let mut run = 1usize;
+                while input.get(pos) == Some(&op) && input.len() - pos > n {
+                    pos += 1 + n;
+                    run += 1;
+                }
+                // More than `max_items` is caught by the check at the top of the loop: an accepted
+                // stream has at least one more opcode (STOP).
+                ops += run - 1;
+                stack.resize(stack.len() + run, SCALAR);
             }
             NONE | NEWTRUE | NEWFALSE => stack.push(SCALAR),
             EMPTY_LIST | EMPTY_DICT | EMPTY_TUPLE => {
@@ -286,11 +295,39 @@ mod tests {
     const SEED3: &[u8] = b"\x80\x04\x95\x16\x00\x00\x00\x00\x00\x00\x00\x47\x3f\xf0\x00\x00\x00\x00\x00\x00\x43\x01\x78\x94\x8c\x01\x74\x94\x85\x94\x87\x94\x2e";
     const SEED4: &[u8] = b"\x80\x04\x95\xef\x00\x00\x00\x00\x00\x00\x00\x7d\x94\x28\x8c\x04\x6e\x61\x6d\x65\x94\x8c\x0a\x43\x75\x62\x65\x2e\x30\x30\x30\x30\x31\x94\x8c\x07\x74\x79\x70\x65\x5f\x69\x64\x94\x8c\x10\x62\x70\x79\x2e\x74\x79\x70\x65\x73\x2e\x4f\x62\x6a\x65\x63\x74\x94\x8c\x08\x6c\x6f\x63\x61\x74\x69\x6f\x6e\x94\x5d\x94\x28\x47\x00\x00\x00\x00\x00\x00\x00\x00\x47\x3f\xf8\x00\x00\x00\x00\x00\x00\x47\xc0\x02\x00\x00\x00\x00\x00\x00\x65\x8c\x0c\x6d\x61\x74\x72\x69\x78\x5f\x77\x6f\x72\x6c\x64\x94\x5d\x94\x28\x5d\x94\x28\x47\x3f\xf0\x00\x00\x00\x00\x00\x00\x47\x00\x00\x00\x00\x00\x00\x00\x00\x65\x5d\x94\x28\x47\x00\x00\x00\x00\x00\x00\x00\x00\x47\x3f\xf0\x00\x00\x00\x00\x00\x00\x65\x65\x8c\x0d\x68\x69\x64\x65\x5f\x76\x69\x65\x77\x70\x6f\x72\x74\x94\x89\x8c\x0a\x70\x61\x72\x65\x6e\x74\x5f\x75\x69\x64\x94\x4e\x8c\x09\x6d\x6f\x64\x69\x66\x69\x65\x72\x73\x94\x7d\x94\x8c\x0d\x76\x65\x72\x74\x65\x78\x5f\x67\x72\x6f\x75\x70\x73\x94\x5d\x94\x8c\x01\x6e\x94\x4b\x07\x8c\x03\x62\x69\x67\x94\x4a\x70\x11\x01\x00\x75\x2e";
 
+    /// `[i / 3 for i in range(12)] + list(range(250, 262)) + [70000, 70001]`: runs of BINFLOAT,
+    /// BININT1, BININT2 and BININT in one MARK ... APPENDS batch.
+    const SEED5: &[u8] = b"\x80\x04\x95\x99\x00\x00\x00\x00\x00\x00\x00\x5d\x94\x28\x47\x00\x00\x00\x00\x00\x00\x00\x00\x47\x3f\xd5\x55\x55\x55\x55\x55\x55\x47\x3f\xe5\x55\x55\x55\x55\x55\x55\x47\x3f\xf0\x00\x00\x00\x00\x00\x00\x47\x3f\xf5\x55\x55\x55\x55\x55\x55\x47\x3f\xfa\xaa\xaa\xaa\xaa\xaa\xab\x47\x40\x00\x00\x00\x00\x00\x00\x00\x47\x40\x02\xaa\xaa\xaa\xaa\xaa\xab\x47\x40\x05\x55\x55\x55\x55\x55\x55\x47\x40\x08\x00\x00\x00\x00\x00\x00\x47\x40\x0a\xaa\xaa\xaa\xaa\xaa\xab\x47\x40\x0d\x55\x55\x55\x55\x55\x55\x4b\xfa\x4b\xfb\x4b\xfc\x4b\xfd\x4b\xfe\x4b\xff\x4d\x00\x01\x4d\x01\x01\x4d\x02\x01\x4d\x03\x01\x4d\x04\x01\x4d\x05\x01\x4a\x70\x11\x01\x00\x4a\x71\x11\x01\x00\x65\x2e";
+
     /// The interpreter's verdict, without the shortcut.
     fn interpreter_says_plain(b: &[u8], limits: &Limits) -> bool {
         let mut bufs = super::super::scan::ScanBuffers::default();
         let sink = super::super::scan::ScanSink::new(b, limits.max_depth, &mut bufs);
         matches!(super::super::vm::run(b, limits, sink), Ok(None))
+    }
+
+    /// Runs of numbers are read in one go and still counted item by item against the limits.
+    #[test]
+    fn number_runs_are_plain_and_count_against_max_items() {
+        assert!(surely_plain(SEED5, &lim()));
+        assert!(interpreter_says_plain(SEED5, &lim()));
+        // 1 list + 26 numbers = 27 items, plus the opcodes that push nothing (PROTO, FRAME,
+        // MEMOIZE, MARK, APPENDS, STOP): enough at 40, not at 20.
+        let enough = Limits {
+            max_items: 40,
+            ..Limits::default()
+        };
+        let short = Limits {
+            max_items: 20,
+            ..Limits::default()
+        };
+        assert!(surely_plain(SEED5, &enough));
+        assert!(!surely_plain(SEED5, &short));
+        // A float cut short inside a run is not plain.
+        let cut = SEED5.iter().position(|&b| b == BININT1).unwrap_or(0) - 3;
+        let mut b = SEED5[..cut].to_vec();
+        b.extend_from_slice(b"e.");
+        assert!(!surely_plain(&b, &lim()));
     }
 
     /// One-sided equivalence on 60,000 mutations (byte replaced, inserted, deleted, truncated)
@@ -299,12 +336,13 @@ mod tests {
     #[test]
     fn accepts_only_what_the_interpreter_accepts() {
         // pickle.dumps(..., protocol=4) by CPython 3.11 of: the dict above; [[1, 2], (3, 'é'),
-        // {'k': [None, False]}]; (1.0, b'x', ('t',)); and a 1 KiB-like object dict.
-        let seeds: [&[u8]; 4] = [
+        // {'k': [None, False]}]; (1.0, b'x', ('t',)); a 1 KiB-like object dict; number runs.
+        let seeds: [&[u8]; 5] = [
             b"\x80\x04\x953\x00\x00\x00\x00\x00\x00\x00}\x94(\x8c\x01a\x94]\x94(G?\xf8\x00\x00\x00\x00\x00\x00\x8c\x01x\x94e\x8c\x01b\x94K\x01N\x88\x87\x94\x8c\x01c\x94C\x02zz\x94\x8c\x01d\x94}\x94u.",
             SEED2,
             SEED3,
             SEED4,
+            SEED5,
         ];
         let tight = Limits {
             max_depth: 3,
