@@ -47,16 +47,21 @@ impl Core for Echo {
     }
 }
 
-#[test]
-fn flood_across_channels_never_stalls() {
-    let port = 22100;
-    let server = Server::start(
+/// The shell around the echoing core, without persistence, draining every socket each pump.
+fn echo_server(port: u16, limit: usize) -> Server {
+    Server::start(
         port,
-        1_000_000,
+        limit,
         Echo { out: Vec::new() },
         Box::new(|_| {}),
         false,
-    );
+    )
+}
+
+#[test]
+fn flood_across_channels_never_stalls() {
+    let port = 22100;
+    let server = echo_server(port, 1_000_000);
     let n = 20_000;
     let clients: Vec<_> = (1..=3u8)
         .map(|c| std::thread::spawn(move || echo_client(port, n, c, 300)))
@@ -222,13 +227,7 @@ fn slow_peer_overflows_alone_and_others_get_everything() {
 #[test]
 fn oversized_multipart_is_dropped_and_the_peer_keeps_working() {
     let port = 22120;
-    let server = Server::start(
-        port,
-        1000,
-        Echo { out: Vec::new() },
-        Box::new(|_| {}),
-        false,
-    );
+    let server = echo_server(port, 1000);
     let ctx = zmq::Context::new();
     let s = dealer(&ctx, b"many-frames", port);
     let parts: Vec<Vec<u8>> = (0..70u8).map(|i| vec![i]).collect();
@@ -281,13 +280,7 @@ fn departed_peer_is_reported_unreachable() {
 #[test]
 fn reconnecting_identity_takes_over_its_route() {
     let port = 22140;
-    let server = Server::start(
-        port,
-        1000,
-        Echo { out: Vec::new() },
-        Box::new(|_| {}),
-        false,
-    );
+    let server = echo_server(port, 1000);
     let ctx = zmq::Context::new();
     let old = dealer(&ctx, b"same-id", port);
     old.send("one", 0).unwrap();

@@ -163,6 +163,15 @@ mod tests {
             .expect("voluntary_ctxt_switches")
     }
 
+    /// Polls `done` every 5 ms for at most 5 s.
+    fn wait_for(what: &str, done: impl Fn() -> bool) {
+        let t0 = Instant::now();
+        while !done() {
+            assert!(t0.elapsed() < Duration::from_secs(5), "timed out: {what}");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
     /// Idle, the thread does not wake (the old loop woke every interval: ~30 times here);
     /// the first append after a sync is synced about one interval later.
     #[test]
@@ -170,14 +179,9 @@ mod tests {
         let path = std::env::temp_dir().join(format!("mu-syncer-{}", std::process::id()));
         let file = File::create(&path).unwrap();
         let mut syncer = Syncer::start(Duration::from_millis(10), file).unwrap();
-        let t0 = Instant::now();
-        while syncer.shared().tid.load(Ordering::Relaxed) == 0 {
-            assert!(
-                t0.elapsed() < Duration::from_secs(5),
-                "syncer never started"
-            );
-            std::thread::sleep(Duration::from_millis(5));
-        }
+        wait_for("syncer started", || {
+            syncer.shared().tid.load(Ordering::Relaxed) != 0
+        });
         let tid = syncer.shared().tid.load(Ordering::Relaxed);
         let before = voluntary_switches(tid);
         std::thread::sleep(Duration::from_millis(300));
@@ -185,14 +189,9 @@ mod tests {
         assert!(idle <= 2, "idle syncer woke {idle} times in 300 ms");
         assert_eq!(syncer.shared().last_sync_unix_ms.load(Ordering::Relaxed), 0);
         syncer.mark_dirty();
-        let t1 = Instant::now();
-        while syncer.shared().last_sync_unix_ms.load(Ordering::Relaxed) == 0 {
-            assert!(
-                t1.elapsed() < Duration::from_secs(5),
-                "dirty journal never synced"
-            );
-            std::thread::sleep(Duration::from_millis(5));
-        }
+        wait_for("dirty journal synced", || {
+            syncer.shared().last_sync_unix_ms.load(Ordering::Relaxed) != 0
+        });
         syncer.stop();
         let _ = std::fs::remove_file(&path);
     }
