@@ -6,11 +6,11 @@
 //! or an error could apply to, is `None`: the general decoder then decides, so the value is
 //! always the one `codec::decode` gives.
 
-use super::wire::sdict;
-use crate::pickle::opcodes::{FRAME, MEMOIZE, PROTO, SETITEMS, SHORT_BINUNICODE, STOP};
+use super::wire::{protocol4_body, sdict};
+use crate::pickle::opcodes::{MEMOIZE, SETITEMS, SHORT_BINUNICODE, STOP};
 use crate::pickle::{Limits, Value};
 
-/// After `PROTO 4 [FRAME n]`: `EMPTY_DICT MEMOIZE MARK 'STATE' MEMOIZE 'GET' MEMOIZE 'ID' MEMOIZE`
+/// After `PROTO 4 [FRAME n]` ([`protocol4_body`]): `EMPTY_DICT MEMOIZE MARK 'STATE' MEMOIZE 'GET' MEMOIZE 'ID' MEMOIZE`
 /// and the opcode of the id string.
 const HEAD: &[u8] = b"}\x94(\x8c\x05STATE\x94\x8c\x03GET\x94\x8c\x02ID\x94";
 
@@ -26,16 +26,9 @@ pub fn read(bytes: &[u8], limits: &Limits) -> Option<Value> {
     {
         return None;
     }
-    let mut rest = bytes.strip_prefix(&[PROTO, 4])?;
-    if let Some(after) = rest.strip_prefix(&[FRAME]) {
-        let (len, after) = after.split_first_chunk::<8>()?;
-        // an honest frame length: the rest of the input at most (as `decode` checks)
-        usize::try_from(u64::from_le_bytes(*len))
-            .ok()
-            .filter(|&n| n <= after.len())?;
-        rest = after;
-    }
-    let rest = rest.strip_prefix(HEAD)?.strip_prefix(&[SHORT_BINUNICODE])?;
+    let rest = protocol4_body(bytes)?
+        .strip_prefix(HEAD)?
+        .strip_prefix(&[SHORT_BINUNICODE])?;
     let (&n, rest) = rest.split_first()?;
     let (id, tail) = rest.split_at_checked(usize::from(n))?;
     if tail != [MEMOIZE, SETITEMS, STOP] {

@@ -120,6 +120,21 @@ fn decoded_deps(bytes: &[u8], limits: &Limits) -> Result<Option<Vec<String>>, St
     }
 }
 
+/// What follows `PROTO 4` and an optional `FRAME` with an honest length (the rest of the input
+/// at most, as `decode` checks): the start of every pickle the fast paths read.
+pub(super) fn protocol4_body(bytes: &[u8]) -> Option<&[u8]> {
+    use crate::pickle::opcodes::{FRAME, PROTO};
+    let rest = bytes.strip_prefix(&[PROTO, 4])?;
+    let Some(after) = rest.strip_prefix(&[FRAME]) else {
+        return Some(rest);
+    };
+    let (len, after) = after.split_first_chunk::<8>()?;
+    usize::try_from(u64::from_le_bytes(*len))
+        .ok()
+        .filter(|&n| n <= after.len())?;
+    Some(after)
+}
+
 /// The exact bytes CPython's protocol-4 pickler writes for `None` or a list of short `str`s
 /// (`PROTO [FRAME] N .` or `PROTO [FRAME] ] MEMOIZE [( (str MEMOIZE)* e | str MEMOIZE a] .`),
 /// read without the general decoder: every relayed Node carries one. Returns `None` for anything
@@ -127,26 +142,13 @@ fn decoded_deps(bytes: &[u8], limits: &Limits) -> Result<Option<Vec<String>>, St
 /// result is always the one `decode` gives.
 fn fast_deps(bytes: &[u8], limits: &Limits) -> Option<Option<Vec<String>>> {
     use crate::pickle::opcodes::{
-        APPEND, APPENDS, EMPTY_LIST, FRAME, MARK, MEMOIZE, NONE, PROTO, SHORT_BINUNICODE, STOP,
+        APPEND, APPENDS, EMPTY_LIST, MARK, MEMOIZE, NONE, SHORT_BINUNICODE, STOP,
     };
     if bytes.len() > limits.max_input || limits.max_depth < 2 {
         return None;
     }
-    let mut rest = bytes;
-    if take(&mut rest, 2)? != [PROTO, 4] {
-        return None;
-    }
-    let mut op = take(&mut rest, 1)?[0];
-    if op == FRAME {
-        let mut n = [0u8; 8];
-        n.copy_from_slice(take(&mut rest, 8)?);
-        // an honest frame length: the rest of the input at most (as `decode` checks)
-        usize::try_from(u64::from_le_bytes(n))
-            .ok()
-            .filter(|&n| n <= rest.len())?;
-        op = take(&mut rest, 1)?[0];
-    }
-    match op {
+    let mut rest = protocol4_body(bytes)?;
+    match take(&mut rest, 1)?[0] {
         NONE => return (take(&mut rest, 1)? == [STOP]).then_some(None),
         EMPTY_LIST => {}
         _ => return None,
