@@ -16,6 +16,16 @@ use std::sync::Mutex;
 /// restore the other's value and leave a socket, or the process, with the wrong mask.
 static UMASK_LOCK: Mutex<()> = Mutex::new(());
 
+/// The process umask, read under the lock the binds take (reading it means setting it for a
+/// moment, which a bind on another thread must not see, nor we a bind's).
+#[cfg(test)]
+pub(super) fn current_umask() -> Mode {
+    let _guard = UMASK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let mask = umask(Mode::from_bits_truncate(0o022));
+    umask(mask);
+    mask
+}
+
 /// A bound listener and the identity of its file.
 pub struct BoundSocket {
     pub listener: UnixListener,

@@ -483,10 +483,9 @@ fn a_late_reply_never_reaches_a_connection_that_reused_the_slot() {
 /// the process umask as it was: umask is process-wide, so binds are serialized around it.
 #[test]
 fn parallel_binds_keep_mode_0660_and_the_umask() {
-    use nix::sys::stat::{umask, Mode};
+    // Read under the binds' lock: other tests bind on parallel threads meanwhile.
     let dir = tempdir("parallel-binds");
-    let before = umask(Mode::from_bits_truncate(0o022));
-    umask(before);
+    let before = socket::current_umask();
     let threads: Vec<_> = (0..8)
         .map(|t| {
             let dir = dir.clone();
@@ -504,6 +503,5 @@ fn parallel_binds_keep_mode_0660_and_the_umask() {
     for t in threads {
         t.join().expect("bind thread");
     }
-    let after = umask(before);
-    assert_eq!(after, before, "umask left changed");
+    assert_eq!(socket::current_umask(), before, "umask left changed");
 }
