@@ -6,13 +6,13 @@
 //! reference counts, not K copies. Smaller frames are copied: the encoder batches them (copying)
 //! anyway, and the by-reference bookkeeping costs more than the copy.
 //!
-//! Fan-out: a frame sent to several peers in one batch becomes one libzmq message, and every
-//! peer gets a `zmq_msg_copy` of it ([`SharedFrames`]): a reference count instead of an
-//! allocation and a copy per peer (what the ceiling relay in mu-bench does).
+//! Fan-out: a message sent to several peers in a row becomes one libzmq message per frame, and
+//! every peer gets a `zmq_msg_copy` of each ([`SharedFrames`]): a reference count instead of an
+//! allocation and a copy per peer and frame (what the ceiling relay in mu-bench does).
 //!
 //! Receiving: one copy, from libzmq's buffer into the `Arc` the core keeps.
 
-use crate::session::io::Frame;
+use crate::session::io::{Frame, Frames};
 use std::os::raw::c_void;
 use std::sync::Arc;
 
@@ -90,13 +90,13 @@ pub fn send_frame_with(
 ) -> Result<(), zmq::Error> {
     let mut msg = zmq_sys::zmq_msg_t::default();
     init_msg(&mut msg, frame, by_ref)?;
-    send_msg(sock, msg, more)
+    send_msg(sock, &mut msg, more)
 }
 
 /// Sends an initialized message (`DONTWAIT`, `SNDMORE` when `more`); closes it on failure.
 fn send_msg(
     sock: &mut zmq::Socket,
-    mut msg: zmq_sys::zmq_msg_t,
+    msg: &mut zmq_sys::zmq_msg_t,
     more: bool,
 ) -> Result<(), zmq::Error> {
     let sock = sock.as_mut_ptr();
@@ -104,81 +104,69 @@ fn send_msg(
     // SAFETY: `sock` is a live socket owned by the caller on this thread; `msg` was initialized
     // above. On success libzmq owns the message; on failure we still own it and close it.
     unsafe {
-        if zmq_sys::zmq_msg_send(&mut msg, sock, flags) >= 0 {
+        if zmq_sys::zmq_msg_send(msg, sock, flags) >= 0 {
             Ok(())
         } else {
             let e = last_error();
-            zmq_sys::zmq_msg_close(&mut msg);
+            zmq_sys::zmq_msg_close(msg);
             Err(e)
         }
     }
 }
 
-/// Frames up to this size live inside libzmq's message itself (its "very small message"):
-/// nothing is allocated, so there is nothing to share.
-const INLINE_MAX: usize = 33;
-
-/// At most this many frames are kept shareable at once (a relayed message has at most 5).
-const SHARED_MAX: usize = 16;
-
-/// The libzmq messages of the frames sent recently, so that the next peer getting the same
-/// frame (the same `Arc`) gets a reference-counted copy. Each entry holds a clone of its
-/// `Arc`, so the address it is found by cannot be reused while it is here. Cleared by the
-/// shell at the end of each batch of actions, so a large frame is not kept alive afterwards.
+/// The message fanned out last: one libzmq message per frame (the masters), so that each peer
+/// getting the same message (the same `Frames`) gets a reference-counted copy of every frame.
+/// A broadcast queues its sends one after another, so remembering the last message is enough.
+/// It holds a clone of the `Frames`, so the address it is recognized by cannot be reused while
+/// it is here. Cleared by the shell at the end of each batch of actions, so a large frame is not
+/// kept alive afterwards.
+#[derive(Default)]
 pub struct SharedFrames {
-    entries: Vec<(Frame, zmq_sys::zmq_msg_t)>,
-}
-
-impl Default for SharedFrames {
-    fn default() -> Self {
-        SharedFrames {
-            entries: Vec::with_capacity(SHARED_MAX),
-        }
-    }
+    frames: Option<Frames>,
+    masters: Vec<zmq_sys::zmq_msg_t>,
 }
 
 impl SharedFrames {
-    /// Sends `frame` like [`send_frame`], sharing its message with earlier sends of it.
-    pub fn send(
-        &mut self,
-        sock: &mut zmq::Socket,
-        frame: &Frame,
-        more: bool,
-    ) -> Result<(), zmq::Error> {
-        if frame.len() <= INLINE_MAX {
-            return send_frame(sock, frame, more);
-        }
-        let idx = match self.entries.iter().position(|(f, _)| Arc::ptr_eq(f, frame)) {
-            Some(i) => i,
-            None => {
-                if self.entries.len() >= SHARED_MAX {
-                    self.clear();
-                }
+    /// Sends every frame of `frames` (`SNDMORE` on all but the last), sharing each frame's
+    /// libzmq message with earlier sends of the same `frames`.
+    pub fn send(&mut self, sock: &mut zmq::Socket, frames: &Frames) -> Result<(), zmq::Error> {
+        if !self.frames.as_ref().is_some_and(|f| Arc::ptr_eq(f, frames)) {
+            self.clear();
+            for f in frames.iter() {
                 let mut master = zmq_sys::zmq_msg_t::default();
-                init_msg(&mut master, frame, frame.len() >= ZERO_COPY_MIN)?;
-                self.entries.push((frame.clone(), master));
-                self.entries.len() - 1
+                if let Err(e) = init_msg(&mut master, f, f.len() >= ZERO_COPY_MIN) {
+                    self.clear();
+                    return Err(e);
+                }
+                self.masters.push(master);
             }
-        };
-        let mut msg = zmq_sys::zmq_msg_t::default();
-        // SAFETY: both messages are initialized zmq_msg_t's owned here; zmq_msg_copy makes
-        // `msg` share the master's content (an atomic reference count).
-        let rc = unsafe {
-            zmq_sys::zmq_msg_init(&mut msg);
-            zmq_sys::zmq_msg_copy(&mut msg, &mut self.entries[idx].1)
-        };
-        if rc != 0 {
-            let e = last_error();
-            // SAFETY: `msg` was initialized above and is not used again.
-            unsafe { zmq_sys::zmq_msg_close(&mut msg) };
-            return Err(e);
+            self.frames = Some(frames.clone());
         }
-        send_msg(sock, msg, more)
+        let n = self.masters.len();
+        for (i, master) in self.masters.iter_mut().enumerate() {
+            let mut msg = zmq_sys::zmq_msg_t::default();
+            // SAFETY: both messages are initialized zmq_msg_t's owned here; zmq_msg_copy makes
+            // `msg` share the master's content (an atomic reference count, or a copy of a
+            // message small enough to live inside the zmq_msg_t).
+            let rc = unsafe {
+                zmq_sys::zmq_msg_init(&mut msg);
+                zmq_sys::zmq_msg_copy(&mut msg, master)
+            };
+            if rc != 0 {
+                let e = last_error();
+                // SAFETY: `msg` was initialized above and is not used again.
+                unsafe { zmq_sys::zmq_msg_close(&mut msg) };
+                return Err(e);
+            }
+            send_msg(sock, &mut msg, i + 1 < n)?;
+        }
+        Ok(())
     }
 
     /// Gives back every shared message (the copies already sent live on in libzmq).
     pub fn clear(&mut self) {
-        for (_, mut msg) in self.entries.drain(..) {
+        self.frames = None;
+        for mut msg in self.masters.drain(..) {
             // SAFETY: each master was initialized by `init_msg` and is closed exactly once.
             unsafe { zmq_sys::zmq_msg_close(&mut msg) };
         }
@@ -227,8 +215,10 @@ mod tests {
         assert_eq!(Arc::strong_count(&small), 1);
     }
 
-    /// Shared sends deliver the same bytes to every peer, also after the cache was cleared
-    /// or overflowed, and give every reference back.
+    /// Shared sends deliver every message whole and in order to the peer, whether the
+    /// masters were reused (the same `Frames` again), replaced (another message) or cleared,
+    /// and give every reference back. Frames of all three kinds: inside the zmq_msg_t (<= 33
+    /// bytes), copied, and by reference (>= ZERO_COPY_MIN).
     #[test]
     fn shared_frames_deliver_every_copy_and_release() {
         let ctx = zmq::Context::new();
@@ -238,31 +228,42 @@ mod tests {
         b.set_linger(0).unwrap();
         b.bind("inproc://zmsg-shared").unwrap();
         a.connect("inproc://zmsg-shared").unwrap();
-        let frames: Vec<Frame> = (0..20u8)
-            .map(|i| Arc::from(vec![i; 40 + usize::from(i) * 1000]))
+        let messages: Vec<Frames> = (0..6u8)
+            .map(|i| {
+                let tiny: Frame = Arc::from(vec![i; 4]);
+                let mid: Frame = Arc::from(vec![i; 40 + usize::from(i) * 700]);
+                let big: Frame = Arc::from(vec![i; ZERO_COPY_MIN + usize::from(i)]);
+                Frames::from(vec![tiny, mid, big])
+            })
             .collect();
-        let tiny: Frame = Arc::from(vec![9u8; 4]);
         let mut shared = SharedFrames::default();
+        let mut sent = Vec::new();
         for round in 0..3 {
-            for f in &frames {
-                shared.send(&mut a, &tiny, true).unwrap();
-                shared.send(&mut a, f, false).unwrap();
+            for m in &messages {
+                // Twice in a row (reused masters), then the next message (replaced).
+                for _ in 0..2 {
+                    shared.send(&mut a, m).unwrap();
+                    sent.push(m.clone());
+                }
             }
             if round == 1 {
                 shared.clear();
             }
         }
-        for _ in 0..3 {
-            for f in &frames {
-                let m = b.recv_multipart(0).unwrap();
-                assert_eq!(m, vec![tiny.to_vec(), f.to_vec()]);
-            }
+        for m in &sent {
+            let got = b.recv_multipart(0).unwrap();
+            let want: Vec<Vec<u8>> = m.iter().map(|f| f.to_vec()).collect();
+            assert_eq!(got, want);
         }
+        drop(sent);
         drop(shared);
         drop(a);
         drop(b);
-        for f in &frames {
-            assert_eq!(Arc::strong_count(f), 1);
+        for m in &messages {
+            assert_eq!(Arc::strong_count(m), 1);
+            for f in m.iter() {
+                assert_eq!(Arc::strong_count(f), 1);
+            }
         }
     }
 }
