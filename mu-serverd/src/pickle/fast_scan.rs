@@ -74,6 +74,22 @@ fn walk(
     if input.len() > limits.max_input {
         return None;
     }
+    // Every opcode takes at least one byte and pushes at most one item or mark, so a pickle no
+    // longer than `max_items` cannot go over it: then nothing needs counting.
+    if input.len() <= limits.max_items {
+        walk_ops::<false>(input, limits, stack, marks)
+    } else {
+        walk_ops::<true>(input, limits, stack, marks)
+    }
+}
+
+/// The loop of [`walk`]; `COUNT`: count opcodes against `max_items`.
+fn walk_ops<const COUNT: bool>(
+    input: &[u8],
+    limits: &Limits,
+    stack: &mut Vec<Entry>,
+    marks: &mut Vec<usize>,
+) -> Option<()> {
     let mut pos = 0usize;
     let mut ops = 0usize;
     let mut memos = 0usize;
@@ -86,12 +102,13 @@ fn walk(
     loop {
         let op = *input.get(pos)?;
         pos += 1;
-        ops += 1;
         // Every opcode pushes at most one item or mark: the interpreter's item count is lower.
-        if ops > limits.max_items {
-            return None;
+        if COUNT {
+            ops += 1;
+            if ops > limits.max_items {
+                return None;
+            }
         }
-        let fence = marks.last().copied().unwrap_or(0);
         match op {
             PROTO => {
                 let v = take(&mut pos, 1)?[0];
@@ -144,7 +161,9 @@ fn walk(
                 }
                 // More than `max_items` is caught by the check at the top of the loop: an accepted
                 // stream has at least one more opcode (STOP).
-                ops += run - 1;
+                if COUNT {
+                    ops += run - 1;
+                }
                 stack.resize(stack.len() + run, SCALAR);
             }
             NONE | NEWTRUE | NEWFALSE => stack.push(SCALAR),
@@ -161,7 +180,7 @@ fn walk(
             }
             MEMOIZE => {
                 memos += 1;
-                if memos > limits.max_memo || stack.len() <= fence {
+                if memos > limits.max_memo || stack.len() <= fence(marks) {
                     return None;
                 }
             }
@@ -173,11 +192,8 @@ fn walk(
                     APPENDS => (marks.pop()?, Kind::List, false),
                     _ => (marks.pop()?, Kind::Dict, true),
                 };
-                let inner_fence = if matches!(op, APPENDS | SETITEMS) {
-                    marks.last().copied().unwrap_or(0)
-                } else {
-                    fence
-                };
+                // After the pop for APPENDS / SETITEMS: the mark around theirs.
+                let inner_fence = fence(marks);
                 // The target sits right below the items, above the enclosing mark.
                 if from < inner_fence + 1 || from > stack.len() {
                     return None;
@@ -205,11 +221,7 @@ fn walk(
                     TUPLE3 => stack.len().checked_sub(3)?,
                     _ => marks.pop()?,
                 };
-                let inner_fence = if op == TUPLE {
-                    marks.last().copied().unwrap_or(0)
-                } else {
-                    fence
-                };
+                let inner_fence = fence(marks);
                 if from < inner_fence || from > stack.len() {
                     return None;
                 }
@@ -236,6 +248,12 @@ fn walk(
             _ => return None,
         }
     }
+}
+
+/// The stack height at the innermost MARK: what an opcode may not reach below.
+#[inline(always)]
+fn fence(marks: &[usize]) -> usize {
+    marks.last().copied().unwrap_or(0)
 }
 
 #[cfg(test)]
