@@ -35,6 +35,9 @@ pub struct Outcome {
     pub out_of_order: u64,
     pub server_cpu_ns: u64,
     pub gen_cpu_ns: u64,
+    /// Receiver wake-ups that found messages: fewer per delivery means the server's output
+    /// came in larger bursts, which also costs the generator less CPU per delivery.
+    pub recv_rounds: u64,
 }
 
 struct Shared {
@@ -44,6 +47,8 @@ struct Shared {
     bytes: AtomicU64,
     malformed: AtomicU64,
     out_of_order: AtomicU64,
+    /// Receiver poll rounds that received something.
+    rounds: AtomicU64,
     stop: AtomicBool,
     lock: Mutex<()>,
     cv: Condvar,
@@ -124,6 +129,7 @@ fn receive_group(
             }
         }
         if progressed {
+            sh.rounds.fetch_add(1, Ordering::Relaxed);
             drop(sh.lock.lock());
             sh.cv.notify_all();
         }
@@ -145,6 +151,7 @@ pub fn run(
         bytes: AtomicU64::new(0),
         malformed: AtomicU64::new(0),
         out_of_order: AtomicU64::new(0),
+        rounds: AtomicU64::new(0),
         stop: AtomicBool::new(false),
         lock: Mutex::new(()),
         cv: Condvar::new(),
@@ -171,6 +178,7 @@ pub fn run(
 
     let mut t0 = Instant::now();
     let (mut cpu0, mut gen0) = (server_cpu(), crate::servers::self_cpu_ns());
+    let mut rounds0 = 0;
     let mut failed = false;
     let mut min_seen = 0u64;
     'send: for i in 0..target as usize {
@@ -183,6 +191,7 @@ pub fn run(
             t0 = Instant::now();
             cpu0 = server_cpu();
             gen0 = crate::servers::self_cpu_ns();
+            rounds0 = sh.rounds.load(Ordering::Relaxed);
         }
         let need = (i + 1).saturating_sub(plan.window) as u64;
         if need > min_seen {
@@ -205,6 +214,7 @@ pub fn run(
     }
     let end = Instant::now();
     let (cpu1, gen1) = (server_cpu(), crate::servers::self_cpu_ns());
+    let rounds1 = sh.rounds.load(Ordering::Relaxed);
     sh.stop.store(true, Ordering::Relaxed);
     for h in handles {
         let _ = h.join();
@@ -230,6 +240,7 @@ pub fn run(
         out_of_order: sh.out_of_order.load(Ordering::Relaxed),
         server_cpu_ns: cpu1.saturating_sub(cpu0),
         gen_cpu_ns: gen1.saturating_sub(gen0),
+        recv_rounds: rounds1.saturating_sub(rounds0),
     })
 }
 

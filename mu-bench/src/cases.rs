@@ -322,6 +322,18 @@ impl Case {
                         gen_cores: gc,
                     },
                 );
+                rep.record(
+                    &format!("{id}-wakeups"),
+                    "  same, receiver wake-ups per 1,000 deliveries",
+                    "count",
+                    false,
+                    kind,
+                    Measure {
+                        value: o.recv_rounds as f64 * 1000.0 / (o.delivered.max(1) as f64),
+                        server_cores: sc,
+                        gen_cores: gc,
+                    },
+                );
             }
             Err(e) => rep.fail(id, label, "deliveries/s", true, kind, e),
         }
