@@ -210,6 +210,24 @@ impl Repository {
                 deps,
                 data,
             } => {
+                if let Some(n) = self.nodes.get_mut(uuid.as_str()) {
+                    // An update (every relayed Node after the first): the key stays, and the
+                    // dependencies are parsed again only when their bytes changed (`deps` is
+                    // always what `deps_bytes` parses to).
+                    if n.deps_bytes[..] != deps[..] {
+                        n.deps =
+                            wire::parse_deps(deps, &self.limits).map_err(ApplyError::BadDeps)?;
+                        n.deps_bytes = deps.clone();
+                    }
+                    if n.owner != *owner {
+                        n.owner.clone_from(owner);
+                    }
+                    n.data_bytes = data.clone();
+                    n.data_len = data.len();
+                    n.value = None;
+                    n.stale = false;
+                    return Ok(());
+                }
                 let dep_list = wire::parse_deps(deps, &self.limits).map_err(ApplyError::BadDeps)?;
                 self.nodes.insert(
                     uuid.clone(),
