@@ -145,10 +145,14 @@ impl Session {
     pub fn handle_frame(&mut self, now: Millis, ch: Channel, from: &Identity, frames: Vec<Frame>) {
         self.start_clock(now);
         let size: usize = frames.iter().map(|f| f.len()).sum();
-        if let Some(c) = self.clients.get_mut(from) {
-            c.traffic.msgs_in += 1;
-            c.traffic.bytes_in += size as u64;
-        }
+        let logged_in = match self.clients.get_mut(from) {
+            Some(c) => {
+                c.traffic.msgs_in += 1;
+                c.traffic.bytes_in += size as u64;
+                true
+            }
+            None => false,
+        };
         if size > self.cfg.max_message_bytes {
             let who = self.who(from);
             self.refuse(
@@ -163,7 +167,7 @@ impl Session {
         match ch {
             Channel::Heartbeat => self.on_heartbeat(now, from, &frames),
             Channel::Command => self.on_command(now, from, &frames),
-            Channel::Data => self.on_data(from, frames),
+            Channel::Data => self.on_data(from, frames, logged_in),
         }
     }
 

@@ -12,8 +12,9 @@ use log::Level;
 pub const SETTLE_AFTER_MS: Millis = 10_000;
 
 impl Session {
-    pub(super) fn on_data(&mut self, from: &Identity, frames: Vec<Frame>) {
-        if !self.clients.contains(from) {
+    /// `logged_in`: `from` is a client (looked up once by `handle_frame`).
+    pub(super) fn on_data(&mut self, from: &Identity, frames: Vec<Frame>, logged_in: bool) {
+        if !logged_in {
             let who = self.who(from);
             self.refuse(from, format!("data from {who} dropped: not logged in"));
             return;
@@ -76,7 +77,9 @@ impl Session {
             Change::CommitApplied { uuid, .. } => {
                 self.decoded.insert(uuid.clone(), self.now);
             }
-            Change::NodeStored { uuid, .. } => {
+            // (A lookup hashes the uuid even in an empty map: most sessions have no node
+            // being committed to.)
+            Change::NodeStored { uuid, .. } if !self.decoded.is_empty() => {
                 self.decoded.remove(uuid);
             }
             _ => {}
