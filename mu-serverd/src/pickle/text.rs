@@ -120,24 +120,9 @@ pub fn push_code_point(out: &mut Vec<u8>, cp: u32) {
 #[inline]
 pub fn is_surrogatepass_utf8(bytes: &[u8]) -> bool {
     // Most strings in a node are short ASCII names (~22 per 1 KiB Blender node): checked here,
-    // inlined into the scanners, for a fraction of the call and `from_utf8`'s set-up.
-    (bytes.len() <= 32 && short_is_ascii(bytes)) || is_surrogatepass_utf8_slow(bytes)
-}
-
-/// `bytes.is_ascii()` for at most 32 bytes, eight at a time.
-#[inline(always)]
-fn short_is_ascii(bytes: &[u8]) -> bool {
-    let mut high = 0u64;
-    let mut words = bytes.chunks_exact(8);
-    for w in &mut words {
-        let mut b = [0u8; 8];
-        b.copy_from_slice(w);
-        high |= u64::from_le_bytes(b);
-    }
-    for &b in words.remainder() {
-        high |= u64::from(b);
-    }
-    high & 0x8080_8080_8080_8080 == 0
+    // inlined into the scanners (std's `is_ascii` reads them a word at a time), for a fraction
+    // of the call and `from_utf8`'s set-up.
+    (bytes.len() <= 32 && bytes.is_ascii()) || is_surrogatepass_utf8_slow(bytes)
 }
 
 #[inline(never)]
