@@ -108,6 +108,9 @@ fn apply_file(cfg: &mut Config, p: &Path, t: &str, f: FileConfig) -> Result<(), 
             values::ranged(*v, 1, 10_000_000, "client_queue_limit")
         })? as usize;
     }
+    if let Some(v) = &s.client_versions {
+        cfg.server.client_versions = client_versions(p, t, v)?;
+    }
 
     let a = f.auth;
     cfg.auth.admin_password = password(p, t, "admin", &a.admin_password, &a.admin_password_file)?;
@@ -185,6 +188,35 @@ fn apply_file(cfg: &mut Config, p: &Path, t: &str, f: FileConfig) -> Result<(), 
         cfg.log.syslog_socket = check(p, t, "syslog_socket", v, |v| absolute(v))?;
     }
     Ok(())
+}
+
+/// `[server] client_versions`: a non-empty list of distinct releases; a bad entry is reported
+/// on its own line.
+fn client_versions(
+    p: &Path,
+    t: &str,
+    list: &toml::Spanned<Vec<toml::Spanned<String>>>,
+) -> Result<Vec<String>, ConfigError> {
+    let mut out: Vec<String> = Vec::new();
+    for item in list.get_ref() {
+        let v = check(p, t, "client_versions", item, |v| values::client_version(v))?;
+        if out.contains(&v) {
+            return check(p, t, "client_versions", item, |_| {
+                Err::<(), _>(format!("{v} is listed twice"))
+            })
+            .map(|_| Vec::new());
+        }
+        out.push(v);
+    }
+    if out.is_empty() {
+        return check(p, t, "client_versions", list, |_| {
+            Err::<(), _>(
+                "the list is empty: list at least one version (default [\"0.9.10\"])".into(),
+            )
+        })
+        .map(|_| Vec::new());
+    }
+    Ok(out)
 }
 
 fn absolute(v: &str) -> Result<PathBuf, String> {

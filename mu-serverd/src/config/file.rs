@@ -33,6 +33,7 @@ pub struct ServerSection {
     pub max_clients: Opt<i64>,
     pub max_message_bytes: Opt<i64>,
     pub client_queue_limit: Opt<i64>,
+    pub client_versions: Opt<Vec<Spanned<String>>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

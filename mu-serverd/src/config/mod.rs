@@ -46,6 +46,8 @@ pub struct Server {
     pub max_message_bytes: u64,
     /// Messages parked per client and channel before that client is disconnected.
     pub client_queue_limit: usize,
+    /// The replication versions admitted, in order of preference (never empty).
+    pub client_versions: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -118,6 +120,7 @@ impl Default for Config {
                 max_clients: 64,
                 max_message_bytes: 256 * 1024 * 1024,
                 client_queue_limit: 10_000,
+                client_versions: vec![crate::session::config::DEFAULT_CLIENT_VERSION.to_owned()],
             },
             auth: Auth {
                 admin_password: None,

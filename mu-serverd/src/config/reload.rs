@@ -50,7 +50,9 @@ mod tests {
         new.server.timeout_ms = 3000;
         new.auth.server_password = Some(Secret::new("pw"));
         new.log.level = log::LevelFilter::Debug;
+        new.server.client_versions = vec!["0.9.9".into()];
         let p = plan(&running, new);
+        assert_eq!(p.effective.server.client_versions, vec!["0.9.9"]);
         assert_eq!(p.needs_restart, vec!["server.port"]);
         assert_eq!(p.effective.server.port, 5555);
         assert_eq!(p.effective.server.timeout_ms, 3000);

@@ -382,3 +382,53 @@ fn systemd_directories_replace_the_defaults_but_not_the_file() {
     assert_eq!(l.config.storage.state_dir, Path::new("/srv/mu"));
     assert_eq!(l.config.control.socket, Path::new("/srv/mu.sock"));
 }
+
+#[test]
+fn client_versions_default_and_list() {
+    let t = Tmp::new("cv");
+    let p = t.write(
+        "c.toml",
+        "[server]\nclient_versions = [\n  \"0.9.9\",\n  \"0.9.10\",\n]\n",
+    );
+    let l = run(&p, true, &[], &Overrides::default()).unwrap();
+    assert_eq!(l.config.server.client_versions, vec!["0.9.9", "0.9.10"]);
+    assert_eq!(Config::default().server.client_versions, vec!["0.9.10"]);
+}
+
+#[test]
+fn bad_client_versions_name_the_entry_line() {
+    let cases: &[(&str, &str)] = &[
+        (
+            "[server]\nclient_versions = []\n",
+            "FILE:2: client_versions: the list is empty",
+        ),
+        (
+            "[server]\nclient_versions = [\n  \"0.9.10\",\n  \"0.10.3\",\n]\n",
+            "FILE:4: client_versions: replication 0.10.3 does not speak ZeroMQ: 0.9.12 and later \
+             use a single-port transport",
+        ),
+        (
+            "[server]\nclient_versions = [\"0.9.10\",\n \"0.9.10\"]\n",
+            "FILE:3: client_versions: 0.9.10 is listed twice",
+        ),
+        (
+            "[server]\nclient_versions = [\"latest\"]\n",
+            "FILE:2: client_versions: 'latest' is not a replication release number",
+        ),
+        (
+            "[server]\nclient_versions = \"0.9.10\"\n",
+            "FILE:2: invalid type: string \"0.9.10\", expected a sequence",
+        ),
+        (
+            "[server]\nclient_versions = [0.9]\n",
+            "FILE:2: invalid type: floating point",
+        ),
+    ];
+    for (i, (text, want)) in cases.iter().enumerate() {
+        let got = err_of(&format!("cv{i}"), text);
+        assert!(
+            got.starts_with(want),
+            "case {i}: got {got:?}, want prefix {want:?}"
+        );
+    }
+}

@@ -57,6 +57,35 @@ pub fn level(v: &str) -> Result<log::LevelFilter, String> {
     })
 }
 
+/// The first replication release that left ZeroMQ for a single-port TCP transport.
+pub const FIRST_SINGLE_PORT_VERSION: (u64, u64, u64) = (0, 9, 12);
+
+/// One entry of `[server] client_versions`: a release number such as `0.9.10`. Releases from
+/// 0.9.12 on speak another transport (one TCP port, no ZeroMQ) and are refused here, so an
+/// admin learns it from `--check-config` rather than from artists who cannot connect.
+pub fn client_version(v: &str) -> Result<String, String> {
+    let well_formed = !v.is_empty()
+        && v.len() <= 32
+        && v.starts_with(|c: char| c.is_ascii_digit())
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+'));
+    if !well_formed {
+        return Err(format!(
+            "'{v}' is not a replication release number (such as \"0.9.10\")"
+        ));
+    }
+    let mut parts = v.split(['.', '-', '+']).map(|p| p.parse::<u64>().ok());
+    let mut next = || parts.next().flatten().unwrap_or(0);
+    let release = (next(), next(), next());
+    if release >= FIRST_SINGLE_PORT_VERSION {
+        return Err(format!(
+            "replication {v} does not speak ZeroMQ: 0.9.12 and later use a single-port \
+             transport that this server does not serve (0.9.9, 0.9.10 and 0.9.11 are served)"
+        ));
+    }
+    Ok(v.to_owned())
+}
+
 /// Parses an integer given as text (environment variables and flags).
 pub fn int(v: &str) -> Result<i64, String> {
     v.trim()
@@ -83,6 +112,18 @@ mod tests {
         assert_eq!(bind("::").as_deref(), Ok("::"));
         assert_eq!(bind("127.0.0.1").as_deref(), Ok("127.0.0.1"));
         assert!(bind("localhost").is_err());
+    }
+
+    #[test]
+    fn client_versions_of_the_zeromq_generation_only() {
+        assert_eq!(client_version("0.9.9").as_deref(), Ok("0.9.9"));
+        assert_eq!(client_version("0.9.11").as_deref(), Ok("0.9.11"));
+        assert!(client_version("0.9.12").is_err());
+        assert!(client_version("0.10.3").is_err());
+        assert!(client_version("1.0").is_err());
+        assert!(client_version("").is_err());
+        assert!(client_version("v0.9.10").is_err());
+        assert!(client_version("0.9.10 ").is_err());
     }
 
     #[test]

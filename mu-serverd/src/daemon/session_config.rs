@@ -27,6 +27,7 @@ pub fn session_config(cfg: &Config) -> SessionConfig {
             max_input: max_message_bytes,
             ..Limits::default()
         },
+        client_versions: cfg.server.client_versions.clone(),
     }
 }
 
@@ -43,5 +44,15 @@ mod tests {
         assert_eq!(session.limits.max_input, 100 << 20);
         // The other codec limits keep their defaults.
         assert_eq!(session.limits.max_depth, Limits::default().max_depth);
+    }
+
+    #[test]
+    fn the_admitted_versions_reach_the_core() {
+        let mut cfg = Config::default();
+        cfg.server.client_versions = vec!["0.9.9".into(), "0.9.11".into()];
+        assert_eq!(
+            session_config(&cfg).client_versions,
+            vec!["0.9.9", "0.9.11"]
+        );
     }
 }

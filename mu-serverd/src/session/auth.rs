@@ -8,9 +8,6 @@ use super::Session;
 use crate::pickle::Value;
 use log::Level;
 
-/// The client version the protocol is pinned to.
-pub const VERSION: &str = "0.9.10";
-
 /// Compares secrets without an early exit on the first differing byte (difference 5).
 pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     let mut diff = (a.len() ^ b.len()) as u64;
@@ -58,10 +55,11 @@ impl Session {
             format!("Auth request from {name} ({kind}) peer {peer}"),
         );
         match self.login_check(from, &name, admin, data) {
-            Err(reason) => {
+            Err((reason, note)) => {
+                let note = note.map(|n| format!(" ({n})")).unwrap_or_default();
                 self.log(
                     Level::Warn,
-                    format!("Auth refused for {name} peer {peer}: {reason}"),
+                    format!("Auth refused for {name} peer {peer}: {reason}{note}"),
                 );
                 self.send(
                     Channel::Command,
@@ -69,7 +67,8 @@ impl Session {
                     wire::command(wire::T_AUTH, "server", &Value::str(&reason)),
                 );
             }
-            Ok(()) => {
+            Ok(version) => {
+                self.hold_version(&version);
                 let answer = match self.repo.state() {
                     SessionState::Waiting | SessionState::SrvSync => "LOBBY",
                     SessionState::Active => "RUNNING",
@@ -93,16 +92,18 @@ impl Session {
         }
     }
 
-    /// The reference's checks, in its order, then the client limit (difference 4).
+    /// The reference's checks, in its order, then the client limit (difference 4). Ok: the
+    /// client's version; Err: the answer, and a note for the log line.
     fn login_check(
         &self,
         from: &Identity,
         name: &str,
         admin: bool,
         data: &Value,
-    ) -> Result<(), String> {
+    ) -> Result<String, (String, Option<String>)> {
+        let plain = |s: &str| Err((s.to_owned(), None));
         if self.clients.by_name(name).is_some() || self.clients.contains(from) {
-            return Err("FAILED: client already logged in".into());
+            return plain("FAILED: client already logged in");
         }
         if admin {
             let ok = match &self.cfg.admin_password {
@@ -110,35 +111,31 @@ impl Session {
                 None => false,
             };
             if !ok {
-                return Err("FAILED: wrong admin password".into());
+                return plain("FAILED: wrong admin password");
             }
         }
         if let Some(p) = &self.cfg.server_password {
             if !secret_matches(data.get_str_key("S_PWD"), p) {
-                return Err("FAILED: wrong server password".into());
+                return plain("FAILED: wrong server password");
             }
         }
-        let version = data.get_str_key("VERSION").unwrap_or(&Value::None);
-        if version.as_str() != Some(VERSION) {
-            return Err(format!(
-                "FAILED: wrong client version ({} != {VERSION})",
-                wire::py_str(version)
-            ));
-        }
+        let sent = data.get_str_key("VERSION").unwrap_or(&Value::None);
+        let version = self.check_version(sent).map_err(|r| (r.reply, r.note))?;
         if self.clients.len() >= self.cfg.max_clients {
-            return Err(format!(
+            return plain(&format!(
                 "FAILED: server full ({} clients)",
                 self.cfg.max_clients
             ));
         }
-        Ok(())
+        Ok(version)
     }
 
-    /// `{private, version}`: private exactly when a server password is set (difference 6).
+    /// `{private, version}`: private exactly when a server password is set (difference 6);
+    /// the version the session holds, or the first one admitted (issue 17).
     pub(super) fn on_server_info(&mut self, from: &Identity) {
         let info = sdict(vec![
             ("private", Value::Bool(self.cfg.server_password.is_some())),
-            ("version", Value::str(VERSION)),
+            ("version", Value::str(self.advertised_version())),
         ]);
         self.send(
             Channel::Command,

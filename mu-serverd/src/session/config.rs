@@ -23,7 +23,13 @@ pub struct SessionConfig {
     pub limits: Limits,
     /// Largest message (sum of its frames) the core accepts; the shell also sets ZMQ_MAXMSGSIZE.
     pub max_message_bytes: usize,
+    /// The replication versions admitted (`[server] client_versions`, never empty); one session
+    /// holds clients of one of them at a time (`versions.rs`).
+    pub client_versions: Vec<String>,
 }
+
+/// The replication version the reference server admits, and the default `client_versions`.
+pub const DEFAULT_CLIENT_VERSION: &str = "0.9.10";
 
 /// Least time a logged-in client is given to start its heartbeat (`ttl.py` is a separate Python
 /// process; on a loaded machine it can take seconds to start).
@@ -48,6 +54,7 @@ impl Default for SessionConfig {
             max_clients: 64,
             limits: Limits::default(),
             max_message_bytes: 256 * 1024 * 1024,
+            client_versions: vec![DEFAULT_CLIENT_VERSION.to_owned()],
         }
     }
 }

@@ -108,6 +108,11 @@ pub enum Change {
         uuids: Vec<String>,
         owner: String,
     },
-    /// Back to WAITING with an empty repository.
+    /// Back to WAITING with an empty repository. The client version is kept: lobby clients may
+    /// still be logged in (an interrupted upload), and the version only binds while the session
+    /// holds clients or a scene (`Session::client_version`).
     Reset,
+    /// The replication version of the clients the session holds (issue 17); `None`: unknown
+    /// (an imported scene), the next client to log in fixes it.
+    ClientVersion(Option<String>),
 }

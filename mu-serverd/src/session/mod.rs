@@ -22,6 +22,7 @@ mod leave;
 mod refusals;
 mod relay;
 mod upload;
+mod versions;
 
 #[cfg(test)]
 mod tests;
@@ -82,6 +83,7 @@ impl Session {
         self.repo.set_limits(cfg.limits);
         self.cfg = cfg;
         self.log(Level::Info, "configuration reloaded".into());
+        self.warn_unlisted_version();
     }
 
     pub fn config(&self) -> &SessionConfig {
@@ -131,10 +133,14 @@ impl Session {
                 owner: COMMON.into(),
             });
         }
+        let version = match self.client_version() {
+            Some(v) => format!(", replication {v} clients"),
+            None => String::new(),
+        };
         self.log(
             Level::Info,
             format!(
-                "session restored: state {:?}, {} nodes",
+                "session restored: state {:?}, {} nodes{version}",
                 self.repo.state(),
                 self.repo.len()
             ),

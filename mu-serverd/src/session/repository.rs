@@ -83,6 +83,8 @@ pub struct Repository {
     state: SessionState,
     nodes: BTreeMap<String, StoredNode>,
     limits: Limits,
+    /// The replication version of the clients that made this scene (see `Change::ClientVersion`).
+    client_version: Option<String>,
 }
 
 impl Repository {
@@ -91,7 +93,14 @@ impl Repository {
             state: SessionState::Waiting,
             nodes: BTreeMap::new(),
             limits,
+            client_version: None,
         }
+    }
+
+    /// The replication version recorded for this scene, if any. Whether it binds new logins
+    /// is the session's decision (`Session::client_version`).
+    pub fn client_version(&self) -> Option<&str> {
+        self.client_version.as_deref()
     }
 
     pub fn state(&self) -> SessionState {
@@ -246,6 +255,7 @@ impl Repository {
                 self.apply_commit(uuid, deps, delta)?;
             }
             Change::NodeDeleted { uuid } => self.delete(uuid),
+            Change::ClientVersion(v) => self.client_version.clone_from(v),
             Change::OwnersChanged { uuids, owner } => {
                 for u in uuids {
                     if let Some(n) = self.nodes.get_mut(u) {

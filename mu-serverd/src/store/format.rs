@@ -9,8 +9,14 @@ use crate::session::io::{Change, Frame, SessionState};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-/// Format version written in every file header.
+/// Format version written in every journal header (readers accept only this one).
 pub const FORMAT_VERSION: u32 = 1;
+/// Format version written in snapshot headers: 2 adds [`SnapshotHeaderTail`] (issue 17).
+/// Version 1 snapshots are still read.
+pub const SNAPSHOT_VERSION: u32 = 2;
+/// What a version 1 snapshot's clients spoke: mu-serverd admitted only replication 0.9.10
+/// before it recorded the version.
+pub const LEGACY_CLIENT_VERSION: &str = "0.9.10";
 pub const SNAPSHOT_MAGIC: &str = "mu-server snapshot";
 pub const JOURNAL_MAGIC: &str = "mu-server journal";
 
@@ -25,6 +31,14 @@ pub struct SnapshotHeader<'a> {
     pub created_unix_ms: u64,
     pub state: SessionState,
     pub node_count: u64,
+}
+
+/// Appended to the [`SnapshotHeader`] payload in snapshot version 2. A reader decodes the
+/// header (whose layout never changes) first, then this tail if the version says so.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct SnapshotHeaderTail<'a> {
+    /// The replication version of the session's clients (`Change::ClientVersion`).
+    pub client_version: Option<&'a str>,
 }
 
 /// The last record of a snapshot file: without it the snapshot is incomplete.
@@ -91,6 +105,8 @@ pub enum ChangeRec<'a> {
         owner: &'a str,
     },
     Reset,
+    /// Appended in snapshot format 2 (issue 17); journals written before it never contain it.
+    ClientVersion(Option<&'a str>),
 }
 
 impl<'a> ChangeRec<'a> {
@@ -117,6 +133,7 @@ impl<'a> ChangeRec<'a> {
                 owner,
             },
             Change::Reset => ChangeRec::Reset,
+            Change::ClientVersion(v) => ChangeRec::ClientVersion(v.as_deref()),
         }
     }
 
@@ -147,6 +164,7 @@ impl<'a> ChangeRec<'a> {
                 owner: owner.to_string(),
             },
             ChangeRec::Reset => Change::Reset,
+            ChangeRec::ClientVersion(v) => Change::ClientVersion(v.map(str::to_owned)),
         }
     }
 }
@@ -200,6 +218,8 @@ mod tests {
                 owner: "COMMON".into(),
             },
             Change::Reset,
+            Change::ClientVersion(Some("0.9.9".into())),
+            Change::ClientVersion(None),
         ];
         let mut buf = Vec::new();
         for (i, c) in changes.iter().enumerate() {

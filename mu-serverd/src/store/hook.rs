@@ -36,6 +36,7 @@ pub fn image_of(session: &mut Session) -> Image {
             })
             .collect(),
         last_seq: 0,
+        client_version: repo.client_version().map(str::to_owned),
     }
 }
 
@@ -52,8 +53,11 @@ fn apply_all(repo: &mut Repository, changes: impl IntoIterator<Item = Change>) -
     failed
 }
 
+/// The changes that rebuild an image. The version always comes along, `None` included: an
+/// imported scene must not keep the version of the session it replaces.
 fn image_changes(image: Image) -> impl Iterator<Item = Change> {
     let state = image.state;
+    let version = Change::ClientVersion(image.client_version);
     image
         .nodes
         .into_iter()
@@ -63,7 +67,7 @@ fn image_changes(image: Image) -> impl Iterator<Item = Change> {
             deps: n.deps,
             data: n.data,
         })
-        .chain(std::iter::once(Change::State(state)))
+        .chain([version, Change::State(state)])
 }
 
 /// Opens persistence for the daemon, before READY: recovers the state directory (or seeds it

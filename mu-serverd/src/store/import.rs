@@ -110,6 +110,8 @@ pub fn parse(raw: &[u8], limits: &Limits) -> Result<Image, ImportError> {
         state: SessionState::Active,
         nodes: by_uuid.into_values().collect(),
         last_seq: 0,
+        // An export does not say which replication version made it: the next client fixes it.
+        client_version: None,
     })
 }
 
@@ -200,6 +202,7 @@ mod tests {
                 },
             ],
             last_seq: 0,
+            client_version: None,
         }
     }
 

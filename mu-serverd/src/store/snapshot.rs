@@ -4,7 +4,8 @@
 //! under a final name. Read back with every record's checksum and the trailer checked.
 
 use super::format::{
-    self, NodeRec, SnapshotHeader, SnapshotTrailer, FORMAT_VERSION, SNAPSHOT_MAGIC,
+    self, NodeRec, SnapshotHeader, SnapshotHeaderTail, SnapshotTrailer, LEGACY_CLIENT_VERSION,
+    SNAPSHOT_MAGIC, SNAPSHOT_VERSION,
 };
 use super::layout;
 use super::record::{self, Records};
@@ -30,6 +31,8 @@ pub struct Image {
     pub nodes: Vec<NodeImage>,
     /// The last journaled change this image includes.
     pub last_seq: u64,
+    /// The replication version of the session's clients, when known.
+    pub client_version: Option<String>,
 }
 
 impl Image {
@@ -38,6 +41,7 @@ impl Image {
             state: SessionState::Waiting,
             nodes: Vec::new(),
             last_seq: 0,
+            client_version: None,
         }
     }
 }
@@ -92,7 +96,7 @@ fn write_tmp(tmp: &PathBuf, generation: u64, image: &Image) -> io::Result<u64> {
     let mut size = 0u64;
     let header = SnapshotHeader {
         magic: SNAPSHOT_MAGIC,
-        version: FORMAT_VERSION,
+        version: SNAPSHOT_VERSION,
         generation,
         last_seq: image.last_seq,
         created_unix_ms: now_unix_ms(),
@@ -100,6 +104,10 @@ fn write_tmp(tmp: &PathBuf, generation: u64, image: &Image) -> io::Result<u64> {
         node_count: image.nodes.len() as u64,
     };
     format::encode(&header, &mut payload).map_err(io_other)?;
+    let tail = SnapshotHeaderTail {
+        client_version: image.client_version.as_deref(),
+    };
+    payload = postcard::to_extend(&tail, payload).map_err(io_other)?;
     size += record::write_record(&mut w, &payload)? as u64;
     for n in &image.nodes {
         let rec = NodeRec {
@@ -138,14 +146,24 @@ pub fn parse(buf: &[u8]) -> Result<(u64, Image), SnapshotError> {
             None => "empty file".into(),
         })
     })?;
-    let header: SnapshotHeader =
-        postcard::from_bytes(first).map_err(|e| corrupt(format!("header: {e}")))?;
-    if header.magic != SNAPSHOT_MAGIC || header.version != FORMAT_VERSION {
+    let (header, rest): (SnapshotHeader, &[u8]) =
+        postcard::take_from_bytes(first).map_err(|e| corrupt(format!("header: {e}")))?;
+    let client_version = match header.version {
+        _ if header.magic != SNAPSHOT_MAGIC => None,
+        1 => Some(Some(LEGACY_CLIENT_VERSION.to_owned())),
+        SNAPSHOT_VERSION => {
+            let tail: SnapshotHeaderTail =
+                postcard::from_bytes(rest).map_err(|e| corrupt(format!("header: {e}")))?;
+            Some(tail.client_version.map(str::to_owned))
+        }
+        _ => None,
+    };
+    let Some(client_version) = client_version else {
         return Err(corrupt(format!(
-            "not a version {FORMAT_VERSION} snapshot (magic {:?}, version {})",
+            "not a version 1 or {SNAPSHOT_VERSION} snapshot (magic {:?}, version {})",
             header.magic, header.version
         )));
-    }
+    };
     // The count comes from the file: cap the pre-allocation, the records must be there anyway.
     let mut nodes = Vec::with_capacity(header.node_count.min(1 << 16) as usize);
     for i in 0..header.node_count {
@@ -186,6 +204,7 @@ pub fn parse(buf: &[u8]) -> Result<(u64, Image), SnapshotError> {
             state: header.state,
             nodes,
             last_seq: header.last_seq,
+            client_version,
         },
     ))
 }
@@ -213,6 +232,7 @@ mod tests {
             state: SessionState::Active,
             nodes: (0..n).map(node).collect(),
             last_seq: 42,
+            client_version: Some("0.9.9".into()),
         }
     }
 
@@ -241,6 +261,86 @@ mod tests {
         }
         for cut in 0..good.len() {
             assert!(parse(&good[..cut]).is_err(), "cut at {cut} accepted");
+        }
+    }
+
+    #[test]
+    fn the_client_version_round_trips_known_or_not() {
+        let d = tempdir("snap-version");
+        for (g, v) in [(1, Some("0.9.9".to_string())), (2, None)] {
+            let img = Image {
+                client_version: v,
+                ..image(2)
+            };
+            write(&d, g, &img).unwrap();
+            let (_, back) = read(&layout::snapshot_path(&d, g)).unwrap();
+            assert_eq!(back, img);
+        }
+    }
+
+    /// A snapshot as mu-serverd wrote it before issue 17: format 1, no header tail.
+    fn version_1_bytes(img: &Image) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut payload = Vec::new();
+        let header = SnapshotHeader {
+            magic: SNAPSHOT_MAGIC,
+            version: 1,
+            generation: 7,
+            last_seq: img.last_seq,
+            created_unix_ms: 1,
+            state: img.state,
+            node_count: img.nodes.len() as u64,
+        };
+        format::encode(&header, &mut payload).unwrap();
+        record::write_record(&mut out, &payload).unwrap();
+        for n in &img.nodes {
+            let rec = NodeRec {
+                uuid: &n.uuid,
+                owner: &n.owner,
+                deps: &n.deps,
+                data: &n.data,
+            };
+            format::encode(&rec, &mut payload).unwrap();
+            record::write_record(&mut out, &payload).unwrap();
+        }
+        let trailer = SnapshotTrailer {
+            node_count: img.nodes.len() as u64,
+            last_seq: img.last_seq,
+        };
+        format::encode(&trailer, &mut payload).unwrap();
+        record::write_record(&mut out, &payload).unwrap();
+        out
+    }
+
+    #[test]
+    fn a_version_1_snapshot_loads_as_made_by_0_9_10_clients() {
+        let img = image(3);
+        let (g, back) = parse(&version_1_bytes(&img)).unwrap();
+        assert_eq!(g, 7);
+        assert_eq!(back.nodes, img.nodes);
+        assert_eq!(back.state, img.state);
+        assert_eq!(back.last_seq, img.last_seq);
+        assert_eq!(back.client_version.as_deref(), Some("0.9.10"));
+    }
+
+    #[test]
+    fn an_unknown_snapshot_version_is_refused() {
+        let mut bytes = Vec::new();
+        let mut payload = Vec::new();
+        let header = SnapshotHeader {
+            magic: SNAPSHOT_MAGIC,
+            version: 3,
+            generation: 1,
+            last_seq: 0,
+            created_unix_ms: 1,
+            state: SessionState::Waiting,
+            node_count: 0,
+        };
+        format::encode(&header, &mut payload).unwrap();
+        record::write_record(&mut bytes, &payload).unwrap();
+        match parse(&bytes) {
+            Err(SnapshotError::Corrupt(why)) => assert!(why.contains("version 3"), "{why}"),
+            other => panic!("accepted: {other:?}"),
         }
     }
 

@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 struct Toy {
     state: SessionState,
     nodes: BTreeMap<String, (String, Vec<u8>, Vec<u8>)>,
+    version: Option<String>,
 }
 
 impl Toy {
@@ -29,11 +30,13 @@ impl Toy {
         Toy {
             state: SessionState::Waiting,
             nodes: BTreeMap::new(),
+            version: None,
         }
     }
     fn from_image(img: &Image) -> Self {
         let mut t = Toy::new();
         t.state = img.state;
+        t.version.clone_from(&img.client_version);
         for n in &img.nodes {
             t.nodes.insert(
                 n.uuid.clone(),
@@ -71,6 +74,7 @@ impl Toy {
                 }
             }
             Change::Reset => *self = Toy::new(),
+            Change::ClientVersion(v) => self.version.clone_from(v),
         }
     }
     fn image(&self) -> Image {
@@ -87,6 +91,7 @@ impl Toy {
                 })
                 .collect(),
             last_seq: 0,
+            client_version: self.version.clone(),
         }
     }
 }
@@ -364,4 +369,28 @@ fn a_large_journal_makes_a_snapshot_due_before_the_interval() {
     assert_eq!(s.status().journal_bytes.map(|b| b < 1 << 16), Some(true));
     drop(s);
     assert_eq!(recovered(&d), toy);
+}
+
+#[test]
+fn the_client_version_survives_a_crash_and_a_snapshot() {
+    let d = tempdir("t-version");
+    let (mut s, mut toy) = start(&d, Fsync::Batch);
+    for c in [
+        Change::ClientVersion(Some("0.9.9".into())),
+        Change::State(SessionState::Active),
+    ] {
+        toy.apply(&c);
+        s.append(&c);
+    }
+    run(&mut s, &mut toy, 0..10);
+    drop(s); // journal only
+    let back = recovered(&d);
+    assert_eq!(back.version.as_deref(), Some("0.9.9"));
+    assert_eq!(back, toy);
+    // Through a snapshot: the restart writes one from the recovered image.
+    let (mut s, toy2) = start(&d, Fsync::Batch);
+    s.shutdown(toy2.image());
+    let r = recover(&d).unwrap().unwrap();
+    assert!(r.changes.is_empty());
+    assert_eq!(r.base.client_version.as_deref(), Some("0.9.9"));
 }

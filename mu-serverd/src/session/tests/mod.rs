@@ -14,3 +14,4 @@ mod random;
 mod relay;
 mod repository;
 mod upload;
+mod versions;

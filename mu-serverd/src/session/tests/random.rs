@@ -164,7 +164,7 @@ fn run(seed: u64, steps: usize) -> [usize; 5] {
             Change::CommitApplied { .. } => 1,
             Change::NodeDeleted { .. } => 2,
             Change::OwnersChanged { .. } => 3,
-            Change::State(_) | Change::Reset => 4,
+            Change::State(_) | Change::Reset | Change::ClientVersion(_) => 4,
         };
         kinds[k] += 1;
     }
@@ -188,6 +188,11 @@ fn run(seed: u64, steps: usize) -> [usize; 5] {
     };
     assert_eq!(view(&replay), view(h.s.repository()), "seed {seed}");
     assert_eq!(replay.state(), h.s.state(), "seed {seed}");
+    assert_eq!(
+        replay.client_version(),
+        h.s.repository().client_version(),
+        "seed {seed}"
+    );
     kinds
 }
 
