@@ -105,6 +105,7 @@ fn image(n: usize) -> Image {
             })
             .collect(),
         last_seq: 0,
+        client_version: None,
     }
 }
 

@@ -17,7 +17,7 @@ use mio::{Events, Interest, Poll, Token};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 pub const SIGNALS: Token = Token(0);
-/// ZMQ_FDs: command, data, heartbeat.
+/// ZMQ_FDs: command, data, heartbeat; then their socket monitors (tokens 4-6).
 pub const ZMQ_FIRST: usize = 1;
 /// The control listener; its connections use the tokens after it.
 pub const CONTROL_LISTENER: Token = Token(10);

@@ -5,9 +5,12 @@
 //! [`Shell::pump`] runs after *every* wake-up, whatever woke the loop, and ends only when the last
 //! zmq call on each socket was `ZMQ_EVENTS` reporting nothing to do. Sends never block: a full
 //! peer gets its messages parked in its own bounded queue (see [`router`]), so one slow client
-//! never delays the others.
+//! never delays the others. Each ROUTER's socket monitor ([`monitor`]) names the peers that
+//! connect without speaking ZeroMQ (newer replication releases).
 
 mod core;
+pub mod handshakes;
+pub mod monitor;
 mod pump;
 pub mod router;
 mod session_core;

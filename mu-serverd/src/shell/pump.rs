@@ -3,6 +3,7 @@
 //! never starved by a flood).
 
 use super::core::Core;
+use super::monitor::{Monitor, Monitors};
 use super::router::{Received, Router, Sent};
 use super::sockets::{self, SocketOptions};
 use crate::session::io::{Action, Change, Channel, Identity, Millis, SendFailure};
@@ -49,6 +50,8 @@ pub struct Shell {
     selective: bool,
     /// Token of the command socket's ZMQ_FD (set by `register`).
     first_token: usize,
+    /// The routers' socket monitors (peers that never speak ZeroMQ), tokens `first + 3..6`.
+    monitors: Monitors,
     _ctx: zmq::Context,
 }
 
@@ -57,8 +60,16 @@ impl Shell {
     pub fn bind(opts: &SocketOptions, queue_limit: usize) -> Result<Shell, String> {
         let ctx = zmq::Context::new();
         let mut socks = Vec::with_capacity(3);
+        let mut monitors = Vec::with_capacity(3);
         for ch in CHANNELS {
-            socks.push(Router::new(ch, sockets::open(&ctx, opts, ch)?, queue_limit));
+            let mut sock = sockets::open(&ctx, opts, ch)?;
+            monitors.push(Monitor::attach(
+                &ctx,
+                &mut sock,
+                ch,
+                sockets::port_of(opts, ch),
+            )?);
+            socks.push(Router::new(ch, sock, queue_limit));
         }
         let routers: [Router; 3] = match socks.try_into() {
             Ok(r) => r,
@@ -77,15 +88,20 @@ impl Shell {
             dirty: [true; 3],
             selective: false,
             first_token: usize::MAX,
+            monitors: Monitors::new(monitors),
             _ctx: ctx,
         })
     }
 
-    /// Registers the three ZMQ_FDs with tokens `first`, `first+1`, `first+2`.
+    /// Registers the three ZMQ_FDs with tokens `first`, `first+1`, `first+2`, and their
+    /// monitors' with `first+3` to `first+5`.
     pub fn register(&mut self, registry: &Registry, first: usize) -> std::io::Result<()> {
         for (i, r) in self.routers.iter().enumerate() {
             let fd = r.fd()?;
             registry.register(&mut SourceFd(&fd), Token(first + i), Interest::READABLE)?;
+        }
+        for (i, fd) in self.monitors.fds()?.into_iter().enumerate() {
+            registry.register(&mut SourceFd(&fd), Token(first + 3 + i), Interest::READABLE)?;
         }
         self.first_token = first;
         Ok(())
@@ -100,10 +116,13 @@ impl Shell {
         self.dirty = [true; 3];
     }
 
-    /// A poll event: marks the socket behind `token` for the next pump. Other tokens are ignored.
+    /// A poll event: marks the socket (or monitor) behind `token` for the next pump. Other
+    /// tokens are ignored.
     pub fn note_event(&mut self, token: Token) {
-        if let Some(i) = token.0.checked_sub(self.first_token).filter(|i| *i < 3) {
-            self.dirty[i] = true;
+        match token.0.checked_sub(self.first_token) {
+            Some(i) if i < 3 => self.dirty[i] = true,
+            Some(i) if i < 6 => self.monitors.note(i - 3),
+            _ => {}
         }
     }
 
@@ -113,6 +132,9 @@ impl Shell {
             if let Ok(fd) = r.fd() {
                 let _ = registry.deregister(&mut SourceFd(&fd));
             }
+        }
+        for fd in self.monitors.fds().unwrap_or_default() {
+            let _ = registry.deregister(&mut SourceFd(&fd));
         }
     }
 
@@ -161,7 +183,7 @@ impl Shell {
     /// The earliest moment the loop must wake for the shell or the core; `Some(now)` when a pump
     /// left work behind.
     pub fn next_wake<C: Core>(&self, core: &C) -> Option<Instant> {
-        if self.busy {
+        if self.busy || self.monitors.busy() {
             return Some(Instant::now());
         }
         let core_at = core.next_deadline().map(|m| self.instant(m));
@@ -287,6 +309,8 @@ impl Shell {
     pub fn pump<C: Core>(&mut self, core: &mut C, persist: &mut dyn FnMut(PersistOp<'_>)) {
         let start = Instant::now();
         let now = self.now();
+        // Connection events only: a monitor is read when its own token fired.
+        self.monitors.drain(!self.selective);
         if !self.selective {
             self.dirty = [true; 3];
         }
