@@ -8,6 +8,8 @@ export CARGO_TERM_COLOR=never
 export MU_ROOT="$ROOT"
 export MU_VENV="$ROOT/.venv"
 export MU_VENV_DD57="$ROOT/.venv-dd57"
+export MU_VENV_099="$ROOT/.venv-099"
+export MU_VENV_0103="$ROOT/.venv-0103"
 export MU_TEST_PYTHON="$MU_VENV/bin/python"
 
 bash tests/setup.sh || { echo "setup failed"; exit 1; }

@@ -3,6 +3,9 @@
 # two Python venvs with the real replication client, and cargo tools.
 #   .venv       replication 0.9.10, pyzmq 26.2.1, deepdiff 8.1.1, orderly-set 5.2.3 (what the addon ships)
 #   .venv-dd57  replication 0.9.10, pyzmq 25.0.2, deepdiff 5.7.0, ordered-set 4.0.2 (replication's own pins)
+#   .venv-099   replication 0.9.9 with .venv's pyzmq/deepdiff (the upstream addon 0.5.8-0.6.8 generation)
+#   .venv-0103  replication 0.10.3, deepdiff 8.1.1, orderly-set 5.2.3 (its pins; no ZeroMQ: the
+#               single-port transport mu-serverd does not serve, issue 17)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -33,7 +36,9 @@ make_venv() { # dir, then pip specs installed with --no-deps
 }
 make_venv .venv replication==0.9.10 pyzmq==26.2.1 deepdiff==8.1.1 orderly-set==5.2.3
 make_venv .venv-dd57 replication==0.9.10 pyzmq==25.0.2 deepdiff==5.7.0 ordered-set==4.0.2
-echo "setup: venvs ready ($("$ROOT/.venv/bin/python" -c 'import zmq,deepdiff;print("pyzmq",zmq.__version__,"deepdiff",deepdiff.__version__)'); $("$ROOT/.venv-dd57/bin/python" -c 'import zmq,deepdiff;print("pyzmq",zmq.__version__,"deepdiff",deepdiff.__version__)'))"
+make_venv .venv-099 replication==0.9.9 pyzmq==26.2.1 deepdiff==8.1.1 orderly-set==5.2.3
+make_venv .venv-0103 replication==0.10.3 deepdiff==8.1.1 orderly-set==5.2.3
+echo "setup: venvs ready (.venv-099: replication $("$ROOT/.venv-099/bin/python" -c 'import replication;print(replication.__version__)'); $("$ROOT/.venv/bin/python" -c 'import zmq,deepdiff;print("pyzmq",zmq.__version__,"deepdiff",deepdiff.__version__)'); $("$ROOT/.venv-dd57/bin/python" -c 'import zmq,deepdiff;print("pyzmq",zmq.__version__,"deepdiff",deepdiff.__version__)'))"
 
 for s in tests/setup.d/*.sh; do
   [ -e "$s" ] || continue

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import zmq
 
+import replication
 from replication import porcelain
 from replication.constants import STATE_ACTIVE, STATE_INITIAL, STATE_LOBBY
 from replication.interface import Session
@@ -29,6 +30,10 @@ ROOT = HERE.parent.parent
 PORT_LO, PORT_HI = 21000, 21999
 ADMIN_PWD = "admin-secret"
 SERVERS = os.environ.get("MU_CONFORMANCE_SERVERS", "mu reference").split()
+# The replication release this process's clients speak (0.9.10 in .venv, 0.9.9 in .venv-099).
+CLIENT_VERSION = replication.__version__
+# `[server] client_versions` for mu-serverd (unset: the server's default, ["0.9.10"]).
+CLIENT_VERSIONS = os.environ.get("MU_CONFORMANCE_CLIENT_VERSIONS", "").split() or None
 
 
 def pytest_configure(config):
@@ -97,7 +102,8 @@ class Server:
     """One running server process; `kind` is 'mu' or 'reference'."""
 
     def __init__(self, kind, tmp, timeout_ms=2000, server_password=None, admin_password=ADMIN_PWD,
-                 queue_limit=None, max_clients=None, max_message_bytes=None):
+                 queue_limit=None, max_clients=None, max_message_bytes=None,
+                 client_versions=CLIENT_VERSIONS, state_dir=None):
         self.kind = kind
         self.port = free_base_port()
         self.timeout_ms = timeout_ms
@@ -114,12 +120,15 @@ class Server:
                 lines.append(f"max_clients = {max_clients}")
             if max_message_bytes:
                 lines.append(f"max_message_bytes = {max_message_bytes}")
+            if client_versions is not None:
+                lines.append("client_versions = [" + ", ".join(f'"{v}"' for v in client_versions) + "]")
             lines.append("[auth]")
             if admin_password is not None:
                 lines.append(f'admin_password = "{admin_password}"')
             if server_password is not None:
                 lines.append(f'server_password = "{server_password}"')
-            lines += ["[storage]", "enabled = false", "[control]", "enabled = false",
+            lines += ["[storage]"] + ([f'state_dir = "{state_dir}"'] if state_dir else ["enabled = false"])
+            lines += ["[control]", "enabled = false",
                       "[log]", 'level = "debug"', 'target = "stderr"']
             cfg.write_text("\n".join(lines) + "\n")
             argv = [str(mu_binary()), "--config", str(cfg)]
@@ -214,8 +223,8 @@ def mu_server(tmp_path):
 # real clients
 
 class Peer:
-    """A real replication 0.9.10 client (interface.Session + porcelain + Repository, ttl.py
-    heartbeat subprocess) with its own toy world."""
+    """A real replication client (0.9.10, or 0.9.9 in .venv-099: interface.Session + porcelain +
+    Repository, ttl.py heartbeat subprocess) with its own toy world."""
 
     def __init__(self, server, name, admin=False, server_password=None, timeout_ms=None):
         self.name = name
@@ -389,7 +398,7 @@ class Raw:
                 return t, f[1].decode(), pickle.loads(f[2])
         return None
 
-    def auth(self, name, admin_pwd=None, server_pwd=None, version="0.9.10", auth_type=None):
+    def auth(self, name, admin_pwd=None, server_pwd=None, version=CLIENT_VERSION, auth_type=None):
         data = {"AUTH_TYPE": auth_type or ("ADMIN" if admin_pwd else "CLIENT"), "AUTH_ID": name,
                 "S_PWD": server_pwd, "A_PWD": admin_pwd, "VERSION": version}
         self.send("cmd", frames_cmd(9, data, owner=name))
