@@ -1,6 +1,7 @@
 //! The configuration as the admin meets it through the real binary: `--check-config`, refusals
 //! with file and line before anything is bound, the override order, the reference's flags, and
-//! a reload of a bad file that keeps the running configuration (old password still works).
+//! a reload of a bad file that keeps the running configuration (old password still works), and
+//! live reloads of passwords, log level and client versions.
 //! Ports 22200-22299.
 
 mod daemon_common;
@@ -211,6 +212,22 @@ fn reload_of_a_bad_file_keeps_the_old_config_and_a_good_one_applies() {
     assert!(auth(port, "u8", Some("bad")).contains("FAILED"));
     dm.wait_log("u8", 10);
     assert_eq!(dm.count_log("Auth request"), logins, "{}", dm.log_text());
+
+    // The admitted client versions apply live too (issue 17): this client speaks 0.9.10.
+    let v099 = config(&d, port, "server_password = \"new\"", "").replace(
+        "timeout_ms = 3000\n",
+        "timeout_ms = 3000\nclient_versions = [\"0.9.9\"]\n",
+    );
+    std::fs::write(&cfg, v099).unwrap();
+    assert!(matches!(
+        ctl.request(&mu_ctl::proto::Request::Reload),
+        Ok(mu_ctl::proto::Reply::Done { .. })
+    ));
+    let refused = auth(port, "u9", Some("new"));
+    assert!(
+        refused.contains("FAILED: wrong client version (0.9.10 != 0.9.9)"),
+        "{refused}"
+    );
 
     dm.signal(Signal::SIGTERM);
     assert_eq!(dm.wait_exit(10).code(), Some(0));

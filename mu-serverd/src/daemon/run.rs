@@ -82,11 +82,13 @@ impl Daemon {
         shell.set_selective(true);
         let control = super::control::Control::start(&cfg, poll.registry())?;
         log::info!(
-            "listening on {} ports {}, {}, {} (command, data, heartbeat)",
+            "listening on {} ports {}, {}, {} (command, data, heartbeat) for replication {} \
+             clients",
             cfg.server.bind,
             cfg.server.port,
             cfg.server.port + 1,
-            cfg.server.port + 2
+            cfg.server.port + 2,
+            cfg.server.client_versions.join(" or ")
         );
         Ok(Daemon {
             poll,
