@@ -53,6 +53,10 @@ impl Monitor {
         monitor_v2(router, &ep, wanted()).map_err(what)?;
         let sock = ctx.socket(zmq::PAIR).map_err(what)?;
         sock.set_linger(0).map_err(what)?;
+        // libzmq publishes monitor events with a blocking send: at a full pipe its I/O thread
+        // would wait for this loop. A receive HWM of 0 makes the inproc pipe unbounded (set
+        // before connecting); it holds only events that arrived while the loop was busy.
+        sock.set_rcvhwm(0).map_err(what)?;
         sock.connect(&ep).map_err(what)?;
         Ok(Monitor {
             channel,
@@ -280,6 +284,36 @@ mod tests {
         assert_eq!(parse(&msg(E::LISTENING, 3, "")), None);
         assert_eq!(parse(&[vec![1, 2]]), None);
         assert_eq!(parse(&[]), None);
+    }
+
+    /// libzmq sends monitor events with a blocking send: events nobody reads must not stall its
+    /// I/O thread (the default pipe would fill after 2000 events, about 700 connections).
+    #[test]
+    fn unread_monitor_events_never_stall_libzmq() {
+        let ctx = zmq::Context::new();
+        let mut router = ctx.socket(zmq::ROUTER).unwrap();
+        router.set_linger(0).unwrap();
+        router.bind("tcp://127.0.0.1:0").unwrap();
+        let ep = router.get_last_endpoint().unwrap().unwrap();
+        let port: u16 = ep.rsplit(':').next().unwrap().parse().unwrap();
+        let m = Monitor::attach(&ctx, &mut router, Channel::Command, port).unwrap();
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        for i in 0..800 {
+            // 3 events each: past the default pipe's 2000, libzmq stops accepting
+            let c = std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(2));
+            assert!(c.is_ok(), "libzmq stalled at connection {i}");
+        }
+        let dealer = ctx.socket(zmq::DEALER).unwrap();
+        dealer.set_linger(0).unwrap();
+        dealer.connect(&ep).unwrap();
+        dealer.send("still served", 0).unwrap();
+        assert!(
+            router.poll(zmq::POLLIN, 10_000).unwrap() > 0,
+            "libzmq stalled"
+        );
+        let got = router.recv_multipart(0).unwrap();
+        assert_eq!(got.last().map(Vec::as_slice), Some(&b"still served"[..]));
+        drop(m);
     }
 
     /// The real libzmq: a ZeroMQ peer is not named, a peer sending a replication 0.9.12+
