@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything the tests need, idempotently: Debian packages (when root on Debian),
-# two Python venvs with the real replication client, and cargo tools.
+# Python venvs with the real replication clients, and cargo tools.
 #   .venv       replication 0.9.10, pyzmq 26.2.1, deepdiff 8.1.1, orderly-set 5.2.3 (what the addon ships)
 #   .venv-dd57  replication 0.9.10, pyzmq 25.0.2, deepdiff 5.7.0, ordered-set 4.0.2 (replication's own pins)
 #   .venv-099   replication 0.9.9 with .venv's pyzmq/deepdiff (the upstream addon 0.5.8-0.6.8 generation)
