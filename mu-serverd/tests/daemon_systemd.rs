@@ -104,7 +104,10 @@ fn notify_ready_status_watchdog_reload_stopping() {
 
     // A user logs in: STATUS follows.
     assert!(auth(22300, "alice", None).starts_with("AUTH LOBBY"));
-    notes.next("STATUS=1 user, 0 nodes, session waiting", 10);
+    notes.next(
+        "STATUS=1 user, 0 nodes, session waiting, replication 0.9.10",
+        10,
+    );
     // Its heartbeat never starts: dropped after timeout_ms (3 s) by a core tick that sends
     // nothing (nobody else is online); STATUS follows anyway.
     notes.next("STATUS=0 users, 0 nodes, session waiting", 10);

@@ -1,4 +1,5 @@
-//! The one-line status for systemd's `STATUS=` ("3 users, 412 nodes, session active").
+//! The one-line status for systemd's `STATUS=` ("3 users, 412 nodes, session active,
+//! replication 0.9.10": the last part while the session holds a client version).
 
 use crate::session::io::Millis;
 use crate::session::io::SessionState;
@@ -13,9 +14,13 @@ pub fn state_word(s: SessionState) -> &'static str {
 }
 
 pub fn line(session: &mut Session, now: Millis) -> String {
+    let version = session
+        .client_version()
+        .map(|v| format!(", replication {v}"))
+        .unwrap_or_default();
     match session.handle_control(now, ControlRequest::Summary) {
         ControlReply::Summary(s) => format!(
-            "{} user{}, {} node{}, session {}",
+            "{} user{}, {} node{}, session {}{version}",
             s.users,
             if s.users == 1 { "" } else { "s" },
             s.nodes,
