@@ -87,8 +87,9 @@ impl Monitor {
                     }
                     Err(zmq::Error::EAGAIN) => break,
                     Err(e) => {
+                        // ETERM at shutdown; nothing else is expected from a PAIR receive.
                         log::debug!("{:?} socket monitor: {e}", self.channel);
-                        break;
+                        return false;
                     }
                 }
             }
@@ -118,8 +119,8 @@ impl Monitor {
         log::warn!(
             "peer {peer} on the {} port {} does not speak ZeroMQ (its connection closed before \
              any ZeroMQ handshake): replication 0.9.12 and later use a single-port transport \
-             that this server does not serve; it serves replication 0.9.9 to 0.9.11 clients \
-             (see docs/compatibility.md){more}",
+             that this server does not serve; it speaks the ZeroMQ protocol of replication \
+             0.9.9 to 0.9.11 (see docs/compatibility.md){more}",
             channel_word(self.channel),
             self.port
         );
