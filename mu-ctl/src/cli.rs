@@ -55,9 +55,9 @@ pub enum Command {
     Status,
     /// Save the session to the state directory now
     Save,
-    /// Write the session to FILE (on the daemon's host, written by the daemon's user)
+    /// Write the session to FILE (created by mu-ctl with your permissions; a regular file)
     Export { file: PathBuf },
-    /// Replace the session with the one in FILE (read by the daemon's user)
+    /// Replace the session with the one in FILE (opened by mu-ctl with your permissions)
     Import { file: PathBuf },
     /// Drop the whole session (all nodes); requires --yes
     Reset {

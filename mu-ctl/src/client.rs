@@ -5,6 +5,8 @@ use crate::frame::{self, FrameError};
 use crate::proto::{ErrorCode, Reply, Request, PROTOCOL_VERSION};
 use std::fmt;
 use std::io;
+use std::io::Write;
+use std::os::fd::{AsRawFd, BorrowedFd};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -171,13 +173,33 @@ impl Client {
 
     /// Sends one request and returns whatever reply came back.
     pub fn raw(&mut self, req: &Request) -> Result<Reply, ClientError> {
+        // A daemon that refuses us writes its refusal and closes without reading, so our write
+        // may fail with EPIPE/ECONNRESET; the refusal is still waiting to be read.
+        let sent = frame::write_frame(&mut self.stream, req);
+        self.answer(sent)
+    }
+
+    /// Sends a request together with an open file (SCM_RIGHTS on the frame's first byte), as
+    /// `ExportFile`/`ImportFile` need; a `Reply::Error` becomes `ClientError::Daemon`.
+    pub fn request_with_file(
+        &mut self,
+        req: &Request,
+        file: BorrowedFd<'_>,
+    ) -> Result<Reply, ClientError> {
+        let sent = frame::encode(req)
+            .and_then(|bytes| send_with_fd(&mut self.stream, &bytes, file).map_err(FrameError::Io));
+        match self.answer(sent)? {
+            Reply::Error { code, message } => Err(ClientError::Daemon { code, message }),
+            reply => Ok(reply),
+        }
+    }
+
+    /// Reads the reply to a request whose sending gave `sent`.
+    fn answer(&mut self, sent: Result<(), FrameError>) -> Result<Reply, ClientError> {
         let transport = |source: FrameError| ClientError::Transport {
             path: self.path.clone(),
             source,
         };
-        // A daemon that refuses us writes its refusal and closes without reading, so our write
-        // may fail with EPIPE/ECONNRESET; the refusal is still waiting to be read.
-        let sent = frame::write_frame(&mut self.stream, req);
         match frame::read_frame_max::<Reply, _>(&mut self.stream, frame::MAX_REPLY) {
             Ok(Some(reply)) => Ok(reply),
             Ok(None) => match sent {
@@ -192,4 +214,27 @@ impl Client {
             },
         }
     }
+}
+
+/// Writes `bytes` with `fd` attached to the first `sendmsg` (the kernel delivers it with the
+/// first byte, so the daemon pairs it with this frame), the rest with plain writes.
+fn send_with_fd(stream: &mut UnixStream, bytes: &[u8], fd: BorrowedFd<'_>) -> io::Result<()> {
+    use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags};
+    let fds = [fd.as_raw_fd()];
+    let cmsg = [ControlMessage::ScmRights(&fds)];
+    let iov = [io::IoSlice::new(bytes)];
+    let sent = loop {
+        match sendmsg::<()>(
+            stream.as_raw_fd(),
+            &iov,
+            &cmsg,
+            MsgFlags::MSG_NOSIGNAL,
+            None,
+        ) {
+            Ok(n) => break n,
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => return Err(io::Error::from(e)),
+        }
+    };
+    stream.write_all(&bytes[sent..])
 }

@@ -4,12 +4,14 @@
 
 mod assets;
 mod cli;
+mod files;
 mod output;
 
 use clap::Parser;
 use cli::{Cli, Command};
 use mu_ctl::client::{self, Client, ClientError};
 use mu_ctl::proto::{Reply, Request};
+use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -48,10 +50,54 @@ fn main() -> ExitCode {
     }
     let path = socket_path(&cli);
     let timeout = Duration::from_secs(cli.timeout.max(1));
+    match command {
+        Command::Export { file } => return export(&cli, &path, timeout, &request, file),
+        Command::Import { file } => return import(&cli, &path, timeout, &request, file),
+        _ => {}
+    }
     match Client::connect(&path, timeout).and_then(|mut c| c.request(&request)) {
         Ok(reply) => show(&cli, &request, reply),
         Err(e) => fail(&cli, &e),
     }
+}
+
+/// `export FILE`: the file is created here, with the caller's permissions, and passed open.
+fn export(cli: &Cli, sock: &Path, timeout: Duration, req: &Request, file: &Path) -> ExitCode {
+    let target = match files::create_export(file) {
+        Ok(t) => t,
+        Err(msg) => return file_error(cli, &msg),
+    };
+    let result = Client::connect(sock, timeout)
+        .and_then(|mut c| c.request_with_file(req, target.file.as_fd()));
+    match result {
+        Ok(reply) => match target.commit() {
+            Ok(()) => show(cli, req, reply),
+            Err(msg) => file_error(cli, &msg),
+        },
+        Err(e) => fail(cli, &e),
+    }
+}
+
+/// `import FILE`: the file is opened here, with the caller's permissions, and passed open.
+fn import(cli: &Cli, sock: &Path, timeout: Duration, req: &Request, file: &Path) -> ExitCode {
+    let f = match files::open_import(file) {
+        Ok(f) => f,
+        Err(msg) => return file_error(cli, &msg),
+    };
+    match Client::connect(sock, timeout).and_then(|mut c| c.request_with_file(req, f.as_fd())) {
+        Ok(reply) => show(cli, req, reply),
+        Err(e) => fail(cli, &e),
+    }
+}
+
+/// The file named for export/import cannot be used; nothing was sent. Exit 1, JSON code `file`.
+fn file_error(cli: &Cli, message: &str) -> ExitCode {
+    if cli.json {
+        println!("{}", output::error_json("file", message));
+    } else {
+        eprintln!("mu-ctl: {message}");
+    }
+    ExitCode::from(1)
 }
 
 fn socket_path(cli: &Cli) -> PathBuf {
@@ -73,11 +119,11 @@ fn to_request(command: &Command) -> Result<Request, String> {
         Command::Stop => Request::Stop,
         Command::Status => Request::Status,
         Command::Save => Request::Save,
-        Command::Export { file } => Request::Export {
-            path: absolute(file)?,
+        Command::Export { file } => Request::ExportFile {
+            name: absolute(file)?,
         },
-        Command::Import { file } => Request::Import {
-            path: absolute(file)?,
+        Command::Import { file } => Request::ImportFile {
+            name: absolute(file)?,
         },
         Command::Reset { yes: true } => Request::Reset,
         Command::Reset { yes: false } => {

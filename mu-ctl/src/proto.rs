@@ -10,6 +10,8 @@
 use serde::{Deserialize, Serialize};
 
 /// Version of the control protocol spoken in the handshake (not the package version).
+/// Appended variants ([`Request::ExportFile`], [`Request::ImportFile`]) keep it: mu-ctl and the
+/// daemon ship together, and a daemon that predates a variant closes the connection on it.
 pub const PROTOCOL_VERSION: u16 = 1;
 
 /// What mu-ctl asks the daemon. The first request on a connection must be `Hello`.
@@ -32,16 +34,27 @@ pub enum Request {
     Status,
     /// Write a snapshot of the session now.
     Save,
-    /// Write the session to a file (absolute path, as seen by the daemon).
+    /// Protocol 1 only: the daemon refuses it (it would write as the daemon's user).
     Export {
         path: String,
     },
-    /// Replace the session with the one in a file (absolute path, as seen by the daemon).
+    /// Protocol 1 only: the daemon refuses it (it would read as the daemon's user).
     Import {
         path: String,
     },
     /// Drop the session: back to WAITING with an empty repository.
     Reset,
+    /// Write the session into the file whose descriptor travels with this frame (SCM_RIGHTS;
+    /// a regular file open for writing, opened by mu-ctl with the caller's permissions).
+    /// `name` is the path as the caller named it, for messages only.
+    ExportFile {
+        name: String,
+    },
+    /// Replace the session with the one in the file whose descriptor travels with this frame
+    /// (a regular file open for reading). `name` is for messages only.
+    ImportFile {
+        name: String,
+    },
 }
 
 impl Request {
@@ -58,7 +71,17 @@ impl Request {
             Request::Export { .. } => "export",
             Request::Import { .. } => "import",
             Request::Reset => "reset",
+            Request::ExportFile { .. } => "export",
+            Request::ImportFile { .. } => "import",
         }
+    }
+
+    /// True for requests that must carry a file descriptor.
+    pub fn carries_file(&self) -> bool {
+        matches!(
+            self,
+            Request::ExportFile { .. } | Request::ImportFile { .. }
+        )
     }
 }
 

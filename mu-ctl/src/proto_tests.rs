@@ -48,6 +48,8 @@ fn golden_requests() {
         "08062f746d702f78"
     );
     assert_eq!(body(&Request::Reset), "09");
+    assert_eq!(body(&Request::ExportFile { name: "x".into() }), "0a0178");
+    assert_eq!(body(&Request::ImportFile { name: "x".into() }), "0b0178");
 }
 
 #[test]
@@ -164,6 +166,8 @@ fn request() -> impl Strategy<Value = Request> {
         Just(Request::Save),
         ".*".prop_map(|path| Request::Export { path }),
         ".*".prop_map(|path| Request::Import { path }),
+        ".*".prop_map(|name| Request::ExportFile { name }),
+        ".*".prop_map(|name| Request::ImportFile { name }),
         Just(Request::Reset),
     ]
 }

@@ -262,23 +262,73 @@ fn usage_errors_exit_64() {
 }
 
 #[test]
-fn export_sends_an_absolute_path() {
+fn export_sends_an_absolute_name_and_renames_its_file_on_success() {
+    let dir = tempdir("export-rel");
     let (sock, h) = fake_daemon("export", hello(), |_| Reply::done("exported"));
+    let out = Command::new(env!("CARGO_BIN_EXE_mu-ctl"))
+        .current_dir(&dir)
+        .args([
+            "--socket",
+            sock.to_str().expect("utf8"),
+            "export",
+            "rel.mus",
+        ])
+        .output()
+        .expect("run mu-ctl");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let seen = h.join().expect("thread");
+    let want = dir.join("rel.mus");
+    assert_eq!(
+        seen[1],
+        Request::ExportFile {
+            name: want.to_str().expect("utf8").to_string()
+        }
+    );
+    // mu-ctl created the file itself and gave it its name after the daemon's success; no
+    // temporary is left next to it.
+    assert!(want.is_file());
+    let left: Vec<_> = std::fs::read_dir(&dir).expect("ls").flatten().collect();
+    assert_eq!(left.len(), 1, "{left:?}");
+}
+
+#[test]
+fn a_failed_export_leaves_no_file_and_special_files_are_refused_locally() {
+    let dir = tempdir("export-fail");
+    let (sock, h) = fake_daemon("exportfail", hello(), |_| {
+        Reply::error(ErrorCode::Failed, "disk full")
+    });
+    let target = dir.join("out.db");
     let out = mu_ctl(&[
         "--socket",
         sock.to_str().expect("utf8"),
         "export",
-        "rel.mus",
+        target.to_str().expect("utf8"),
     ]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let seen = h.join().expect("thread");
-    let want = std::env::current_dir().expect("cwd").join("rel.mus");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    h.join().expect("thread");
     assert_eq!(
-        seen[1],
-        Request::Export {
-            path: want.to_str().expect("utf8").to_string()
-        }
+        std::fs::read_dir(&dir).expect("ls").count(),
+        0,
+        "a file was left"
     );
+    // Nothing is sent for a directory, a device or a link: no daemon listens on this socket.
+    let link = dir.join("link");
+    std::os::unix::fs::symlink("/dev/zero", &link).expect("symlink");
+    for (cmd, path, word) in [
+        ("import", "/dev/zero", "character device"),
+        ("import", dir.to_str().expect("utf8"), "directory"),
+        ("import", link.to_str().expect("utf8"), "symbolic link"),
+        ("export", "/dev/null", "character device"),
+        ("export", link.to_str().expect("utf8"), "symbolic link"),
+    ] {
+        let out = mu_ctl(&["--socket", "/nonexistent.sock", cmd, path]);
+        assert_eq!(out.status.code(), Some(1), "{cmd} {path}");
+        assert!(
+            text(&out.stderr).contains(word),
+            "{cmd} {path}: {}",
+            text(&out.stderr)
+        );
+    }
 }
 
 #[test]

@@ -19,6 +19,7 @@ pub mod config;
 pub mod control;
 pub mod daemon;
 pub mod delta;
+pub mod files;
 pub mod logging;
 pub mod objects;
 pub mod pickle;

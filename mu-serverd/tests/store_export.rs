@@ -202,7 +202,7 @@ fn a_file_from_repository_dumps_imports_byte_for_byte() {
     let stdout = String::from_utf8(out.stdout).unwrap();
     let mut lines = stdout.lines();
     let path = PathBuf::from(lines.next().unwrap());
-    let img = import::read(&path, &Limits::default()).unwrap();
+    let img = import::read(&path, 1 << 30, &Limits::default()).unwrap();
     assert_eq!(img.state, SessionState::Active);
     let mut n = 0;
     for line in lines {
@@ -244,7 +244,7 @@ with gzip.open(sys.argv[1], "wb") as f:
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let err = import::read(&path, &Limits::default())
+    let err = import::read(&path, 1 << 30, &Limits::default())
         .unwrap_err()
         .to_string();
     assert!(err.contains("evil-node") && err.contains("#1"), "{err}");

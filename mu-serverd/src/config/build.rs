@@ -35,17 +35,32 @@ pub struct Loaded {
     pub warnings: Vec<String>,
 }
 
+/// The largest configuration file read (a real one is a few KiB).
+const MAX_CONFIG_FILE: u64 = 1 << 20;
+
+/// Reads the configuration file: a regular file (or a link to one), never a FIFO or a device.
+fn read_config(path: &Path) -> Result<String, crate::files::FileError> {
+    use crate::files::{read, FileError, Links};
+    let bytes = read(path, Links::Follow, MAX_CONFIG_FILE)?;
+    String::from_utf8(bytes).map_err(|_| {
+        FileError::Read(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "not UTF-8 text",
+        ))
+    })
+}
+
 pub fn load(src: &Sources) -> Result<Loaded, ConfigError> {
     let mut cfg = Config::default();
     apply_systemd_directories(&mut cfg, src.env);
     let mut warnings = Vec::new();
-    match std::fs::read_to_string(src.path) {
+    match read_config(src.path) {
         Ok(text) => {
             let parsed = file::parse(src.path, &text)?;
             apply_file(&mut cfg, src.path, &text, parsed)?;
             cfg.file = Some(src.path.to_path_buf());
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !src.explicit => {}
+        Err(e) if e.io_kind() == Some(std::io::ErrorKind::NotFound) && !src.explicit => {}
         Err(e) => {
             return Err(ConfigError::file(
                 src.path,
@@ -149,6 +164,11 @@ fn apply_file(cfg: &mut Config, p: &Path, t: &str, f: FileConfig) -> Result<(), 
     }
     if let Some(v) = &st.import {
         cfg.storage.import = Some(check(p, t, "import", v, |v| absolute(v))?);
+    }
+    if let Some(v) = &st.max_import_bytes {
+        cfg.storage.max_import_bytes = check(p, t, "max_import_bytes", v, |v| {
+            values::ranged(*v, 1024, 1 << 40, "max_import_bytes")
+        })?;
     }
 
     let c = f.control;

@@ -55,6 +55,7 @@ pub struct StorageSection {
     pub snapshot_interval_s: Opt<i64>,
     pub max_backups: Opt<i64>,
     pub import: Opt<String>,
+    pub max_import_bytes: Opt<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

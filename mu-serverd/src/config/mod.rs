@@ -80,6 +80,8 @@ pub struct Storage {
     pub max_backups: u32,
     /// A session export to load at start when the state directory is empty.
     pub import: Option<PathBuf>,
+    /// The largest session file `mu-ctl import` or `import` reads, compressed and decompressed.
+    pub max_import_bytes: u64,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -135,6 +137,7 @@ impl Default for Config {
                 snapshot_interval_s: 120,
                 max_backups: 10,
                 import: None,
+                max_import_bytes: 512 << 20,
             },
             control: Control {
                 enabled: true,

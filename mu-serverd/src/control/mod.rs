@@ -32,6 +32,24 @@ use std::time::{Duration, Instant};
 
 /// Simultaneous control connections; more are refused with a message.
 pub const MAX_CONNS: usize = 16;
+/// Connections one group member (any uid but root and the daemon's) may hold at once.
+pub const MAX_PER_UID: usize = 4;
+/// Slots only root and the daemon's user may take: group members together hold at most
+/// `MAX_CONNS - RESERVED`, so root's `mu-ctl` always gets in.
+pub const RESERVED: usize = 2;
+/// A connection with no request being answered that sends nothing (and takes none of its
+/// output) for this long is closed: mu-ctl sends its request at once.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A request the daemon must answer with [`ControlServer::reply`].
+#[derive(Debug)]
+pub struct Incoming {
+    pub id: ConnId,
+    pub request: Request,
+    pub peer: PeerInfo,
+    /// The open file that came with `ExportFile`/`ImportFile` (always present for those).
+    pub file: Option<std::os::fd::OwnedFd>,
+}
 
 /// Identifies one control connection while its requests are being answered. It carries a
 /// generation, so a reply for a connection that closed can never reach a newer connection that
@@ -53,6 +71,7 @@ pub struct ControlServer {
     conns: Vec<Option<Conn>>,
     /// Bumped for every accepted connection (see [`ConnId`]).
     generation: u64,
+    idle_timeout: Duration,
 }
 
 impl ControlServer {
@@ -82,6 +101,7 @@ impl ControlServer {
             first_conn: 0,
             conns: (0..MAX_CONNS).map(|_| None).collect(),
             generation: 0,
+            idle_timeout: IDLE_TIMEOUT,
         })
     }
 
@@ -114,6 +134,38 @@ impl ControlServer {
             || (token.0 >= self.first_conn && token.0 - self.first_conn < MAX_CONNS)
     }
 
+    /// Changes [`IDLE_TIMEOUT`] (tests).
+    pub fn set_idle_timeout(&mut self, t: Duration) {
+        self.idle_timeout = t;
+    }
+
+    /// When the next idle connection is due to be closed by [`expire`](Self::expire).
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.conns
+            .iter()
+            .flatten()
+            .filter(|c| c.awaiting == 0)
+            .map(|c| c.last_active + self.idle_timeout)
+            .min()
+    }
+
+    /// Closes every connection idle for [`IDLE_TIMEOUT`] with no request being answered.
+    pub fn expire(&mut self, registry: &Registry, now: Instant) {
+        for slot in 0..MAX_CONNS {
+            let Some(c) = self.conns[slot].as_ref() else {
+                continue;
+            };
+            if c.awaiting == 0 && now >= c.last_active + self.idle_timeout {
+                log::warn!(
+                    "control: closing idle connection from {} (nothing for {} s)",
+                    c.peer,
+                    self.idle_timeout.as_secs_f32()
+                );
+                self.close(registry, slot);
+            }
+        }
+    }
+
     /// Number of open connections (for status and tests).
     pub fn connections(&self) -> usize {
         self.conns.iter().filter(|c| c.is_some()).count()
@@ -121,11 +173,7 @@ impl ControlServer {
 
     /// Handles readiness on one of our tokens: accepts, reads, writes. Returns the requests
     /// (other than `Hello`) that the daemon must answer with [`reply`](Self::reply), in order.
-    pub fn handle_event(
-        &mut self,
-        registry: &Registry,
-        token: Token,
-    ) -> Vec<(ConnId, Request, PeerInfo)> {
+    pub fn handle_event(&mut self, registry: &Registry, token: Token) -> Vec<Incoming> {
         if token == self.listener_token {
             return self.accept_all(registry);
         }
@@ -144,8 +192,8 @@ impl ControlServer {
                 return out;
             }
             ReadOutcome::Requests(reqs) => {
-                for req in reqs {
-                    if let Some(r) = self.screen(registry, slot, req) {
+                for (req, fd) in reqs {
+                    if let Some(r) = self.screen(registry, slot, req, fd) {
                         out.push(r);
                     }
                 }
@@ -196,7 +244,7 @@ impl ControlServer {
         }
     }
 
-    fn accept_all(&mut self, registry: &Registry) -> Vec<(ConnId, Request, PeerInfo)> {
+    fn accept_all(&mut self, registry: &Registry) -> Vec<Incoming> {
         let mut out = Vec::new();
         // Until WouldBlock (edge-triggered: a connection left in the backlog would not be
         // reported again). Finite: the kernel's backlog is bounded and every connection beyond
@@ -227,6 +275,11 @@ impl ControlServer {
                 refuse(&mut stream, ErrorCode::Refused, &msg);
                 continue;
             }
+            if let Err(msg) = self.room_for(&peer) {
+                log::warn!("control: refused {peer}: {msg}");
+                refuse(&mut stream, ErrorCode::Refused, &msg);
+                continue;
+            }
             let Some(slot) = self.conns.iter().position(Option::is_none) else {
                 log::warn!("control: refused {peer}: {MAX_CONNS} control connections open");
                 refuse(
@@ -250,13 +303,42 @@ impl ControlServer {
         }
     }
 
+    /// Whether `peer` may open one more connection: root and the daemon's user whenever a slot
+    /// is free; anyone else within [`MAX_PER_UID`] and outside the [`RESERVED`] slots.
+    fn room_for(&self, peer: &PeerInfo) -> Result<(), String> {
+        if peer.uid == 0 || peer.uid == self.daemon_uid.as_raw() {
+            return Ok(());
+        }
+        let open = self.conns.iter().flatten();
+        let (mut mine, mut members) = (0, 0);
+        for c in open {
+            if c.peer.uid == peer.uid {
+                mine += 1;
+            }
+            if c.peer.uid != 0 && c.peer.uid != self.daemon_uid.as_raw() {
+                members += 1;
+            }
+        }
+        if mine >= MAX_PER_UID {
+            return Err(format!(
+                "too many control connections from uid {} ({mine} open, at most {MAX_PER_UID})",
+                peer.uid
+            ));
+        }
+        if members >= MAX_CONNS - RESERVED {
+            return Err("too many control connections (the rest are kept for root)".into());
+        }
+        Ok(())
+    }
+
     /// Handles the handshake; returns the requests the daemon must answer.
     fn screen(
         &mut self,
         registry: &Registry,
         slot: usize,
         req: Request,
-    ) -> Option<(ConnId, Request, PeerInfo)> {
+        file: Option<std::os::fd::OwnedFd>,
+    ) -> Option<Incoming> {
         let conn = self.conns[slot].as_mut()?;
         if conn.close_after_flush {
             return None;
@@ -290,13 +372,34 @@ impl ControlServer {
                 self.send(registry, slot, &e);
                 None
             }
+            other if other.carries_file() && file.is_none() => {
+                log::warn!(
+                    "control: {} sent {} without a file descriptor",
+                    conn.peer,
+                    other.name()
+                );
+                let e = Reply::error(
+                    ErrorCode::BadRequest,
+                    format!(
+                        "{} needs the open file passed with it (SCM_RIGHTS)",
+                        other.name()
+                    ),
+                );
+                self.send(registry, slot, &e);
+                None
+            }
             other => {
                 conn.awaiting += 1;
                 let id = ConnId {
                     slot,
                     generation: conn.generation,
                 };
-                Some((id, other, conn.peer.clone()))
+                Some(Incoming {
+                    id,
+                    request: other,
+                    peer: conn.peer.clone(),
+                    file,
+                })
             }
         }
     }

@@ -57,8 +57,13 @@ struct Daemon {
 
 impl Daemon {
     fn start(tag: &str, group: Option<&'static str>) -> Daemon {
+        Daemon::start_idle(tag, group, IDLE_TIMEOUT)
+    }
+
+    fn start_idle(tag: &str, group: Option<&'static str>, idle: Duration) -> Daemon {
         let path = tempdir(tag).join("run").join("control.sock");
         let mut server = ControlServer::bind(&path, group).expect("bind");
+        server.set_idle_timeout(idle);
         let served = Arc::new(AtomicUsize::new(0));
         let counter = served.clone();
         let handle = thread::spawn(move || {
@@ -76,12 +81,14 @@ impl Daemon {
                 let mut stop = false;
                 for ev in events.iter() {
                     assert!(server.owns(ev.token()), "foreign token {:?}", ev.token());
-                    for (id, req, peer) in server.handle_event(poll.registry(), ev.token()) {
+                    for inc in server.handle_event(poll.registry(), ev.token()) {
                         counter.fetch_add(1, Ordering::SeqCst);
-                        stop |= req == Request::Stop;
-                        server.reply(poll.registry(), id, dispatch(&req, &peer));
+                        stop |= inc.request == Request::Stop;
+                        let reply = dispatch(&inc.request, &inc.peer);
+                        server.reply(poll.registry(), inc.id, reply);
                     }
                 }
+                server.expire(poll.registry(), Instant::now());
                 if stop {
                     server.flush_all(Duration::from_secs(1));
                     server.deregister(poll.registry());
@@ -323,6 +330,32 @@ fn hostile_frames_only_lose_their_own_connection() {
 }
 
 #[test]
+fn idle_connections_are_closed_and_busy_ones_kept() {
+    let d = Daemon::start_idle("idle", None, Duration::from_millis(300));
+    let mut idle = d.raw();
+    let mut greeted = d.client();
+    thread::sleep(Duration::from_millis(100));
+    // A connection that keeps asking is not idle.
+    for _ in 0..6 {
+        thread::sleep(Duration::from_millis(100));
+        greeted.request(&Request::Users).expect("still served");
+    }
+    assert!(
+        closed_by_peer(&mut idle),
+        "a silent connection outlived the timeout"
+    );
+    thread::sleep(Duration::from_millis(600));
+    match greeted.request(&Request::Users) {
+        Err(ClientError::Closed { .. }) | Err(ClientError::Transport { .. }) => {}
+        other => panic!(
+            "an idle greeted connection was kept: {:?}",
+            other.map(|_| ())
+        ),
+    }
+    d.stop();
+}
+
+#[test]
 fn too_many_connections_are_refused_with_a_message() {
     let d = Daemon::start("many", None);
     let held: Vec<Client> = (0..MAX_CONNS).map(|_| d.client()).collect();
@@ -454,7 +487,7 @@ fn a_late_reply_never_reaches_a_connection_that_reused_the_slot() {
     first.write_all(&users).expect("w");
     let reqs = server.handle_event(poll.registry(), LISTENER);
     assert_eq!(reqs.len(), 1, "the Users request");
-    let (stale_id, _, _) = reqs.into_iter().next().expect("one");
+    let stale_id = reqs.into_iter().next().expect("one").id;
     drop(first);
     let _ = server.handle_event(poll.registry(), Token(FIRST));
     assert_eq!(server.connections(), 0);

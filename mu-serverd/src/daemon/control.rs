@@ -1,17 +1,26 @@
 //! The control socket inside the loop: `crate::control::ControlServer` (accepting, peer checks,
 //! framing) hands over decoded requests; this file decides what each request does.
 //! users/kick/reset go to the session core, reload/stop/status are the daemon's own,
-//! save/export/import go to the store.
+//! save/export/import go to the store, and their work runs off the loop: a snapshot thread for
+//! save, a job thread ([`super::jobs`]) for export and import; the reply goes out when it is
+//! done. Idle connections are closed by [`Daemon::control_tick`].
 
+use super::jobs::{check_passed, Jobs, Output};
 use super::run::{unix_now, Daemon, CONTROL_FIRST_CONN, CONTROL_LISTENER};
 use crate::config::Config;
-use crate::control::{ControlServer, PeerInfo};
+use crate::control::{ConnId, ControlServer, Incoming, PeerInfo};
 use crate::session::{ClientStatus, ControlReply, ControlRequest};
 use mio::{Registry, Token};
 use mu_ctl::proto::{ErrorCode, Reply, Request, StatusInfo, UserInfo};
+use std::fs::File;
+use std::os::fd::OwnedFd;
+use std::time::Instant;
 
 pub struct Control {
     server: ControlServer,
+    jobs: Jobs,
+    /// `mu-ctl save` requests waiting for their snapshot to reach the disk.
+    save_waiters: Vec<ConnId>,
 }
 
 impl Control {
@@ -28,7 +37,11 @@ impl Control {
                     .register(registry, CONTROL_LISTENER, CONTROL_FIRST_CONN)
                     .map_err(|e| format!("cannot watch the control socket: {e}"))?;
                 log::info!("control socket at {}", path.display());
-                Ok(Some(Control { server }))
+                Ok(Some(Control {
+                    server,
+                    jobs: Jobs::default(),
+                    save_waiters: Vec::new(),
+                }))
             }
             Err(e) if !cfg.control.socket_explicit => {
                 log::warn!("control socket disabled: {e}");
@@ -40,6 +53,14 @@ impl Control {
 
     pub fn owns(&self, t: Token) -> bool {
         self.server.owns(t)
+    }
+
+    /// When [`Daemon::control_tick`] has work: an idle connection to close, a job to collect.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        [self.server.next_deadline(), self.jobs.next_deadline()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Lets pending replies (`mu-ctl stop`'s answer) go out, then removes the socket.
@@ -55,13 +76,133 @@ impl Daemon {
             return;
         };
         let requests = c.server.handle_event(self.poll.registry(), t);
-        for (conn, req, peer) in requests {
-            let reply = self.dispatch(req, &peer);
+        for inc in requests {
+            let id = inc.id;
+            let Some(reply) = self.dispatch_incoming(inc) else {
+                continue;
+            };
             // Actions the request caused (a kick's Disconnect) leave before the reply.
             self.pump();
-            if let Some(c) = self.control.as_mut() {
-                c.server.reply(self.poll.registry(), conn, reply);
+            self.control_reply(id, reply);
+        }
+    }
+
+    fn control_reply(&mut self, id: ConnId, reply: Reply) {
+        if let Some(c) = self.control.as_mut() {
+            c.server.reply(self.poll.registry(), id, reply);
+        }
+    }
+
+    /// After every wake-up: closes idle control connections, answers finished jobs and saves.
+    pub(super) fn control_tick(&mut self) {
+        let Some(c) = self.control.as_mut() else {
+            return;
+        };
+        c.server.expire(self.poll.registry(), Instant::now());
+        if let Some((id, out)) = c.jobs.take_finished() {
+            let reply = match out {
+                Output::Exported(r) => done_or_failed(r),
+                Output::Imported(Err(e)) => Reply::error(ErrorCode::Failed, e),
+                Output::Imported(Ok(prepared)) => {
+                    done_or_failed(self.store.import_finish(&mut self.session, prepared))
+                }
+            };
+            match &reply {
+                Reply::Error { message, .. } => log::warn!("{message}"),
+                Reply::Done { message } => log::info!("{message}"),
+                _ => {}
             }
+            self.pump();
+            self.control_reply(id, reply);
+        }
+        let waiting = self
+            .control
+            .as_ref()
+            .is_some_and(|c| !c.save_waiters.is_empty());
+        if waiting {
+            if let Some(r) = self.store.save_poll() {
+                let waiters = self
+                    .control
+                    .as_mut()
+                    .map(|c| std::mem::take(&mut c.save_waiters))
+                    .unwrap_or_default();
+                for id in waiters {
+                    self.control_reply(id, done_or_failed(r.clone()));
+                }
+            }
+        }
+    }
+
+    /// Answers at once (Some) or starts work whose reply comes later (None).
+    fn dispatch_incoming(&mut self, inc: Incoming) -> Option<Reply> {
+        let Incoming {
+            id,
+            request,
+            peer,
+            file,
+        } = inc;
+        match request {
+            Request::Save => {
+                log::info!("save requested by {peer}");
+                match self.store.save_start(&mut self.session) {
+                    Ok(()) => {
+                        if let Some(c) = self.control.as_mut() {
+                            c.save_waiters.push(id);
+                        }
+                        None
+                    }
+                    Err(e) => Some(Reply::error(ErrorCode::Failed, e)),
+                }
+            }
+            Request::ExportFile { name } => {
+                log::info!("export to {name} requested by {peer}");
+                let r = self.start_job(id, "export", file, name);
+                r.err().map(|e| Reply::error(ErrorCode::Failed, e))
+            }
+            Request::ImportFile { name } => {
+                log::warn!("import of {name} requested by {peer}");
+                let r = self.start_job(id, "import", file, name);
+                r.err().map(|e| Reply::error(ErrorCode::Failed, e))
+            }
+            Request::Export { path } | Request::Import { path } => {
+                log::warn!("refused a control protocol 1 export/import of {path} from {peer}");
+                Some(Reply::error(
+                    ErrorCode::Refused,
+                    "export and import by path are no longer accepted (the daemon would use its \
+                     own permissions); use the mu-ctl installed with this daemon",
+                ))
+            }
+            other => Some(self.dispatch(other, &peer)),
+        }
+    }
+
+    /// Checks the passed file and starts an export or import job for it.
+    fn start_job(
+        &mut self,
+        id: ConnId,
+        what: &'static str,
+        file: Option<OwnedFd>,
+        name: String,
+    ) -> Result<(), String> {
+        let Some(c) = self.control.as_ref() else {
+            return Err("no control socket".into());
+        };
+        if let Some(busy) = c.jobs.busy() {
+            return Err(format!("an {busy} is running; try again when it is done"));
+        }
+        let file = File::from(file.ok_or("no file came with the request")?);
+        let export = what == "export";
+        check_passed(&file, export).map_err(|e| format!("{what} of {name} refused: {e}"))?;
+        let work: Box<dyn FnOnce() -> Output + Send> = if export {
+            let job = self.store.export_job(&mut self.session, file, name)?;
+            Box::new(move || Output::Exported(job()))
+        } else {
+            let job = self.store.import_job(&mut self.session, file, name)?;
+            Box::new(move || Output::Imported(job()))
+        };
+        match self.control.as_mut() {
+            Some(c) => c.jobs.spawn(id, what, work),
+            None => Err("no control socket".into()),
         }
     }
 
@@ -127,17 +268,12 @@ impl Daemon {
                 Reply::done("stopping")
             }
             Request::Status => self.status_reply(now),
-            Request::Save => {
-                log::info!("save requested by {peer}");
-                done_or_failed(self.store.save(&mut self.session))
-            }
-            Request::Export { path } => {
-                log::info!("export to {path} requested by {peer}");
-                done_or_failed(self.store.export(&mut self.session, &path))
-            }
-            Request::Import { path } => {
-                log::warn!("import of {path} requested by {peer}");
-                done_or_failed(self.store.import(&mut self.session, &path))
+            Request::Save
+            | Request::Export { .. }
+            | Request::Import { .. }
+            | Request::ExportFile { .. }
+            | Request::ImportFile { .. } => {
+                Reply::error(ErrorCode::Internal, "dispatched elsewhere")
             }
         }
     }

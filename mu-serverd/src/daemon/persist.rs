@@ -9,8 +9,11 @@
 //!   has passed (batch fsync, periodic snapshots);
 //! - [`Persistence::shutdown`] writes the final snapshot after every client got its Disconnect.
 
+use super::jobs::Work;
 use crate::session::io::Change;
 use crate::session::Session;
+use crate::store::hook::PreparedImport;
+use std::fs::File;
 use std::time::Instant;
 
 pub trait Persistence {
@@ -18,12 +21,35 @@ pub trait Persistence {
     fn next_deadline(&self) -> Option<Instant>;
     fn tick(&mut self, now: Instant, session: &mut Session);
     fn shutdown(&mut self, session: &mut Session);
-    /// `mu-ctl save`: a snapshot now. Ok(message) or Err(reason).
-    fn save(&mut self, session: &mut Session) -> Result<String, String>;
-    /// `mu-ctl export PATH`.
-    fn export(&mut self, session: &mut Session, path: &str) -> Result<String, String>;
-    /// `mu-ctl import PATH`: replaces the session (the caller disconnects clients first).
-    fn import(&mut self, session: &mut Session, path: &str) -> Result<String, String>;
+    /// `mu-ctl save`: starts a snapshot now (written by a thread); Err if it cannot start.
+    fn save_start(&mut self, session: &mut Session) -> Result<(), String>;
+    /// The outcome of the snapshot `save_start` asked for, once it is on disk.
+    fn save_poll(&mut self) -> Option<Result<String, String>> {
+        None
+    }
+    /// `mu-ctl export`: takes the session's image on the loop (`Arc` clones) and returns the
+    /// work that writes it into `file`, for another thread.
+    fn export_job(
+        &mut self,
+        session: &mut Session,
+        file: File,
+        name: String,
+    ) -> Result<Work<String>, String>;
+    /// `mu-ctl import`: the work that reads and checks `file` and builds the new repository,
+    /// for another thread. Refused unless the session is WAITING.
+    fn import_job(
+        &mut self,
+        session: &mut Session,
+        file: File,
+        name: String,
+    ) -> Result<Work<PreparedImport>, String>;
+    /// Installs what `import_job` prepared (on the loop): journals it and replaces the session
+    /// (the caller disconnects clients first).
+    fn import_finish(
+        &mut self,
+        session: &mut Session,
+        prepared: PreparedImport,
+    ) -> Result<String, String>;
     /// Last snapshot on disk, milliseconds since the Unix epoch.
     fn last_save_unix_ms(&self) -> Option<u64>;
     /// `mu-ctl reset`: called before the core drops the session, to keep a backup of it.
@@ -47,6 +73,8 @@ pub trait Persistence {
     }
 }
 
+const DISABLED: &str = "persistence is disabled ([storage] enabled = false)";
+
 /// Persistence switched off: nothing is read or written.
 pub struct NoPersistence;
 
@@ -57,14 +85,22 @@ impl Persistence for NoPersistence {
     }
     fn tick(&mut self, _: Instant, _: &mut Session) {}
     fn shutdown(&mut self, _: &mut Session) {}
-    fn save(&mut self, _: &mut Session) -> Result<String, String> {
-        Err("persistence is disabled ([storage] enabled = false)".into())
+    fn save_start(&mut self, _: &mut Session) -> Result<(), String> {
+        Err(DISABLED.into())
     }
-    fn export(&mut self, _: &mut Session, _: &str) -> Result<String, String> {
-        Err("persistence is disabled ([storage] enabled = false)".into())
+    fn export_job(&mut self, _: &mut Session, _: File, _: String) -> Result<Work<String>, String> {
+        Err(DISABLED.into())
     }
-    fn import(&mut self, _: &mut Session, _: &str) -> Result<String, String> {
-        Err("persistence is disabled ([storage] enabled = false)".into())
+    fn import_job(
+        &mut self,
+        _: &mut Session,
+        _: File,
+        _: String,
+    ) -> Result<Work<PreparedImport>, String> {
+        Err(DISABLED.into())
+    }
+    fn import_finish(&mut self, _: &mut Session, _: PreparedImport) -> Result<String, String> {
+        Err(DISABLED.into())
     }
     fn last_save_unix_ms(&self) -> Option<u64> {
         None

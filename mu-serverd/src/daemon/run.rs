@@ -142,6 +142,7 @@ impl Daemon {
                 }
             }
             self.pump();
+            self.control_tick();
         }
         self.shutdown();
         code
@@ -152,6 +153,7 @@ impl Daemon {
             self.shell.next_wake(&self.session),
             self.notifier.deadline(),
             self.store.next_deadline(),
+            self.control.as_ref().and_then(|c| c.next_deadline()),
         ]
         .into_iter()
         .flatten()

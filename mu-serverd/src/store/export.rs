@@ -12,7 +12,7 @@ use crate::pickle::{self, Value};
 use flate2::write::GzEncoder;
 use flate2::Compression;
 use std::fs::{self, File};
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, Seek, Write};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -39,6 +39,21 @@ pub fn to_value(image: &Image, users: Value) -> Value {
         (Value::str("nodes"), Value::list(nodes)),
         (Value::str("users"), users),
     ])
+}
+
+/// Writes the export into an open file (`mu-ctl export` passes one it created with the
+/// caller's permissions; it gives the file its name afterwards). The file is truncated first
+/// and synced at the end. Returns the compressed size.
+pub fn write_to(file: File, image: &Image, users: Value) -> io::Result<u64> {
+    let bytes = pickle::encode(&to_value(image, users));
+    file.set_len(0)?;
+    let mut f = file;
+    f.seek(io::SeekFrom::Start(0))?;
+    let mut gz = GzEncoder::new(BufWriter::new(f), Compression::fast());
+    gz.write_all(&bytes)?;
+    let f = gz.finish()?.into_inner().map_err(|e| e.into_error())?;
+    f.sync_all()?;
+    Ok(f.metadata()?.len())
 }
 
 /// Writes the export to `path` (through a temporary file renamed into place, so a failed export

@@ -8,15 +8,29 @@ use super::recover::{self, Recovered};
 use super::snapshot::{Image, NodeImage};
 use super::{export, import};
 use crate::config::Config;
+use crate::daemon::jobs::Work;
 use crate::daemon::Persistence;
 use crate::pickle::Value;
 use crate::session::io::{Change, SessionState};
 use crate::session::{Repository, Session};
+use std::fs::File;
 use std::path::Path;
 use std::time::Instant;
 
 pub struct StorePersistence {
     store: Store,
+    /// `[storage] max_import_bytes`.
+    max_import_bytes: u64,
+}
+
+/// A session file read and checked off the loop, ready to replace the session
+/// ([`crate::daemon::Persistence::import_finish`]).
+pub struct PreparedImport {
+    repo: Repository,
+    /// What the journal records: a Reset, every node, the state.
+    changes: Vec<Change>,
+    nodes: usize,
+    name: String,
 }
 
 /// The session as a snapshot or an export holds it. Nodes whose bytes a Commit made stale are
@@ -122,7 +136,7 @@ pub fn open(
         }
         None => {
             if let Some(file) = &st.import {
-                let image = import::read(file, &limits)
+                let image = import::read(file, st.max_import_bytes, &limits)
                     .map_err(|e| format!("[storage] import {}: {e}", file.display()))?;
                 log::info!(
                     "seeding the new session from {} ({} nodes)",
@@ -141,7 +155,10 @@ pub fn open(
     image.last_seq = last_seq;
     let store = Store::open(st, newest, &image)
         .map_err(|e| format!("cannot write session state in {}: {e}", dir.display()))?;
-    Ok(Box::new(StorePersistence { store }))
+    Ok(Box::new(StorePersistence {
+        store,
+        max_import_bytes: st.max_import_bytes,
+    }))
 }
 
 impl Persistence for StorePersistence {
@@ -165,44 +182,88 @@ impl Persistence for StorePersistence {
         self.store.shutdown(image_of(session));
     }
 
-    fn save(&mut self, session: &mut Session) -> Result<String, String> {
-        self.store.save_blocking(|| image_of(session))
+    fn save_start(&mut self, session: &mut Session) -> Result<(), String> {
+        self.store.request_save(|| image_of(session))
     }
 
-    fn export(&mut self, session: &mut Session, path: &str) -> Result<String, String> {
+    fn save_poll(&mut self) -> Option<Result<String, String>> {
+        self.store.take_save_result()
+    }
+
+    fn export_job(
+        &mut self,
+        session: &mut Session,
+        file: File,
+        name: String,
+    ) -> Result<Work<String>, String> {
         let image = image_of(session);
-        let n = image.nodes.len();
-        let bytes = export::write(Path::new(path), &image, Value::dict(vec![]))
-            .map_err(|e| format!("export to {path} failed: {e}"))?;
-        Ok(format!("exported {n} nodes to {path} ({bytes} bytes)"))
+        Ok(Box::new(move || {
+            let n = image.nodes.len();
+            let bytes = export::write_to(file, &image, Value::dict(vec![]))
+                .map_err(|e| format!("export to {name} failed: {e}"))?;
+            Ok(format!("exported {n} nodes to {name} ({bytes} bytes)"))
+        }))
     }
 
-    fn import(&mut self, session: &mut Session, path: &str) -> Result<String, String> {
+    fn import_job(
+        &mut self,
+        session: &mut Session,
+        file: File,
+        name: String,
+    ) -> Result<Work<PreparedImport>, String> {
         if session.state() != SessionState::Waiting {
             return Err(
                 "import is only possible while the session is WAITING (mu-ctl reset first)".into(),
             );
         }
         let limits = session.config().limits;
-        let image = import::read(Path::new(path), &limits)
-            .map_err(|e| format!("import of {path} refused: {e}"))?;
-        let n = image.nodes.len();
-        let mut repo = Repository::new(limits);
-        let changes: Vec<Change> = std::iter::once(Change::Reset)
-            .chain(image_changes(image))
-            .collect();
-        let failed = apply_all(&mut repo, changes.iter().cloned());
-        if failed > 0 {
+        let max = self.max_import_bytes;
+        Ok(Box::new(move || {
+            let image = import::read_file(file, max, &limits)
+                .map_err(|e| format!("import of {name} refused: {e}"))?;
+            let nodes = image.nodes.len();
+            let mut repo = Repository::new(limits);
+            let changes: Vec<Change> = std::iter::once(Change::Reset)
+                .chain(image_changes(image))
+                .collect();
+            let failed = apply_all(&mut repo, changes.iter().cloned());
+            if failed > 0 {
+                return Err(format!(
+                    "import of {name} refused: {failed} node(s) could not be stored"
+                ));
+            }
+            Ok(PreparedImport {
+                repo,
+                changes,
+                nodes,
+                name,
+            })
+        }))
+    }
+
+    fn import_finish(
+        &mut self,
+        session: &mut Session,
+        prepared: PreparedImport,
+    ) -> Result<String, String> {
+        let PreparedImport {
+            repo,
+            changes,
+            nodes,
+            name,
+        } = prepared;
+        if session.state() != SessionState::Waiting {
             return Err(format!(
-                "import of {path} refused: {failed} node(s) could not be stored"
+                "import of {name} dropped: a session started while the file was being read"
             ));
         }
         for c in &changes {
-            self.store.append(c);
+            self.store.record(c);
         }
+        self.store.flush();
         session.restore(repo);
         Ok(format!(
-            "imported {n} nodes from {path}; the session is ACTIVE"
+            "imported {nodes} nodes from {name}; the session is ACTIVE"
         ))
     }
 

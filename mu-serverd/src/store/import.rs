@@ -17,18 +17,18 @@ use crate::session::io::SessionState;
 use flate2::read::GzDecoder;
 use std::collections::BTreeMap;
 use std::fmt;
-use std::io::{self, Read};
+use std::fs::File;
+use std::io::Read;
 use std::path::Path;
-
-/// The largest decompressed session file accepted.
-pub const MAX_DECOMPRESSED: u64 = 1 << 30;
 
 pub const COMMON: &str = "COMMON";
 
 #[derive(Debug)]
 pub enum ImportError {
-    Io(io::Error),
-    TooLarge,
+    /// The file could not be opened, is not a regular file, or is larger than the limit.
+    File(crate::files::FileError),
+    /// It decompresses to more than the limit (`[storage] max_import_bytes`).
+    TooLarge { max: u64 },
     /// The file is not a gzip pickle of the expected shape.
     Format(String),
     /// One node failed validation: its index in the file, its uuid if readable, and why.
@@ -42,10 +42,11 @@ pub enum ImportError {
 impl fmt::Display for ImportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ImportError::Io(e) => write!(f, "cannot read: {e}"),
-            ImportError::TooLarge => {
-                write!(f, "decompresses to more than {MAX_DECOMPRESSED} bytes")
-            }
+            ImportError::File(e) => write!(f, "cannot read: {e}"),
+            ImportError::TooLarge { max } => write!(
+                f,
+                "decompresses to more than {max} bytes ([storage] max_import_bytes)"
+            ),
             ImportError::Format(why) => write!(f, "not a replication session file: {why}"),
             ImportError::Node { index, uuid, why } => match uuid {
                 Some(u) => write!(f, "node #{index} ({u}) refused: {why}"),
@@ -57,16 +58,32 @@ impl fmt::Display for ImportError {
 
 impl std::error::Error for ImportError {}
 
-/// Reads and validates a session file into an ACTIVE image (every owner `COMMON`).
-pub fn read(path: &Path, limits: &Limits) -> Result<Image, ImportError> {
-    let f = std::fs::File::open(path).map_err(ImportError::Io)?;
+/// Reads and validates the session file at `path` (`[storage] import`, named by the admin: a
+/// symbolic link to a regular file is followed). See [`read_file`].
+pub fn read(path: &Path, max: u64, limits: &Limits) -> Result<Image, ImportError> {
+    let (file, _) =
+        crate::files::open_regular(path, crate::files::Links::Follow).map_err(ImportError::File)?;
+    read_file(file, max, limits)
+}
+
+/// Reads and validates an open session file into an ACTIVE image (every owner `COMMON`). Only
+/// a regular file is read, and neither it nor what it decompresses to may exceed `max` bytes,
+/// which is checked while inflating (a small gzip bomb stops at the limit).
+pub fn read_file(file: File, max: u64, limits: &Limits) -> Result<Image, ImportError> {
+    let meta = crate::files::check_regular(&file).map_err(ImportError::File)?;
+    if meta.len() > max {
+        return Err(ImportError::File(crate::files::FileError::TooLarge {
+            size: meta.len(),
+            max,
+        }));
+    }
     let mut raw = Vec::new();
-    GzDecoder::new(f)
-        .take(MAX_DECOMPRESSED + 1)
+    GzDecoder::new(file.take(meta.len()))
+        .take(max.saturating_add(1))
         .read_to_end(&mut raw)
         .map_err(|e| ImportError::Format(format!("gzip: {e}")))?;
-    if raw.len() as u64 > MAX_DECOMPRESSED {
-        return Err(ImportError::TooLarge);
+    if raw.len() as u64 > max {
+        return Err(ImportError::TooLarge { max });
     }
     parse(&raw, limits)
 }

@@ -182,7 +182,7 @@ impl std::fmt::Display for JournalError {
 /// Reads a journal file. Entries stop at the first damaged or undecodable record; the caller
 /// decides whether that is a torn tail to truncate.
 pub fn read(path: &Path) -> Result<JournalRead, JournalError> {
-    let buf = fs::read(path).map_err(JournalError::Io)?;
+    let buf = super::snapshot::read_state_file(path).map_err(JournalError::Io)?;
     let mut recs = Records::new(&buf);
     let first = recs.next().ok_or_else(|| {
         JournalError::BadHeader(match recs.damage() {

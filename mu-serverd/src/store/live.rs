@@ -82,6 +82,11 @@ struct Inner {
     writes: u64,
     last_save_unix_ms: Option<u64>,
     last_pause_us: u64,
+    /// `mu-ctl save` asked while another snapshot was being written: start one after it.
+    save_wanted: bool,
+    /// The generation `mu-ctl save` waits for, and its outcome once known.
+    save_generation: Option<u64>,
+    save_result: Option<Result<String, String>>,
 }
 
 impl Store {
@@ -134,6 +139,9 @@ impl Store {
                 writes: 0,
                 last_save_unix_ms: Some(now_unix_ms()),
                 last_pause_us: 0,
+                save_wanted: false,
+                save_generation: None,
+                save_result: None,
             }),
         })
     }
@@ -230,13 +238,45 @@ impl Store {
     pub fn tick(&mut self, now: Instant, image: impl FnOnce() -> Image) {
         let Some(s) = self.inner.as_mut() else { return };
         s.poll_compaction(now);
-        if s.compaction.is_none() && now >= s.next_snapshot_at {
+        if s.compaction.is_none() && s.save_wanted {
+            s.start_save(now, image);
+        } else if s.compaction.is_none() && now >= s.next_snapshot_at {
             if s.changes_since_snapshot > 0 || s.degraded.is_some() {
                 s.start_snapshot(now, image);
             } else {
                 s.next_snapshot_at = now + s.snapshot_interval;
             }
         }
+    }
+
+    /// `mu-ctl save` without holding the loop: starts a snapshot now (or as soon as the one
+    /// being written is done); [`Store::take_save_result`] gives the outcome once it is on disk.
+    pub fn request_save(&mut self, image: impl FnOnce() -> Image) -> Result<(), String> {
+        let Some(s) = self.inner.as_mut() else {
+            return Err("persistence is disabled ([storage] enabled = false)".into());
+        };
+        if s.save_wanted || s.save_generation.is_some() {
+            return Ok(());
+        }
+        let now = Instant::now();
+        if s.compaction.is_some() {
+            s.save_wanted = true;
+            s.next_snapshot_at = now;
+            return Ok(());
+        }
+        s.start_save(now, image);
+        match s.save_result.take() {
+            Some(Err(e)) => Err(e),
+            other => {
+                s.save_result = other;
+                Ok(())
+            }
+        }
+    }
+
+    /// The outcome of the snapshot [`Store::request_save`] started, once it is known.
+    pub fn take_save_result(&mut self) -> Option<Result<String, String>> {
+        self.inner.as_mut()?.save_result.take()
     }
 
     /// `mu-ctl save`: writes a snapshot now and waits for it (the relay pauses for the write;
@@ -422,12 +462,38 @@ impl Inner {
         );
     }
 
+    /// Starts the snapshot `mu-ctl save` waits for.
+    fn start_save(&mut self, now: Instant, image: impl FnOnce() -> Image) {
+        self.save_wanted = false;
+        self.start_snapshot(now, image);
+        match &self.compaction {
+            Some(c) => self.save_generation = Some(c.generation()),
+            None => {
+                self.save_result = Some(Err(self
+                    .degraded
+                    .clone()
+                    .unwrap_or_else(|| "the snapshot could not be started (see the log)".into())))
+            }
+        }
+    }
+
     fn poll_compaction(&mut self, now: Instant) {
         self.poll_at = self.compaction.as_ref().map(|_| now + POLL_COMPACTION);
         if self.compaction.as_ref().is_some_and(|c| c.is_finished()) {
             self.poll_at = None;
             if let Some(c) = self.compaction.take() {
-                let _ = self.finish(c.join(), now);
+                let generation = c.generation();
+                let result = self.finish(c.join(), now);
+                if self.save_generation == Some(generation) {
+                    self.save_generation = None;
+                    self.save_result = Some(match result {
+                        Ok(bytes) => Ok(format!(
+                            "snapshot {generation} written ({bytes} bytes) in {}",
+                            self.dir.display()
+                        )),
+                        Err(e) => Err(format!("snapshot failed: {e}")),
+                    });
+                }
             }
         }
     }

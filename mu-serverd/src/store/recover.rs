@@ -42,6 +42,9 @@ pub enum RecoverError {
     Unreadable { dir: PathBuf, source: io::Error },
     /// State exists but nothing of it can be used.
     NothingReadable { dir: PathBuf, details: Vec<String> },
+    /// A state file is not a regular file (a symbolic link, FIFO, device, directory): the
+    /// daemon never writes one, so someone put it there; nothing is read or replaced.
+    Foreign { path: PathBuf, kind: &'static str },
 }
 
 impl std::fmt::Display for RecoverError {
@@ -59,6 +62,12 @@ impl std::fmt::Display for RecoverError {
                  --reset-state to move the old files aside and begin a new empty session",
                 dir.display(),
                 details.join("; ")
+            ),
+            RecoverError::Foreign { path, kind } => write!(
+                f,
+                "{} is a {kind}, not a file mu-serverd wrote; refusing to read it. Remove it \
+                 (or start once with --reset-state to move the state files aside)",
+                path.display()
             ),
         }
     }
@@ -81,6 +90,7 @@ pub fn recover(dir: &Path) -> Result<Option<Recovered>, RecoverError> {
     if listing.is_empty() {
         return Ok(None);
     }
+    check_regular_files(dir, &listing)?;
     let mut repaired = false;
     let mut details = Vec::new();
     let mut base = None;
@@ -203,6 +213,33 @@ pub fn recover(dir: &Path) -> Result<Option<Recovered>, RecoverError> {
         newest_generation: listing.newest_generation(),
         repaired,
     }))
+}
+
+/// Refuses to start on a snapshot or journal that is not a regular file (a symbolic link to
+/// `/dev/zero` would otherwise be read until memory runs out). `lstat` only: nothing is opened.
+/// The readers open with `O_NOFOLLOW` and check again, for a file swapped after this.
+fn check_regular_files(dir: &Path, listing: &layout::Listing) -> Result<(), RecoverError> {
+    let snapshots = listing
+        .snapshots
+        .iter()
+        .map(|g| layout::snapshot_path(dir, *g));
+    let journals = listing
+        .journals
+        .iter()
+        .map(|g| layout::journal_path(dir, *g));
+    for path in snapshots.chain(journals) {
+        let meta = fs::symlink_metadata(&path).map_err(|source| RecoverError::Unreadable {
+            dir: dir.to_path_buf(),
+            source,
+        })?;
+        if !meta.file_type().is_file() {
+            return Err(RecoverError::Foreign {
+                kind: crate::files::kind(&meta),
+                path,
+            });
+        }
+    }
+    Ok(())
 }
 
 fn report_damage(path: &Path, d: &Damage, good: u64, total: u64, is_last: bool) {

@@ -63,6 +63,16 @@ impl std::fmt::Display for SnapshotError {
     }
 }
 
+/// Reads a file of the state directory (snapshot or journal): regular, not a symbolic link,
+/// at most its `fstat` size. Errors are I/O errors whose text says what is wrong.
+pub fn read_state_file(path: &Path) -> io::Result<Vec<u8>> {
+    use crate::files::{FileError, Links};
+    crate::files::read(path, Links::Refuse, u64::MAX).map_err(|e| match e {
+        FileError::Open(e) | FileError::Read(e) => e,
+        other => io::Error::new(io::ErrorKind::InvalidData, other.to_string()),
+    })
+}
+
 fn now_unix_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -130,9 +140,10 @@ fn write_tmp(tmp: &PathBuf, generation: u64, image: &Image) -> io::Result<u64> {
     Ok(size)
 }
 
-/// Reads and fully checks a snapshot file.
+/// Reads and fully checks a snapshot file. The daemon wrote it: a symbolic link, FIFO or device
+/// in its place is refused without reading, and no more than its recorded size is read.
 pub fn read(path: &Path) -> Result<(u64, Image), SnapshotError> {
-    let buf = fs::read(path).map_err(SnapshotError::Io)?;
+    let buf = read_state_file(path).map_err(SnapshotError::Io)?;
     parse(&buf)
 }
 

@@ -106,6 +106,7 @@ fn cfg(dir: &Path, fsync: Fsync) -> Storage {
         snapshot_interval_s: 3600,
         max_backups: 2,
         import: None,
+        max_import_bytes: 1 << 30,
     }
 }
 

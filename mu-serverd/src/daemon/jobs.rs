@@ -1,0 +1,105 @@
+//! Control requests whose work must not run on the event loop: `mu-ctl export` (encode, gzip,
+//! write, fsync) and `mu-ctl import` (read, inflate, decode, check, build the repository). The
+//! loop takes what it needs from the session (an image of `Arc` clones), hands the rest to one
+//! worker thread, and answers the request when the thread is done; meanwhile clients are
+//! served. One job at a time: a second request is refused while one runs.
+
+use crate::control::ConnId;
+use crate::store::hook::PreparedImport;
+use std::fs::File;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// How often the loop looks at a running job (it wakes only while one runs).
+const POLL: Duration = Duration::from_millis(10);
+
+/// Work for the thread, built by the store on the loop.
+pub type Work<T> = Box<dyn FnOnce() -> Result<T, String> + Send>;
+
+/// What a finished job produced.
+pub enum Output {
+    /// The reply text of an export (Ok) or why it failed.
+    Exported(Result<String, String>),
+    /// A checked import, still to be installed on the loop.
+    Imported(Result<PreparedImport, String>),
+}
+
+struct Running {
+    conn: ConnId,
+    what: &'static str,
+    handle: JoinHandle<Output>,
+}
+
+#[derive(Default)]
+pub struct Jobs {
+    running: Option<Running>,
+}
+
+impl Jobs {
+    /// The kind of job running, if any.
+    pub fn busy(&self) -> Option<&'static str> {
+        self.running.as_ref().map(|r| r.what)
+    }
+
+    /// Starts `work` on a new thread; its result is answered to `conn`.
+    pub fn spawn(
+        &mut self,
+        conn: ConnId,
+        what: &'static str,
+        work: impl FnOnce() -> Output + Send + 'static,
+    ) -> Result<(), String> {
+        if let Some(r) = &self.running {
+            return Err(format!(
+                "an {} is running; try again when it is done",
+                r.what
+            ));
+        }
+        let handle = std::thread::Builder::new()
+            .name(format!("mu-ctl-{what}"))
+            .spawn(work)
+            .map_err(|e| format!("cannot start the {what} thread: {e}"))?;
+        self.running = Some(Running { conn, what, handle });
+        Ok(())
+    }
+
+    /// When the loop should look again (only while a job runs).
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.running.as_ref().map(|_| Instant::now() + POLL)
+    }
+
+    /// The finished job, if the thread is done.
+    pub fn take_finished(&mut self) -> Option<(ConnId, Output)> {
+        if !self.running.as_ref()?.handle.is_finished() {
+            return None;
+        }
+        let r = self.running.take()?;
+        let out = r.handle.join().unwrap_or_else(|_| {
+            let msg = format!("internal error: the {} thread panicked", r.what);
+            log::error!("{msg}");
+            match r.what {
+                "import" => Output::Imported(Err(msg)),
+                _ => Output::Exported(Err(msg)),
+            }
+        });
+        Some((r.conn, out))
+    }
+}
+
+/// Checks a descriptor a control peer passed: a regular file, open for reading (import) or
+/// writing (export). The peer chose it; the daemon only ever uses it as given.
+pub fn check_passed(file: &File, write: bool) -> Result<(), String> {
+    crate::files::check_regular(file).map_err(|e| format!("the file passed {e}"))?;
+    let flags = nix::fcntl::fcntl(file, nix::fcntl::FcntlArg::F_GETFL)
+        .map_err(|e| format!("cannot inspect the file passed: {e}"))?;
+    let mode = flags & libc::O_ACCMODE;
+    let ok = if write {
+        mode == libc::O_WRONLY || mode == libc::O_RDWR
+    } else {
+        mode == libc::O_RDONLY || mode == libc::O_RDWR
+    };
+    if !ok {
+        let want = if write { "writing" } else { "reading" };
+        return Err(format!("the file passed is not open for {want}"));
+    }
+    Ok(())
+}
