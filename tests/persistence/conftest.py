@@ -47,12 +47,14 @@ class Daemon:
     timeout_ms = 2000
 
     def __init__(self, tmp, state_dir=None, fsync="batch", snapshot_interval_s=3600, extra_storage=(),
-                 user=None):
+                 user=None, extra_control=(), auth=None):
         self.tmp = Path(tmp)
         self.state_dir = Path(state_dir) if state_dir else self.tmp / "state"
         self.fsync = fsync
         self.snapshot_interval_s = snapshot_interval_s
         self.extra_storage = list(extra_storage)
+        self.extra_control = list(extra_control)
+        self.auth = auth  # lines replacing the [auth] admin_password line
         self.user = user  # (uid, gid) to run as, through setpriv
         self.port = free_base_port()
         self.socket = self.tmp / f"ctl-{self.port}.sock"
@@ -63,11 +65,11 @@ class Daemon:
     def config(self):
         cfg = self.tmp / f"mu-{self.port}.toml"
         lines = ["[server]", 'bind = "127.0.0.1"', f"port = {self.port}", f"timeout_ms = {self.timeout_ms}",
-                 "[auth]", f'admin_password = "{self.admin_password}"',
+                 "[auth]", *(self.auth if self.auth is not None else [f'admin_password = "{self.admin_password}"']),
                  "[storage]", "enabled = true", f'state_dir = "{self.state_dir}"', f'fsync = "{self.fsync}"',
                  "fsync_interval_ms = 200", f"snapshot_interval_s = {self.snapshot_interval_s}",
                  "max_backups = 3", *self.extra_storage,
-                 "[control]", "enabled = true", f'socket = "{self.socket}"',
+                 "[control]", "enabled = true", f'socket = "{self.socket}"', *self.extra_control,
                  "[log]", 'level = "debug"', 'target = "stderr"']
         cfg.write_text("\n".join(lines) + "\n")
         return cfg
