@@ -112,3 +112,21 @@ def test_hostile_import_is_refused_and_changes_nothing(daemon, peers, tmp_path):
     assert r.returncode != 0 and "evil-node" in (r.stdout + r.stderr)
     p = peers(d, "host")
     pump([p], lambda: p.state == STATE_LOBBY, what="still WAITING: LOBBY")
+
+
+def test_ctl_import_is_on_disk_when_answered(daemon, peers, tmp_path):
+    # The import is written as the next snapshot off the loop and installed by a rename: once
+    # mu-ctl answers, a kill -9 restarts into it (store::tests covers changes made after it).
+    path, expected = python_dumps(tmp_path / "seed.db", n=6)
+    d = daemon().start()
+    assert "imported 6 nodes" in d.ctl("import", path).stdout
+    c = peers(d, "carol")
+    pump([c], lambda: c.state == STATE_ACTIVE, what="carol joined")
+    assert c.nodes() == expected
+    c.close()
+    d.kill()
+    assert not list(d.state_dir.glob("import-*.tmp"))
+    d.start()
+    e = peers(d, "erin")
+    pump([e], lambda: e.state == STATE_ACTIVE, what="erin joined after kill -9")
+    assert e.nodes() == expected

@@ -3,9 +3,10 @@
 //! loop's calls (journal each change, periodic snapshots, `mu-ctl save/export/import/reset`,
 //! final snapshot at shutdown).
 
+use super::live::ImportSlot;
 use super::live::Store;
 use super::recover::{self, Recovered};
-use super::snapshot::{Image, NodeImage};
+use super::snapshot::{self, Image, NodeImage};
 use super::{export, import};
 use crate::config::Config;
 use crate::daemon::jobs::Work;
@@ -27,8 +28,8 @@ pub struct StorePersistence {
 /// ([`crate::daemon::Persistence::import_finish`]).
 pub struct PreparedImport {
     repo: Repository,
-    /// What the journal records: a Reset, every node, the state.
-    changes: Vec<Change>,
+    /// The imported session, already written and synced as the next snapshot (not yet named).
+    slot: ImportSlot,
     nodes: usize,
     name: String,
 }
@@ -218,23 +219,30 @@ impl Persistence for StorePersistence {
         }
         let limits = session.config().limits;
         let max = self.max_import_bytes;
+        let slot = self.store.import_slot()?;
         Ok(Box::new(move || {
-            let image = import::read_file(file, max, &limits)
+            let mut image = import::read_file(file, max, &limits)
                 .map_err(|e| format!("import of {name} refused: {e}"))?;
             let nodes = image.nodes.len();
             let mut repo = Repository::new(limits);
-            let changes: Vec<Change> = std::iter::once(Change::Reset)
-                .chain(image_changes(image))
-                .collect();
-            let failed = apply_all(&mut repo, changes.iter().cloned());
+            let failed = apply_all(
+                &mut repo,
+                std::iter::once(Change::Reset).chain(image_changes(image.clone())),
+            );
             if failed > 0 {
                 return Err(format!(
                     "import of {name} refused: {failed} node(s) could not be stored"
                 ));
             }
+            repo.settle_all();
+            // The import becomes the next snapshot rather than thousands of journal records
+            // written on the loop; installing it is a rename.
+            image.last_seq = slot.last_seq;
+            snapshot::write_aside(&slot.path, slot.generation, &image)
+                .map_err(|e| format!("import of {name} failed: cannot write the snapshot: {e}"))?;
             Ok(PreparedImport {
                 repo,
-                changes,
+                slot,
                 nodes,
                 name,
             })
@@ -248,19 +256,19 @@ impl Persistence for StorePersistence {
     ) -> Result<String, String> {
         let PreparedImport {
             repo,
-            changes,
+            slot,
             nodes,
             name,
         } = prepared;
         if session.state() != SessionState::Waiting {
+            let _ = std::fs::remove_file(&slot.path);
             return Err(format!(
                 "import of {name} dropped: a session started while the file was being read"
             ));
         }
-        for c in &changes {
-            self.store.record(c);
-        }
-        self.store.flush();
+        self.store
+            .install_import(&slot)
+            .map_err(|e| format!("import of {name}: {e}"))?;
         session.restore(repo);
         Ok(format!(
             "imported {nodes} nodes from {name}; the session is ACTIVE"

@@ -4,6 +4,7 @@
 //! snapshot-00000000000000000007.snap   generation 7: the whole session at some sequence number
 //! journal-00000000000000000007.log     changes made after snapshot 7 was taken
 //! snapshot-00000000000000000008.tmp    a snapshot being written (never read; removed at start)
+//! import-00000000000000000008.tmp      `mu-ctl import` writing snapshot 8 (the same)
 //! snapshot-00000000000000000006.corrupt  a snapshot that failed its checks (kept for the admin)
 //! ```
 //! Journals are kept as long as the snapshot of their generation is kept, so a corrupt newest
@@ -19,6 +20,12 @@ pub fn snapshot_path(dir: &Path, generation: u64) -> PathBuf {
 
 pub fn snapshot_tmp_path(dir: &Path, generation: u64) -> PathBuf {
     dir.join(format!("snapshot-{generation:020}.tmp"))
+}
+
+/// A snapshot of an imported session being written off the loop (`mu-ctl import`); renamed to
+/// the snapshot of `generation` when the import is installed, removed at start if left over.
+pub fn import_tmp_path(dir: &Path, generation: u64) -> PathBuf {
+    dir.join(format!("import-{generation:020}.tmp"))
 }
 
 pub fn journal_path(dir: &Path, generation: u64) -> PathBuf {
@@ -63,7 +70,9 @@ pub fn list(dir: &Path) -> io::Result<Listing> {
             l.snapshots.push(g);
         } else if let Some(g) = parse_gen(name, "journal-", ".log") {
             l.journals.push(g);
-        } else if parse_gen(name, "snapshot-", ".tmp").is_some() {
+        } else if parse_gen(name, "snapshot-", ".tmp").is_some()
+            || parse_gen(name, "import-", ".tmp").is_some()
+        {
             l.temporaries.push(entry.path());
         }
     }
@@ -121,12 +130,15 @@ mod tests {
             touch(&journal_path(&d, g));
         }
         touch(&snapshot_tmp_path(&d, 4));
+        touch(&import_tmp_path(&d, 5));
         touch(&d.join("notes.txt"));
         touch(&d.join("snapshot-12.snap"));
         let l = list(&d).unwrap();
         assert_eq!(l.snapshots, vec![1, 2, 3]);
         assert_eq!(l.journals, vec![1, 2, 3]);
-        assert_eq!(l.temporaries, vec![snapshot_tmp_path(&d, 4)]);
+        let mut tmps = l.temporaries.clone();
+        tmps.sort();
+        assert_eq!(tmps, vec![import_tmp_path(&d, 5), snapshot_tmp_path(&d, 4)]);
         assert_eq!(l.newest_generation(), 3);
     }
 

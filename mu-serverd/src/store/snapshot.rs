@@ -12,7 +12,7 @@ use super::record::{self, Records};
 use crate::session::io::{Frame, SessionState};
 use std::fs::{self, File};
 use std::io::{self, BufWriter};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 /// One node as clients receive it: the pickle frames exactly as stored.
@@ -99,7 +99,18 @@ pub fn write(dir: &Path, generation: u64, image: &Image) -> io::Result<u64> {
     result
 }
 
-fn write_tmp(tmp: &PathBuf, generation: u64, image: &Image) -> io::Result<u64> {
+/// Writes `image` as generation `generation` into `path` and syncs it, without giving it a
+/// snapshot's name (`mu-ctl import` does that when it installs the import). On error the file
+/// is removed.
+pub fn write_aside(path: &Path, generation: u64, image: &Image) -> io::Result<u64> {
+    let result = write_tmp(path, generation, image);
+    if result.is_err() {
+        let _ = fs::remove_file(path);
+    }
+    result
+}
+
+fn write_tmp(tmp: &Path, generation: u64, image: &Image) -> io::Result<u64> {
     let file = File::create(tmp)?;
     let mut w = BufWriter::with_capacity(256 * 1024, file);
     let mut payload = Vec::new();

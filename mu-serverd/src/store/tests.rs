@@ -395,3 +395,46 @@ fn the_client_version_survives_a_crash_and_a_snapshot() {
     assert!(r.changes.is_empty());
     assert_eq!(r.base.client_version.as_deref(), Some("0.9.9"));
 }
+
+/// `mu-ctl import`: the imported session is written aside as the next snapshot off the loop,
+/// then installed with a rename; a crash after that restarts into it (and the changes made
+/// after it), a crash before into the old session.
+#[test]
+fn an_import_installed_as_a_snapshot_survives_a_crash() {
+    let d = tempdir("t-import");
+    let (mut s, mut toy) = start(&d, Fsync::Batch);
+    run(&mut s, &mut toy, 0..30);
+    let mut imported = Toy::new();
+    imported.apply(&Change::State(SessionState::Active));
+    imported.apply(&change(1000));
+    let slot = s.import_slot().expect("slot");
+    let mut img = imported.image();
+    img.last_seq = slot.last_seq;
+    super::snapshot::write_aside(&slot.path, slot.generation, &img).expect("write");
+    // Crash before the install: the leftover is removed and the old session comes back.
+    assert_eq!(recovered(&d), toy);
+    assert!(layout::list(&d).expect("ls").temporaries.is_empty());
+    super::snapshot::write_aside(&slot.path, slot.generation, &img).expect("write");
+    s.install_import(&slot).expect("install");
+    run(&mut s, &mut imported, 40..60);
+    drop(s); // kill -9
+    assert_eq!(recovered(&d), imported);
+}
+
+#[test]
+fn an_import_is_refused_when_the_journal_moved_meanwhile() {
+    let d = tempdir("t-import-moved");
+    let (mut s, mut toy) = start(&d, Fsync::Batch);
+    run(&mut s, &mut toy, 0..10);
+    let slot = s.import_slot().expect("slot");
+    let mut img = Toy::new().image();
+    img.last_seq = slot.last_seq;
+    super::snapshot::write_aside(&slot.path, slot.generation, &img).expect("write");
+    run(&mut s, &mut toy, 10..11);
+    let e = s.install_import(&slot).expect_err("refused");
+    assert!(e.contains("run mu-ctl import again"), "{e}");
+    assert!(!slot.path.exists(), "the aside file is removed");
+    run(&mut s, &mut toy, 11..20);
+    drop(s);
+    assert_eq!(recovered(&d), toy);
+}
