@@ -4,6 +4,7 @@ replication client library reading and writing the files (`Repository.loads` / `
 import glob
 import json
 import os
+import time
 
 from replication.constants import STATE_ACTIVE, STATE_LOBBY
 from replication.objects import Node
@@ -130,3 +131,18 @@ def test_ctl_import_is_on_disk_when_answered(daemon, peers, tmp_path):
     e = peers(d, "erin")
     pump([e], lambda: e.state == STATE_ACTIVE, what="erin joined after kill -9")
     assert e.nodes() == expected
+
+
+def test_reset_is_refused_when_its_backup_cannot_be_written(daemon, peers, tmp_path):
+    # The backup is written off the loop; the session is only dropped once it is on disk.
+    path, expected = python_dumps(tmp_path / "seed.db", n=4)
+    d = daemon().start()
+    d.ctl("import", path)
+    now = int(time.time())
+    for s in range(now - 1, now + 30):  # a directory where the backup file would go
+        (d.state_dir / f"before-reset-{s}.db").mkdir()
+    r = d.ctl("reset", "--yes", check=False)
+    assert r.returncode == 1 and "reset refused: cannot write the backup" in r.stderr, r.stderr
+    c = peers(d, "carol")
+    pump([c], lambda: c.state == STATE_ACTIVE, what="the session is still there")
+    assert c.nodes() == expected

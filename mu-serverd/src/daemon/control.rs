@@ -106,6 +106,9 @@ impl Daemon {
                 Output::Imported(Ok(prepared)) => {
                     done_or_failed(self.store.import_finish(&mut self.session, prepared))
                 }
+                Output::ResetBackup(Err(e)) => Reply::error(ErrorCode::Failed, e),
+                // The backup holds the session as it was when the reset was asked.
+                Output::ResetBackup(Ok(_)) => self.reset(),
             };
             match &reply {
                 Reply::Error { message, .. } => log::warn!("{message}"),
@@ -153,6 +156,22 @@ impl Daemon {
                     }
                     Err(e) => Some(Reply::error(ErrorCode::Failed, e)),
                 }
+            }
+            Request::Reset => {
+                log::warn!("session reset requested by {peer}");
+                let busy = self.control.as_ref().and_then(|c| c.jobs.busy());
+                if let Some(busy) = busy {
+                    let msg = format!("a {busy} is running; try again when it is done");
+                    return Some(Reply::error(ErrorCode::Failed, msg));
+                }
+                let Some(job) = self.store.reset_backup_job(&mut self.session) else {
+                    return Some(self.reset());
+                };
+                let c = self.control.as_mut()?;
+                let r = c
+                    .jobs
+                    .spawn(id, "reset", move || Output::ResetBackup(job()));
+                r.err().map(|e| Reply::error(ErrorCode::Failed, e))
             }
             Request::ExportFile { name } => {
                 log::info!("export to {name} requested by {peer}");
@@ -244,17 +263,6 @@ impl Daemon {
                     other => unexpected(other),
                 }
             }
-            Request::Reset => {
-                log::warn!("session reset requested by {peer}");
-                if let Err(e) = self.store.before_reset(&mut self.session) {
-                    return Reply::error(ErrorCode::Failed, e);
-                }
-                match self.session.handle_control(now, ControlRequest::Reset) {
-                    ControlReply::Done => Reply::done("session reset: back to WAITING"),
-                    ControlReply::Error(e) => Reply::error(ErrorCode::Failed, e),
-                    other => unexpected(other),
-                }
-            }
             Request::Reload => {
                 log::info!("reload requested by {peer}");
                 match self.reload() {
@@ -269,12 +277,23 @@ impl Daemon {
             }
             Request::Status => self.status_reply(now),
             Request::Save
+            | Request::Reset
             | Request::Export { .. }
             | Request::Import { .. }
             | Request::ExportFile { .. }
             | Request::ImportFile { .. } => {
                 Reply::error(ErrorCode::Internal, "dispatched elsewhere")
             }
+        }
+    }
+
+    /// Drops the session (after its backup, see `Request::Reset` in `dispatch_incoming`).
+    fn reset(&mut self) -> Reply {
+        let now = self.shell.now();
+        match self.session.handle_control(now, ControlRequest::Reset) {
+            ControlReply::Done => Reply::done("session reset: back to WAITING"),
+            ControlReply::Error(e) => Reply::error(ErrorCode::Failed, e),
+            other => unexpected(other),
         }
     }
 

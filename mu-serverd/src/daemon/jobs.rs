@@ -1,5 +1,6 @@
 //! Control requests whose work must not run on the event loop: `mu-ctl export` (encode, gzip,
-//! write, fsync) and `mu-ctl import` (read, inflate, decode, check, build the repository). The
+//! write, fsync), `mu-ctl import` (read, inflate, decode, check, build the repository, write it
+//! as the next snapshot) and the backup `mu-ctl reset` writes first. The
 //! loop takes what it needs from the session (an image of `Arc` clones), hands the rest to one
 //! worker thread, and answers the request when the thread is done; meanwhile clients are
 //! served. One job at a time: a second request is refused while one runs.
@@ -22,6 +23,8 @@ pub enum Output {
     Exported(Result<String, String>),
     /// A checked import, still to be installed on the loop.
     Imported(Result<PreparedImport, String>),
+    /// The backup `mu-ctl reset` writes first (its path), or why it failed.
+    ResetBackup(Result<String, String>),
 }
 
 struct Running {
@@ -78,6 +81,7 @@ impl Jobs {
             log::error!("{msg}");
             match r.what {
                 "import" => Output::Imported(Err(msg)),
+                "reset" => Output::ResetBackup(Err(msg)),
                 _ => Output::Exported(Err(msg)),
             }
         });

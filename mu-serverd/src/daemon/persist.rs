@@ -52,10 +52,11 @@ pub trait Persistence {
     ) -> Result<String, String>;
     /// Last snapshot on disk, milliseconds since the Unix epoch.
     fn last_save_unix_ms(&self) -> Option<u64>;
-    /// `mu-ctl reset`: called before the core drops the session, to keep a backup of it.
-    /// Err refuses the reset (the backup could not be written).
-    fn before_reset(&mut self, _session: &mut Session) -> Result<String, String> {
-        Ok(String::new())
+    /// `mu-ctl reset`: the work that writes a backup of the session (taken now, written on
+    /// another thread) before the core drops it; an Err from it refuses the reset. None: no
+    /// backup needed (nothing to lose, or no state directory).
+    fn reset_backup_job(&mut self, _session: &mut Session) -> Option<Work<String>> {
+        None
     }
     /// Bytes in the journal being written (`mu-ctl status`).
     fn journal_bytes(&self) -> Option<u64> {

@@ -15,7 +15,6 @@ use crate::pickle::Value;
 use crate::session::io::{Change, SessionState};
 use crate::session::{Repository, Session};
 use std::fs::File;
-use std::path::Path;
 use std::time::Instant;
 
 pub struct StorePersistence {
@@ -280,27 +279,28 @@ impl Persistence for StorePersistence {
     }
 
     /// Writes `before-reset-<unix seconds>.db` (export format, `mu-ctl import` loads it again)
-    /// into the state directory; the reset is refused if this fails.
-    fn before_reset(&mut self, session: &mut Session) -> Result<String, String> {
-        let Some(dir) = self.store.state_dir().map(Path::to_path_buf) else {
-            return Ok(String::new());
-        };
+    /// into the state directory, off the loop; the reset is refused if this fails.
+    fn reset_backup_job(&mut self, session: &mut Session) -> Option<Work<String>> {
+        let dir = self.store.state_dir()?.to_path_buf();
         if session.state() == SessionState::Waiting && session.repository().is_empty() {
-            return Ok(String::new());
+            return None;
         }
-        let secs = super::live::now_unix_ms() / 1000;
-        let path = dir.join(format!("before-reset-{secs}.db"));
-        export::write(&path, &image_of(session), Value::dict(vec![])).map_err(|e| {
-            format!(
-                "reset refused: cannot write the backup {}: {e}",
+        let image = image_of(session);
+        Some(Box::new(move || {
+            let secs = super::live::now_unix_ms() / 1000;
+            let path = dir.join(format!("before-reset-{secs}.db"));
+            export::write(&path, &image, Value::dict(vec![])).map_err(|e| {
+                format!(
+                    "reset refused: cannot write the backup {}: {e}",
+                    path.display()
+                )
+            })?;
+            log::warn!(
+                "session backup before reset: {} (mu-ctl import can load it)",
                 path.display()
-            )
-        })?;
-        log::warn!(
-            "session backup before reset: {} (mu-ctl import can load it)",
-            path.display()
-        );
-        Ok(path.display().to_string())
+            );
+            Ok(path.display().to_string())
+        }))
     }
 
     fn journal_bytes(&self) -> Option<u64> {
