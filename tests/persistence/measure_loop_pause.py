@@ -4,7 +4,9 @@ while mu-ctl save / export / reset / import run on a session of N nodes.
 A raw client sends RQ_INFO back to back (one outstanding, 1 ms apart) and records every round
 trip; a request that arrives while the loop is held waits for the whole pause, so the longest
 round trip during an operation is the loop's longest pause (plus one ordinary round trip, shown
-as the baseline). Run against two builds to compare:
+as the baseline; `status` is a control that costs the loop nothing). On a loaded 2-core machine
+a busy worker thread also delays the loop's thread, so the daemon's own figure (debug log line
+`control: NAME held the event loop N us`) is printed too. Run against two builds to compare:
 
     MU_SERVERD_BIN=.../release/mu-serverd MU_CTL_BIN=.../release/mu-ctl \\
         .venv/bin/python tests/persistence/measure_loop_pause.py --nodes 10000 --rounds 5
@@ -57,7 +59,18 @@ class Pinger(threading.Thread):
         self.raw.close()
 
 
+def held_us(d, start):
+    """Microseconds the daemon reports control requests held its loop, in log lines after
+    `start` (builds with the `held the event loop` debug line only)."""
+    total = 0
+    for line in d.log()[start:].splitlines():
+        if "held the event loop" in line:
+            total += int(line.rsplit(" ", 2)[-2])
+    return total
+
+
 def during(d, *ctl_args):
+    mark = len(d.log())
     p = Pinger(d.port)
     p.start()
     time.sleep(0.2)
@@ -69,7 +82,7 @@ def during(d, *ctl_args):
     time.sleep(0.2)
     p.stop.set()
     p.join(15)
-    return max(p.rtts[n0:]) * 1000, base * 1000, took * 1000
+    return max(p.rtts[n0:]) * 1000, base * 1000, took * 1000, held_us(d, mark) / 1000
 
 
 def main():
@@ -83,20 +96,23 @@ def main():
         d = Daemon(tmp)
         d.start()
         d.ctl("import", path)
-        results = {k: [] for k in ("save", "export", "reset", "import")}
+        results = {k: [] for k in ("status", "save", "export", "reset", "import")}
         for r in range(args.rounds):
+            results["status"].append(during(d, "status"))
             results["save"].append(during(d, "save"))
             results["export"].append(during(d, "export", str(tmp / f"out-{r}.db")))
             results["reset"].append(during(d, "reset", "--yes"))
             results["import"].append(during(d, "import", path))
         d.stop()
         print(f"{args.nodes} nodes, {args.rounds} rounds; longest round trip during the command "
-              f"(median / max over rounds), baseline before it, command duration")
+              f"(median / max over rounds), baseline before it, command duration, and the loop "
+              f"time the daemon reports for the command (median / max; 0 if it does not log it)")
         for k, v in results.items():
             pauses = [x[0] for x in v]
             print(f"  {k:7s} pause {statistics.median(pauses):7.1f} / {max(pauses):7.1f} ms   "
                   f"baseline {statistics.median(x[1] for x in v):5.1f} ms   "
-                  f"command {statistics.median(x[2] for x in v):7.1f} ms")
+                  f"command {statistics.median(x[2] for x in v):7.1f} ms   "
+                  f"held {statistics.median(x[3] for x in v):6.2f} / {max(x[3] for x in v):6.2f} ms")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -77,8 +77,10 @@ impl Daemon {
         };
         let requests = c.server.handle_event(self.poll.registry(), t);
         for inc in requests {
-            let id = inc.id;
-            let Some(reply) = self.dispatch_incoming(inc) else {
+            let (id, name, t0) = (inc.id, inc.request.name(), Instant::now());
+            let reply = self.dispatch_incoming(inc);
+            held(name, t0);
+            let Some(reply) = reply else {
                 continue;
             };
             // Actions the request caused (a kick's Disconnect) leave before the reply.
@@ -100,6 +102,12 @@ impl Daemon {
         };
         c.server.expire(self.poll.registry(), Instant::now());
         if let Some((id, out)) = c.jobs.take_finished() {
+            let t0 = Instant::now();
+            let name = match &out {
+                Output::Exported(_) => "export (finish)",
+                Output::Imported(_) => "import (finish)",
+                Output::ResetBackup(_) => "reset (finish)",
+            };
             let reply = match out {
                 Output::Exported(r) => done_or_failed(r),
                 Output::Imported(Err(e)) => Reply::error(ErrorCode::Failed, e),
@@ -115,6 +123,7 @@ impl Daemon {
                 Reply::Done { message } => log::info!("{message}"),
                 _ => {}
             }
+            held(name, t0);
             self.pump();
             self.control_reply(id, reply);
         }
@@ -340,6 +349,15 @@ fn status_word(s: ClientStatus) -> &'static str {
         ClientStatus::Lobby => "lobby",
         ClientStatus::Active => "active",
     }
+}
+
+/// How long a control request held the event loop (its work on other threads excluded), for
+/// `tests/persistence/measure_loop_pause.py` and anyone wondering.
+fn held(what: &str, since: Instant) {
+    log::debug!(
+        "control: {what} held the event loop {} us",
+        since.elapsed().as_micros()
+    );
 }
 
 fn done_or_failed(r: Result<String, String>) -> Reply {

@@ -402,7 +402,7 @@ impl Store {
     }
 
     /// Installs a snapshot written into `slot` as the current one and starts the journal after
-    /// it: one rename, one new journal, two directory fsyncs. Refused (the file removed) if
+    /// it: one rename and one new journal (and a directory fsync under `fsync = "always"`). Refused (the file removed) if
     /// anything was journaled or snapshotted since [`Store::import_slot`]. On success the
     /// import is on disk: a crash from here on restarts into it; before, into the old session.
     pub fn install_import(&mut self, slot: &ImportSlot) -> Result<(), String> {
@@ -439,8 +439,13 @@ impl Store {
                 return Err(fail("journal", e));
             }
         };
-        if let Err(e) = layout::fsync_dir(&s.dir) {
-            log::error!("fsync of {} failed: {e}", s.dir.display());
+        // The same durability rule as a snapshot rotation: the directory is fsynced here under
+        // `fsync = "always"`; under "batch" the journal's next fdatasync carries the entries.
+        // Old backups are pruned by the next snapshot, off the loop.
+        if s.fsync == Fsync::Always {
+            if let Err(e) = layout::fsync_dir(&s.dir) {
+                log::error!("fsync of {} failed: {e}", s.dir.display());
+            }
         }
         if let Some(sy) = &s.syncer {
             match journal.sync_handle() {
@@ -453,9 +458,6 @@ impl Store {
         s.changes_since_snapshot = 0;
         s.last_save_unix_ms = Some(now_unix_ms());
         s.next_snapshot_at = Instant::now() + s.snapshot_interval;
-        if let Err(e) = layout::prune(&s.dir, s.max_backups + 1) {
-            log::warn!("cannot remove old backups in {}: {e}", s.dir.display());
-        }
         Ok(())
     }
 }
