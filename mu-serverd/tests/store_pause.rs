@@ -87,6 +87,7 @@ fn snapshot_pause_on_10k_nodes() {
         snapshot_interval_s: 1,
         max_backups: 2,
         import: None,
+        max_import_bytes: 1 << 30,
     };
     let mut session = session_with(10_000);
     let bytes: usize = session.repository().iter().map(|n| n.data.len()).sum();
