@@ -145,10 +145,16 @@ def test_the_daemon_checks_passed_descriptors_itself(daemon, tmp_path):
 def test_import_limit_counts_inflated_bytes(daemon, tmp_path):
     d = daemon(extra_storage=["max_import_bytes = 1048576"]).start()
     bomb = tmp_path / "bomb.db"
-    bomb.write_bytes(gzip.compress(bytes(64 << 20)))  # ~64 KiB inflating to 64 MiB
+    with gzip.open(bomb, "wb", compresslevel=9) as f:  # ~256 KiB inflating to 256 MiB
+        for _ in range(256):
+            f.write(bytes(1 << 20))
     assert bomb.stat().st_size < 1 << 20
     r = d.ctl("import", str(bomb), check=False)
     assert r.returncode == 1 and "decompresses to more than 1048576 bytes" in r.stderr, r.stderr
+    # Inflating stopped at the limit: the daemon's peak RSS never held the 256 MiB.
+    peak_kib = int(next(line.split()[1] for line in open(f"/proc/{d.proc.pid}/status")
+                        if line.startswith("VmHWM:")))
+    assert peak_kib < 128 << 10, peak_kib
     big = tmp_path / "big.db"
     big.write_bytes(os.urandom(2 << 20))
     r = d.ctl("import", str(big), check=False)
