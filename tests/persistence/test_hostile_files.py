@@ -317,3 +317,38 @@ def test_one_uid_cannot_take_every_slot_and_idle_connections_close(daemon, share
         assert IDLE_TIMEOUT_S - 1 < out["after"] < IDLE_TIMEOUT_S + 5, out
     assert time.monotonic() - t < IDLE_TIMEOUT_S + 5
     assert "closing idle connection from uid 12345" in d.log()
+
+
+def test_an_import_at_start_that_is_not_a_regular_file_stops_the_start(daemon, tmp_path):
+    for path, word in special_files(tmp_path):
+        d = daemon(state_dir=tmp_path / f"state-{path.name}", extra_storage=[f'import = "{path}"'])
+        d.start(expect_ready=False)
+        rc = d.wait_exit(10)
+        word = word.replace("symbolic link", "character device")  # the admin's link is followed
+        assert rc != 0 and f"[storage] import {path}" in d.log() and word in d.log(), d.log()
+
+
+def test_descriptors_sent_for_nothing_close_that_connection(daemon, tmp_path):
+    d = daemon().start()
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(10)
+    s.connect(str(d.socket))
+    s.sendall(frame(b"\x00\x01"))
+    assert read_frame(s)[0] == 0
+    fd = os.open("/dev/null", os.O_RDONLY)
+    try:
+        for _ in range(3):  # Users (variant 1) needs no file: the descriptors pile up
+            try:
+                socket.send_fds(s, [frame(b"\x01")], [fd])
+            except OSError:
+                break
+        replies = 0
+        while read_frame(s) is not None:
+            replies += 1
+        assert replies < 3
+    finally:
+        os.close(fd)
+        s.close()
+    d.wait_log("sent file descriptors nothing asked for")
+    assert answers(d)
+    d.ctl("status")  # and mu-ctl is served
