@@ -183,11 +183,13 @@ impl Daemon {
                 r.err().map(|e| Reply::error(ErrorCode::Failed, e))
             }
             Request::ExportFile { name } => {
+                let name = shown(&name);
                 log::info!("export to {name} requested by {peer}");
                 let r = self.start_job(id, "export", file, name);
                 r.err().map(|e| Reply::error(ErrorCode::Failed, e))
             }
             Request::ImportFile { name } => {
+                let name = shown(&name);
                 log::warn!("import of {name} requested by {peer}");
                 let r = self.start_job(id, "import", file, name);
                 r.err().map(|e| Reply::error(ErrorCode::Failed, e))
@@ -349,6 +351,19 @@ fn status_word(s: ClientStatus) -> &'static str {
         ClientStatus::Lobby => "lobby",
         ClientStatus::Active => "active",
     }
+}
+
+/// The file name a control peer gave, for log lines and replies: at most 256 characters, with
+/// control characters escaped (it is only a label; the peer chose it).
+fn shown(name: &str) -> String {
+    let mut short: String = name.chars().take(256).collect();
+    if short.len() < name.len() {
+        short.push('…');
+    }
+    if short.chars().any(char::is_control) {
+        short = format!("{short:?}");
+    }
+    short
 }
 
 /// How long a control request held the event loop (its work on other threads excluded), for

@@ -11,6 +11,10 @@
 //!   ("degraded": a crash now would lose the changes since), and retries a full snapshot every
 //!   few seconds; when one succeeds it logs that persistence is back.
 
+mod install;
+mod save;
+pub use install::ImportSlot;
+
 use super::compact::{self, Compaction};
 use super::journal::JournalWriter;
 use super::layout;
@@ -249,36 +253,6 @@ impl Store {
         }
     }
 
-    /// `mu-ctl save` without holding the loop: starts a snapshot now (or as soon as the one
-    /// being written is done); [`Store::take_save_result`] gives the outcome once it is on disk.
-    pub fn request_save(&mut self, image: impl FnOnce() -> Image) -> Result<(), String> {
-        let Some(s) = self.inner.as_mut() else {
-            return Err("persistence is disabled ([storage] enabled = false)".into());
-        };
-        if s.save_wanted || s.save_generation.is_some() {
-            return Ok(());
-        }
-        let now = Instant::now();
-        if s.compaction.is_some() {
-            s.save_wanted = true;
-            s.next_snapshot_at = now;
-            return Ok(());
-        }
-        s.start_save(now, image);
-        match s.save_result.take() {
-            Some(Err(e)) => Err(e),
-            other => {
-                s.save_result = other;
-                Ok(())
-            }
-        }
-    }
-
-    /// The outcome of the snapshot [`Store::request_save`] started, once it is known.
-    pub fn take_save_result(&mut self) -> Option<Result<String, String>> {
-        self.inner.as_mut()?.save_result.take()
-    }
-
     /// `mu-ctl save`: writes a snapshot now and waits for it (the relay pauses for the write;
     /// an admin asked for it). Returns a human-readable result.
     pub fn save_blocking(&mut self, image: impl FnOnce() -> Image) -> Result<String, String> {
@@ -385,90 +359,6 @@ impl Store {
     pub fn state_dir(&self) -> Option<&Path> {
         self.inner.as_ref().map(|s| s.dir.as_path())
     }
-
-    /// Where `mu-ctl import` may write the imported session as the next snapshot, off the
-    /// loop: `(file, generation, last_seq)`. [`Store::install_import`] gives it its name.
-    pub fn import_slot(&self) -> Result<ImportSlot, String> {
-        let s = self.inner.as_ref().ok_or("persistence is disabled")?;
-        if let Some(why) = &s.degraded {
-            return Err(format!("persistence is degraded ({why}); import refused"));
-        }
-        let generation = s.generation + 1;
-        Ok(ImportSlot {
-            path: layout::import_tmp_path(&s.dir, generation),
-            generation,
-            last_seq: s.next_seq - 1,
-        })
-    }
-
-    /// Installs a snapshot written into `slot` as the current one and starts the journal after
-    /// it: one rename and one new journal (and a directory fsync under `fsync = "always"`). Refused (the file removed) if
-    /// anything was journaled or snapshotted since [`Store::import_slot`]. On success the
-    /// import is on disk: a crash from here on restarts into it; before, into the old session.
-    pub fn install_import(&mut self, slot: &ImportSlot) -> Result<(), String> {
-        let result = self.try_install(slot);
-        if result.is_err() {
-            let _ = std::fs::remove_file(&slot.path);
-        }
-        result
-    }
-
-    fn try_install(&mut self, slot: &ImportSlot) -> Result<(), String> {
-        let s = self.inner.as_mut().ok_or("persistence is disabled")?;
-        if s.generation + 1 != slot.generation
-            || s.next_seq - 1 != slot.last_seq
-            || s.compaction.is_some()
-            || s.journal.is_none()
-        {
-            return Err(
-                "the session was saved or changed while the file was being read; run \
-                        mu-ctl import again"
-                    .into(),
-            );
-        }
-        let g = slot.generation;
-        let snap = layout::snapshot_path(&s.dir, g);
-        let fail = |what: &str, e: io::Error| format!("cannot install the import ({what}): {e}");
-        std::fs::rename(&slot.path, &snap).map_err(|e| fail("rename", e))?;
-        // Until the new journal exists, changes would go to the old one, which recovery ignores
-        // behind the newer snapshot: take the snapshot back if it cannot be created.
-        let journal = match JournalWriter::create(&s.dir, g, s.next_seq) {
-            Ok(j) => j,
-            Err(e) => {
-                let _ = std::fs::remove_file(&snap);
-                return Err(fail("journal", e));
-            }
-        };
-        // The same durability rule as a snapshot rotation: the directory is fsynced here under
-        // `fsync = "always"`; under "batch" the journal's next fdatasync carries the entries.
-        // Old backups are pruned by the next snapshot, off the loop.
-        if s.fsync == Fsync::Always {
-            if let Err(e) = layout::fsync_dir(&s.dir) {
-                log::error!("fsync of {} failed: {e}", s.dir.display());
-            }
-        }
-        if let Some(sy) = &s.syncer {
-            match journal.sync_handle() {
-                Ok(f) => sy.switch(f),
-                Err(e) => log::error!("journal fsync handle: {e}"),
-            }
-        }
-        s.journal = Some(journal);
-        s.generation = g;
-        s.changes_since_snapshot = 0;
-        s.last_save_unix_ms = Some(now_unix_ms());
-        s.next_snapshot_at = Instant::now() + s.snapshot_interval;
-        Ok(())
-    }
-}
-
-/// Where an import is written off the loop (see [`Store::import_slot`]).
-#[derive(Clone, Debug)]
-pub struct ImportSlot {
-    pub path: PathBuf,
-    pub generation: u64,
-    /// The sequence number the snapshot stands at: the last change journaled before it.
-    pub last_seq: u64,
 }
 
 impl Inner {
@@ -544,21 +434,6 @@ impl Inner {
             "snapshot {generation} requested; event loop held {} us",
             self.last_pause_us
         );
-    }
-
-    /// Starts the snapshot `mu-ctl save` waits for.
-    fn start_save(&mut self, now: Instant, image: impl FnOnce() -> Image) {
-        self.save_wanted = false;
-        self.start_snapshot(now, image);
-        match &self.compaction {
-            Some(c) => self.save_generation = Some(c.generation()),
-            None => {
-                self.save_result = Some(Err(self
-                    .degraded
-                    .clone()
-                    .unwrap_or_else(|| "the snapshot could not be started (see the log)".into())))
-            }
-        }
     }
 
     fn poll_compaction(&mut self, now: Instant) {

@@ -1,0 +1,95 @@
+//! `mu-ctl import` without holding the loop: the imported session is written as the next
+//! snapshot by the job thread ([`Store::import_slot`] says where), then installed by the loop
+//! with a rename and a new journal ([`Store::install_import`]).
+
+use super::{layout, now_unix_ms, JournalWriter, Store};
+use crate::config::Fsync;
+use std::io;
+use std::path::PathBuf;
+use std::time::Instant;
+
+impl Store {
+    /// Where `mu-ctl import` may write the imported session as the next snapshot, off the
+    /// loop: `(file, generation, last_seq)`. [`Store::install_import`] gives it its name.
+    pub fn import_slot(&self) -> Result<ImportSlot, String> {
+        let s = self.inner.as_ref().ok_or("persistence is disabled")?;
+        if let Some(why) = &s.degraded {
+            return Err(format!("persistence is degraded ({why}); import refused"));
+        }
+        let generation = s.generation + 1;
+        Ok(ImportSlot {
+            path: layout::import_tmp_path(&s.dir, generation),
+            generation,
+            last_seq: s.next_seq - 1,
+        })
+    }
+
+    /// Installs a snapshot written into `slot` as the current one and starts the journal after
+    /// it: one rename and one new journal (and a directory fsync under `fsync = "always"`). Refused (the file removed) if
+    /// anything was journaled or snapshotted since [`Store::import_slot`]. On success the
+    /// import is on disk: a crash from here on restarts into it; before, into the old session.
+    pub fn install_import(&mut self, slot: &ImportSlot) -> Result<(), String> {
+        let result = self.try_install(slot);
+        if result.is_err() {
+            let _ = std::fs::remove_file(&slot.path);
+        }
+        result
+    }
+
+    fn try_install(&mut self, slot: &ImportSlot) -> Result<(), String> {
+        let s = self.inner.as_mut().ok_or("persistence is disabled")?;
+        if s.generation + 1 != slot.generation
+            || s.next_seq - 1 != slot.last_seq
+            || s.compaction.is_some()
+            || s.journal.is_none()
+        {
+            return Err(
+                "the session was saved or changed while the file was being read; run \
+                        mu-ctl import again"
+                    .into(),
+            );
+        }
+        let g = slot.generation;
+        let snap = layout::snapshot_path(&s.dir, g);
+        let fail = |what: &str, e: io::Error| format!("cannot install the import ({what}): {e}");
+        std::fs::rename(&slot.path, &snap).map_err(|e| fail("rename", e))?;
+        // Until the new journal exists, changes would go to the old one, which recovery ignores
+        // behind the newer snapshot: take the snapshot back if it cannot be created.
+        let journal = match JournalWriter::create(&s.dir, g, s.next_seq) {
+            Ok(j) => j,
+            Err(e) => {
+                let _ = std::fs::remove_file(&snap);
+                return Err(fail("journal", e));
+            }
+        };
+        // The same durability rule as a snapshot rotation: the directory is fsynced here under
+        // `fsync = "always"`; under "batch" the journal's next fdatasync carries the entries.
+        // Old backups are pruned by the next snapshot, off the loop.
+        if s.fsync == Fsync::Always {
+            if let Err(e) = layout::fsync_dir(&s.dir) {
+                log::error!("fsync of {} failed: {e}", s.dir.display());
+            }
+        }
+        if let Some(sy) = &s.syncer {
+            match journal.sync_handle() {
+                Ok(f) => sy.switch(f),
+                Err(e) => log::error!("journal fsync handle: {e}"),
+            }
+        }
+        s.journal = Some(journal);
+        s.generation = g;
+        s.changes_since_snapshot = 0;
+        s.last_save_unix_ms = Some(now_unix_ms());
+        s.next_snapshot_at = Instant::now() + s.snapshot_interval;
+        Ok(())
+    }
+}
+
+/// Where an import is written off the loop (see [`Store::import_slot`]).
+#[derive(Clone, Debug)]
+pub struct ImportSlot {
+    pub path: PathBuf,
+    pub generation: u64,
+    /// The sequence number the snapshot stands at: the last change journaled before it.
+    pub last_seq: u64,
+}

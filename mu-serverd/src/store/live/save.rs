@@ -1,0 +1,54 @@
+//! `mu-ctl save` without holding the loop: the snapshot starts like a periodic one and the
+//! daemon answers when [`Store::take_save_result`] reports it on disk.
+
+use super::{Image, Inner, Store};
+use std::time::Instant;
+
+impl Store {
+    /// `mu-ctl save` without holding the loop: starts a snapshot now (or as soon as the one
+    /// being written is done); [`Store::take_save_result`] gives the outcome once it is on disk.
+    pub fn request_save(&mut self, image: impl FnOnce() -> Image) -> Result<(), String> {
+        let Some(s) = self.inner.as_mut() else {
+            return Err("persistence is disabled ([storage] enabled = false)".into());
+        };
+        if s.save_wanted || s.save_generation.is_some() {
+            return Ok(());
+        }
+        let now = Instant::now();
+        if s.compaction.is_some() {
+            s.save_wanted = true;
+            s.next_snapshot_at = now;
+            return Ok(());
+        }
+        s.start_save(now, image);
+        match s.save_result.take() {
+            Some(Err(e)) => Err(e),
+            other => {
+                s.save_result = other;
+                Ok(())
+            }
+        }
+    }
+
+    /// The outcome of the snapshot [`Store::request_save`] started, once it is known.
+    pub fn take_save_result(&mut self) -> Option<Result<String, String>> {
+        self.inner.as_mut()?.save_result.take()
+    }
+}
+
+impl Inner {
+    /// Starts the snapshot `mu-ctl save` waits for.
+    pub(super) fn start_save(&mut self, now: Instant, image: impl FnOnce() -> Image) {
+        self.save_wanted = false;
+        self.start_snapshot(now, image);
+        match &self.compaction {
+            Some(c) => self.save_generation = Some(c.generation()),
+            None => {
+                self.save_result = Some(Err(self
+                    .degraded
+                    .clone()
+                    .unwrap_or_else(|| "the snapshot could not be started (see the log)".into())))
+            }
+        }
+    }
+}
