@@ -156,6 +156,15 @@ fn bad_values_each_name_their_key_and_line() {
             "FILE:2: fsync: 'sometimes' is not \"batch\" or \"always\"",
         ),
         (
+            "[storage]\nmax_import_bytes = 10\n",
+            "FILE:2: max_import_bytes: max_import_bytes 10 is out of range (1024-1099511627776)",
+        ),
+        (
+            "[auth]\nadmin_password_file = \"/dev/zero\"\n",
+            "FILE:2: admin_password_file: cannot read password file /dev/zero: is a character \
+             device, not a regular file",
+        ),
+        (
             "[log]\nlevel = \"loud\"\n",
             "FILE:2: level: log level 'loud' is not one of",
         ),
