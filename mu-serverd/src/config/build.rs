@@ -5,7 +5,7 @@ use super::error::{ConfigError, Origin};
 use super::file::{self, check, FileConfig};
 use super::secret::{self, Secret};
 use super::values;
-use super::{Config, Fsync, LogTarget};
+use super::{Config, Fsync};
 use std::path::{Path, PathBuf};
 
 /// Command-line overrides, as text: validated here with the same rules as the file.
@@ -194,15 +194,7 @@ fn apply_file(cfg: &mut Config, p: &Path, t: &str, f: FileConfig) -> Result<(), 
         cfg.log.level = check(p, t, "level", v, |v| values::level(v))?;
     }
     if let Some(v) = &l.target {
-        cfg.log.target = check(p, t, "target", v, |v| match v.as_str() {
-            "auto" => Ok(LogTarget::Auto),
-            "journal" => Ok(LogTarget::Journal),
-            "syslog" => Ok(LogTarget::Syslog),
-            "stderr" => Ok(LogTarget::Stderr),
-            _ => Err(format!(
-                "'{v}' is not one of \"auto\", \"journal\", \"syslog\", \"stderr\""
-            )),
-        })?;
+        cfg.log.target = check(p, t, "target", v, |v| values::log_target(v))?;
     }
     if let Some(v) = &l.syslog_socket {
         cfg.log.syslog_socket = check(p, t, "syslog_socket", v, |v| absolute(v))?;
@@ -317,16 +309,42 @@ fn apply_env(
     if let Some(v) = env("LOG_LEVEL") {
         cfg.log.level = values::level(&v).map_err(|r| ConfigError::env("LOG_LEVEL", r))?;
     }
-    for (var, slot) in [
-        ("ADMIN_PASSWORD", &mut cfg.auth.admin_password),
-        ("SERVER_PASSWORD", &mut cfg.auth.server_password),
+    if let Some(v) = env("LOG_TARGET") {
+        cfg.log.target = values::log_target(&v).map_err(|r| ConfigError::env("LOG_TARGET", r))?;
+    }
+    // `X_FILE` names a file holding X, the container convention for secrets
+    // (`/run/secrets/...`): the password stays out of `docker inspect` and /proc/PID/environ.
+    for (var, file_var, slot) in [
+        (
+            "ADMIN_PASSWORD",
+            "ADMIN_PASSWORD_FILE",
+            &mut cfg.auth.admin_password,
+        ),
+        (
+            "SERVER_PASSWORD",
+            "SERVER_PASSWORD_FILE",
+            &mut cfg.auth.server_password,
+        ),
     ] {
-        if let Some(v) = env(var) {
-            *slot = Some(Secret::new(v));
-            warnings.push(format!(
-                "password taken from environment variable {var}; prefer the config file or a \
-                 systemd credential"
-            ));
+        match (env(var), env(file_var)) {
+            (Some(_), Some(_)) => {
+                return Err(ConfigError::env(
+                    file_var,
+                    format!("{var} is set too; keep one"),
+                ))
+            }
+            (Some(v), None) => {
+                *slot = Some(Secret::new(v));
+                warnings.push(format!(
+                    "password taken from environment variable {var}; prefer the config file, \
+                     {file_var} or a systemd credential"
+                ));
+            }
+            (None, Some(path)) => {
+                let read = absolute(&path).and_then(|p| secret::read_file(&p));
+                *slot = Some(read.map_err(|r| ConfigError::env(file_var, r))?);
+            }
+            (None, None) => {}
         }
     }
     Ok(())

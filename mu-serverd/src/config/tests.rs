@@ -441,3 +441,50 @@ fn bad_client_versions_name_the_entry_line() {
         );
     }
 }
+
+/// The container keys: `X_PASSWORD_FILE` (Docker secrets) beats the file's password like
+/// `X_PASSWORD` does, never together with it; `LOG_TARGET` beats `[log] target`.
+#[test]
+fn container_env_password_files_and_log_target() {
+    let t = Tmp::new("container");
+    let pw = t.write("admin_password", "from-secret\n");
+    let empty = t.write("empty", "");
+    let p = t.write(
+        "c.toml",
+        "[auth]\nadmin_password = \"file\"\n[log]\ntarget = \"syslog\"\n",
+    );
+    let none = Overrides::default();
+    let pw_s = pw.to_str().unwrap();
+    let env = [("ADMIN_PASSWORD_FILE", pw_s), ("LOG_TARGET", "stderr")];
+    let l = run(&p, true, &env, &none).unwrap();
+    assert_eq!(
+        l.config.auth.admin_password.unwrap().expose(),
+        "from-secret"
+    );
+    assert_eq!(l.config.log.target, LogTarget::Stderr);
+    assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+
+    let err = |env: &[(&str, &str)]| run(&p, true, env, &none).unwrap_err().to_string();
+    assert_eq!(
+        err(&[("ADMIN_PASSWORD_FILE", pw_s), ("ADMIN_PASSWORD", "x")]),
+        "environment variable ADMIN_PASSWORD_FILE: ADMIN_PASSWORD is set too; keep one"
+    );
+    assert_eq!(
+        err(&[("SERVER_PASSWORD_FILE", empty.to_str().unwrap())]),
+        format!(
+            "environment variable SERVER_PASSWORD_FILE: password file {} is empty",
+            empty.display()
+        )
+    );
+    assert!(err(&[("SERVER_PASSWORD_FILE", "/nonexistent/pw")])
+        .starts_with("environment variable SERVER_PASSWORD_FILE: cannot read password file"));
+    assert_eq!(
+        err(&[("ADMIN_PASSWORD_FILE", "run/secrets/pw")]),
+        "environment variable ADMIN_PASSWORD_FILE: 'run/secrets/pw' is not an absolute path"
+    );
+    assert_eq!(
+        err(&[("LOG_TARGET", "docker")]),
+        "environment variable LOG_TARGET: 'docker' is not one of \"auto\", \"journal\", \
+         \"syslog\", \"stderr\""
+    );
+}

@@ -93,6 +93,20 @@ pub fn int(v: &str) -> Result<i64, String> {
         .map_err(|_| format!("'{v}' is not an integer"))
 }
 
+/// `[log] target` and `LOG_TARGET`.
+pub fn log_target(v: &str) -> Result<super::LogTarget, String> {
+    use super::LogTarget;
+    match v {
+        "auto" => Ok(LogTarget::Auto),
+        "journal" => Ok(LogTarget::Journal),
+        "syslog" => Ok(LogTarget::Syslog),
+        "stderr" => Ok(LogTarget::Stderr),
+        _ => Err(format!(
+            "'{v}' is not one of \"auto\", \"journal\", \"syslog\", \"stderr\""
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
