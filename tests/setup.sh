@@ -10,7 +10,10 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 
-APT_PACKAGES=(python3-venv dpkg-dev fakeroot systemd adduser util-linux procps iproute2 psmisc)
+# podman, runc, mmdebstrap, podman-compose: the container suite (65-container; runc because
+# crun cannot start containers on CI's hybrid cgroups).
+APT_PACKAGES=(python3-venv dpkg-dev fakeroot systemd adduser util-linux procps iproute2 psmisc
+  podman runc mmdebstrap podman-compose)
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   missing=()
   for p in "${APT_PACKAGES[@]}"; do
