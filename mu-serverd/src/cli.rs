@@ -17,7 +17,8 @@ use std::path::{Path, PathBuf};
     long_about = "Server for Blender Multi-User sessions, speaking the protocol of the Python \
                   `replication` 0.9.10 server. Settings come from built-in defaults, then the \
                   configuration file, then the environment (PORT, TIMEOUT, LOG_LEVEL, \
-                  ADMIN_PASSWORD, SERVER_PASSWORD), then these flags. SIGHUP reloads the \
+                  ADMIN_PASSWORD, SERVER_PASSWORD, ADMIN_PASSWORD_FILE, SERVER_PASSWORD_FILE, \
+                  LOG_TARGET), then these flags. SIGHUP reloads the \
                   configuration; SIGTERM stops gracefully."
 )]
 pub struct Cli {

@@ -219,8 +219,17 @@ def main():
     assert status["config_file"] == "/etc/mu-server.toml", status
     log = logs(s_name)
     assert "password taken from environment" not in log, log
+    # `docker kill -s HUP` reloads the mounted file (same inode, rewritten in place).
+    with open(cfg, "w") as f:
+        f.write(f"[server]\nport = {port2}\ntimeout_ms = 6000\n[log]\nlevel = \"info\"\n")
+    podman("kill", "-s", "HUP", s_name)
+    deadline = time.monotonic() + 10
+    while "configuration reloaded" not in logs(s_name):
+        assert time.monotonic() < deadline, f"no reload after SIGHUP:\n{logs(s_name)}"
+        pump_for([d], 0.1)
     say("4. secrets: admin and server passwords from /run/secrets via *_PASSWORD_FILE (a wrong "
-        "admin password is refused, the right one hosts); config from the mounted file")
+        "admin password is refused, the right one hosts); config from the mounted file, "
+        "reloaded by SIGHUP")
     d.close()
     podman("stop", s_name)
 

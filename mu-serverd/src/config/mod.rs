@@ -1,5 +1,6 @@
 //! Configuration: built-in defaults < `/etc/mu-server.toml` < environment (`PORT`, `TIMEOUT`,
-//! `LOG_LEVEL`, `ADMIN_PASSWORD`, `SERVER_PASSWORD`) < command-line flags.
+//! `LOG_LEVEL`, `ADMIN_PASSWORD`, `SERVER_PASSWORD`, and for containers `*_PASSWORD_FILE`,
+//! `LOG_TARGET`) < command-line flags.
 //!
 //! Loading is a pure function of (file text, environment lookup, flags) so the whole precedence
 //! chain is unit-tested without touching the process environment. Reload runs the same load and
