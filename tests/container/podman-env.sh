@@ -42,7 +42,7 @@ debian_base_tar() { # TAR LOG
   local tar=$1 log=$2
   if [ -s "$tar" ] && [ -z "${MU_CONTAINER_FRESH_BASE:-}" ]; then return 0; fi
   mkdir -p "$(dirname "$tar")"
-  mmdebstrap --quiet --variant=minbase bookworm "$tar.tmp" >"$log" 2>&1 || {
-    tail -n 20 "$log"; rm -f "$tar.tmp"; return 1; }
+  mmdebstrap --quiet --variant=minbase --format=tar bookworm "$tar.tmp" >"$log" 2>&1 || {
+    tail -n 20 "$log"; rm -rf "$tar.tmp"; return 1; }
   mv "$tar.tmp" "$tar"
 }
