@@ -303,10 +303,22 @@ def compose_as_shipped():
     pump([a, b], lambda: a.exit_reason is not None and b.exit_reason is not None, timeout=15,
          what="Disconnect at compose stop")
     assert "final snapshot" in logs(name), logs(name)
-    say("6. compose.yaml as shipped with the seed's .env: clients host and join, `podman-compose "
-        "exec mu-server mu-ctl users` lists them, `stop` disconnects them with a reason")
+    before = a.nodes()
     for p in (a, b):
         p.close()
+    # `down` removes the container, not the named volume: `up` again brings the session back.
+    compose(project, d, "down")
+    t0 = time.monotonic()
+    compose(project, d, "up", "-d")
+    wait_ready(name, port, t0)
+    c = make(srv, "cmp-carol")
+    pump([c], lambda: c.state == STATE_ACTIVE, what="cmp-carol joined a RUNNING session")
+    assert {u: n[2] for u, n in c.nodes().items()} == {u: n[2] for u, n in before.items()}
+    c.close()
+    compose(project, d, "stop")
+    say("6. compose.yaml as shipped with the seed's .env: clients host and join, `podman-compose "
+        "exec mu-server mu-ctl users` lists them, `stop` disconnects them with a reason, "
+        "`down` + `up` brings the session back from the volume")
 
 
 def compose_with_secrets():
