@@ -32,7 +32,8 @@ CONF
 # Unmounts what podman left mounted under WORK, then removes WORK.
 podman_env_remove() { # WORK
   local work=$1
-  grep -F " $work/" /proc/mounts | awk '{print $2}' | sort -r | while read -r m; do umount "$m"; done
+  { grep -F " $work/" /proc/mounts || true; } | awk '{print $2}' | sort -r |
+    while read -r m; do umount "$m" || true; done
   rm -rf "$work"
 }
 

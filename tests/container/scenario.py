@@ -19,6 +19,7 @@ argv: ROOT WORK IMAGE PREFIX BASE_PORT"""
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -372,6 +373,10 @@ def cleanup():
         podman("secret", "rm", name, check=False)
     for name in made["network"]:
         podman("network", "rm", "-f", name, check=False)
+        # CNI's host-local IPAM keeps a directory per network outside podman's store.
+        ipam = os.path.join("/var/lib/cni/networks", name)
+        if os.path.isdir(ipam):
+            shutil.rmtree(ipam, ignore_errors=True)
 
 
 if __name__ == "__main__":

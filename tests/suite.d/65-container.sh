@@ -11,7 +11,8 @@
 #   - the image's labels, user and healthcheck are checked, then tests/container/scenario.py runs
 #     the containers with real replication clients (see there).
 # Skips with one line where podman cannot run (not root, no podman/runc/mmdebstrap, runtime
-# broken). Everything it makes is named mu-ctrtest-<pid>-* and removed by name on every exit path.
+# broken). Everything it makes is named mu-ctrtest-<pid>-* and removed by name on every exit path
+# (also the per-network IPAM directory CNI keeps in /var/lib/cni/networks/).
 # Ports 25500-25511 on 127.0.0.1.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
