@@ -126,6 +126,16 @@ fn apply_file(cfg: &mut Config, p: &Path, t: &str, f: FileConfig) -> Result<(), 
     if let Some(v) = &s.client_versions {
         cfg.server.client_versions = client_versions(p, t, v)?;
     }
+    if let Some(v) = &s.join_window {
+        cfg.server.join_window = check(p, t, "join_window", v, |v| {
+            values::ranged(*v, 0, 100_000, "join_window")
+        })? as usize;
+    }
+    if let Some(v) = &s.join_window_bytes {
+        cfg.server.join_window_bytes = check(p, t, "join_window_bytes", v, |v| {
+            values::ranged(*v, 1024, 1 << 30, "join_window_bytes")
+        })? as usize;
+    }
 
     let a = f.auth;
     cfg.auth.admin_password = password(p, t, "admin", &a.admin_password, &a.admin_password_file)?;

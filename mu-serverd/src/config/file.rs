@@ -34,6 +34,8 @@ pub struct ServerSection {
     pub max_message_bytes: Opt<i64>,
     pub client_queue_limit: Opt<i64>,
     pub client_versions: Opt<Vec<Spanned<String>>>,
+    pub join_window: Opt<i64>,
+    pub join_window_bytes: Opt<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -49,6 +49,10 @@ pub struct Server {
     pub client_queue_limit: usize,
     /// The replication versions admitted, in order of preference (never empty).
     pub client_versions: Vec<String>,
+    /// Snapshot SETs pushed ahead of a joiner's GETs (0: one SET per GET, as the reference).
+    pub join_window: usize,
+    /// Bytes of those SETs.
+    pub join_window_bytes: usize,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -124,6 +128,8 @@ impl Default for Config {
                 max_message_bytes: 256 * 1024 * 1024,
                 client_queue_limit: 10_000,
                 client_versions: vec![crate::session::config::DEFAULT_CLIENT_VERSION.to_owned()],
+                join_window: crate::session::config::DEFAULT_JOIN_WINDOW.nodes,
+                join_window_bytes: crate::session::config::DEFAULT_JOIN_WINDOW.bytes,
             },
             auth: Auth {
                 admin_password: None,

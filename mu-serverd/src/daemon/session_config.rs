@@ -2,6 +2,7 @@
 
 use crate::config::Config;
 use crate::pickle::Limits;
+use crate::session::push::Window;
 use crate::session::SessionConfig;
 
 pub fn session_config(cfg: &Config) -> SessionConfig {
@@ -28,6 +29,20 @@ pub fn session_config(cfg: &Config) -> SessionConfig {
             ..Limits::default()
         },
         client_versions: cfg.server.client_versions.clone(),
+        join_window: join_window(cfg),
+    }
+}
+
+/// The pushed SETs wait in the joiner's bounded queue with everything else sent to it: the
+/// window takes at most half of `client_queue_limit`, so a joiner reading at the client's pace
+/// never looks like one that stopped reading (which the other half still catches).
+fn join_window(cfg: &Config) -> Window {
+    Window {
+        nodes: cfg
+            .server
+            .join_window
+            .min(cfg.server.client_queue_limit / 2),
+        bytes: cfg.server.join_window_bytes,
     }
 }
 
@@ -54,5 +69,18 @@ mod tests {
             session_config(&cfg).client_versions,
             vec!["0.9.9", "0.9.11"]
         );
+    }
+
+    #[test]
+    fn the_join_window_stays_within_half_the_client_queue() {
+        let mut cfg = Config::default();
+        cfg.server.join_window = 800;
+        cfg.server.join_window_bytes = 5000;
+        assert_eq!(session_config(&cfg).join_window.nodes, 800);
+        assert_eq!(session_config(&cfg).join_window.bytes, 5000);
+        cfg.server.client_queue_limit = 1000;
+        assert_eq!(session_config(&cfg).join_window.nodes, 500);
+        cfg.server.join_window = 0;
+        assert_eq!(session_config(&cfg).join_window.nodes, Window::OFF.nodes);
     }
 }

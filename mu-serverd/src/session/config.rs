@@ -1,6 +1,7 @@
 //! What an administrator can tune in the session core, and what a reload may change while
 //! clients stay connected.
 
+use super::push::Window;
 use crate::pickle::Limits;
 
 /// The library's default connection timeout (`replication.constants.CONNECTION_TIMEOUT`).
@@ -26,10 +27,20 @@ pub struct SessionConfig {
     /// The replication versions admitted (`[server] client_versions`, never empty); one session
     /// holds clients of one of them at a time (`versions.rs`).
     pub client_versions: Vec<String>,
+    /// How far the server pushes Snapshot SETs ahead of a joiner's GETs (difference 13);
+    /// `Window::OFF` answers one SET per GET like the reference.
+    pub join_window: Window,
 }
 
 /// The replication version the reference server admits, and the default `client_versions`.
 pub const DEFAULT_CLIENT_VERSION: &str = "0.9.10";
+
+/// `[server] join_window` / `join_window_bytes` (measured: docs/performance.md, "Join through a
+/// WAN link").
+pub const DEFAULT_JOIN_WINDOW: Window = Window {
+    nodes: 1000,
+    bytes: 1 << 20,
+};
 
 /// Least time a logged-in client is given to start its heartbeat (`ttl.py` is a separate Python
 /// process; on a loaded machine it can take seconds to start).
@@ -55,6 +66,7 @@ impl Default for SessionConfig {
             limits: Limits::default(),
             max_message_bytes: 256 * 1024 * 1024,
             client_versions: vec![DEFAULT_CLIENT_VERSION.to_owned()],
+            join_window: DEFAULT_JOIN_WINDOW,
         }
     }
 }

@@ -120,5 +120,6 @@ impl Session {
             }
         }
         self.beats.clear();
+        self.joins.clear();
     }
 }

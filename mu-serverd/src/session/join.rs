@@ -1,7 +1,10 @@
 //! Snapshot (type 7): a client joining a running session pulls the scene one node per round
-//! trip (REQUEST_INIT -> catalog, GET -> one node or `b'removed'`, DONE -> ACTIVE).
+//! trip (REQUEST_INIT -> catalog, GET -> one node or `b'removed'`, DONE -> ACTIVE). With a join
+//! window (difference 13, [`super::push`]) the SETs are pushed in the client's pop order ahead
+//! of its GETs, and a GET the push already answered gets nothing more.
 
 use super::io::{Channel, Frame, Identity};
+use super::push::{GetVerdict, JoinPush};
 use super::wire::{self, sdict};
 use super::Session;
 use crate::objects;
@@ -22,11 +25,17 @@ impl Session {
                 );
                 let frames = self.catalog_frames();
                 self.send(Channel::Command, from, frames);
+                self.joins.remove(from);
+                if self.cfg.join_window.nodes > 0 && !self.repo.is_empty() {
+                    let push = JoinPush::new(self.repo.uuids());
+                    self.joins.insert(from.clone(), push);
+                    self.push_ahead(from);
+                }
             }
             Some("GET") => match data.get_str_key("ID").and_then(Value::as_str) {
                 Some(uuid) => {
                     let uuid = uuid.to_owned();
-                    self.send_node(from, &uuid);
+                    self.on_get(from, &uuid);
                 }
                 None => {
                     let who = self.who(from);
@@ -36,7 +45,10 @@ impl Session {
                     );
                 }
             },
-            Some("DONE") => self.set_active(from, "joined the running session"),
+            Some("DONE") => {
+                self.joins.remove(from);
+                self.set_active(from, "joined the running session")
+            }
             other => {
                 let who = self.who(from);
                 self.log(
@@ -54,11 +66,64 @@ impl Session {
         wire::command(wire::T_SNAPSHOT, "server", &data)
     }
 
-    fn send_node(&mut self, to: &Identity, uuid: &str) {
+    /// A GET: answered, or already answered by the push (which then moves on).
+    fn on_get(&mut self, from: &Identity, uuid: &str) {
+        let Some(push) = self.joins.get_mut(from) else {
+            self.send_node(from, uuid);
+            return;
+        };
+        match push.on_get(uuid) {
+            GetVerdict::AlreadySent => {}
+            GetVerdict::AnswerInOrder => {
+                self.send_node(from, uuid);
+            }
+            GetVerdict::OutOfOrder => {
+                self.joins.remove(from);
+                let who = self.who(from);
+                self.log(
+                    Level::Info,
+                    format!(
+                        "{who} asked for node {uuid} out of the catalog's pop order: \
+                         one SET per GET from now on"
+                    ),
+                );
+                self.send_node(from, uuid);
+                return;
+            }
+        }
+        if self.joins.get(from).is_some_and(JoinPush::finished) {
+            self.joins.remove(from);
+        } else {
+            self.push_ahead(from);
+        }
+    }
+
+    /// Sends the SETs the joiner's window has room for, in its pop order.
+    fn push_ahead(&mut self, to: &Identity) {
+        let window = self.cfg.join_window;
+        // Bounded by the window: each round either pushes one node or stops.
+        for _ in 0..window.nodes {
+            let Some(uuid) = self
+                .joins
+                .get(to)
+                .and_then(|p| p.next(window))
+                .map(str::to_owned)
+            else {
+                return;
+            };
+            let size = self.send_node(to, &uuid);
+            if let Some(p) = self.joins.get_mut(to) {
+                p.pushed(size);
+            }
+        }
+    }
+
+    /// Sends the SET answering a GET of `uuid`; returns its size in bytes.
+    fn send_node(&mut self, to: &Identity, uuid: &str) -> usize {
         let frames = match self.repo.fresh_data(uuid) {
             Some(data) => {
                 let Some(node) = self.repo.get(uuid) else {
-                    return;
+                    return 0;
                 };
                 // The reply pickle is written around the node's frames directly: no `Value`
                 // tree and no general encoder per GET (a join sends one reply per node).
@@ -87,6 +152,8 @@ impl Session {
                 wire::command(wire::T_SNAPSHOT, "server", &data)
             }
         };
+        let size = frames.iter().map(|f| f.len()).sum();
         self.send(Channel::Command, to, frames);
+        size
     }
 }

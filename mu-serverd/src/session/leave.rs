@@ -17,6 +17,7 @@ impl Session {
             return;
         };
         self.beats.remove(id);
+        self.joins.remove(id);
         self.out.push_back(Action::DropPeer { to: id.clone() });
         if let Some(msg) = notify {
             let data = sdict(vec![("reason", Value::str(msg))]);

@@ -19,6 +19,7 @@ mod fast_get;
 mod heartbeat;
 mod join;
 mod leave;
+pub mod push;
 mod refusals;
 mod relay;
 mod upload;
@@ -59,6 +60,8 @@ pub struct Session {
     /// Nodes holding a decoded value, with the time of their last Commit (see `settle_idle`).
     decoded: HashMap<String, Millis>,
     strangers: refusals::StrangerLog,
+    /// Joiners between their catalog and their last GET, while SETs are pushed ahead.
+    joins: HashMap<Identity, push::JoinPush>,
 }
 
 impl Session {
@@ -75,6 +78,7 @@ impl Session {
             now: 0,
             decoded: HashMap::new(),
             strangers: refusals::StrangerLog::default(),
+            joins: HashMap::new(),
         }
     }
 
@@ -94,6 +98,11 @@ impl Session {
         self.repo.state()
     }
 
+    /// Joiners whose SETs are being pushed ahead of their GETs (difference 13).
+    pub fn joins_in_progress(&self) -> usize {
+        self.joins.len()
+    }
+
     pub fn repository(&self) -> &Repository {
         &self.repo
     }
@@ -109,6 +118,7 @@ impl Session {
         self.repo = repo;
         self.repo.set_limits(self.cfg.limits);
         self.clients.clear();
+        self.joins.clear();
         self.beats.clear();
         self.upload = None;
         self.decoded.clear();

@@ -118,7 +118,7 @@ impl Repository {
     pub fn get(&self, uuid: &str) -> Option<&StoredNode> {
         self.nodes.get(uuid)
     }
-    pub fn uuids(&self) -> impl Iterator<Item = &str> {
+    pub fn uuids(&self) -> impl DoubleEndedIterator<Item = &str> {
         self.nodes.keys().map(String::as_str)
     }
     /// Sum of the stored pickle sizes.

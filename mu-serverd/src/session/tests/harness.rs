@@ -225,7 +225,9 @@ impl H {
         self.cmd(who, cmd(8, "server", &sdict(vec![("STATE", s("END"))])));
     }
 
-    /// A client joins a running session (login, heartbeat, catalog, every node, DONE).
+    /// A client joins a running session as the replication client does (login, heartbeat,
+    /// catalog, a GET per node in pop order, DONE); returns every SET it got, pushed or
+    /// answered.
     pub fn join(&mut self, who: &Identity, name: &str) -> Vec<Sent> {
         assert_eq!(self.login(who, name, false), "RUNNING");
         self.hb(who, b"INIT");
@@ -233,14 +235,15 @@ impl H {
             who,
             cmd(7, name, &sdict(vec![("STATE", s("REQUEST_INIT"))])),
         );
-        let catalog = sends(&acts)
+        let mut answers = sends_to(&acts, who)
             .into_iter()
-            .find(|m| m.to == *who && m.type_num() == 7)
-            .expect("catalog")
-            .data();
-        let mut got = Vec::new();
+            .filter(|m| m.type_num() == 7);
+        let catalog = answers.next().expect("catalog").data();
+        // SETs pushed ahead of the GETs (difference 13).
+        let mut got: Vec<Sent> = answers.collect();
         if let Some(Value::List(items)) = catalog.get_str_key("CATALOG") {
-            for u in items.iter() {
+            // The client's pop order: the last uuid first.
+            for u in items.iter().rev() {
                 let get = sdict(vec![("STATE", s("GET")), ("ID", u.clone())]);
                 let acts = self.cmd(who, cmd(7, name, &get));
                 got.extend(sends(&acts).into_iter().filter(|m| m.to == *who));

@@ -72,3 +72,162 @@ fn a_join_after_a_commit_gets_the_patched_value() {
     assert_eq!(int(get(&v, "x")), 41);
     assert!(!h.s.repository().get("a").expect("node").is_stale());
 }
+
+// ---- push-ahead (difference 13) ----
+
+fn windowed(nodes: usize, bytes: usize) -> H {
+    H::with(crate::session::SessionConfig {
+        join_window: crate::session::push::Window { nodes, bytes },
+        ..cfg()
+    })
+}
+
+fn scene(n: usize) -> Vec<(String, Value)> {
+    (0..n)
+        .map(|i| (format!("n{i:03}"), node_value("n", i as i64)))
+        .collect()
+}
+
+fn host_scene(h: &mut H, n: usize) -> Vec<String> {
+    let nodes = scene(n);
+    let refs: Vec<(&str, Value)> = nodes.iter().map(|(u, v)| (u.as_str(), v.clone())).collect();
+    h.host(&id(1), "host", &refs);
+    nodes.into_iter().map(|(u, _)| u).collect()
+}
+
+/// The uuid a SET carries (`None` for `b'removed'`).
+fn set_uuid(m: &Sent) -> Option<String> {
+    match get(&m.data(), "DATA") {
+        Value::List(chunks) => match &chunks[1] {
+            Value::Bytes(b) => Some(String::from_utf8_lossy(b).into_owned()),
+            other => panic!("uuid chunk {other:?}"),
+        },
+        Value::Bytes(b) if &b[..] == b"removed" => None,
+        other => panic!("DATA {other:?}"),
+    }
+}
+
+fn start_join(h: &mut H, who: &Identity) -> (Vec<String>, Vec<Sent>) {
+    h.login(who, "bob", false);
+    h.hb(who, b"INIT");
+    let acts = h.cmd(
+        who,
+        cmd(7, "bob", &sdict(vec![("STATE", s("REQUEST_INIT"))])),
+    );
+    let mut to = sends_to(&acts, who).into_iter();
+    let catalog = to.next().expect("catalog").data();
+    let Value::List(items) = get(&catalog, "CATALOG").clone() else {
+        panic!("catalog")
+    };
+    let uuids = items
+        .iter()
+        .map(|v| v.as_str().expect("uuid").to_owned())
+        .collect();
+    (uuids, to.collect())
+}
+
+fn get_frames(uuid: &str) -> Vec<crate::session::io::Frame> {
+    cmd(7, "bob", &sdict(vec![("STATE", s("GET")), ("ID", s(uuid))]))
+}
+
+use crate::session::io::Identity;
+
+#[test]
+fn sets_are_pushed_in_pop_order_and_each_get_moves_the_window_by_one() {
+    let mut h = windowed(3, 1 << 20);
+    let all = host_scene(&mut h, 6);
+    let (catalog, pushed) = start_join(&mut h, &id(2));
+    assert_eq!(catalog, all);
+    let pop: Vec<String> = catalog.iter().rev().cloned().collect();
+    let first: Vec<_> = pushed.iter().map(|m| set_uuid(m).expect("node")).collect();
+    assert_eq!(first, pop[..3]);
+    let mut got = first;
+    for (i, u) in pop.iter().enumerate() {
+        let more = sends_to(&h.cmd(&id(2), get_frames(u)), &id(2));
+        // The GET was answered by the push: at most the next node of the window follows.
+        let expect: Vec<String> = pop.get(i + 3).into_iter().cloned().collect();
+        let uuids: Vec<String> = more.iter().map(|m| set_uuid(m).expect("node")).collect();
+        assert_eq!(uuids, expect, "after GET {i}");
+        got.extend(uuids);
+    }
+    assert_eq!(got, pop, "every node exactly once, in pop order");
+    assert_eq!(h.s.joins_in_progress(), 0);
+    let acts = h.cmd(&id(2), cmd(7, "bob", &sdict(vec![("STATE", s("DONE"))])));
+    assert!(logged(&acts, "bob: user online"));
+}
+
+#[test]
+fn the_byte_budget_limits_the_window() {
+    // Each SET of these nodes is well over 60 bytes: 100 bytes allow two ahead.
+    let mut h = windowed(10, 100);
+    host_scene(&mut h, 5);
+    let (_, pushed) = start_join(&mut h, &id(2));
+    assert_eq!(pushed.len(), 2);
+    assert!(pushed
+        .iter()
+        .all(|m| m.frames.iter().map(|f| f.len()).sum::<usize>() > 60));
+}
+
+#[test]
+fn a_window_of_zero_answers_one_set_per_get() {
+    let mut h = windowed(0, 1 << 20);
+    host_scene(&mut h, 3);
+    let (catalog, pushed) = start_join(&mut h, &id(2));
+    assert!(pushed.is_empty());
+    assert_eq!(h.s.joins_in_progress(), 0);
+    for u in catalog.iter().rev() {
+        let m = sends_to(&h.cmd(&id(2), get_frames(u)), &id(2));
+        assert_eq!(m.len(), 1);
+        assert_eq!(set_uuid(&m[0]).as_deref(), Some(u.as_str()));
+    }
+}
+
+#[test]
+fn a_get_out_of_pop_order_goes_back_to_one_answer_per_get() {
+    let mut h = windowed(2, 1 << 20);
+    host_scene(&mut h, 5);
+    let (catalog, pushed) = start_join(&mut h, &id(2));
+    assert_eq!(pushed.len(), 2);
+    // Catalog order, as a hand-made peer might ask.
+    for (i, u) in catalog.iter().enumerate() {
+        let acts = h.cmd(&id(2), get_frames(u));
+        if i == 0 {
+            assert!(logged(&acts, "out of the catalog's pop order"));
+        }
+        let m = sends_to(&acts, &id(2));
+        assert_eq!(m.len(), 1, "GET {i} answered once, nothing pushed");
+        assert_eq!(set_uuid(&m[0]).as_deref(), Some(u.as_str()));
+    }
+    assert_eq!(h.s.joins_in_progress(), 0);
+}
+
+#[test]
+fn a_node_deleted_after_the_catalog_is_pushed_as_removed() {
+    let mut h = windowed(2, 1 << 20);
+    let all = host_scene(&mut h, 4);
+    let (_, pushed) = start_join(&mut h, &id(2));
+    assert_eq!(pushed.len(), 2);
+    // Pop order is n003, n002, n001, n000: delete n001 before its push.
+    h.cmd(&id(1), cmd(4, "host", &s(&all[1])));
+    assert!(h.s.repository().get(&all[1]).is_none());
+    let m = sends_to(&h.cmd(&id(2), get_frames(&all[3])), &id(2));
+    let sets: Vec<_> = m.iter().filter(|m| m.type_num() == 7).collect();
+    assert_eq!(sets.len(), 1);
+    assert_eq!(set_uuid(sets[0]), None, "pushed as b'removed'");
+}
+
+#[test]
+fn a_joiner_that_leaves_mid_join_leaves_no_push_state() {
+    let mut h = windowed(2, 1 << 20);
+    let all = host_scene(&mut h, 5);
+    start_join(&mut h, &id(2));
+    h.cmd(&id(2), get_frames(&all[4]));
+    assert_eq!(h.s.joins_in_progress(), 1);
+    // The joiner goes silent (its heartbeat stops) while the host keeps answering.
+    let acts = h.advance_answering(10_000, &[id(1)]);
+    assert!(logged(&acts, "bob"), "{:?}", logs(&acts));
+    assert_eq!(h.s.joins_in_progress(), 0);
+    // A later GET from that peer gets nothing pushed (it is not logged in any more).
+    let m = sends_to(&h.cmd(&id(2), get_frames(&all[3])), &id(2));
+    assert!(m.iter().all(|m| m.type_num() != 7));
+}

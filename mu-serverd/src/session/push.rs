@@ -1,0 +1,196 @@
+//! Push-ahead join (difference 13): the window of Snapshot SETs sent to a joining client before
+//! the GETs that ask for them.
+//!
+//! The replication client (0.9.10 up to 0.10.3, `interface.py` `handle_client_snapshot`) pops
+//! the uuid at the end of the INIT catalog, sends GET, and on each SET checks that the node is
+//! the one it popped before popping the next. A SET that arrives before its GET is read as the
+//! answer to it, so sending SETs unasked in exactly that pop order (`catalog[-1]`,
+//! `catalog[-2]`, ...) turns a join of N round trips into one of about N / window. Each GET
+//! that matches the next expected uuid was already answered: it only moves the window on.
+//!
+//! This module is the bookkeeping alone (no repository, no frames): the session asks it what
+//! to push next and tells it what it pushed and which GET came in.
+
+use std::collections::VecDeque;
+
+/// How far ahead of a joiner's GETs the server may be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    /// SETs sent and not yet asked for (0: push-ahead is off).
+    pub nodes: usize,
+    /// Bytes of those SETs. One SET is always allowed, whatever its size.
+    pub bytes: usize,
+}
+
+impl Window {
+    pub const OFF: Window = Window { nodes: 0, bytes: 0 };
+}
+
+/// What to do with a joiner's GET.
+#[derive(Debug, PartialEq, Eq)]
+pub enum GetVerdict {
+    /// The next expected uuid, already pushed: nothing to send.
+    AlreadySent,
+    /// The next expected uuid, not pushed yet (the window was full): answer it; it now counts
+    /// as sent and asked.
+    AnswerInOrder,
+    /// Not the uuid the client's pop order gives: this peer does not join like the replication
+    /// client; answer this GET and every later one as the reference does, and push no more.
+    OutOfOrder,
+}
+
+/// One joiner's progress through its catalog.
+#[derive(Debug)]
+pub struct JoinPush {
+    /// The catalog in the client's pop order (last uuid first).
+    order: Vec<Box<str>>,
+    /// SETs sent so far (`order[..sent]`), pushed or answered.
+    sent: usize,
+    /// GETs matched so far (`order[..asked]`); `asked <= sent`.
+    asked: usize,
+    /// Sizes of the SETs sent and not yet asked for (`order[asked..sent]`), and their sum.
+    ahead: VecDeque<usize>,
+    ahead_bytes: usize,
+}
+
+impl JoinPush {
+    /// `catalog` in the order the INIT message lists it.
+    pub fn new<'a>(catalog: impl DoubleEndedIterator<Item = &'a str>) -> JoinPush {
+        JoinPush {
+            order: catalog.rev().map(Box::from).collect(),
+            sent: 0,
+            asked: 0,
+            ahead: VecDeque::new(),
+            ahead_bytes: 0,
+        }
+    }
+
+    /// The uuid to push next if the window has room for it.
+    pub fn next(&self, w: Window) -> Option<&str> {
+        let room =
+            self.ahead.len() < w.nodes && (self.ahead.is_empty() || self.ahead_bytes < w.bytes);
+        if !room {
+            return None;
+        }
+        self.order.get(self.sent).map(|u| &**u)
+    }
+
+    /// The SET of [`JoinPush::next`] was sent, `size` bytes.
+    pub fn pushed(&mut self, size: usize) {
+        if self.sent < self.order.len() {
+            self.sent += 1;
+            self.ahead.push_back(size);
+            self.ahead_bytes += size;
+        }
+    }
+
+    /// A GET for `uuid` came in.
+    pub fn on_get(&mut self, uuid: &str) -> GetVerdict {
+        if self.order.get(self.asked).is_none_or(|u| &**u != uuid) {
+            return GetVerdict::OutOfOrder;
+        }
+        self.asked += 1;
+        if self.asked > self.sent {
+            self.sent = self.asked;
+            return GetVerdict::AnswerInOrder;
+        }
+        if let Some(size) = self.ahead.pop_front() {
+            self.ahead_bytes -= size;
+        }
+        GetVerdict::AlreadySent
+    }
+
+    /// Every SET was sent and asked for: the joiner's DONE is next.
+    pub fn finished(&self) -> bool {
+        self.asked == self.order.len()
+    }
+
+    /// SETs sent and not yet asked for, and their bytes.
+    pub fn ahead(&self) -> (usize, usize) {
+        (self.ahead.len(), self.ahead_bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const W: Window = Window {
+        nodes: 3,
+        bytes: 100,
+    };
+
+    fn fill(j: &mut JoinPush, w: Window, size: usize) -> Vec<String> {
+        let mut out = Vec::new();
+        for _ in 0..100 {
+            let Some(u) = j.next(w).map(str::to_owned) else {
+                break;
+            };
+            j.pushed(size);
+            out.push(u);
+        }
+        out
+    }
+
+    #[test]
+    fn pushes_in_pop_order_and_each_get_moves_the_window_by_one() {
+        let cat = ["a", "b", "c", "d", "e"];
+        let mut j = JoinPush::new(cat.iter().copied());
+        assert_eq!(fill(&mut j, W, 10), ["e", "d", "c"]);
+        assert_eq!(j.on_get("e"), GetVerdict::AlreadySent);
+        assert_eq!(fill(&mut j, W, 10), ["b"]);
+        assert_eq!(j.on_get("d"), GetVerdict::AlreadySent);
+        assert_eq!(j.on_get("c"), GetVerdict::AlreadySent);
+        assert_eq!(fill(&mut j, W, 10), ["a"]);
+        assert_eq!(j.ahead(), (2, 20));
+        assert_eq!(j.on_get("b"), GetVerdict::AlreadySent);
+        assert!(!j.finished());
+        assert_eq!(j.on_get("a"), GetVerdict::AlreadySent);
+        assert!(j.finished());
+        assert_eq!(fill(&mut j, W, 10), Vec::<String>::new());
+        assert_eq!(j.ahead(), (0, 0));
+    }
+
+    #[test]
+    fn the_byte_budget_stops_the_window_but_one_set_always_goes() {
+        let cat = ["a", "b", "c"];
+        let mut j = JoinPush::new(cat.iter().copied());
+        // 60 + 60 passes 100: the second is the last one allowed.
+        assert_eq!(fill(&mut j, W, 60), ["c", "b"]);
+        assert_eq!(j.on_get("c"), GetVerdict::AlreadySent);
+        assert_eq!(fill(&mut j, W, 60), ["a"]);
+        // A node bigger than the whole budget still goes when nothing is ahead.
+        let mut big = JoinPush::new(cat.iter().copied());
+        assert_eq!(fill(&mut big, W, 1000), ["c"]);
+        assert_eq!(big.on_get("c"), GetVerdict::AlreadySent);
+        assert_eq!(fill(&mut big, W, 1000), ["b"]);
+    }
+
+    #[test]
+    fn a_window_of_zero_pushes_nothing_and_answers_each_get_in_order() {
+        let cat = ["a", "b"];
+        let mut j = JoinPush::new(cat.iter().copied());
+        assert!(fill(&mut j, Window::OFF, 1).is_empty());
+        assert_eq!(j.on_get("b"), GetVerdict::AnswerInOrder);
+        assert_eq!(j.on_get("a"), GetVerdict::AnswerInOrder);
+        assert!(j.finished());
+    }
+
+    #[test]
+    fn a_get_out_of_the_pop_order_is_reported() {
+        let cat = ["a", "b", "c"];
+        let mut j = JoinPush::new(cat.iter().copied());
+        fill(&mut j, W, 1);
+        // Catalog order instead of pop order (a hand-made peer).
+        assert_eq!(j.on_get("a"), GetVerdict::OutOfOrder);
+        // The same uuid twice.
+        let mut k = JoinPush::new(cat.iter().copied());
+        fill(&mut k, W, 1);
+        assert_eq!(k.on_get("c"), GetVerdict::AlreadySent);
+        assert_eq!(k.on_get("c"), GetVerdict::OutOfOrder);
+        // A GET past the end of the catalog.
+        let mut e = JoinPush::new(["a"].iter().copied());
+        assert_eq!(e.on_get("a"), GetVerdict::AnswerInOrder);
+        assert_eq!(e.on_get("a"), GetVerdict::OutOfOrder);
+    }
+}
