@@ -11,14 +11,67 @@ use crate::servers::{self, Kind, Server};
 
 #[derive(Clone, Copy, Debug)]
 pub enum Case {
-    Fanout { k: usize, big: bool, count: usize },
-    Commit { big: bool, count: usize },
-    Latency { n: usize },
-    Join { n: usize },
-    Idle { clients: usize, secs: f64 },
+    Fanout {
+        k: usize,
+        big: bool,
+        count: usize,
+    },
+    Commit {
+        big: bool,
+        count: usize,
+    },
+    Latency {
+        n: usize,
+    },
+    Join {
+        n: usize,
+    },
+    Idle {
+        clients: usize,
+        secs: f64,
+    },
+    /// Issue 16: `joiners` join `n` nodes at once through a WAN proxy of `delay_ms` each way
+    /// (optional cap, Mbit/s). The reference's slow links are measured on fewer nodes and the
+    /// times multiplied by `scale` (`on_mu` false, `on_ref` true), stated in the label.
+    Wan {
+        n: usize,
+        delay_ms: u64,
+        mbit: Option<u32>,
+        joiners: usize,
+        scale: usize,
+        on_mu: bool,
+        on_ref: bool,
+    },
 }
 
-pub const PHASES: &[&str] = &["fanout", "commit", "latency", "join", "idle"];
+pub const PHASES: &[&str] = &["fanout", "commit", "latency", "join", "idle", "wan"];
+
+/// The WAN cases: each link at `n` nodes on mu-serverd, and on the reference at `n` (RTT 0)
+/// or at `small` nodes scaled to `n` (its one round trip per node makes `n` take minutes).
+fn wan_cases(v: &mut Vec<Case>, n: usize, small: usize, rtt: u64, joiners: usize) {
+    let w = |n, delay_ms, mbit, joiners, scale, on_mu, on_ref| Case::Wan {
+        n,
+        delay_ms,
+        mbit,
+        joiners,
+        scale,
+        on_mu,
+        on_ref,
+    };
+    let d = rtt / 2;
+    v.push(w(n, 0, None, 1, 1, true, true));
+    for (delay, mbit, j) in [
+        (d, None, 1),
+        (3 * d, None, 1),
+        (d, Some(20), 1),
+        (d, None, joiners),
+    ] {
+        v.push(w(n, delay, mbit, j, 1, true, small == n));
+        if small != n {
+            v.push(w(small, delay, mbit, j, n / small, false, true));
+        }
+    }
+}
 
 /// The cases of a run, in order, restricted to `phases`.
 pub fn plan(quick: bool, phases: &[String]) -> Vec<Case> {
@@ -57,6 +110,7 @@ pub fn plan(quick: bool, phases: &[String]) -> Vec<Case> {
             clients: 2,
             secs: 0.5,
         });
+        wan_cases(&mut v, 200, 200, 10, 2);
     } else {
         for big in [false, true] {
             for k in [2, 8, 32] {
@@ -82,6 +136,7 @@ pub fn plan(quick: bool, phases: &[String]) -> Vec<Case> {
             clients: 2,
             secs: 10.0,
         });
+        wan_cases(&mut v, 10_000, 500, 50, 20);
     }
     v.retain(|c| phases.iter().any(|p| p == c.phase()));
     v
@@ -95,6 +150,7 @@ impl Case {
             Case::Latency { .. } => "latency",
             Case::Join { .. } => "join",
             Case::Idle { .. } => "idle",
+            Case::Wan { .. } => "wan",
         }
     }
 
@@ -103,6 +159,9 @@ impl Case {
         match (self, kind) {
             (Case::Fanout { .. }, _) => true,
             (_, Kind::MuPersist) => false,
+            (Case::Wan { on_mu, .. }, Kind::Mu) => *on_mu,
+            (Case::Wan { on_ref, .. }, Kind::Reference) => *on_ref,
+            (Case::Wan { .. }, _) => false,
             _ => true,
         }
     }
@@ -110,7 +169,7 @@ impl Case {
     /// Join dataset sizes the frame generator must build.
     pub fn join_count(&self) -> Option<usize> {
         match self {
-            Case::Join { n } => Some(*n),
+            Case::Join { n } | Case::Wan { n, .. } => Some(*n),
             _ => None,
         }
     }
@@ -245,6 +304,21 @@ impl Case {
                     }
                     Err(e) => rep.fail(&id, &label, "s", false, kind, e),
                 }
+            }
+            Case::Wan {
+                n,
+                delay_ms,
+                mbit,
+                joiners,
+                scale,
+                ..
+            } => {
+                let link = crate::wan::Link {
+                    delay: std::time::Duration::from_millis(delay_ms),
+                    rate: mbit.map(|m| u64::from(m) * 1_000_000 / 8),
+                };
+                let r = crate::wanjoin::run(srv, f, n, link, joiners);
+                crate::wanrows::record(rep, kind, n, delay_ms, mbit, joiners, scale, r);
             }
             Case::Idle { clients, secs } => {
                 let id = format!("idle-{clients}");

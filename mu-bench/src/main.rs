@@ -18,6 +18,9 @@ mod report;
 mod rig;
 mod servers;
 mod targets;
+mod wan;
+mod wanjoin;
+mod wanrows;
 
 use std::path::PathBuf;
 
@@ -50,11 +53,11 @@ struct Cli {
     /// Also measure fan-out with mu-serverd's persistence on.
     #[arg(long)]
     persist: bool,
-    /// Phases to run, comma-separated: fanout, commit, latency, join, idle.
+    /// Phases to run, comma-separated: fanout, commit, latency, join, idle, wan.
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "fanout,commit,latency,join,idle"
+        default_value = "fanout,commit,latency,join,idle,wan"
     )]
     phases: Vec<String>,
     /// Only cases whose description contains this text, e.g. "k: 2, big: true".
@@ -78,6 +81,12 @@ struct Cli {
     /// Heartbeat timeout given to both servers, ms.
     #[arg(long, default_value_t = 10_000)]
     timeout_ms: u64,
+    /// mu-serverd's `[server] join_window` (default: the server's own).
+    #[arg(long)]
+    join_window: Option<usize>,
+    /// mu-serverd's `[server] join_window_bytes` (default: the server's own).
+    #[arg(long)]
+    join_window_bytes: Option<usize>,
 }
 
 #[derive(Subcommand)]
@@ -86,6 +95,20 @@ enum Sub {
     CeilingServer {
         #[arg(long)]
         port: u16,
+    },
+    /// A WAN link on loopback: forwards 127.0.0.1:LISTEN..+2 to TARGET..+2 with a one-way
+    /// delay each direction and an optional bandwidth cap, until killed (issue 16).
+    WanProxy {
+        #[arg(long)]
+        listen: u16,
+        #[arg(long)]
+        target: u16,
+        /// One-way delay, ms (RTT is twice this).
+        #[arg(long, default_value_t = 0)]
+        delay_ms: u64,
+        /// Bandwidth cap per direction, Mbit/s.
+        #[arg(long)]
+        mbit: Option<f64>,
     },
 }
 
@@ -115,6 +138,19 @@ fn main() {
     if let Some(Sub::CeilingServer { port }) = cli.sub {
         if let Err(e) = ceiling::run(port) {
             eprintln!("ceiling-server: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
+    if let Some(Sub::WanProxy {
+        listen,
+        target,
+        delay_ms,
+        mbit,
+    }) = cli.sub
+    {
+        if let Err(e) = wan::run(listen, target, delay_ms, mbit) {
+            eprintln!("wan-proxy: {e}");
             std::process::exit(1);
         }
         return;
@@ -182,12 +218,19 @@ fn run(cli: Cli) -> Result<bool, String> {
         self_exe: std::env::current_exe().map_err(|e| e.to_string())?,
         tmp: tmp.clone(),
         timeout_ms: cli.timeout_ms,
+        join_window: cli.join_window,
+        join_window_bytes: cli.join_window_bytes,
     };
+    let cli_window_bytes = cli
+        .join_window_bytes
+        .unwrap_or(wanrows::DEFAULT_WINDOW_BYTES);
     let mut plan = cases::plan(cli.quick, &cli.phases);
     if let Some(c) = &cli.case {
         plan.retain(|p| p.describe().contains(c.as_str()));
     }
-    let joins: Vec<usize> = plan.iter().filter_map(Case::join_count).collect();
+    let mut joins: Vec<usize> = plan.iter().filter_map(Case::join_count).collect();
+    joins.sort_unstable();
+    joins.dedup();
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("py/gen_frames.py");
     let frames = frames::Frames::generate(&python, &script, &tmp, &joins)?;
 
@@ -237,7 +280,7 @@ fn run(cli: Cli) -> Result<bool, String> {
     let table = format!(
         "{}\nTargets (issue 8):\n\n{}{}",
         rep.table(&kinds),
-        targets::check(&rep),
+        targets::check(&rep) + &wanrows::targets(&rep, cli_window_bytes),
         rent.as_ref()
             .map(|r| format!("\nPage rent on this machine (see docs/performance.md): {r}\n"))
             .unwrap_or_default()

@@ -62,6 +62,9 @@ pub struct Env {
     pub tmp: PathBuf,
     /// Heartbeat timeout given to both servers, ms (the seed deploys 10 s).
     pub timeout_ms: u64,
+    /// mu-serverd's join window settings, when not its defaults (issue 16).
+    pub join_window: Option<usize>,
+    pub join_window_bytes: Option<usize>,
 }
 
 /// A running server.
@@ -79,7 +82,7 @@ const PORT_LO: u16 = 25000;
 const PORT_SPAN: u16 = 990;
 
 /// A base port P with P, P+1, P+2 free on every interface (the reference binds `tcp://*`).
-fn free_base_port() -> Result<u16, String> {
+pub fn free_base_port() -> Result<u16, String> {
     for _ in 0..PORT_SPAN / 3 {
         let off = NEXT_PORT.fetch_add(3, Ordering::Relaxed) % PORT_SPAN;
         let p = PORT_LO + off;
@@ -112,7 +115,7 @@ impl Server {
                 c
             }
             Kind::Mu | Kind::MuPersist => {
-                let conf = write_mu_config(&dir, port, env.timeout_ms, kind == Kind::MuPersist)?;
+                let conf = write_mu_config(&dir, port, env, kind == Kind::MuPersist)?;
                 let mut c = match env.mu_wrapper.split_first() {
                     Some((prog, args)) => {
                         let mut c = Command::new(prog);
@@ -259,12 +262,15 @@ pub fn self_cpu_ns() -> u64 {
 
 /// Writes mu-serverd's config for one case: loopback only, no server password, a control socket
 /// in the case directory, persistence on or off.
-fn write_mu_config(
-    dir: &Path,
-    port: u16,
-    timeout_ms: u64,
-    persist: bool,
-) -> Result<PathBuf, String> {
+fn write_mu_config(dir: &Path, port: u16, env: &Env, persist: bool) -> Result<PathBuf, String> {
+    let timeout_ms = env.timeout_ms;
+    let mut window = String::new();
+    if let Some(w) = env.join_window {
+        window.push_str(&format!("join_window = {w}\n"));
+    }
+    if let Some(b) = env.join_window_bytes {
+        window.push_str(&format!("join_window_bytes = {b}\n"));
+    }
     // Keys from mu-serverd/src/config/file.rs. Persistence "batch" = fsync every interval.
     let storage = if persist {
         format!(
@@ -275,7 +281,7 @@ fn write_mu_config(
         "enabled = false\n".to_string()
     };
     let text = format!(
-        "[server]\nbind = \"127.0.0.1\"\nport = {port}\ntimeout_ms = {timeout_ms}\n\n\
+        "[server]\nbind = \"127.0.0.1\"\nport = {port}\ntimeout_ms = {timeout_ms}\n{window}\n\
          [auth]\nadmin_password = \"bench-admin\"\n\n[storage]\n{storage}\n\
          [control]\nsocket = \"{}\"\n\n[log]\ntarget = \"stderr\"\nlevel = \"info\"\n",
         dir.join("control.sock").display()

@@ -4,7 +4,7 @@
 use crate::report::Report;
 use crate::servers::Kind;
 
-fn med(rep: &Report, id: &str, k: Kind) -> Option<f64> {
+pub fn med(rep: &Report, id: &str, k: Kind) -> Option<f64> {
     rep.rows
         .iter()
         .find(|r| r.id == id)?
@@ -14,7 +14,7 @@ fn med(rep: &Report, id: &str, k: Kind) -> Option<f64> {
         .median()
 }
 
-fn verdict(ok: bool) -> &'static str {
+pub fn verdict(ok: bool) -> &'static str {
     if ok {
         "MET"
     } else {

@@ -103,7 +103,7 @@ class Server:
 
     def __init__(self, kind, tmp, timeout_ms=2000, server_password=None, admin_password=ADMIN_PWD,
                  queue_limit=None, max_clients=None, max_message_bytes=None,
-                 client_versions=CLIENT_VERSIONS, state_dir=None):
+                 client_versions=CLIENT_VERSIONS, state_dir=None, join_window=None):
         self.kind = kind
         self.port = free_base_port()
         self.timeout_ms = timeout_ms
@@ -122,6 +122,8 @@ class Server:
                 lines.append(f"max_message_bytes = {max_message_bytes}")
             if client_versions is not None:
                 lines.append("client_versions = [" + ", ".join(f'"{v}"' for v in client_versions) + "]")
+            if join_window is not None:
+                lines.append(f"join_window = {join_window}")
             lines.append("[auth]")
             if admin_password is not None:
                 lines.append(f'admin_password = "{admin_password}"')
@@ -217,6 +219,57 @@ def mu_server(tmp_path):
     yield start
     for s in started:
         s.stop()
+
+
+# ---------------------------------------------------------------------------------------------
+# WAN link (issue 16)
+
+def bench_binary():
+    b = os.environ.get("MU_BENCH_BIN")
+    return Path(b) if b else ROOT / "target" / "debug" / "mu-bench"
+
+
+class Wan:
+    """`mu-bench wan-proxy` in front of a server's three ports: a fixed one-way delay each
+    direction. Has what `Peer` reads of a server, with the proxy's port."""
+
+    def __init__(self, server, delay_ms, tmp):
+        self.server = server
+        self.port = free_base_port()
+        self.timeout_ms = server.timeout_ms
+        self.admin_password = server.admin_password
+        self.server_password = server.server_password
+        self.log_path = Path(tmp) / f"wan-{self.port}.log"
+        self._log = open(self.log_path, "wb")
+        argv = [str(bench_binary()), "wan-proxy", "--listen", str(self.port),
+                "--target", str(server.port), "--delay-ms", str(delay_ms)]
+        self.proc = subprocess.Popen(argv, stdout=self._log, stderr=subprocess.STDOUT,
+                                     preexec_fn=_die_with_parent)
+        deadline = time.monotonic() + 10
+        while b"ready" not in self.log_path.read_bytes():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"wan-proxy did not start: {self.log_path.read_text()}")
+            time.sleep(0.01)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(3)
+        self._log.close()
+
+
+@pytest.fixture
+def wan(tmp_path):
+    made = []
+
+    def make(server, delay_ms):
+        w = Wan(server, delay_ms, tmp_path)
+        made.append(w)
+        return w
+
+    yield make
+    for w in made:
+        w.stop()
 
 
 # ---------------------------------------------------------------------------------------------

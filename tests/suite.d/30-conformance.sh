@@ -9,8 +9,10 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
-cargo build -q -p mu-serverd
+# mu-bench provides the WAN rig (`mu-bench wan-proxy`) of test_join_wan.py.
+cargo build -q -p mu-serverd -p mu-bench
 export MU_SERVERD_BIN="${MU_SERVERD_BIN:-$ROOT/target/debug/mu-serverd}"
+export MU_BENCH_BIN="${MU_BENCH_BIN:-$ROOT/target/debug/mu-bench}"
 VENV="${MU_VENV:-$ROOT/.venv}"
 VENV57="${MU_VENV_DD57:-$ROOT/.venv-dd57}"
 VENV099="${MU_VENV_099:-$ROOT/.venv-099}"

@@ -1,9 +1,10 @@
 //! Snapshot (type 7): a client joining a running session pulls the scene one node per round
 //! trip (REQUEST_INIT -> catalog, GET -> one node or `b'removed'`, DONE -> ACTIVE). With a join
-//! window (difference 13, [`super::push`]) the SETs are pushed in the client's pop order ahead
+//! window (difference 12, [`super::push`]) the SETs are pushed in the client's pop order ahead
 //! of its GETs, and a GET the push already answered gets nothing more.
 
-use super::io::{Channel, Frame, Identity};
+use super::catalog;
+use super::io::{Channel, Identity};
 use super::push::{GetVerdict, JoinPush};
 use super::wire::{self, sdict};
 use super::Session;
@@ -23,14 +24,7 @@ impl Session {
                         self.repo.len()
                     ),
                 );
-                let frames = self.catalog_frames();
-                self.send(Channel::Command, from, frames);
-                self.joins.remove(from);
-                if self.cfg.join_window.nodes > 0 && !self.repo.is_empty() {
-                    let push = JoinPush::new(self.repo.uuids());
-                    self.joins.insert(from.clone(), push);
-                    self.push_ahead(from);
-                }
+                self.send_catalog(std::slice::from_ref(from));
             }
             Some("GET") => match data.get_str_key("ID").and_then(Value::as_str) {
                 Some(uuid) => {
@@ -59,11 +53,26 @@ impl Session {
         }
     }
 
-    /// `Snapshot {STATE: 'INIT', CATALOG: [every uuid]}`.
-    pub(super) fn catalog_frames(&self) -> Vec<Frame> {
-        let catalog = Value::list(self.repo.uuids().map(Value::str).collect());
-        let data = sdict(vec![("STATE", Value::str("INIT")), ("CATALOG", catalog)]);
-        wire::command(wire::T_SNAPSHOT, "server", &data)
+    /// `Snapshot {STATE: 'INIT', CATALOG: [every uuid]}` to each of `to`, dependencies last
+    /// ([`catalog`]), then the first window of SETs.
+    pub(super) fn send_catalog(&mut self, to: &[Identity]) {
+        if to.is_empty() {
+            return;
+        }
+        let order = catalog::dependencies_last(&self.repo);
+        let list = Value::list(order.iter().map(|u| Value::str(u)).collect());
+        let data = sdict(vec![("STATE", Value::str("INIT")), ("CATALOG", list)]);
+        let frames = wire::command(wire::T_SNAPSHOT, "server", &data);
+        let push = (self.cfg.join_window.nodes > 0 && !order.is_empty())
+            .then(|| JoinPush::new(order.iter().copied()));
+        for id in to {
+            self.send(Channel::Command, id, frames.clone());
+            self.joins.remove(id);
+            if let Some(p) = &push {
+                self.joins.insert(id.clone(), p.clone());
+                self.push_ahead(id);
+            }
+        }
     }
 
     /// A GET: answered, or already answered by the push (which then moves on).

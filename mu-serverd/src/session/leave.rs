@@ -17,7 +17,16 @@ impl Session {
             return;
         };
         self.beats.remove(id);
-        self.joins.remove(id);
+        if let Some(push) = self.joins.remove(id) {
+            let (n, bytes) = push.ahead();
+            self.log(
+                Level::Debug,
+                format!(
+                    "{}: join abandoned, {n} pushed SETs ({bytes} bytes) dropped",
+                    client.name
+                ),
+            );
+        }
         self.out.push_back(Action::DropPeer { to: id.clone() });
         if let Some(msg) = notify {
             let data = sdict(vec![("reason", Value::str(msg))]);

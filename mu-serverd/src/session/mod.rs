@@ -14,6 +14,7 @@ pub mod repository;
 pub mod wire;
 
 mod auth;
+mod catalog;
 mod commands;
 mod fast_get;
 mod heartbeat;
@@ -98,7 +99,7 @@ impl Session {
         self.repo.state()
     }
 
-    /// Joiners whose SETs are being pushed ahead of their GETs (difference 13).
+    /// Joiners whose SETs are being pushed ahead of their GETs (difference 12).
     pub fn joins_in_progress(&self) -> usize {
         self.joins.len()
     }

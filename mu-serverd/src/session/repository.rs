@@ -118,6 +118,10 @@ impl Repository {
     pub fn get(&self, uuid: &str) -> Option<&StoredNode> {
         self.nodes.get(uuid)
     }
+    /// The stored key and node of `uuid` (the key lives as long as the repository borrow).
+    pub fn get_key_value(&self, uuid: &str) -> Option<(&str, &StoredNode)> {
+        self.nodes.get_key_value(uuid).map(|(k, n)| (k.as_str(), n))
+    }
     pub fn uuids(&self) -> impl DoubleEndedIterator<Item = &str> {
         self.nodes.keys().map(String::as_str)
     }

@@ -131,12 +131,13 @@ impl Session {
         self.upload = None;
         self.change(Change::State(SessionState::Active));
         self.reply_upload(uploader, "DONE");
-        let catalog = self.catalog_frames();
-        for id in self.clients.ids() {
-            if &id != uploader {
-                self.send(Channel::Command, &id, catalog.clone());
-            }
-        }
+        let waiting: Vec<Identity> = self
+            .clients
+            .ids()
+            .into_iter()
+            .filter(|id| id != uploader)
+            .collect();
+        self.send_catalog(&waiting);
         let who = self.who(uploader);
         self.log(
             Level::Info,

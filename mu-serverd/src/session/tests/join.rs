@@ -137,7 +137,9 @@ fn sets_are_pushed_in_pop_order_and_each_get_moves_the_window_by_one() {
     let mut h = windowed(3, 1 << 20);
     let all = host_scene(&mut h, 6);
     let (catalog, pushed) = start_join(&mut h, &id(2));
-    assert_eq!(catalog, all);
+    let mut sorted = catalog.clone();
+    sorted.sort();
+    assert_eq!(sorted, all);
     let pop: Vec<String> = catalog.iter().rev().cloned().collect();
     let first: Vec<_> = pushed.iter().map(|m| set_uuid(m).expect("node")).collect();
     assert_eq!(first, pop[..3]);
@@ -207,10 +209,10 @@ fn a_node_deleted_after_the_catalog_is_pushed_as_removed() {
     let all = host_scene(&mut h, 4);
     let (_, pushed) = start_join(&mut h, &id(2));
     assert_eq!(pushed.len(), 2);
-    // Pop order is n003, n002, n001, n000: delete n001 before its push.
-    h.cmd(&id(1), cmd(4, "host", &s(&all[1])));
-    assert!(h.s.repository().get(&all[1]).is_none());
-    let m = sends_to(&h.cmd(&id(2), get_frames(&all[3])), &id(2));
+    // No dependencies: the pop order is n000, n001, n002, n003; delete n002 before its push.
+    h.cmd(&id(1), cmd(4, "host", &s(&all[2])));
+    assert!(h.s.repository().get(&all[2]).is_none());
+    let m = sends_to(&h.cmd(&id(2), get_frames(&all[0])), &id(2));
     let sets: Vec<_> = m.iter().filter(|m| m.type_num() == 7).collect();
     assert_eq!(sets.len(), 1);
     assert_eq!(set_uuid(sets[0]), None, "pushed as b'removed'");
@@ -221,13 +223,33 @@ fn a_joiner_that_leaves_mid_join_leaves_no_push_state() {
     let mut h = windowed(2, 1 << 20);
     let all = host_scene(&mut h, 5);
     start_join(&mut h, &id(2));
-    h.cmd(&id(2), get_frames(&all[4]));
+    h.cmd(&id(2), get_frames(&all[0]));
     assert_eq!(h.s.joins_in_progress(), 1);
     // The joiner goes silent (its heartbeat stops) while the host keeps answering.
     let acts = h.advance_answering(10_000, &[id(1)]);
-    assert!(logged(&acts, "bob"), "{:?}", logs(&acts));
+    assert!(logged(&acts, "bob: join abandoned"), "{:?}", logs(&acts));
     assert_eq!(h.s.joins_in_progress(), 0);
     // A later GET from that peer gets nothing pushed (it is not logged in any more).
     let m = sends_to(&h.cmd(&id(2), get_frames(&all[3])), &id(2));
     assert!(m.iter().all(|m| m.type_num() != 7));
+}
+
+#[test]
+fn the_catalog_lets_the_joiner_pop_dependencies_before_their_dependents() {
+    let mut h = windowed(10, 1 << 20);
+    h.host(
+        &id(1),
+        "host",
+        &[("a", node_value("a", 1)), ("b", node_value("b", 2))],
+    );
+    // "0scene" sorts first and depends on both.
+    h.data(
+        &id(1),
+        node_frames("0scene", "COMMON", &["b", "a"], &node_value("s", 0)),
+    );
+    let (catalog, pushed) = start_join(&mut h, &id(2));
+    let pop: Vec<&str> = catalog.iter().rev().map(String::as_str).collect();
+    assert_eq!(pop, ["b", "a", "0scene"]);
+    let sent: Vec<_> = pushed.iter().map(|m| set_uuid(m).expect("node")).collect();
+    assert_eq!(sent, pop);
 }

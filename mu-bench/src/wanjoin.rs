@@ -1,0 +1,127 @@
+//! Joins through a WAN link (issue 16): the first client uploads `joinN` directly, then one or
+//! more joiners log in and join through [`wan::Proxy`] (fixed one-way delay, optional cap),
+//! each doing exactly what the replication client does (one GET per SET it reads, popping the
+//! catalog from its end, checking each SET's uuid). Each joiner's time runs from its
+//! REQUEST_INIT to its DONE; logins come first, then every joiner starts at once. The server's
+//! RSS is sampled every 10 ms during the joins.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Barrier};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::client::Client;
+use crate::frames::{self, Frames};
+use crate::rig;
+use crate::servers::{self, Server};
+use crate::wan::{Link, Proxy};
+
+pub struct WanJoin {
+    /// Each joiner's REQUEST_INIT-to-DONE time, s.
+    pub join_s: Vec<f64>,
+    /// Highest RSS during the joins minus the RSS before them, KiB.
+    pub rss_growth_kib: Option<u64>,
+    /// Bytes of the n nodes' SET messages (the upload's SETs: the same frames), for the
+    /// transfer time at a capped rate.
+    pub set_bytes: u64,
+}
+
+pub fn run(
+    srv: &Server,
+    f: &Frames,
+    n: usize,
+    link: Link,
+    joiners: usize,
+) -> Result<WanJoin, String> {
+    let dataset = format!("join{n}");
+    if f.dataset_len(&dataset) != n {
+        return Err(format!("frames for {dataset} were not generated"));
+    }
+    let set_bytes = (0..n)
+        .map(|i| f.get(&format!("{dataset}/set/{i}")).map(frames::msg_bytes))
+        .sum::<Result<usize, String>>()? as u64;
+    let rig = rig::session(srv.kind, srv.port, f, &dataset, 0)?;
+    let proxy = Proxy::start(servers::free_base_port()?, srv.port, link)?;
+    let mut clients = Vec::with_capacity(joiners);
+    for i in 0..joiners {
+        let mut c = Client::connect(&rig.ctx, proxy.base, i + 1)?;
+        let ans = c.login(f)?;
+        rig.keep_hb(&mut c);
+        if ans != "RUNNING" {
+            return Err(format!("joiner {i} got {ans}, expected RUNNING"));
+        }
+        clients.push(c);
+    }
+    // Let the logins' user-list broadcasts settle before the RSS baseline.
+    thread::sleep(Duration::from_millis(300));
+    let rss0 = srv.rss_kib();
+    let sampling = Arc::new(AtomicBool::new(true));
+    let pid = srv.pid();
+    let sampler = {
+        let on = sampling.clone();
+        thread::spawn(move || {
+            let mut peak = 0u64;
+            while on.load(Ordering::Relaxed) {
+                if let Some(r) = rss_of(pid) {
+                    peak = peak.max(r);
+                }
+                thread::sleep(Duration::from_millis(10));
+            }
+            peak
+        })
+    };
+    let start = Barrier::new(joiners);
+    let results: Vec<_> = thread::scope(|s| {
+        let handles: Vec<_> = clients
+            .into_iter()
+            .map(|c| {
+                let start = &start;
+                s.spawn(move || {
+                    start.wait();
+                    let t0 = Instant::now();
+                    let got = c.join(f, Duration::from_secs(600));
+                    (c, got, t0.elapsed().as_secs_f64())
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join()).collect()
+    });
+    let mut join_s = Vec::with_capacity(joiners);
+    let mut err = None;
+    for r in results {
+        match r {
+            Ok((c, Ok(got), secs)) if got == n => {
+                join_s.push(secs);
+                rig.keep(c);
+            }
+            Ok((c, Ok(got), _)) => {
+                err.get_or_insert(format!("joined {got} of {n} nodes"));
+                rig.keep(c);
+            }
+            Ok((_, Err(e), _)) => {
+                err.get_or_insert(e);
+            }
+            Err(_) => {
+                err.get_or_insert("joiner thread panicked".into());
+            }
+        }
+    }
+    sampling.store(false, Ordering::Relaxed);
+    let peak = sampler.join().unwrap_or(0);
+    drop(proxy);
+    rig.finish()?;
+    if let Some(e) = err {
+        return Err(e);
+    }
+    Ok(WanJoin {
+        join_s,
+        rss_growth_kib: rss0.map(|r| peak.saturating_sub(r)),
+        set_bytes,
+    })
+}
+
+fn rss_of(pid: u32) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
