@@ -92,7 +92,7 @@ pub fn record(
 }
 
 /// mu-serverd's default `join_window_bytes` (mu-serverd/src/session/config.rs).
-pub const DEFAULT_WINDOW_BYTES: usize = 1 << 20;
+pub const DEFAULT_WINDOW_BYTES: usize = 4 << 20;
 
 /// Issue 16's targets, on mu-serverd's medians of this run.
 pub fn targets(rep: &Report, window_bytes: usize) -> String {

@@ -148,6 +148,14 @@ fn bad_values_each_name_their_key_and_line() {
             "FILE:2: client_queue_limit: client_queue_limit 0 is out of range",
         ),
         (
+            "[server]\njoin_window = -1\n",
+            "FILE:2: join_window: join_window -1 is out of range (0-100000)",
+        ),
+        (
+            "[server]\njoin_window_bytes = 10\n",
+            "FILE:2: join_window_bytes: join_window_bytes 10 is out of range",
+        ),
+        (
             "[storage]\nstate_dir = \"relative\"\n",
             "FILE:2: state_dir: 'relative' is not an absolute path",
         ),

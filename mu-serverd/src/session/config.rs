@@ -38,8 +38,8 @@ pub const DEFAULT_CLIENT_VERSION: &str = "0.9.10";
 /// `[server] join_window` / `join_window_bytes` (measured: docs/performance.md, "Join through a
 /// WAN link").
 pub const DEFAULT_JOIN_WINDOW: Window = Window {
-    nodes: 1000,
-    bytes: 1 << 20,
+    nodes: 4000,
+    bytes: 4 << 20,
 };
 
 /// Least time a logged-in client is given to start its heartbeat (`ttl.py` is a separate Python
