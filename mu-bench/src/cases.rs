@@ -179,7 +179,15 @@ impl Case {
     }
 
     /// Runs the case once against `srv` and records its rows (or its failure) into `rep`.
-    pub fn run(&self, srv: &Server, f: &Frames, recv_threads: usize, rep: &mut Report) {
+    /// `wan_client_us`: time a WAN joiner spends per node (0: as fast as the bench client).
+    pub fn run(
+        &self,
+        srv: &Server,
+        f: &Frames,
+        recv_threads: usize,
+        wan_client_us: u64,
+        rep: &mut Report,
+    ) {
         let kind = srv.kind;
         let t0 = Instant::now();
         let (s0, g0) = (srv.cpu_ns(), servers::self_cpu_ns());
@@ -317,7 +325,8 @@ impl Case {
                     delay: std::time::Duration::from_millis(delay_ms),
                     rate: mbit.map(|m| u64::from(m) * 1_000_000 / 8),
                 };
-                let r = crate::wanjoin::run(srv, f, n, link, joiners);
+                let per_node = std::time::Duration::from_micros(wan_client_us);
+                let r = crate::wanjoin::run(srv, f, n, link, joiners, per_node);
                 crate::wanrows::record(rep, kind, n, delay_ms, mbit, joiners, scale, r);
             }
             Case::Idle { clients, secs } => {

@@ -140,6 +140,17 @@ impl Client {
     /// A joining client's snapshot: REQUEST_INIT, then one GET per round trip, then DONE.
     /// Checks that every SET carries the node asked for. Returns the number of nodes received.
     pub fn join(&self, f: &Frames, timeout: Duration) -> Result<usize, String> {
+        self.join_paced(f, timeout, Duration::ZERO)
+    }
+
+    /// [`Client::join`], spending `per_node` after each SET before the next GET (the time the
+    /// real client spends storing a node: `mu-bench --wan-client-us`).
+    pub fn join_paced(
+        &self,
+        f: &Frames,
+        timeout: Duration,
+        per_node: Duration,
+    ) -> Result<usize, String> {
         let deadline = Instant::now() + timeout;
         let left = || deadline.saturating_duration_since(Instant::now());
         self.send_cmd(&self.own(f.get("snap/request_init")?))?;
@@ -167,6 +178,9 @@ impl Client {
                 }
                 Some(V::Bytes(b)) if b == b"removed" => {}
                 other => return Err(format!("GET {uuid}: wrong SET {other:?}")),
+            }
+            if !per_node.is_zero() {
+                std::thread::sleep(per_node);
             }
         }
         self.send_cmd(&self.own(f.get("snap/done")?))?;

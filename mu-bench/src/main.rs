@@ -81,6 +81,10 @@ struct Cli {
     /// Heartbeat timeout given to both servers, ms.
     #[arg(long, default_value_t = 10_000)]
     timeout_ms: u64,
+    /// Microseconds a WAN joiner spends on each node before its next GET (0: none; the real
+    /// Python client spends 300-700).
+    #[arg(long, default_value_t = 0)]
+    wan_client_us: u64,
     /// mu-serverd's `[server] join_window` (default: the server's own).
     #[arg(long)]
     join_window: Option<usize>,
@@ -248,7 +252,7 @@ fn run(cli: Cli) -> Result<bool, String> {
                 );
                 match Server::start(kind, &env, &frames) {
                     Ok(srv) => {
-                        case.run(&srv, &frames, cli.recv_threads, &mut rep);
+                        case.run(&srv, &frames, cli.recv_threads, cli.wan_client_us, &mut rep);
                         srv.stop();
                     }
                     Err(e) => {

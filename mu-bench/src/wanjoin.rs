@@ -32,6 +32,7 @@ pub fn run(
     n: usize,
     link: Link,
     joiners: usize,
+    per_node: Duration,
 ) -> Result<WanJoin, String> {
     let dataset = format!("join{n}");
     if f.dataset_len(&dataset) != n {
@@ -79,7 +80,7 @@ pub fn run(
                 s.spawn(move || {
                     start.wait();
                     let t0 = Instant::now();
-                    let got = c.join(f, Duration::from_secs(600));
+                    let got = c.join_paced(f, Duration::from_secs(600), per_node);
                     (c, got, t0.elapsed().as_secs_f64())
                 })
             })
