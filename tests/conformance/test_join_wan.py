@@ -1,6 +1,6 @@
 """Joins through a WAN link (issue 16): the real replication client joins through
 `mu-bench wan-proxy` (20 ms each way) while the host changes the scene, and must end with exactly
-the host's nodes. mu-serverd pushes the SETs ahead of the joiner's GETs (difference 12, window of
+the host's nodes. mu-serverd pushes the SETs ahead of the joiner's GETs (difference 13, window of
 8 here so that the phases below exist); the reference answers one GET per round trip. Against
 both, the churn lands at three points of each target node's life in the join:
 
@@ -137,7 +137,7 @@ def test_join_through_a_wan_with_churn_ends_with_the_hosts_nodes(start_server, k
         # The reference's catalog may list a node before its dependencies: a dependent fetched
         # before the deleted node keeps it in its dependencies (Delete.execute cleans them only
         # when the deleted node is in the joiner's graph). mu-serverd lists dependencies first
-        # (difference 12); apart from that dangling uuid the reference ends with the same nodes.
+        # (difference 13); apart from that dangling uuid the reference ends with the same nodes.
         def strip(ns):
             return {u: (o, [d for d in deps if d != gone], data) for u, (o, deps, data) in ns.items()}
         pump([a, b], lambda: strip(a.nodes()) == strip(b.nodes()), what="clients to agree")

@@ -1,4 +1,4 @@
-//! The order of the Snapshot INIT catalog (difference 12): every node's dependencies are popped
+//! The order of the Snapshot INIT catalog (difference 13): every node's dependencies are popped
 //! by the joiner before the node itself.
 //!
 //! The client pops the catalog from its end and applies each Delete that arrives during its

@@ -1,6 +1,6 @@
 //! Snapshot (type 7): a client joining a running session pulls the scene one node per round
 //! trip (REQUEST_INIT -> catalog, GET -> one node or `b'removed'`, DONE -> ACTIVE). With a join
-//! window (difference 12, [`super::push`]) the SETs are pushed in the client's pop order ahead
+//! window (difference 13, [`super::push`]) the SETs are pushed in the client's pop order ahead
 //! of its GETs, and a GET the push already answered gets nothing more.
 
 use super::catalog;

@@ -99,7 +99,7 @@ impl Session {
         self.repo.state()
     }
 
-    /// Joiners whose SETs are being pushed ahead of their GETs (difference 12).
+    /// Joiners whose SETs are being pushed ahead of their GETs (difference 13).
     pub fn joins_in_progress(&self) -> usize {
         self.joins.len()
     }

@@ -1,4 +1,4 @@
-//! Push-ahead join (difference 12): the window of Snapshot SETs sent to a joining client before
+//! Push-ahead join (difference 13): the window of Snapshot SETs sent to a joining client before
 //! the GETs that ask for them.
 //!
 //! The replication client (0.9.10 up to 0.10.3, `interface.py` `handle_client_snapshot`) pops

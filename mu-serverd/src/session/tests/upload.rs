@@ -56,7 +56,7 @@ fn upload_accepted_stored_done_and_catalog_sent_to_the_lobby() {
         .position(|a| matches!(a, Action::Persist(Change::State(SessionState::Active))));
     let d = acts.iter().position(|a| matches!(a, Action::Send { .. }));
     assert!(p < d);
-    // the lobby client gets the catalog (then the pushed SETs of both nodes, difference 12),
+    // the lobby client gets the catalog (then the pushed SETs of both nodes, difference 13),
     // the uploader does not
     let cat = sends_to(&acts, &id(2));
     assert_eq!(cat.len(), 3);
