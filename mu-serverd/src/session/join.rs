@@ -5,7 +5,7 @@
 
 use super::catalog;
 use super::io::{Channel, Identity};
-use super::push::{GetVerdict, JoinPush};
+use super::push::{self, GetVerdict, JoinPush};
 use super::wire::{self, sdict};
 use super::Session;
 use crate::objects;
@@ -120,7 +120,7 @@ impl Session {
             else {
                 return;
             };
-            let size = self.send_node(to, &uuid);
+            let size = self.send_node(to, &uuid) + push::PER_SET_OVERHEAD;
             if let Some(p) = self.joins.get_mut(to) {
                 p.pushed(size);
             }

@@ -160,14 +160,22 @@ fn sets_are_pushed_in_pop_order_and_each_get_moves_the_window_by_one() {
 
 #[test]
 fn the_byte_budget_limits_the_window() {
-    // Each SET of these nodes is well over 60 bytes: 100 bytes allow two ahead.
-    let mut h = windowed(10, 100);
+    // Each SET counts its frames plus PER_SET_OVERHEAD: a budget of two such SETs (minus one
+    // byte) lets two go ahead, the second one passing it; a budget of one byte still lets one go.
+    let mut probe = windowed(10, 1);
+    host_scene(&mut probe, 5);
+    let (_, one) = start_join(&mut probe, &id(2));
+    assert_eq!(one.len(), 1);
+    let set = one[0].frames.iter().map(|f| f.len()).sum::<usize>();
+    let cost = set + crate::session::push::PER_SET_OVERHEAD;
+    let mut h = windowed(10, 2 * cost - 1);
     host_scene(&mut h, 5);
     let (_, pushed) = start_join(&mut h, &id(2));
     assert_eq!(pushed.len(), 2);
-    assert!(pushed
-        .iter()
-        .all(|m| m.frames.iter().map(|f| f.len()).sum::<usize>() > 60));
+    let mut h = windowed(10, 2 * cost + 1);
+    host_scene(&mut h, 5);
+    let (_, pushed) = start_join(&mut h, &id(2));
+    assert_eq!(pushed.len(), 3);
 }
 
 #[test]
