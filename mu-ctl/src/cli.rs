@@ -8,8 +8,19 @@ use std::path::PathBuf;
 ///
 /// Exit status: 0 success, 1 the daemon refused or failed the request, 2 the daemon cannot be
 /// reached, 64 usage error.
+/// Shown by `--help` and in the man page (EXTRA section).
+const TIME_HELP: &str = "\
+TIME (export --at, restore --at, history --since):
+  14:02, 14:02:30          today, local time (yesterday if that is still to come)
+  2026-12-07T14:02:30      local time; a trailing Z means UTC; .mmm optional
+  -10m, -90s, -2h, -1d     that long ago
+  @1796652150.25           seconds since the Unix epoch
+  now
+The history is kept as long as [storage] history and history_max_bytes allow (default 24h,
+4 GiB); every journaled change is a restore point.";
+
 #[derive(Debug, Parser)]
-#[command(name = "mu-ctl", version, about, long_about)]
+#[command(name = "mu-ctl", version, about, long_about, after_long_help = TIME_HELP)]
 pub struct Cli {
     /// Control socket of the daemon [default: /run/mu-server/control.sock]
     #[arg(long, value_name = "PATH", global = true, conflicts_with = "instance")]
@@ -56,7 +67,31 @@ pub enum Command {
     /// Save the session to the state directory now
     Save,
     /// Write the session to FILE (created by mu-ctl with your permissions; a regular file)
-    Export { file: PathBuf },
+    Export {
+        file: PathBuf,
+        /// Write the session as it was at TIME instead: 14:02, 14:02:30, 2026-12-07T14:02:30
+        /// (local time; a trailing Z: UTC), -10m, -2h, or @UNIX_SECONDS
+        #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+        at: Option<String>,
+    },
+    /// List the restore points kept: per minute, the nodes, bytes, who was connected and the
+    /// busiest changes ("alice deleted 312 nodes")
+    History {
+        /// Only from TIME on (same formats as export --at)
+        #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+        since: Option<String>,
+    },
+    /// Put the live session back to how it was at TIME; every client is disconnected and gets
+    /// the restored scene when it rejoins; the history after TIME is kept (a restore can be
+    /// undone by restoring to a later TIME). Requires --yes
+    Restore {
+        /// Same formats as export --at
+        #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+        at: String,
+        /// Confirm that every client should be disconnected and the session replaced
+        #[arg(long)]
+        yes: bool,
+    },
     /// Replace the session with the one in FILE (opened by mu-ctl with your permissions)
     Import { file: PathBuf },
     /// Drop the whole session (all nodes); requires --yes

@@ -6,6 +6,7 @@ mod assets;
 mod cli;
 mod files;
 mod output;
+mod when;
 
 use clap::Parser;
 use cli::{Cli, Command};
@@ -51,7 +52,7 @@ fn main() -> ExitCode {
     let path = socket_path(&cli);
     let timeout = Duration::from_secs(cli.timeout.max(1));
     match command {
-        Command::Export { file } => return export(&cli, &path, timeout, &request, file),
+        Command::Export { file, .. } => return export(&cli, &path, timeout, &request, file),
         Command::Import { file } => return import(&cli, &path, timeout, &request, file),
         _ => {}
     }
@@ -119,9 +120,29 @@ fn to_request(command: &Command) -> Result<Request, String> {
         Command::Stop => Request::Stop,
         Command::Status => Request::Status,
         Command::Save => Request::Save,
-        Command::Export { file } => Request::ExportFile {
+        Command::Export { file, at: None } => Request::ExportFile {
             name: absolute(file)?,
         },
+        Command::Export { file, at: Some(t) } => Request::ExportAt {
+            name: absolute(file)?,
+            at_unix_ms: when::parse(t, when::now_ms())?,
+        },
+        Command::History { since } => Request::History {
+            since_unix_ms: match since {
+                Some(t) => Some(when::parse(t, when::now_ms())?),
+                None => None,
+            },
+        },
+        Command::Restore { at, yes: true } => Request::Restore {
+            at_unix_ms: when::parse(at, when::now_ms())?,
+        },
+        Command::Restore { yes: false, .. } => {
+            return Err(
+                "restore disconnects every client and replaces the session; run \
+                        `mu-ctl restore --at TIME --yes` to confirm"
+                    .to_string(),
+            )
+        }
         Command::Import { file } => Request::ImportFile {
             name: absolute(file)?,
         },
@@ -185,6 +206,13 @@ fn show(cli: &Cli, request: &Request, reply: Reply) -> ExitCode {
                 println!("{}", output::status_json(&status));
             } else {
                 print!("{}", output::status_text(&status, now));
+            }
+        }
+        (Request::History { .. }, Reply::History(h)) => {
+            if cli.json {
+                println!("{}", output::history_json(&h));
+            } else {
+                print!("{}", output::history_text(&h));
             }
         }
         (_, Reply::Done { message }) => {

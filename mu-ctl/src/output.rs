@@ -2,7 +2,7 @@
 //! (`{"ok": true, ...}` / `{"ok": false, "error": {"code", "message"}}`), documented in
 //! docs/mu-ctl.md. Field names in JSON are the protocol's field names and never change.
 
-use mu_ctl::proto::{StatusInfo, UserInfo};
+use mu_ctl::proto::{HistoryInfo, StatusInfo, UserInfo};
 use serde_json::{json, Value};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -158,9 +158,108 @@ pub fn error_json(code: &str, message: &str) -> Value {
     json!({ "ok": false, "error": { "code": code, "message": message } })
 }
 
+/// `mu-ctl history --json`: the reply as is, times in milliseconds since the epoch.
+pub fn history_json(h: &HistoryInfo) -> Value {
+    json!({
+        "ok": true,
+        "history": h,
+    })
+}
+
+/// `mu-ctl history`: the span, then one line per minute with changes or logins.
+pub fn history_text(h: &HistoryInfo) -> String {
+    use crate::when::{local_hm, local_text};
+    let mut out = String::new();
+    match (h.oldest_unix_ms, h.newest_unix_ms) {
+        (Some(a), Some(b)) => out.push_str(&format!(
+            "restore points from {} to {} (local time); {} generation(s), {} on disk\n",
+            local_text(a),
+            local_text(b),
+            h.generations,
+            bytes(h.disk_bytes)
+        )),
+        _ => out.push_str("no restore points yet\n"),
+    }
+    for g in &h.gaps {
+        out.push_str(&format!("  gap: {g}\n"));
+    }
+    for i in &h.intervals {
+        let busiest: Vec<String> = i
+            .busiest
+            .iter()
+            .map(|a| {
+                let what = if a.kind == "reset" { "" } else { " nodes" };
+                format!("{} {} {}{what}", a.who, a.kind, a.count)
+            })
+            .collect();
+        out.push_str(&format!(
+            "{}-{}  {:>6} nodes {:>10}  {:>5} change(s)  users: {}{}{}\n",
+            local_hm(i.from_unix_ms),
+            local_hm(i.to_unix_ms),
+            i.nodes,
+            bytes(i.bytes),
+            i.changes,
+            if i.users.is_empty() {
+                "-".to_string()
+            } else {
+                i.users.join(",")
+            },
+            if busiest.is_empty() { "" } else { "  " },
+            busiest.join("; ")
+        ));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn history_lines_say_who_did_what() {
+        use mu_ctl::proto::{Activity, HistoryInterval};
+        let act = |who: &str, kind: &str, count| Activity {
+            who: who.into(),
+            kind: kind.into(),
+            count,
+        };
+        let h = HistoryInfo {
+            oldest_unix_ms: Some(1_796_652_000_000),
+            newest_unix_ms: Some(1_796_652_150_000),
+            disk_bytes: 3 << 20,
+            generations: 2,
+            intervals: vec![HistoryInterval {
+                from_unix_ms: 1_796_652_120_000,
+                to_unix_ms: 1_796_652_180_000,
+                nodes: 9700,
+                bytes: 11 << 20,
+                users: vec!["alice".into(), "bob".into()],
+                changes: 313,
+                busiest: vec![act("alice", "deleted", 312), act("bob", "committed", 1)],
+            }],
+            gaps: vec!["x to y: journal 3 damaged".into()],
+        };
+        let text = history_text(&h);
+        assert!(text.contains("2 generation(s), 3.0 MiB on disk"), "{text}");
+        assert!(text.contains("gap: x to y: journal 3 damaged"), "{text}");
+        let line = text.lines().last().unwrap();
+        assert!(line.contains("9700 nodes"), "{line}");
+        assert!(line.contains("313 change(s)  users: alice,bob"), "{line}");
+        assert!(
+            line.ends_with("alice deleted 312 nodes; bob committed 1 nodes"),
+            "{line}"
+        );
+        let empty = HistoryInfo {
+            oldest_unix_ms: None,
+            newest_unix_ms: None,
+            disk_bytes: 0,
+            generations: 0,
+            intervals: vec![],
+            gaps: vec![],
+        };
+        assert_eq!(history_text(&empty), "no restore points yet\n");
+        assert_eq!(history_json(&empty)["history"]["generations"], 0);
+    }
 
     #[test]
     fn elapsed_and_sizes_read_naturally() {

@@ -55,6 +55,21 @@ pub enum Request {
     ImportFile {
         name: String,
     },
+    /// The restore points kept on disk from `since_unix_ms` on (all when None).
+    History {
+        since_unix_ms: Option<u64>,
+    },
+    /// Write the session as it was at a moment (milliseconds since the Unix epoch), in the
+    /// format of `ExportFile`, into the file whose descriptor travels with this frame (like
+    /// `ExportFile`). `name` is for messages only.
+    ExportAt {
+        name: String,
+        at_unix_ms: u64,
+    },
+    /// Put the live session back to how it was at a moment; every client is disconnected.
+    Restore {
+        at_unix_ms: u64,
+    },
 }
 
 impl Request {
@@ -73,6 +88,9 @@ impl Request {
             Request::Reset => "reset",
             Request::ExportFile { .. } => "export",
             Request::ImportFile { .. } => "import",
+            Request::History { .. } => "history",
+            Request::ExportAt { .. } => "export-at",
+            Request::Restore { .. } => "restore",
         }
     }
 
@@ -80,7 +98,7 @@ impl Request {
     pub fn carries_file(&self) -> bool {
         matches!(
             self,
-            Request::ExportFile { .. } | Request::ImportFile { .. }
+            Request::ExportFile { .. } | Request::ImportFile { .. } | Request::ExportAt { .. }
         )
     }
 }
@@ -103,6 +121,50 @@ pub enum Reply {
         code: ErrorCode,
         message: String,
     },
+    History(HistoryInfo),
+}
+
+/// What `mu-ctl history` shows: the span of restore points kept and what happened, interval
+/// by interval (one minute each; only intervals with changes or logins are listed).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryInfo {
+    /// The oldest and newest moments a restore can go to (None: no history).
+    pub oldest_unix_ms: Option<u64>,
+    pub newest_unix_ms: Option<u64>,
+    /// Bytes of snapshots and journals in the state directory.
+    pub disk_bytes: u64,
+    pub generations: u32,
+    pub intervals: Vec<HistoryInterval>,
+    /// Stretches without restore points (damaged or removed files), for humans.
+    pub gaps: Vec<String>,
+}
+
+/// One interval of the history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryInterval {
+    pub from_unix_ms: u64,
+    pub to_unix_ms: u64,
+    /// Nodes at the end of the interval.
+    pub nodes: u64,
+    /// Bytes of node data at the end of the interval (a node edited by Commits counts with
+    /// its size at its last full upload: the history does not apply deltas to count).
+    pub bytes: u64,
+    /// Users logged in at some moment of the interval.
+    pub users: Vec<String>,
+    /// Changes journaled in the interval.
+    pub changes: u64,
+    /// The busiest kinds of change, most first (at most 3).
+    pub busiest: Vec<Activity>,
+}
+
+/// "alice deleted 312 nodes": who is the owner of the nodes changed ("common" for unlocked
+/// nodes, which any user may change); kind is one of uploaded, updated, committed, deleted,
+/// locked, unlocked, reset.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Activity {
+    pub who: String,
+    pub kind: String,
+    pub count: u64,
 }
 
 /// One connected user, as `mu-ctl users` shows it.

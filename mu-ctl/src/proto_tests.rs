@@ -50,6 +50,27 @@ fn golden_requests() {
     assert_eq!(body(&Request::Reset), "09");
     assert_eq!(body(&Request::ExportFile { name: "x".into() }), "0a0178");
     assert_eq!(body(&Request::ImportFile { name: "x".into() }), "0b0178");
+    // History requests (issue 20), appended: 12, 13, 14.
+    assert_eq!(
+        body(&Request::History {
+            since_unix_ms: None
+        }),
+        "0c00"
+    );
+    assert_eq!(
+        body(&Request::History {
+            since_unix_ms: Some(5)
+        }),
+        "0c0105"
+    );
+    assert_eq!(
+        body(&Request::ExportAt {
+            name: "x".into(),
+            at_unix_ms: 1
+        }),
+        "0d017801"
+    );
+    assert_eq!(body(&Request::Restore { at_unix_ms: 300 }), "0eac02");
 }
 
 #[test]
@@ -104,13 +125,38 @@ fn golden_replies() {
         "040500"
     );
     assert_eq!(body(&Reply::error(ErrorCode::Failed, "")), "040600");
+    // History (issue 20), appended as variant 5.
+    let h = HistoryInfo {
+        oldest_unix_ms: Some(1),
+        newest_unix_ms: None,
+        disk_bytes: 2,
+        generations: 1,
+        intervals: vec![HistoryInterval {
+            from_unix_ms: 0,
+            to_unix_ms: 60_000,
+            nodes: 1,
+            bytes: 2,
+            users: vec!["a".into()],
+            changes: 3,
+            busiest: vec![Activity {
+                who: "a".into(),
+                kind: "x".into(),
+                count: 4,
+            }],
+        }],
+        gaps: vec![],
+    };
+    assert_eq!(
+        body(&Reply::History(h)),
+        "0501010002010100e0d40301020101610301016101780400"
+    );
 }
 
 #[test]
 fn an_unknown_variant_from_a_newer_peer_is_an_error_not_garbage() {
-    // Variant 10 does not exist in protocol 1.
-    assert!(crate::frame::decode_body::<Request>(&[10]).is_err());
-    assert!(crate::frame::decode_body::<Reply>(&[5]).is_err());
+    // Variant 13 does not exist in protocol 1 (yet).
+    assert!(crate::frame::decode_body::<Request>(&[13]).is_err());
+    assert!(crate::frame::decode_body::<Reply>(&[6]).is_err());
     assert!(crate::frame::decode_body::<Reply>(&[4, 7, 0]).is_err());
 }
 

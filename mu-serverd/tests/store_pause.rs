@@ -88,6 +88,8 @@ fn snapshot_pause_on_10k_nodes() {
         max_backups: 2,
         import: None,
         max_import_bytes: 1 << 30,
+        history_ms: 0,
+        history_max_bytes: u64::MAX,
     };
     let mut session = session_with(10_000);
     let bytes: usize = session.repository().iter().map(|n| n.data.len()).sum();

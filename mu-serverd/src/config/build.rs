@@ -180,6 +180,14 @@ fn apply_file(cfg: &mut Config, p: &Path, t: &str, f: FileConfig) -> Result<(), 
             values::ranged(*v, 1024, 1 << 40, "max_import_bytes")
         })?;
     }
+    if let Some(v) = &st.history {
+        cfg.storage.history_ms = check(p, t, "history", v, |v| values::duration_ms(v))?;
+    }
+    if let Some(v) = &st.history_max_bytes {
+        cfg.storage.history_max_bytes = check(p, t, "history_max_bytes", v, |v| {
+            values::ranged(*v, 0, i64::MAX, "history_max_bytes")
+        })?;
+    }
 
     let c = f.control;
     if let Some(v) = &c.enabled {

@@ -58,6 +58,8 @@ pub struct StorageSection {
     pub max_backups: Opt<i64>,
     pub import: Opt<String>,
     pub max_import_bytes: Opt<i64>,
+    pub history: Opt<String>,
+    pub history_max_bytes: Opt<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -87,6 +87,10 @@ pub struct Storage {
     pub import: Option<PathBuf>,
     /// The largest session file `mu-ctl import` or `import` reads, compressed and decompressed.
     pub max_import_bytes: u64,
+    /// `history`: how long restore points are kept, in milliseconds (see store::history).
+    pub history_ms: u64,
+    /// `history_max_bytes`: the most the kept history may take on disk.
+    pub history_max_bytes: u64,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -145,6 +149,8 @@ impl Default for Config {
                 max_backups: 10,
                 import: None,
                 max_import_bytes: 512 << 20,
+                history_ms: 24 * 3_600_000,
+                history_max_bytes: 4 << 30,
             },
             control: Control {
                 enabled: true,

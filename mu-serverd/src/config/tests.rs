@@ -173,6 +173,14 @@ fn bad_values_each_name_their_key_and_line() {
              device, not a regular file",
         ),
         (
+            "[storage]\nhistory = \"24x\"\n",
+            "FILE:2: history: '24x' is not a duration like \"30m\", \"24h\" or \"7d\"",
+        ),
+        (
+            "[storage]\n\nhistory_max_bytes = -1\n",
+            "FILE:3: history_max_bytes: history_max_bytes -1 is out of range",
+        ),
+        (
             "[log]\nlevel = \"loud\"\n",
             "FILE:2: level: log level 'loud' is not one of",
         ),

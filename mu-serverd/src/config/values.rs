@@ -86,6 +86,30 @@ pub fn client_version(v: &str) -> Result<String, String> {
     Ok(v.to_owned())
 }
 
+/// A duration as an admin writes it: a whole number and a unit, `s`, `m`, `h` or `d`
+/// ("90m", "24h", "7d"), or "0" (no history beyond `max_backups`). At most 10 years.
+pub fn duration_ms(v: &str) -> Result<u64, String> {
+    let bad = || format!("'{v}' is not a duration like \"30m\", \"24h\" or \"7d\"");
+    let t = v.trim();
+    if t == "0" {
+        return Ok(0);
+    }
+    let unit_at = t.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+    let (num, unit) = t.split_at(unit_at);
+    let n: u64 = num.parse().map_err(|_| bad())?;
+    let ms = match unit {
+        "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return Err(bad()),
+    };
+    match n.checked_mul(ms) {
+        Some(total) if total <= 3650 * 86_400_000 => Ok(total),
+        _ => Err(format!("'{v}' is longer than 10 years")),
+    }
+}
+
 /// Parses an integer given as text (environment variables and flags).
 pub fn int(v: &str) -> Result<i64, String> {
     v.trim()
@@ -110,6 +134,18 @@ pub fn log_target(v: &str) -> Result<super::LogTarget, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(duration_ms("24h"), Ok(86_400_000));
+        assert_eq!(duration_ms("90m"), Ok(5_400_000));
+        assert_eq!(duration_ms("7d"), Ok(604_800_000));
+        assert_eq!(duration_ms("30s"), Ok(30_000));
+        assert_eq!(duration_ms("0"), Ok(0));
+        for bad in ["", "h", "24", "24x", "-1h", "1.5h", "99999d"] {
+            assert!(duration_ms(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn port_bounds() {

@@ -89,7 +89,7 @@ impl Daemon {
         }
     }
 
-    fn control_reply(&mut self, id: ConnId, reply: Reply) {
+    pub(super) fn control_reply(&mut self, id: ConnId, reply: Reply) {
         if let Some(c) = self.control.as_mut() {
             c.server.reply(self.poll.registry(), id, reply);
         }
@@ -181,6 +181,28 @@ impl Daemon {
                     .jobs
                     .spawn(id, "reset", move || Output::ResetBackup(job()));
                 r.err().map(|e| Reply::error(ErrorCode::Failed, e))
+            }
+            Request::History { .. } | Request::Restore { .. } => self
+                .start_history_job(id, request, &peer, None)
+                .err()
+                .map(|r| *r),
+            Request::ExportAt { ref name, .. } => {
+                let shown_name = shown(name);
+                let checked = file
+                    .map(File::from)
+                    .ok_or_else(|| "no file came with the request".to_string())
+                    .and_then(|f| {
+                        check_passed(&f, true)
+                            .map(|_| f)
+                            .map_err(|e| format!("export of {shown_name} refused: {e}"))
+                    });
+                match checked {
+                    Ok(f) => self
+                        .start_history_job(id, request, &peer, Some(f))
+                        .err()
+                        .map(|r| *r),
+                    Err(e) => Some(Reply::error(ErrorCode::Failed, e)),
+                }
             }
             Request::ExportFile { name } => {
                 let name = shown(&name);
@@ -295,6 +317,12 @@ impl Daemon {
             | Request::ImportFile { .. } => {
                 Reply::error(ErrorCode::Internal, "dispatched elsewhere")
             }
+            Request::History { .. } | Request::ExportAt { .. } | Request::Restore { .. } => {
+                Reply::error(
+                    ErrorCode::Internal,
+                    "history requests run on their own thread",
+                )
+            }
         }
     }
 
@@ -355,7 +383,7 @@ fn status_word(s: ClientStatus) -> &'static str {
 
 /// The file name a control peer gave, for log lines and replies: at most 256 characters, with
 /// control characters escaped (it is only a label; the peer chose it).
-fn shown(name: &str) -> String {
+pub(super) fn shown(name: &str) -> String {
     let mut short: String = name.chars().take(256).collect();
     if short.len() < name.len() {
         short.push('…');

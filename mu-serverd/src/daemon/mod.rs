@@ -2,6 +2,7 @@
 //! socket's requests, the persistence hook, and the event loop that ties them together.
 
 mod control;
+mod history;
 pub mod jobs;
 pub mod notify;
 pub mod persist;

@@ -58,6 +58,22 @@ pub trait Persistence {
     fn reset_backup_job(&mut self, _session: &mut Session) -> Option<Work<String>> {
         None
     }
+    /// The state directory the history is read from (None: persistence off, no history).
+    fn history_dir(&self) -> Option<std::path::PathBuf> {
+        None
+    }
+    /// Who is logged in (called about once a second), for the history.
+    fn note_users(&mut self, _names: Vec<String>) {}
+    /// `mu-ctl restore`: journals `head` (the encoded nodes of `repo`, rebuilt from the
+    /// history) as the new head and installs `repo`. The caller has disconnected every client.
+    fn restore(
+        &mut self,
+        _session: &mut Session,
+        _repo: crate::session::Repository,
+        _head: crate::store::history::rebuild::Encoded,
+    ) -> Result<String, String> {
+        Err("persistence is disabled ([storage] enabled = false)".into())
+    }
     /// Bytes in the journal being written (`mu-ctl status`).
     fn journal_bytes(&self) -> Option<u64> {
         None

@@ -31,6 +31,9 @@ const STATUS_EVERY: Duration = Duration::from_secs(1);
 /// own at `STATUS_EVERY` fired a few ms before each heartbeat round, two wake-ups instead of one.
 const STATUS_LATEST: Duration = Duration::from_secs(2);
 
+/// How often the logged-in users are compared with what the journal last recorded.
+const USERS_EVERY: Duration = Duration::from_millis(100);
+
 /// How long Disconnect messages may take to leave at shutdown before the sockets close.
 const SHUTDOWN_LINGER: Duration = Duration::from_millis(1000);
 
@@ -51,6 +54,12 @@ pub struct Daemon {
     /// status is stale and the loop wakes at `status_at + STATUS_EVERY` to refresh it.
     status_at: Instant,
     status_seen: u64,
+    /// `mu-ctl history`, `export --at`, `restore --at` running on their threads.
+    pub(super) history: super::history::Jobs,
+    pub(super) last_restore_pause: Option<Duration>,
+    /// When the logged-in users were last given to the store (for the history).
+    users_noted_at: Instant,
+    users_noted_count: usize,
 }
 
 impl Daemon {
@@ -104,6 +113,10 @@ impl Daemon {
             stop: None,
             status_at: Instant::now(),
             status_seen: 0,
+            history: Default::default(),
+            last_restore_pause: None,
+            users_noted_at: Instant::now(),
+            users_noted_count: 0,
         })
     }
 
@@ -143,6 +156,7 @@ impl Daemon {
             }
             self.pump();
             self.control_tick();
+            self.poll_history_jobs();
         }
         self.shutdown();
         code
@@ -154,6 +168,7 @@ impl Daemon {
             self.notifier.deadline(),
             self.store.next_deadline(),
             self.control.as_ref().and_then(|c| c.next_deadline()),
+            self.history.next_wake(),
         ]
         .into_iter()
         .flatten()
@@ -180,9 +195,23 @@ impl Daemon {
             self.store.tick(now, &mut self.session);
         }
         self.notifier.tick(now);
+        self.note_users(now);
         if self.status_stale() && now >= self.status_at + STATUS_EVERY {
             self.refresh_status(now);
         }
+    }
+
+    /// When the number of clients changed, else at most every [`USERS_EVERY`], and only while
+    /// the loop is awake anyway: who is logged in, for the history's "who was connected" (the
+    /// store writes it only when it changed).
+    fn note_users(&mut self, now: Instant) {
+        let count = self.session.client_count();
+        if now < self.users_noted_at + USERS_EVERY && count == self.users_noted_count {
+            return;
+        }
+        self.users_noted_at = now;
+        self.users_noted_count = count;
+        self.store.note_users(self.session.client_names());
     }
 
     fn status_stale(&self) -> bool {

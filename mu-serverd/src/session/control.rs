@@ -21,6 +21,9 @@ pub enum ControlRequest {
     Reset,
     /// `Disconnect {reason}` to everyone at once; the driver exits after draining.
     Shutdown { reason: String },
+    /// `Disconnect {reason}` to everyone at once, locks released; the session goes on (the
+    /// driver installs a restored repository next: `mu-ctl restore`).
+    DisconnectAll { reason: String },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,6 +58,17 @@ pub enum ControlReply {
 }
 
 impl Session {
+    /// Logged-in clients (cheap: the history checks it on every wake-up).
+    pub fn client_count(&self) -> usize {
+        self.clients.len()
+    }
+
+    /// The logged-in users' names (for the history). Unlike [`Session::handle_control`] it
+    /// touches no timer: the loop may call it while the session is idle.
+    pub fn client_names(&self) -> Vec<String> {
+        self.clients.iter().map(|(_, c)| c.name.clone()).collect()
+    }
+
     pub fn handle_control(&mut self, now: Millis, req: ControlRequest) -> ControlReply {
         self.start_clock(now);
         match req {
@@ -97,6 +111,11 @@ impl Session {
                 self.upload = None;
                 self.change(Change::Reset);
                 self.log(Level::Warn, "session reset to WAITING".into());
+                ControlReply::Done
+            }
+            ControlRequest::DisconnectAll { reason } => {
+                self.disconnect_all(&reason);
+                self.log(Level::Warn, format!("every client disconnected: {reason}"));
                 ControlReply::Done
             }
             ControlRequest::Shutdown { reason } => {

@@ -1,9 +1,9 @@
 //! Background compaction: a thread writes the snapshot of a new generation from a cheap clone
 //! of the node list (the frames are shared `Arc`s, nothing is re-encoded), then removes the
-//! backups beyond `max_backups`. The event loop keeps relaying meanwhile; the new journal is
+//! generations the history policy no longer keeps ([`super::history::policy`]). The event loop keeps relaying meanwhile; the new journal is
 //! already receiving the changes made after the clone.
 
-use super::layout;
+use super::history::{self, Policy};
 use super::snapshot::{self, Image};
 use std::fs::File;
 use std::io;
@@ -47,7 +47,7 @@ pub fn spawn(
     generation: u64,
     image: Image,
     previous_journal: Option<File>,
-    keep_snapshots: usize,
+    policy: Policy,
 ) -> io::Result<Compaction> {
     let handle = std::thread::Builder::new()
         .name(format!("snapshot-{generation}"))
@@ -57,7 +57,7 @@ pub fn spawn(
                 f.sync_data()?;
             }
             let bytes = snapshot::write(&dir, generation, &image)?;
-            if let Err(e) = layout::prune(&dir, keep_snapshots) {
+            if let Err(e) = history::policy::prune(&dir, &policy, history::policy::now_ms()) {
                 log::warn!("cannot remove old backups in {}: {e}", dir.display());
             }
             Ok(Done {

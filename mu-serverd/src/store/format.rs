@@ -9,8 +9,12 @@ use crate::session::io::{Change, Frame, SessionState};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-/// Format version written in every journal header (readers accept only this one).
+/// Format version of journals before the history, still read (and of snapshot headers before
+/// issue 17).
 pub const FORMAT_VERSION: u32 = 1;
+/// Journal version written since the history (issue 20): version 2 may hold the meta records
+/// [`ChangeRec::Time`] and [`ChangeRec::Users`]. Version 1 journals are still read.
+pub const JOURNAL_VERSION: u32 = 2;
 /// Format version written in snapshot headers: 2 adds [`SnapshotHeaderTail`] (issue 17).
 /// Version 1 snapshots are still read.
 pub const SNAPSHOT_VERSION: u32 = 2;
@@ -107,6 +111,18 @@ pub enum ChangeRec<'a> {
     Reset,
     /// Appended in snapshot format 2 (issue 17); journals written before it never contain it.
     ClientVersion(Option<&'a str>),
+    /// Meta record (journal version 2): the server's wall-clock time, milliseconds since the
+    /// Unix epoch, of the changes that follow it. Its `seq` is the sequence number of the next
+    /// change; it consumes none.
+    Time {
+        unix_ms: u64,
+    },
+    /// Meta record (journal version 2): who is logged in from here on (written when it
+    /// changes). Its `seq` is that of the next change, like [`ChangeRec::Time`].
+    Users {
+        #[serde(borrow)]
+        names: Vec<&'a str>,
+    },
 }
 
 impl<'a> ChangeRec<'a> {
@@ -137,8 +153,9 @@ impl<'a> ChangeRec<'a> {
         }
     }
 
-    pub fn to_change(&self) -> Change {
-        match self {
+    /// The change, or `None` for a meta record ([`ChangeRec::Time`], [`ChangeRec::Users`]).
+    pub fn to_change(&self) -> Option<Change> {
+        Some(match self {
             ChangeRec::State(s) => Change::State(*s),
             ChangeRec::NodeStored {
                 uuid,
@@ -165,7 +182,8 @@ impl<'a> ChangeRec<'a> {
             },
             ChangeRec::Reset => Change::Reset,
             ChangeRec::ClientVersion(v) => Change::ClientVersion(v.map(str::to_owned)),
-        }
+            ChangeRec::Time { .. } | ChangeRec::Users { .. } => return None,
+        })
     }
 }
 
@@ -230,7 +248,10 @@ mod tests {
             encode(&e, &mut buf).unwrap();
             let back: Entry = postcard::from_bytes(&buf).unwrap();
             assert_eq!(back, e);
-            assert_eq!(format!("{:?}", back.change.to_change()), format!("{c:?}"));
+            assert_eq!(
+                format!("{:?}", back.change.to_change()),
+                format!("{:?}", Some(c))
+            );
         }
     }
 

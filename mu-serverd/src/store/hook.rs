@@ -306,4 +306,36 @@ impl Persistence for StorePersistence {
     fn journal_bytes(&self) -> Option<u64> {
         self.store.status().journal_bytes
     }
+
+    fn history_dir(&self) -> Option<std::path::PathBuf> {
+        self.store.state_dir().map(std::path::Path::to_path_buf)
+    }
+
+    fn note_users(&mut self, names: Vec<String>) {
+        self.store.note_users(names);
+    }
+
+    /// The restored repository becomes the new head: `Reset`, every node, the state, journaled
+    /// like an import (one write), so a restart or a later restore sees it; the history before
+    /// it stays on disk, so a restore can itself be undone.
+    ///
+    /// `head` (the journal payloads of `repo`'s nodes and state) was encoded off the loop; the
+    /// old repository is dropped on a thread of its own (10,000 nodes take milliseconds to free).
+    fn restore(
+        &mut self,
+        session: &mut Session,
+        repo: Repository,
+        head: super::history::rebuild::Encoded,
+    ) -> Result<String, String> {
+        self.store.record(&Change::Reset);
+        self.store.record_encoded(&head);
+        self.store.flush();
+        let limits = session.config().limits;
+        let old = std::mem::replace(session.repository_mut(), Repository::new(limits));
+        let _ = std::thread::Builder::new()
+            .name("drop-old-session".into())
+            .spawn(move || drop(old));
+        session.restore(repo);
+        Ok(format!("{} nodes", head.nodes))
+    }
 }

@@ -3,7 +3,9 @@
 //! ZeroMQ. Once `write(2)` returns, the bytes are in the kernel's page cache: a `kill -9` of the
 //! daemon cannot lose them, only a power loss can (that is what the fsync policy bounds).
 
-use super::format::{self, ChangeRec, Entry, JournalHeader, FORMAT_VERSION, JOURNAL_MAGIC};
+use super::format::{
+    self, ChangeRec, Entry, JournalHeader, FORMAT_VERSION, JOURNAL_MAGIC, JOURNAL_VERSION,
+};
 use super::layout;
 use super::record::{self, Damage, Records};
 use crate::session::io::Change;
@@ -46,7 +48,7 @@ impl JournalWriter {
         };
         let header = JournalHeader {
             magic: JOURNAL_MAGIC,
-            version: FORMAT_VERSION,
+            version: JOURNAL_VERSION,
             generation,
             first_seq,
         };
@@ -108,6 +110,56 @@ impl JournalWriter {
         Ok(seq)
     }
 
+    /// Frames a meta record ([`ChangeRec::Time`] or [`ChangeRec::Users`]) into the pending
+    /// buffer. It carries the sequence number of the next change and consumes none, so replay
+    /// and the sequence checks of recovery never see it. It does not count in
+    /// [`JournalWriter::pending_records`].
+    pub fn push_meta(&mut self, meta: ChangeRec<'_>) -> io::Result<()> {
+        let entry = Entry {
+            seq: self.next_seq,
+            change: meta,
+        };
+        format::encode(&entry, &mut self.payload).map_err(|e| io::Error::other(e.to_string()))?;
+        record::frame_into(&mut self.pending, &self.payload);
+        Ok(())
+    }
+
+    /// Like [`JournalWriter::push`] for a change already encoded as a `ChangeRec` payload (a
+    /// restore encodes the whole session off the event loop): only the sequence number is
+    /// added. An `Entry` is its `seq` varint followed by its `change`, so the record is the
+    /// same bytes `push` would write.
+    pub fn push_encoded(&mut self, change: &[u8]) -> io::Result<u64> {
+        let seq = self.next_seq;
+        let mut varint = [0u8; 10];
+        let v =
+            postcard::to_slice(&seq, &mut varint).map_err(|e| io::Error::other(e.to_string()))?;
+        let len = v.len() + change.len();
+        if len > record::MAX_RECORD_LEN {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "record larger than 1 GiB",
+            ));
+        }
+        let len_bytes = (len as u32).to_le_bytes();
+        let mut h = crc32fast::Hasher::new();
+        h.update(&len_bytes);
+        h.update(v);
+        h.update(change);
+        self.pending.reserve(record::HEADER_LEN + len);
+        self.pending.extend_from_slice(&len_bytes);
+        self.pending.extend_from_slice(&h.finalize().to_le_bytes());
+        self.pending.extend_from_slice(v);
+        self.pending.extend_from_slice(change);
+        self.pending_records += 1;
+        self.next_seq += 1;
+        Ok(seq)
+    }
+
+    /// Room for `bytes` more in the pending buffer (one allocation for a large batch).
+    pub fn reserve(&mut self, bytes: usize) {
+        self.pending.reserve(bytes);
+    }
+
     /// Records pushed but not yet written.
     pub fn pending_records(&self) -> u64 {
         self.pending_records
@@ -157,10 +209,19 @@ pub struct JournalRead {
     pub first_seq: u64,
     /// Whole entries in file order.
     pub entries: Vec<(u64, Change)>,
+    /// Meta records in file order, each with the sequence number of the change after it.
+    pub meta: Vec<(u64, Meta)>,
     /// Bytes of whole records; anything after is damage.
     pub good_len: u64,
     pub file_len: u64,
     pub damage: Option<Damage>,
+}
+
+/// A meta record as read back (see [`ChangeRec::Time`], [`ChangeRec::Users`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Meta {
+    Time(u64),
+    Users(Vec<String>),
 }
 
 /// Why a journal file cannot be used at all (its header is unreadable).
@@ -192,18 +253,28 @@ pub fn read(path: &Path) -> Result<JournalRead, JournalError> {
     })?;
     let header: JournalHeader =
         postcard::from_bytes(first).map_err(|e| JournalError::BadHeader(e.to_string()))?;
-    if header.magic != JOURNAL_MAGIC || header.version != FORMAT_VERSION {
+    let known = header.version == FORMAT_VERSION || header.version == JOURNAL_VERSION;
+    if header.magic != JOURNAL_MAGIC || !known {
         return Err(JournalError::BadHeader(format!(
             "magic {:?} version {}",
             header.magic, header.version
         )));
     }
     let mut entries = Vec::new();
+    let mut meta = Vec::new();
     let mut good_len = recs.good_len();
     let mut damage = None;
     for payload in recs.by_ref() {
         match postcard::from_bytes::<Entry>(payload) {
-            Ok(e) => entries.push((e.seq, e.change.to_change())),
+            Ok(e) => match (e.change.to_change(), e.change) {
+                (Some(c), _) => entries.push((e.seq, c)),
+                (None, ChangeRec::Time { unix_ms }) => meta.push((e.seq, Meta::Time(unix_ms))),
+                (None, ChangeRec::Users { names }) => meta.push((
+                    e.seq,
+                    Meta::Users(names.into_iter().map(str::to_string).collect()),
+                )),
+                (None, _) => {}
+            },
             Err(_) => {
                 // A record with a valid checksum but an unknown shape: treat it like damage.
                 damage = Some(Damage::BadChecksum { offset: good_len });
@@ -219,6 +290,7 @@ pub fn read(path: &Path) -> Result<JournalRead, JournalError> {
         generation: header.generation,
         first_seq: header.first_seq,
         entries,
+        meta,
         good_len: good_len as u64,
         file_len: buf.len() as u64,
         damage,
@@ -268,6 +340,26 @@ mod tests {
         assert!(r.damage.is_none());
         assert_eq!(r.good_len, w.len());
         assert_eq!(r.file_len, w.len());
+    }
+
+    #[test]
+    fn a_pre_encoded_change_is_the_record_push_writes() {
+        let d = tempdir("journal-encoded");
+        let mut a = JournalWriter::create(&d, 1, 300).unwrap();
+        let mut b = JournalWriter::create(&d, 2, 300).unwrap();
+        for i in 0..3 {
+            let c = stored(i);
+            a.push(&c).unwrap();
+            let mut payload = Vec::new();
+            format::encode(&ChangeRec::from_change(&c), &mut payload).unwrap();
+            b.reserve(payload.len());
+            b.push_encoded(&payload).unwrap();
+        }
+        assert_eq!(a.pending, b.pending);
+        b.flush_pending().unwrap();
+        let r = read(b.path()).unwrap();
+        assert_eq!(r.entries.len(), 3);
+        assert_eq!(r.entries[2].0, 302);
     }
 
     #[test]

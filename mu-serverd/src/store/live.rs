@@ -16,6 +16,8 @@ mod save;
 pub use install::ImportSlot;
 
 use super::compact::{self, Compaction};
+use super::format::ChangeRec;
+use super::history::{self, Policy};
 use super::journal::JournalWriter;
 use super::layout;
 use super::snapshot::{self, Image};
@@ -64,7 +66,12 @@ struct Inner {
     dir: PathBuf,
     fsync: Fsync,
     snapshot_interval: Duration,
-    max_backups: usize,
+    /// Which old generations are kept ([`history::policy`]).
+    policy: Policy,
+    /// Wall-clock milliseconds for the journal's time records (tests play a fake clock).
+    clock: fn() -> u64,
+    /// Who is logged in, as last written to the journal.
+    users: Vec<String>,
     journal: Option<JournalWriter>,
     generation: u64,
     next_seq: u64,
@@ -109,8 +116,8 @@ impl Store {
         snapshot::write(&dir, generation, image)?;
         let journal = JournalWriter::create(&dir, generation, image.last_seq + 1)?;
         layout::fsync_dir(&dir)?;
-        let max_backups = cfg.max_backups as usize;
-        if let Err(e) = layout::prune(&dir, max_backups + 1) {
+        let policy = Policy::from_config(cfg);
+        if let Err(e) = history::policy::prune(&dir, &policy, history::policy::now_ms()) {
             log::warn!("cannot remove old backups in {}: {e}", dir.display());
         }
         let syncer = match cfg.fsync {
@@ -125,7 +132,9 @@ impl Store {
                 dir,
                 fsync: cfg.fsync,
                 snapshot_interval: Duration::from_secs(cfg.snapshot_interval_s.max(1)),
-                max_backups,
+                policy,
+                clock: history::policy::now_ms,
+                users: Vec::new(),
                 journal: Some(journal),
                 generation,
                 next_seq: image.last_seq + 1,
@@ -197,8 +206,45 @@ impl Store {
             return;
         };
         debug_assert_eq!(j.next_seq(), seq);
+        if j.pending_records() == 0 {
+            // The first change of a write: its moment, for the history (about 20 bytes).
+            let unix_ms = (s.clock)();
+            if let Err(e) = j.push_meta(ChangeRec::Time { unix_ms }) {
+                s.degrade(format!("journal record refused: {e}"), seq);
+                return;
+            }
+        }
         if let Err(e) = j.push(change) {
             s.degrade(format!("journal record refused: {e}"), seq);
+        }
+    }
+
+    /// Journals changes already encoded off the loop (a restore's new head, see
+    /// [`crate::store::history::rebuild::Encoded`]) into the pending batch, like
+    /// [`Store::record`] each; [`Store::flush`] writes them.
+    pub fn record_encoded(&mut self, changes: &crate::store::history::rebuild::Encoded) {
+        let Some(s) = self.inner.as_mut() else { return };
+        if let Some(j) = s.journal.as_mut() {
+            j.reserve(changes.bytes.len() + changes.ends.len() * 20 + 32);
+        }
+        for payload in changes.iter() {
+            s.changes_since_snapshot += 1;
+            let seq = s.next_seq;
+            s.next_seq += 1;
+            let Some(j) = s.journal.as_mut() else {
+                s.skipped += 1;
+                continue;
+            };
+            if j.pending_records() == 0 {
+                let unix_ms = (s.clock)();
+                if let Err(e) = j.push_meta(ChangeRec::Time { unix_ms }) {
+                    s.degrade(format!("journal record refused: {e}"), seq);
+                    continue;
+                }
+            }
+            if let Err(e) = j.push_encoded(payload) {
+                s.degrade(format!("journal record refused: {e}"), seq);
+            }
         }
     }
 
@@ -305,7 +351,7 @@ impl Store {
                     image.nodes.len(),
                     t.elapsed().as_millis()
                 );
-                if let Err(e) = layout::prune(&s.dir, s.max_backups + 1) {
+                if let Err(e) = history::policy::prune(&s.dir, &s.policy, (s.clock)()) {
                     log::warn!("cannot remove old backups: {e}");
                 }
             }
@@ -354,6 +400,50 @@ impl Store {
             snapshot_running: s.compaction.is_some(),
             last_pause_us: s.last_pause_us,
         }
+    }
+
+    /// Who is logged in: written to the journal (with the time) when it differs from what was
+    /// last written, so the history can say who was connected.
+    pub fn note_users(&mut self, mut names: Vec<String>) {
+        let Some(s) = self.inner.as_mut() else { return };
+        names.sort_unstable();
+        if names == s.users {
+            return;
+        }
+        let Some(j) = s.journal.as_mut() else { return };
+        if j.pending_records() > 0 {
+            return; // the loop flushes first; try again next time
+        }
+        let unix_ms = (s.clock)();
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let written = j
+            .push_meta(ChangeRec::Time { unix_ms })
+            .and_then(|_| j.push_meta(ChangeRec::Users { names: refs }))
+            .and_then(|_| j.flush_pending());
+        if let Err(e) = written {
+            s.degrade(format!("journal write failed: {e}"), s.next_seq);
+            return;
+        }
+        s.users = names;
+    }
+
+    /// Replaces the wall clock of the journal's time records (tests).
+    pub fn set_clock(&mut self, clock: fn() -> u64) {
+        if let Some(s) = self.inner.as_mut() {
+            s.clock = clock;
+        }
+    }
+
+    /// Replaces the retention policy (tests switch thinning off).
+    pub fn set_policy(&mut self, policy: Policy) {
+        if let Some(s) = self.inner.as_mut() {
+            s.policy = policy;
+        }
+    }
+
+    /// The retention policy in force (the history thread prunes nothing itself).
+    pub fn policy(&self) -> Option<Policy> {
+        self.inner.as_ref().map(|s| s.policy)
     }
 
     pub fn state_dir(&self) -> Option<&Path> {
@@ -413,13 +503,7 @@ impl Inner {
         self.generation = generation;
         self.changes_since_snapshot = 0;
         let old_file = old.as_ref().and_then(|j| j.sync_handle().ok());
-        match compact::spawn(
-            self.dir.clone(),
-            generation,
-            image,
-            old_file,
-            self.max_backups + 1,
-        ) {
+        match compact::spawn(self.dir.clone(), generation, image, old_file, self.policy) {
             Ok(c) => {
                 self.compaction = Some(c);
                 self.poll_at = Some(now + POLL_COMPACTION);

@@ -12,6 +12,7 @@
 pub mod compact;
 pub mod export;
 pub mod format;
+pub mod history;
 pub mod hook;
 pub mod import;
 pub mod journal;

@@ -107,6 +107,8 @@ fn cfg(dir: &Path, fsync: Fsync) -> Storage {
         max_backups: 2,
         import: None,
         max_import_bytes: 1 << 30,
+        history_ms: 0,
+        history_max_bytes: u64::MAX,
     }
 }
 
