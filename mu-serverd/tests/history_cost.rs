@@ -80,10 +80,12 @@ fn thread_cpu_ms() -> f64 {
     ts.tv_sec as f64 * 1000.0 + ts.tv_nsec as f64 / 1e6
 }
 
-/// `mu-ctl save`: start a snapshot and wait until it is on disk (bounded).
+/// `mu-ctl save`: start a snapshot and wait until it is on disk (bounded), as the loop does.
 fn save(store: &mut Box<dyn mu_serverd::daemon::Persistence>, session: &mut Session) {
     store.save_start(session).unwrap();
     for _ in 0..60_000 {
+        // The loop's tick collects the finished snapshot.
+        store.tick(Instant::now(), session);
         if let Some(r) = store.save_poll() {
             r.unwrap();
             return;
