@@ -278,26 +278,37 @@ fn departed_peer_is_reported_unreachable() {
 }
 
 #[test]
-fn reconnecting_identity_takes_over_its_route() {
+fn a_connected_identity_is_never_taken_over_but_a_reconnect_gets_it_back() {
     let port = 22140;
     let server = echo_server(port, 1000);
     let ctx = zmq::Context::new();
     let old = dealer(&ctx, b"same-id", port);
     old.send("one", 0).unwrap();
     assert_eq!(old.recv_bytes(0).unwrap(), b"one");
-    // A second connection with the same identity (ROUTER_HANDOVER): replies go to it.
+    // A second connection with the same identity while the first is connected (no
+    // ROUTER_HANDOVER): libzmq ignores it, and replies still go to the first.
+    let intruder = dealer(&ctx, b"same-id", port);
+    intruder.set_rcvtimeo(300).unwrap();
+    intruder.send("two", 0).unwrap();
+    assert!(intruder.recv_bytes(0).is_err(), "the intruder got a reply");
+    old.send("three", 0).unwrap();
+    assert_eq!(old.recv_bytes(0).unwrap(), b"three");
+    drop(intruder);
+    // The first connection closes; a new one with its identity gets the route back.
+    drop(old);
+    std::thread::sleep(Duration::from_millis(200));
     let new = dealer(&ctx, b"same-id", port);
+    new.set_rcvtimeo(200).unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        new.send("two", 0).unwrap();
-        new.set_rcvtimeo(200).unwrap();
+        new.send("four", 0).unwrap();
         if let Ok(m) = new.recv_bytes(0) {
-            assert_eq!(m, b"two");
+            assert_eq!(m, b"four");
             break;
         }
         assert!(
             Instant::now() < deadline,
-            "the new connection never got its echo"
+            "the reconnected identity never got its echo"
         );
     }
     server.stop();

@@ -73,8 +73,9 @@ impl Session {
                     SessionState::Waiting | SessionState::SrvSync => "LOBBY",
                     SessionState::Active => "RUNNING",
                 };
-                self.clients
-                    .insert(from.clone(), Client::new(name.clone(), admin, now));
+                let mut client = Client::new(name.clone(), admin, now);
+                client.address = self.peer.clone();
+                self.clients.insert(from.clone(), client);
                 self.log(
                     Level::Info,
                     format!(

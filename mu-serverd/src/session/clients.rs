@@ -1,7 +1,7 @@
 //! The logged-in clients, keyed by routing identity, with what UpdateClientsState reports about
 //! them and the traffic counters the control socket shows.
 
-use super::io::{Identity, Millis};
+use super::io::{Identity, Millis, PeerAddr};
 use super::wire::sdict;
 use crate::pickle::Value;
 use std::collections::HashMap;
@@ -42,6 +42,8 @@ pub struct Client {
     pub metadata: Vec<(Value, Value)>,
     pub since: Millis,
     pub traffic: Traffic,
+    /// The address it logged in from: its identity is accepted from there only (difference 13).
+    pub address: Option<PeerAddr>,
 }
 
 impl Client {
@@ -54,6 +56,7 @@ impl Client {
             metadata: Vec::new(),
             since: now,
             traffic: Traffic::default(),
+            address: None,
         }
     }
 

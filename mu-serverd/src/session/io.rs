@@ -22,6 +22,10 @@ pub type Frames = Arc<[Frame]>;
 /// chooses are possible and must be handled).
 pub type Identity = Arc<[u8]>;
 
+/// The IP address of the connection a message came on (libzmq's `Peer-Address`, no port),
+/// shared by the messages of a connection.
+pub type PeerAddr = Arc<str>;
+
 /// The three ROUTER sockets: base port, +1, +2.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Channel {

@@ -2,9 +2,13 @@
 //! trip (REQUEST_INIT -> catalog, GET -> one node or `b'removed'`, DONE -> ACTIVE). With a join
 //! window (difference 13, [`super::push`]) the SETs are pushed in the client's pop order ahead
 //! of its GETs, and a GET the push already answered gets nothing more.
+//!
+//! Each client's join is its own: nothing in it touches another client. It is refused while
+//! there is no complete scene (WAITING, or SRV_SYNC: the uploader's partial scene), where the
+//! client waits in the lobby for the catalog the server sends once the upload is DONE.
 
 use super::catalog;
-use super::io::{Channel, Identity};
+use super::io::{Channel, Identity, SessionState};
 use super::push::{self, GetVerdict, JoinPush};
 use super::wire::{self, sdict};
 use super::Session;
@@ -14,6 +18,17 @@ use log::Level;
 
 impl Session {
     pub(super) fn on_join(&mut self, from: &Identity, data: &Value) {
+        if self.repo.state() != SessionState::Active {
+            let who = self.who(from);
+            self.log(
+                Level::Warn,
+                format!(
+                    "Snapshot from {who} refused: no scene to join yet (session {:?})",
+                    self.repo.state()
+                ),
+            );
+            return;
+        }
         match data.get_str_key("STATE").and_then(Value::as_str) {
             Some("REQUEST_INIT") => {
                 let who = self.who(from);

@@ -50,6 +50,7 @@ impl Session {
             ),
         );
         self.release_locks(&client.name);
+        self.forget_upload_end(id);
         if self.upload.as_ref().is_some_and(|u| &u.uploader == id)
             && self.repo.state() == SessionState::SrvSync
         {

@@ -36,8 +36,9 @@ pub use repository::{ApplyError, NodeView, Repository, COMMON};
 
 use clients::Clients;
 use heartbeat::Beat;
-use io::{Action, Change, Channel, Frame, Identity, Millis, SendFailure, SessionState};
+use io::{Action, Change, Channel, Frame, Identity, Millis, PeerAddr, SendFailure, SessionState};
 use log::Level;
+use refusals::same_address;
 use std::collections::{HashMap, HashSet, VecDeque};
 use wire::Incoming;
 
@@ -47,12 +48,22 @@ struct Upload {
     expected: HashSet<String>,
 }
 
+/// Who may send the END that closes a finished or abandoned upload (see `upload.rs`).
+enum UploadEnd {
+    /// The upload is DONE: this uploader's END makes it ACTIVE.
+    Done(Identity),
+    /// The upload was abandoned (a limit): this uploader's remaining SETs are dropped quietly
+    /// (counted) until its END.
+    Abandoned { uploader: Identity, dropped: u64 },
+}
+
 pub struct Session {
     cfg: SessionConfig,
     repo: Repository,
     clients: Clients,
     beats: HashMap<Identity, Beat>,
     upload: Option<Upload>,
+    upload_end: Option<UploadEnd>,
     out: VecDeque<Action>,
     /// When the next once-a-second status round is due (set by the first event).
     status_due: Option<Millis>,
@@ -63,6 +74,8 @@ pub struct Session {
     strangers: refusals::StrangerLog,
     /// Joiners between their catalog and their last GET, while SETs are pushed ahead.
     joins: HashMap<Identity, push::JoinPush>,
+    /// The address of the connection the message being handled came on (see `handle_frame_from`).
+    peer: Option<PeerAddr>,
 }
 
 impl Session {
@@ -74,12 +87,14 @@ impl Session {
             clients: Clients::default(),
             beats: HashMap::new(),
             upload: None,
+            upload_end: None,
             out: VecDeque::new(),
             status_due: None,
             now: 0,
             decoded: HashMap::new(),
             strangers: refusals::StrangerLog::default(),
             joins: HashMap::new(),
+            peer: None,
         }
     }
 
@@ -122,6 +137,7 @@ impl Session {
         self.joins.clear();
         self.beats.clear();
         self.upload = None;
+        self.upload_end = None;
         self.decoded.clear();
         self.repo.settle_all();
         if self.repo.state() == SessionState::SrvSync {
@@ -158,11 +174,28 @@ impl Session {
         );
     }
 
-    /// One message (identity frame removed) from a peer on a channel.
+    /// One message (identity frame removed) from a peer on a channel, its address unknown.
     pub fn handle_frame(&mut self, now: Millis, ch: Channel, from: &Identity, frames: Vec<Frame>) {
+        self.handle_frame_from(now, ch, from, None, frames)
+    }
+
+    /// One message from a peer on a channel, with the IP address of the connection it came on
+    /// (`None`: unknown). A logged-in client's identity is accepted only from the address it
+    /// logged in from (difference 13).
+    pub fn handle_frame_from(
+        &mut self,
+        now: Millis,
+        ch: Channel,
+        from: &Identity,
+        peer: Option<&PeerAddr>,
+        frames: Vec<Frame>,
+    ) {
         self.start_clock(now);
         let size: usize = frames.iter().map(|f| f.len()).sum();
         let logged_in = match self.clients.get_mut(from) {
+            Some(c) if !same_address(c.address.as_ref(), peer) => {
+                return self.refuse_impostor(ch, from, peer);
+            }
             Some(c) => {
                 c.traffic.msgs_in += 1;
                 c.traffic.bytes_in += size as u64;
@@ -170,6 +203,10 @@ impl Session {
             }
             None => false,
         };
+        // Only Auth reads it; kept for the message so the handlers need no extra parameter.
+        if !logged_in {
+            self.peer = peer.cloned();
+        }
         if size > self.cfg.max_message_bytes {
             let who = self.who(from);
             self.refuse(

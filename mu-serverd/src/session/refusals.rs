@@ -2,8 +2,8 @@
 //! each of its refusals is logged; a peer that never logged in could flood the log with garbage,
 //! so lines about such peers are limited per second and the rest are counted in one summary.
 
-use super::io::Millis;
-use super::Session;
+use super::io::{Channel, Identity, Millis, PeerAddr};
+use super::{wire, Session};
 use log::Level;
 
 /// Lines per second about peers that are not logged in.
@@ -23,7 +23,45 @@ impl StrangerLog {
     }
 }
 
+/// Whether a message's address is the one its client logged in from. `Arc`s of one connection
+/// are shared by the shell, so the usual case is a pointer comparison.
+pub(super) fn same_address(logged_in: Option<&PeerAddr>, now: Option<&PeerAddr>) -> bool {
+    match (logged_in, now) {
+        (Some(a), Some(b)) => std::sync::Arc::ptr_eq(a, b) || a == b,
+        (None, None) => true,
+        _ => false,
+    }
+}
+
 impl Session {
+    /// A message that presents a logged-in client's identity from another address: not that
+    /// client (difference 13). Nothing is read from it; the line goes through the stranger
+    /// limit, since whoever sends it is not accountable under that name.
+    pub(super) fn refuse_impostor(
+        &mut self,
+        ch: Channel,
+        from: &Identity,
+        peer: Option<&PeerAddr>,
+    ) {
+        let (name, home) = match self.clients.get(from) {
+            Some(c) => (c.name.clone(), c.address.clone()),
+            None => return,
+        };
+        let line = format!(
+            "{ch:?} message from {} refused: it presents the identity of {name} (peer {}), who logged in from {}",
+            peer.map_or("an unknown address".into(), |a| format!("address {a}")),
+            wire::peer_name(from),
+            home.as_deref().unwrap_or("an unknown address"),
+        );
+        self.roll_stranger_window();
+        if self.strangers.used < STRANGER_LINES_PER_SECOND {
+            self.strangers.used += 1;
+            self.log(Level::Warn, line);
+        } else {
+            self.strangers.suppressed += 1;
+        }
+    }
+
     /// One warning about refused input from `from`.
     pub(super) fn refuse(&mut self, from: &[u8], message: String) {
         if self.clients.contains(from) {

@@ -2,12 +2,18 @@
 //! INIT announces the uuids, SET carries one node, the server answers DONE once every announced
 //! node arrived and then sends the catalog to the clients waiting in the lobby; END makes the
 //! uploader ACTIVE.
+//!
+//! The upload belongs to the client whose INIT was accepted: SETs and the END from anyone else
+//! are refused with a log line naming them, and change nothing (before, any client's END reset
+//! a running upload, and that client could then upload its own scene in its place). The
+//! uploader leaving mid-upload resets the session to WAITING (`leave.rs`), so another admin can
+//! start again.
 
 use super::clients::ClientStatus;
 use super::codec;
 use super::io::{Change, Channel, Frame, Identity, SessionState};
 use super::wire::{self, sdict};
-use super::{Session, Upload};
+use super::{Session, Upload, UploadEnd};
 use crate::objects;
 use crate::pickle::Value;
 use log::Level;
@@ -70,6 +76,7 @@ impl Session {
         );
         self.change(Change::State(SessionState::SrvSync));
         self.reply_upload(from, "ACCEPTED");
+        self.upload_end = None;
         let done = expected.is_empty();
         self.upload = Some(Upload {
             uploader: from.clone(),
@@ -84,10 +91,17 @@ impl Session {
         // Named only when refused: this runs once per node of the uploaded scene.
         let is_uploader = self.upload.as_ref().is_some_and(|u| &u.uploader == from);
         if !is_uploader || self.repo.state() != SessionState::SrvSync {
+            if let Some(UploadEnd::Abandoned { uploader, dropped }) = &mut self.upload_end {
+                if uploader == from {
+                    *dropped += 1;
+                    return;
+                }
+            }
+            let why = self.not_the_uploader();
             let who = self.who(from);
             self.log(
                 Level::Warn,
-                format!("ServerSnapshot SET from {who} refused: not the uploader"),
+                format!("ServerSnapshot SET from {who} refused: {why}"),
             );
             return;
         }
@@ -129,6 +143,7 @@ impl Session {
     /// DONE to the uploader, catalog to everyone else (they wait in the lobby), ACTIVE.
     fn finish_upload(&mut self, uploader: &Identity) {
         self.upload = None;
+        self.upload_end = Some(UploadEnd::Done(uploader.clone()));
         self.change(Change::State(SessionState::Active));
         self.reply_upload(uploader, "DONE");
         let waiting: Vec<Identity> = self
@@ -147,24 +162,83 @@ impl Session {
 
     fn upload_end(&mut self, from: &Identity) {
         let who = self.who(from);
-        match self.repo.state() {
-            SessionState::Active => self.set_active(from, "uploaded the scene"),
-            SessionState::SrvSync => {
-                let missing = self.upload.as_ref().map_or(0, |u| u.expected.len());
-                self.log(
-                    Level::Warn,
-                    format!(
-                        "ServerSnapshot END from {who} with {missing} announced nodes missing: session reset to WAITING"
-                    ),
-                );
-                self.upload = None;
-                self.change(Change::Reset);
-            }
-            SessionState::Waiting => self.log(
+        let uploading = self.upload.as_ref().is_some_and(|u| &u.uploader == from);
+        let closes = match &self.upload_end {
+            Some(UploadEnd::Done(id)) => id == from,
+            Some(UploadEnd::Abandoned { uploader, .. }) => uploader == from,
+            None => false,
+        };
+        if !uploading && !closes {
+            let why = self.not_the_uploader();
+            return self.log(
                 Level::Warn,
-                format!("ServerSnapshot END from {who} ignored: no upload in progress"),
-            ),
+                format!("ServerSnapshot END from {who} refused: {why}"),
+            );
         }
+        match self.upload_end.take() {
+            Some(UploadEnd::Done(_)) => return self.set_active(from, "uploaded the scene"),
+            Some(UploadEnd::Abandoned { dropped, .. }) => {
+                return self.log(
+                    Level::Info,
+                    format!("ServerSnapshot END from {who}: the abandoned upload is over ({dropped} more SETs ignored)"),
+                )
+            }
+            None => {}
+        }
+        let missing = self.upload.as_ref().map_or(0, |u| u.expected.len());
+        self.log(
+            Level::Warn,
+            format!(
+                "ServerSnapshot END from {who} with {missing} announced nodes missing: session reset to WAITING"
+            ),
+        );
+        self.upload = None;
+        self.change(Change::Reset);
+    }
+
+    /// Why a client other than the uploader may not send upload messages now (log text).
+    fn not_the_uploader(&self) -> String {
+        match (&self.upload, &self.upload_end) {
+            (Some(u), _) => format!("not the uploader ({} is uploading)", self.who(&u.uploader)),
+            (None, Some(UploadEnd::Done(id))) => {
+                format!(
+                    "not the uploader (the scene was uploaded by {})",
+                    self.who(id)
+                )
+            }
+            _ => "no upload in progress".into(),
+        }
+    }
+
+    /// A client that leaves can no longer close an upload.
+    pub(super) fn forget_upload_end(&mut self, id: &Identity) {
+        let names = match &self.upload_end {
+            Some(UploadEnd::Done(u)) | Some(UploadEnd::Abandoned { uploader: u, .. }) => u == id,
+            None => false,
+        };
+        if names {
+            self.upload_end = None;
+        }
+    }
+
+    /// Gives up the upload in progress: REJECTED to the uploader (its client goes back to the
+    /// lobby), session back to WAITING and empty; the uploader's remaining SETs and its END are
+    /// dropped quietly.
+    pub(super) fn abandon_upload(&mut self, why: &str) {
+        let Some(up) = self.upload.take() else {
+            return;
+        };
+        let who = self.who(&up.uploader);
+        self.log(
+            Level::Warn,
+            format!("scene upload from {who} abandoned: {why}; session reset to WAITING"),
+        );
+        self.change(Change::Reset);
+        self.reply_upload(&up.uploader, "REJECTED");
+        self.upload_end = Some(UploadEnd::Abandoned {
+            uploader: up.uploader,
+            dropped: 0,
+        });
     }
 
     /// Marks a client ACTIVE (it has the scene) and tells everyone.

@@ -349,11 +349,11 @@ impl Shell {
                             self.dirty[i] = false;
                             break;
                         }
-                        Some(Received::Message(from, frames)) => {
+                        Some(Received::Message(from, addr, frames)) => {
                             progress[i] = true;
                             let ch = self.routers[i].channel;
                             let now = self.now();
-                            core.handle_frame(now, ch, &from, frames);
+                            core.handle_frame_from(now, ch, &from, addr.as_ref(), frames);
                             self.answer(core, persist);
                         }
                         Some(Received::Dropped(from, n)) => {
@@ -423,7 +423,7 @@ fn channel_index(ch: Channel) -> usize {
     }
 }
 
-/// Short hex of a routing identity for log lines.
+/// A routing identity for log lines, abbreviated (never the whole identity).
 pub fn hex(id: &[u8]) -> String {
-    id.iter().take(16).map(|b| format!("{b:02x}")).collect()
+    crate::session::wire::peer_name(id)
 }

@@ -6,7 +6,7 @@
 //! identity frame can fail: once it is accepted, libzmq takes the rest of the message whole.
 
 use super::zmsg;
-use crate::session::io::{Channel, Frame, Frames, Identity};
+use crate::session::io::{Channel, Frame, Frames, Identity, PeerAddr};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::os::fd::RawFd;
 use std::sync::Arc;
@@ -28,9 +28,9 @@ pub enum Sent {
     Discarded,
 }
 
-/// One received message, identity split off.
+/// One received message, identity split off, with the address of the connection it came on.
 pub enum Received {
-    Message(Identity, Vec<Frame>),
+    Message(Identity, Option<PeerAddr>, Vec<Frame>),
     /// A message that broke a shell-level limit, already drained and dropped.
     Dropped(Identity, usize),
 }
@@ -45,7 +45,10 @@ pub struct Router {
     /// `DropPeer` clears the mark before its `Disconnect` is sent.
     overflowed: HashSet<Identity>,
     limit: usize,
-    buf: zmq::Message,
+    buf: zmsg::RecvBuf,
+    /// The peer address of the last message: a message from the same address shares it
+    /// instead of allocating (a few peers send most messages).
+    last_addr: Option<PeerAddr>,
     /// Frames fanned out in the current batch, one libzmq message each.
     shared: zmsg::SharedFrames,
     /// The TCP address each identity last sent from (libzmq's `Peer-Address` message property),
@@ -67,7 +70,8 @@ impl Router {
             queues: HashMap::new(),
             overflowed: HashSet::new(),
             limit,
-            buf: zmq::Message::new(),
+            buf: zmsg::RecvBuf::default(),
+            last_addr: None,
             shared: zmsg::SharedFrames::default(),
             peer_addresses: (channel == Channel::Command).then(HashMap::new),
             messages_in: 0,
@@ -201,25 +205,41 @@ impl Router {
         map.get(peer).map(|a| a.to_string())
     }
 
-    fn remember_address(&mut self, identity: &Identity) {
+    fn remember_address(&mut self, identity: &Identity, addr: &PeerAddr) {
         let Some(map) = self.peer_addresses.as_mut() else {
             return;
         };
-        let Some(addr) = self.buf.gets("Peer-Address") else {
-            return;
-        };
-        if map.get(identity).is_some_and(|known| &**known == addr) {
+        if map
+            .get(identity)
+            .is_some_and(|known| Arc::ptr_eq(known, addr))
+        {
             return;
         }
         if map.len() >= MAX_PEER_ADDRESSES && !map.contains_key(identity) {
             map.clear();
         }
-        map.insert(identity.clone(), Arc::from(addr));
+        map.insert(identity.clone(), addr.clone());
+    }
+
+    /// The `Peer-Address` of the frame in `buf`, shared with the previous message's when equal.
+    /// Read for every message: with ROUTER_HANDOVER off a connection keeps its identity, but
+    /// the same identity may come back on a new connection (a reconnect) at any message, and
+    /// only this property tells. It costs one libzmq map lookup (see docs/operations.md).
+    fn read_address(&mut self) -> Option<PeerAddr> {
+        let addr = self.buf.peer_address()?;
+        match &self.last_addr {
+            Some(last) if **last == *addr => Some(last.clone()),
+            _ => {
+                let fresh: PeerAddr = Arc::from(addr);
+                self.last_addr = Some(fresh.clone());
+                Some(fresh)
+            }
+        }
     }
 
     /// Receives one whole message if one is ready.
     pub fn recv(&mut self) -> Option<Received> {
-        match self.sock.recv(&mut self.buf, zmq::DONTWAIT) {
+        match self.buf.recv(&mut self.sock) {
             Ok(()) => {}
             Err(zmq::Error::EAGAIN) => return None,
             Err(e) => {
@@ -228,23 +248,26 @@ impl Router {
             }
         }
         self.messages_in += 1;
-        let identity: Identity = Arc::from(&self.buf[..]);
-        self.remember_address(&identity);
+        let identity: Identity = Arc::from(self.buf.data());
+        let addr = self.read_address();
+        if let Some(a) = &addr {
+            self.remember_address(&identity, a);
+        }
         // A replication message has at most 5 frames after the identity: one allocation.
         let mut frames = Vec::with_capacity(8);
         let mut count = 0usize;
-        while self.buf.get_more() {
-            if self.sock.recv(&mut self.buf, zmq::DONTWAIT).is_err() {
+        while self.buf.more() {
+            if self.buf.recv(&mut self.sock).is_err() {
                 break; // libzmq delivers messages atomically; nothing more to read
             }
             count += 1;
             if count <= MAX_FRAMES {
-                frames.push(Arc::from(&self.buf[..]));
+                frames.push(Arc::from(self.buf.data()));
             }
         }
         if count > MAX_FRAMES {
             return Some(Received::Dropped(identity, count));
         }
-        Some(Received::Message(identity, frames))
+        Some(Received::Message(identity, addr, frames))
     }
 }

@@ -1,12 +1,22 @@
 //! The real protocol core behind the shell's [`Core`] trait.
 
 use super::core::Core;
-use crate::session::io::{Action, Channel, Frame, Identity, Millis, SendFailure};
+use crate::session::io::{Action, Channel, Frame, Identity, Millis, PeerAddr, SendFailure};
 use crate::session::Session;
 
 impl Core for Session {
     fn handle_frame(&mut self, now: Millis, channel: Channel, from: &Identity, frames: Vec<Frame>) {
         Session::handle_frame(self, now, channel, from, frames)
+    }
+    fn handle_frame_from(
+        &mut self,
+        now: Millis,
+        channel: Channel,
+        from: &Identity,
+        peer: Option<&PeerAddr>,
+        frames: Vec<Frame>,
+    ) {
+        Session::handle_frame_from(self, now, channel, from, peer, frames)
     }
     fn handle_tick(&mut self, now: Millis) {
         Session::handle_tick(self, now)

@@ -40,8 +40,13 @@ pub fn open(ctx: &zmq::Context, opts: &SocketOptions, ch: Channel) -> Result<zmq
     let s = ctx.socket(zmq::ROUTER).map_err(what)?;
     // Report EAGAIN / EHOSTUNREACH instead of dropping silently (difference 9).
     s.set_router_mandatory(true).map_err(what)?;
-    // A client reconnecting with the same identity takes over its old route.
-    s.set_router_handover(true).map_err(what)?;
+    // No ROUTER_HANDOVER (the reference does not set it either): with it, any connection
+    // presenting a connected client's identity takes that client's route, and the client's
+    // own later messages never reach us (pyzmq check, libzmq 4.3.4). Without it libzmq ignores
+    // a second connection with an identity in use; a client that reconnects after its old
+    // connection closed gets its identity back. The core refuses an identity used from
+    // another address than the one it logged in from (difference 13).
+    s.set_router_handover(false).map_err(what)?;
     // Never block shutdown on unsent messages.
     s.set_linger(0).map_err(what)?;
     s.set_maxmsgsize(opts.max_message_bytes.min(i64::MAX as u64) as i64)

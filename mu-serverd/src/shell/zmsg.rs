@@ -10,7 +10,8 @@
 //! every peer gets a `zmq_msg_copy` of each ([`SharedFrames`]): a reference count instead of an
 //! allocation and a copy per peer and frame (what the ceiling relay in mu-bench does).
 //!
-//! Receiving: one copy, from libzmq's buffer into the `Arc` the core keeps.
+//! Receiving: one copy, from libzmq's buffer into the `Arc` the core keeps. [`RecvBuf`] also
+//! reads libzmq's `Peer-Address` message property without the `zmq` crate's per-call `CString`.
 
 use crate::session::io::{Frame, Frames};
 use std::os::raw::c_void;
@@ -176,6 +177,76 @@ impl SharedFrames {
 impl Drop for SharedFrames {
     fn drop(&mut self) {
         self.clear();
+    }
+}
+
+/// One reusable receive buffer (a `zmq_msg_t`).
+pub struct RecvBuf {
+    msg: zmq_sys::zmq_msg_t,
+}
+
+impl Default for RecvBuf {
+    fn default() -> Self {
+        let mut msg = zmq_sys::zmq_msg_t::default();
+        // SAFETY: initializes an empty message; it cannot fail.
+        unsafe { zmq_sys::zmq_msg_init(&mut msg) };
+        RecvBuf { msg }
+    }
+}
+
+impl RecvBuf {
+    /// Receives the next frame into the buffer (`DONTWAIT`).
+    pub fn recv(&mut self, sock: &mut zmq::Socket) -> Result<(), zmq::Error> {
+        let sock = sock.as_mut_ptr();
+        // SAFETY: `sock` is a live socket used on this thread; `msg` is initialized, and
+        // zmq_msg_recv releases its previous content first.
+        let rc = unsafe { zmq_sys::zmq_msg_recv(&mut self.msg, sock, zmq::DONTWAIT) };
+        if rc >= 0 {
+            Ok(())
+        } else {
+            Err(last_error())
+        }
+    }
+
+    pub fn data(&self) -> &[u8] {
+        // SAFETY: libzmq does not modify a message it handed over; the slice lives as long as
+        // the borrow of `self`, and the next `recv` needs `&mut self`.
+        unsafe {
+            let msg = &self.msg as *const _ as *mut zmq_sys::zmq_msg_t;
+            let len = zmq_sys::zmq_msg_size(msg);
+            if len == 0 {
+                return &[];
+            }
+            std::slice::from_raw_parts(zmq_sys::zmq_msg_data(msg) as *const u8, len)
+        }
+    }
+
+    /// More frames of the same message follow.
+    pub fn more(&self) -> bool {
+        // SAFETY: reads a flag of an initialized message.
+        unsafe { zmq_sys::zmq_msg_more(&self.msg) != 0 }
+    }
+
+    /// libzmq's `Peer-Address` property: the IP address of the TCP connection the frame came
+    /// on (no port). Every frame of a connection carries it, the identity frame too.
+    pub fn peer_address(&self) -> Option<&str> {
+        const PROPERTY: &std::ffi::CStr = c"Peer-Address";
+        // SAFETY: the returned string belongs to the message's metadata, which lives at least
+        // as long as the message (so as the borrow of `self`); NULL when there is none.
+        unsafe {
+            let v = zmq_sys::zmq_msg_gets(&self.msg, PROPERTY.as_ptr());
+            if v.is_null() {
+                return None;
+            }
+            std::ffi::CStr::from_ptr(v).to_str().ok()
+        }
+    }
+}
+
+impl Drop for RecvBuf {
+    fn drop(&mut self) {
+        // SAFETY: the message was initialized and is closed once.
+        unsafe { zmq_sys::zmq_msg_close(&mut self.msg) };
     }
 }
 

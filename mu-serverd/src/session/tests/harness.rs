@@ -143,6 +143,19 @@ impl H {
         self.s.handle_frame(self.now, ch, from, frames);
         self.drain()
     }
+    /// A message that came on a connection from `addr` (libzmq's `Peer-Address`).
+    pub fn frame_from(
+        &mut self,
+        ch: Channel,
+        from: &Identity,
+        addr: &str,
+        frames: Vec<Frame>,
+    ) -> Vec<Action> {
+        let addr: crate::session::io::PeerAddr = Arc::from(addr);
+        self.s
+            .handle_frame_from(self.now, ch, from, Some(&addr), frames);
+        self.drain()
+    }
     pub fn cmd(&mut self, from: &Identity, frames: Vec<Frame>) -> Vec<Action> {
         self.frame(Channel::Command, from, frames)
     }
@@ -191,6 +204,13 @@ impl H {
             got.extend(step);
         }
         got
+    }
+
+    /// Logs in from `addr` and returns the Auth answer.
+    pub fn login_from(&mut self, who: &Identity, name: &str, addr: &str) -> String {
+        let data = auth_data(name, None, Value::None, "0.9.10");
+        let acts = self.frame_from(Channel::Command, who, addr, cmd(9, name, &data));
+        auth_answer(&acts, who)
     }
 
     /// Logs in and returns the Auth answer.
