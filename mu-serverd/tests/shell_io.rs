@@ -313,3 +313,79 @@ fn a_connected_identity_is_never_taken_over_but_a_reconnect_gets_it_back() {
     }
     server.stop();
 }
+
+/// Echoes like [`Echo`] and records the peer address the shell gave with each message.
+struct AddrEcho {
+    echo: Echo,
+    seen: Arc<Mutex<Vec<Option<String>>>>,
+}
+
+impl Core for AddrEcho {
+    fn handle_frame(&mut self, now: Millis, channel: Channel, from: &Identity, frames: Vec<Frame>) {
+        self.echo.handle_frame(now, channel, from, frames)
+    }
+    fn handle_frame_from(
+        &mut self,
+        now: Millis,
+        channel: Channel,
+        from: &Identity,
+        peer: Option<&mu_serverd::session::io::PeerAddr>,
+        frames: Vec<Frame>,
+    ) {
+        self.seen.lock().unwrap().push(peer.map(|p| p.to_string()));
+        self.echo.handle_frame(now, channel, from, frames)
+    }
+    fn handle_tick(&mut self, now: Millis) {
+        self.echo.handle_tick(now)
+    }
+    fn handle_send_failure(&mut self, now: Millis, ch: Channel, to: &Identity, f: SendFailure) {
+        self.echo.handle_send_failure(now, ch, to, f)
+    }
+    fn poll_action(&mut self) -> Option<Action> {
+        self.echo.poll_action()
+    }
+    fn next_deadline(&self) -> Option<Millis> {
+        None
+    }
+}
+
+/// Every message comes with its connection's address, also when the shell's ZMQ_EVENTS call
+/// prefetched it (libzmq then builds the identity frame without the connection's metadata:
+/// reading the address there lost it for some messages under load).
+#[test]
+fn every_message_carries_its_peer_address() {
+    let port = 22150;
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let core = AddrEcho {
+        echo: Echo { out: Vec::new() },
+        seen: seen.clone(),
+    };
+    let server = Server::start(port, 100_000, core, Box::new(|_| {}), true);
+    let ctx = zmq::Context::new();
+    let peers: Vec<zmq::Socket> = (0..3u8).map(|i| dealer(&ctx, &[b'p', i], port)).collect();
+    let n = 2000;
+    for i in 0..n {
+        for p in &peers {
+            p.send(format!("m{i}").as_bytes(), zmq::SNDMORE).unwrap();
+            p.send("x", 0).unwrap();
+        }
+    }
+    for p in &peers {
+        for _ in 0..n {
+            p.recv_multipart(0).expect("echo");
+        }
+    }
+    server.stop();
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 3 * n);
+    let missing = seen
+        .iter()
+        .filter(|a| a.as_deref() != Some("127.0.0.1"))
+        .count();
+    assert_eq!(
+        missing,
+        0,
+        "{missing} of {} messages without their address",
+        seen.len()
+    );
+}

@@ -221,7 +221,7 @@ impl Router {
         map.insert(identity.clone(), addr.clone());
     }
 
-    /// The `Peer-Address` of the frame in `buf`, shared with the previous message's when equal.
+    /// The `Peer-Address` of the frame in `buf` (a frame the peer sent), shared with the previous message's when equal.
     /// Read for every message: with ROUTER_HANDOVER off a connection keeps its identity, but
     /// the same identity may come back on a new connection (a reconnect) at any message, and
     /// only this property tells. It costs one libzmq map lookup (see docs/operations.md).
@@ -249,10 +249,7 @@ impl Router {
         }
         self.messages_in += 1;
         let identity: Identity = Arc::from(self.buf.data());
-        let addr = self.read_address();
-        if let Some(a) = &addr {
-            self.remember_address(&identity, a);
-        }
+        let mut addr = None;
         // A replication message has at most 5 frames after the identity: one allocation.
         let mut frames = Vec::with_capacity(8);
         let mut count = 0usize;
@@ -261,9 +258,18 @@ impl Router {
                 break; // libzmq delivers messages atomically; nothing more to read
             }
             count += 1;
+            // Read on the first frame after the identity: libzmq 4.3.4's ROUTER builds the
+            // identity frame without the connection's metadata when ZMQ_EVENTS prefetched
+            // the message (`router_t::xhas_in`), so only the peer's own frames always carry it.
+            if count == 1 {
+                addr = self.read_address();
+            }
             if count <= MAX_FRAMES {
                 frames.push(Arc::from(self.buf.data()));
             }
+        }
+        if let Some(a) = &addr {
+            self.remember_address(&identity, a);
         }
         if count > MAX_FRAMES {
             return Some(Received::Dropped(identity, count));

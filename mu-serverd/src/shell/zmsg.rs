@@ -228,7 +228,8 @@ impl RecvBuf {
     }
 
     /// libzmq's `Peer-Address` property: the IP address of the TCP connection the frame came
-    /// on (no port). Every frame of a connection carries it, the identity frame too.
+    /// on (no port). Every frame the peer sent carries it; the identity frame a ROUTER adds
+    /// does not always (see `Router::recv`).
     pub fn peer_address(&self) -> Option<&str> {
         const PROPERTY: &std::ffi::CStr = c"Peer-Address";
         // SAFETY: the returned string belongs to the message's metadata, which lives at least
