@@ -118,6 +118,41 @@ fn apply_file(cfg: &mut Config, p: &Path, t: &str, f: FileConfig) -> Result<(), 
             values::ranged(*v, 1024, 1 << 40, "max_message_bytes")
         })?;
     }
+    let totals = [
+        (
+            &s.max_nodes,
+            "max_nodes",
+            1,
+            100_000_000,
+            &mut cfg.server.max_nodes,
+        ),
+        (
+            &s.max_session_bytes,
+            "max_session_bytes",
+            1 << 20,
+            1 << 40,
+            &mut cfg.server.max_session_bytes,
+        ),
+        (
+            &s.max_metadata_bytes_per_user,
+            "max_metadata_bytes_per_user",
+            1024,
+            1 << 30,
+            &mut cfg.server.max_metadata_bytes_per_user,
+        ),
+        (
+            &s.max_metadata_bytes_total,
+            "max_metadata_bytes_total",
+            1024,
+            16 << 30,
+            &mut cfg.server.max_metadata_bytes_total,
+        ),
+    ];
+    for (value, key, min, max, slot) in totals {
+        if let Some(v) = value {
+            *slot = check(p, t, key, v, |v| values::ranged(*v, min, max, key))?;
+        }
+    }
     if let Some(v) = &s.client_queue_limit {
         cfg.server.client_queue_limit = check(p, t, "client_queue_limit", v, |v| {
             values::ranged(*v, 1, 10_000_000, "client_queue_limit")

@@ -36,6 +36,10 @@ pub struct ServerSection {
     pub client_versions: Opt<Vec<Spanned<String>>>,
     pub join_window: Opt<i64>,
     pub join_window_bytes: Opt<i64>,
+    pub max_nodes: Opt<i64>,
+    pub max_session_bytes: Opt<i64>,
+    pub max_metadata_bytes_per_user: Opt<i64>,
+    pub max_metadata_bytes_total: Opt<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -53,6 +53,12 @@ pub struct Server {
     pub join_window: usize,
     /// Bytes of those SETs.
     pub join_window_bytes: usize,
+    /// Totals the session may hold, whatever the size of each message (see
+    /// `session::SessionConfig`).
+    pub max_nodes: u64,
+    pub max_session_bytes: u64,
+    pub max_metadata_bytes_per_user: u64,
+    pub max_metadata_bytes_total: u64,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -134,6 +140,10 @@ impl Default for Config {
                 client_versions: vec![crate::session::config::DEFAULT_CLIENT_VERSION.to_owned()],
                 join_window: crate::session::config::DEFAULT_JOIN_WINDOW.nodes,
                 join_window_bytes: crate::session::config::DEFAULT_JOIN_WINDOW.bytes,
+                max_nodes: crate::session::config::DEFAULT_MAX_NODES,
+                max_session_bytes: crate::session::config::DEFAULT_MAX_SESSION_BYTES,
+                max_metadata_bytes_per_user: crate::session::config::DEFAULT_MAX_USER_METADATA,
+                max_metadata_bytes_total: crate::session::config::DEFAULT_MAX_METADATA_TOTAL,
             },
             auth: Auth {
                 admin_password: None,

@@ -156,6 +156,26 @@ fn bad_values_each_name_their_key_and_line() {
             "FILE:2: join_window_bytes: join_window_bytes 10 is out of range",
         ),
         (
+            "[server]\nmax_nodes = 0\n",
+            "FILE:2: max_nodes: max_nodes 0 is out of range (1-100000000)",
+        ),
+        (
+            "[server]\nport = 5555\nmax_session_bytes = 1000\n",
+            "FILE:3: max_session_bytes: max_session_bytes 1000 is out of range (1048576-1099511627776)",
+        ),
+        (
+            "[server]\nmax_metadata_bytes_per_user = -1\n",
+            "FILE:2: max_metadata_bytes_per_user: max_metadata_bytes_per_user -1 is out of range",
+        ),
+        (
+            "[server]\nmax_metadata_bytes_total = 17179869185\n",
+            "FILE:2: max_metadata_bytes_total: max_metadata_bytes_total 17179869185 is out of range",
+        ),
+        (
+            "[server]\nmax_nodes = \"many\"\n",
+            "FILE:2:",
+        ),
+        (
             "[storage]\nstate_dir = \"relative\"\n",
             "FILE:2: state_dir: 'relative' is not an absolute path",
         ),
@@ -502,5 +522,37 @@ fn container_env_password_files_and_log_target() {
         err(&[("LOG_TARGET", "docker")]),
         "environment variable LOG_TARGET: 'docker' is not one of \"auto\", \"journal\", \
          \"syslog\", \"stderr\""
+    );
+}
+
+#[test]
+fn session_totals_from_the_file_reach_the_session_core() {
+    let t = Tmp::new("totals");
+    let p = t.write(
+        "c.toml",
+        "[server]\nmax_nodes = 500\nmax_session_bytes = 2097152\n\
+         max_metadata_bytes_per_user = 4096\nmax_metadata_bytes_total = 65536\n",
+    );
+    let l = run(&p, true, &[], &Overrides::default()).unwrap();
+    let s = crate::daemon::session_config::session_config(&l.config);
+    assert_eq!(
+        (
+            s.max_nodes,
+            s.max_session_bytes,
+            s.max_user_metadata_bytes,
+            s.max_metadata_bytes_total
+        ),
+        (500, 2 << 20, 4096, 65536)
+    );
+    // absent keys: the documented defaults
+    let d = crate::daemon::session_config::session_config(&Config::default());
+    assert_eq!(
+        (
+            d.max_nodes,
+            d.max_session_bytes,
+            d.max_user_metadata_bytes,
+            d.max_metadata_bytes_total
+        ),
+        (1_000_000, 4 << 30, 1 << 20, 16 << 20)
     );
 }

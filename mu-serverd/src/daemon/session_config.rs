@@ -21,6 +21,10 @@ pub fn session_config(cfg: &Config) -> SessionConfig {
         timeout_ms: cfg.server.timeout_ms,
         max_clients: cfg.server.max_clients,
         max_message_bytes,
+        max_nodes: cfg.server.max_nodes,
+        max_session_bytes: cfg.server.max_session_bytes,
+        max_user_metadata_bytes: cfg.server.max_metadata_bytes_per_user,
+        max_metadata_bytes_total: cfg.server.max_metadata_bytes_total,
         // A pickle is one frame of a message, so the message limit is also the pickle limit:
         // without this, nodes between the codec's default (64 MiB) and the message limit would
         // pass ZeroMQ and then be refused by the codec.

@@ -40,6 +40,10 @@ pub struct Client {
     pub latency: u64,
     /// Dict items, merged with Python `dict.update` semantics.
     pub metadata: Vec<(Value, Value)>,
+    /// The pickled size of each item of `metadata` (same order), and their sum: what
+    /// `max_metadata_bytes_per_user` is checked against.
+    pub metadata_sizes: Vec<u64>,
+    pub metadata_bytes: u64,
     pub since: Millis,
     pub traffic: Traffic,
     /// The address it logged in from: its identity is accepted from there only (difference 13).
@@ -54,6 +58,8 @@ impl Client {
             status: ClientStatus::Lobby,
             latency: 999,
             metadata: Vec::new(),
+            metadata_sizes: Vec::new(),
+            metadata_bytes: 0,
             since: now,
             traffic: Traffic::default(),
             address: None,
@@ -61,13 +67,39 @@ impl Client {
     }
 
     /// `metadata.update(items)`: existing keys keep their place, new keys are appended.
-    pub fn merge_metadata(&mut self, items: &[(Value, Value)]) {
-        for (k, v) in items {
-            match self.metadata.iter_mut().find(|(mk, _)| mk.strict_eq(k)) {
-                Some(slot) => slot.1 = v.clone(),
-                None => self.metadata.push((k.clone(), v.clone())),
+    /// `sizes`: each item's pickled size (see `Session::metadata_room`).
+    pub fn merge_metadata(&mut self, items: &[(Value, Value)], sizes: &[u64]) {
+        for ((k, v), size) in items.iter().zip(sizes) {
+            match self.metadata.iter().position(|(mk, _)| mk.strict_eq(k)) {
+                Some(i) => {
+                    self.metadata[i].1 = v.clone();
+                    self.metadata_bytes -= self.metadata_sizes[i];
+                    self.metadata_sizes[i] = *size;
+                }
+                None => {
+                    self.metadata.push((k.clone(), v.clone()));
+                    self.metadata_sizes.push(*size);
+                }
             }
+            self.metadata_bytes += size;
         }
+    }
+
+    /// At least what `metadata_bytes` would be after [`Client::merge_metadata`] of these items:
+    /// exact unless the update names a key twice (a pickle can; a Python dict cannot), which
+    /// is then counted twice rather than searched for (linear, not quadratic, in the items).
+    pub fn metadata_bytes_after(&self, items: &[(Value, Value)], sizes: &[u64]) -> u64 {
+        let mut replaced = vec![false; self.metadata.len()];
+        let mut bytes = self.metadata_bytes;
+        for ((k, _), size) in items.iter().zip(sizes) {
+            if let Some(i) = self.metadata.iter().position(|(mk, _)| mk.strict_eq(k)) {
+                if !std::mem::replace(&mut replaced[i], true) {
+                    bytes -= self.metadata_sizes[i];
+                }
+            }
+            bytes += size;
+        }
+        bytes
     }
 
     /// The entry UpdateClientsState carries for this client, in the reference's key order.

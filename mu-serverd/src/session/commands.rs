@@ -61,8 +61,21 @@ impl Session {
             );
             return;
         }
+        let sizes = match self.metadata_room(from, items) {
+            Ok(sizes) => sizes,
+            Err(why) => {
+                let who = self.who(from);
+                self.log(
+                    Level::Warn,
+                    format!(
+                        "UpdateUserMetadata from {who} refused (not stored, not relayed): {why}"
+                    ),
+                );
+                return;
+            }
+        };
         if let Some(c) = self.clients.get_mut(from) {
-            c.merge_metadata(items);
+            c.merge_metadata(items, &sizes);
         }
         self.broadcast(Channel::Command, frames, Some(from));
     }

@@ -4,6 +4,14 @@
 use super::push::Window;
 use crate::pickle::Limits;
 
+/// Default totals: far above what a studio's session holds (a large scene is tens of
+/// thousands of nodes and a few hundred MB of pickles; the addon's metadata is a few KiB per
+/// user), low enough that one client cannot make the server hold unbounded memory.
+pub const DEFAULT_MAX_NODES: u64 = 1_000_000;
+pub const DEFAULT_MAX_SESSION_BYTES: u64 = 4 << 30;
+pub const DEFAULT_MAX_USER_METADATA: u64 = 1 << 20;
+pub const DEFAULT_MAX_METADATA_TOTAL: u64 = 16 << 20;
+
 /// The library's default connection timeout (`replication.constants.CONNECTION_TIMEOUT`).
 pub const DEFAULT_TIMEOUT_MS: u64 = 2000;
 
@@ -30,6 +38,17 @@ pub struct SessionConfig {
     /// How far the server pushes Snapshot SETs ahead of a joiner's GETs (difference 13);
     /// `Window::OFF` answers one SET per GET like the reference.
     pub join_window: Window,
+    /// Most nodes the session holds; a new node beyond it is refused (`max_nodes`).
+    pub max_nodes: u64,
+    /// Most bytes of node pickles the session holds (`max_session_bytes`, counted as
+    /// [`crate::session::Repository::stored_bytes`]).
+    pub max_session_bytes: u64,
+    /// Most bytes of metadata one user holds (`max_metadata_bytes_per_user`): each key and
+    /// value counted by its pickled size.
+    pub max_user_metadata_bytes: u64,
+    /// Most bytes of metadata all users hold together (`max_metadata_bytes_total`): it is all
+    /// re-sent to every client every second.
+    pub max_metadata_bytes_total: u64,
 }
 
 /// The replication version the reference server admits, and the default `client_versions`.
@@ -67,6 +86,10 @@ impl Default for SessionConfig {
             max_message_bytes: 256 * 1024 * 1024,
             client_versions: vec![DEFAULT_CLIENT_VERSION.to_owned()],
             join_window: DEFAULT_JOIN_WINDOW,
+            max_nodes: DEFAULT_MAX_NODES,
+            max_session_bytes: DEFAULT_MAX_SESSION_BYTES,
+            max_user_metadata_bytes: DEFAULT_MAX_USER_METADATA,
+            max_metadata_bytes_total: DEFAULT_MAX_METADATA_TOTAL,
         }
     }
 }

@@ -21,6 +21,7 @@ mod heartbeat;
 mod join;
 mod leave;
 pub mod push;
+mod quota;
 mod refusals;
 mod relay;
 mod upload;

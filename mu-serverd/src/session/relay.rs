@@ -31,14 +31,17 @@ impl Session {
                 data,
             } => {
                 // An update keeps the stored owner; a new node takes the one it carries.
-                let owner = match self.repo.get(&uuid) {
+                let (owner, old) = match self.repo.get(&uuid) {
                     Some(n) if !self.may_modify(from, &n.owner) => {
                         let msg = format!("node {uuid} is owned by {}", n.owner);
                         return self.refuse_data(from, &msg);
                     }
-                    Some(n) => n.owner.clone(),
-                    None => owner,
+                    Some(n) => (n.owner.clone(), Some(n.accounted_bytes())),
+                    None => (owner, None),
                 };
+                if let Err(e) = self.room_for_node(old, (deps.len() + data.len()) as u64) {
+                    return self.refuse_data(from, &format!("node {uuid}: {e}"));
+                }
                 // the costly check last, once the cheap ones passed
                 if let Err(e) = codec::check_plain_bytes(&data, &self.cfg.limits) {
                     return self.refuse_data(from, &format!("node {uuid}: {e}"));
@@ -59,7 +62,13 @@ impl Session {
                         let msg = format!("commit on node {uuid} owned by {}", n.owner);
                         return self.refuse_data(from, &msg);
                     }
-                    Some(_) => {}
+                    Some(n) => {
+                        let held = n.accounted_bytes();
+                        let grown = held + (deps.len() + delta.len()) as u64;
+                        if let Err(e) = self.room_for_node(Some(held), grown) {
+                            return self.refuse_data(from, &format!("commit on node {uuid}: {e}"));
+                        }
+                    }
                 }
                 Change::CommitApplied { uuid, deps, delta }
             }

@@ -30,6 +30,10 @@ pub struct StoredNode {
     value: Option<Value>,
     /// A Commit changed `value` since `data_bytes` was last encoded.
     stale: bool,
+    /// Bytes of the Commits applied since the data was last encoded: until it is encoded again
+    /// (10 s after its last Commit, or for a join or a snapshot) the node's growth is counted
+    /// by them, so the session's byte total needs no encoding per Commit.
+    commit_bytes: usize,
 }
 
 impl StoredNode {
@@ -45,6 +49,11 @@ impl StoredNode {
     /// Size of the stored pickles (as last encoded while stale).
     pub fn stored_bytes(&self) -> usize {
         self.deps_bytes.len() + self.data_len
+    }
+    /// What the node counts towards the session's byte total: its pickles plus the Commits
+    /// applied since they were last encoded.
+    pub fn accounted_bytes(&self) -> u64 {
+        (self.stored_bytes() + self.commit_bytes) as u64
     }
 }
 
@@ -85,6 +94,8 @@ pub struct Repository {
     limits: Limits,
     /// The replication version of the clients that made this scene (see `Change::ClientVersion`).
     client_version: Option<String>,
+    /// Sum of every node's [`StoredNode::accounted_bytes`], kept up to date by each change.
+    bytes: u64,
 }
 
 impl Repository {
@@ -94,6 +105,7 @@ impl Repository {
             nodes: BTreeMap::new(),
             limits,
             client_version: None,
+            bytes: 0,
         }
     }
 
@@ -125,9 +137,15 @@ impl Repository {
     pub fn uuids(&self) -> impl DoubleEndedIterator<Item = &str> {
         self.nodes.keys().map(String::as_str)
     }
-    /// Sum of the stored pickle sizes.
+    /// Sum of the stored pickle sizes, plus the bytes of the Commits applied since a node was
+    /// last encoded (see [`StoredNode::accounted_bytes`]). Constant time.
     pub fn stored_bytes(&self) -> u64 {
-        self.nodes.values().map(|n| n.stored_bytes() as u64).sum()
+        self.bytes
+    }
+
+    /// Moves the byte total from a node's old accounted size to its new one.
+    fn recount(&mut self, before: u64, after: u64) {
+        self.bytes = (self.bytes + after).saturating_sub(before);
     }
     /// (uuid, owner) of every node, in catalog order, without touching the data.
     pub fn owners(&self) -> impl Iterator<Item = (&str, &str)> {
@@ -149,14 +167,19 @@ impl Repository {
     /// stored bytes stale.
     pub fn fresh_data(&mut self, uuid: &str) -> Option<Frame> {
         let node = self.nodes.get_mut(uuid)?;
-        if node.stale {
-            if let Some(v) = &node.value {
-                node.data_bytes = Arc::from(codec::encode(v));
-                node.data_len = node.data_bytes.len();
-            }
-            node.stale = false;
+        if !node.stale {
+            return Some(node.data_bytes.clone());
         }
-        Some(node.data_bytes.clone())
+        let before = node.accounted_bytes();
+        if let Some(v) = &node.value {
+            node.data_bytes = Arc::from(codec::encode(v));
+            node.data_len = node.data_bytes.len();
+        }
+        node.stale = false;
+        node.commit_bytes = 0;
+        let (after, data) = (node.accounted_bytes(), node.data_bytes.clone());
+        self.recount(before, after);
+        Some(data)
     }
 
     /// Brings a node back to its compact form: current pickle bytes only, the decoded value
@@ -215,6 +238,7 @@ impl Repository {
             Change::State(s) => self.state = *s,
             Change::Reset => {
                 self.nodes.clear();
+                self.bytes = 0;
                 self.state = SessionState::Waiting;
             }
             Change::NodeStored {
@@ -224,6 +248,7 @@ impl Repository {
                 data,
             } => {
                 if let Some(n) = self.nodes.get_mut(uuid.as_str()) {
+                    let before = n.accounted_bytes();
                     // An update (every relayed Node after the first): the key stays, and the
                     // dependencies are parsed again only when their bytes changed (`deps` is
                     // always what `deps_bytes` parses to).
@@ -239,6 +264,9 @@ impl Repository {
                     n.data_len = data.len();
                     n.value = None;
                     n.stale = false;
+                    n.commit_bytes = 0;
+                    let after = n.accounted_bytes();
+                    self.recount(before, after);
                     return Ok(());
                 }
                 let dep_list = wire::parse_deps(deps, &self.limits).map_err(ApplyError::BadDeps)?;
@@ -252,8 +280,10 @@ impl Repository {
                         data_len: data.len(),
                         value: None,
                         stale: false,
+                        commit_bytes: 0,
                     },
                 );
+                self.bytes += (deps.len() + data.len()) as u64;
             }
             Change::CommitApplied { uuid, deps, delta } => {
                 self.apply_commit(uuid, deps, delta)?;
@@ -294,11 +324,15 @@ impl Repository {
             }
             return Err(ApplyError::BadDelta(e));
         }
+        let before = node.accounted_bytes();
         node.value = Some(value);
         node.stale = true;
         node.data_bytes = Arc::from(&[][..]);
         node.deps = dep_list;
         node.deps_bytes = deps.clone();
+        node.commit_bytes += delta.len();
+        let after = node.accounted_bytes();
+        self.recount(before, after);
         Ok(())
     }
 
@@ -308,15 +342,25 @@ impl Repository {
         if !self.nodes.contains_key(uuid) {
             return;
         }
+        let (mut before, mut after) = (0, 0);
         for node in self.nodes.values_mut() {
-            if let Some(list) = &mut node.deps {
-                if let Some(pos) = list.iter().position(|d| d == uuid) {
+            let pos = node
+                .deps
+                .as_ref()
+                .and_then(|l| l.iter().position(|d| d == uuid));
+            if let Some(pos) = pos {
+                before += node.accounted_bytes();
+                if let Some(list) = &mut node.deps {
                     list.remove(pos);
-                    node.deps_bytes = wire::encode_deps(&node.deps);
                 }
+                node.deps_bytes = wire::encode_deps(&node.deps);
+                after += node.accounted_bytes();
             }
         }
-        self.nodes.remove(uuid);
+        if let Some(gone) = self.nodes.remove(uuid) {
+            before += gone.accounted_bytes();
+        }
+        self.recount(before, after);
     }
 }
 

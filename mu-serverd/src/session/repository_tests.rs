@@ -151,3 +151,64 @@ fn good_commits_edit_the_decoded_value_in_place() {
     };
     assert!(co[19].strict_eq(&Value::Float(19.0)) && co[20].strict_eq(&Value::Float(5.0)));
 }
+
+/// Recomputes the byte total from the nodes.
+fn recount(repo: &Repository) -> u64 {
+    repo.uuids()
+        .map(|u| repo.get(u).expect("node").accounted_bytes())
+        .sum()
+}
+
+fn put(repo: &mut Repository, uuid: &str, deps: Option<Vec<String>>, v: &Value) {
+    repo.apply_change(&Change::NodeStored {
+        uuid: uuid.into(),
+        owner: "alice".into(),
+        deps: wire::encode_deps(&deps),
+        data: Arc::from(encode(v)),
+    })
+    .expect("stored");
+}
+
+/// The session's byte total (what `max_session_bytes` is checked against) follows every kind
+/// of change: new nodes, updates, Commits (counted by their delta bytes until the node is
+/// encoded again), deletes that rewrite other nodes' dependencies, re-encoding, reset.
+#[test]
+fn byte_total_follows_every_change() {
+    let mut repo = Repository::new(Limits::default());
+    let small = Value::dict(vec![(s("name"), s("a"))]);
+    put(&mut repo, "n", None, &node());
+    put(&mut repo, "a", Some(vec!["n".into(), "b".into()]), &small);
+    put(&mut repo, "b", Some(vec!["b".into()]), &small);
+    assert_eq!(repo.stored_bytes(), recount(&repo));
+    put(&mut repo, "a", None, &node());
+    assert_eq!(repo.stored_bytes(), recount(&repo));
+    let before = repo.stored_bytes();
+    let delta = vec![group(
+        "values_changed",
+        vec![("root['name']", new_value(s("Renamed")))],
+    )];
+    let delta: Frame = Arc::from(encode(&Value::dict(delta)));
+    let delta_len = delta.len() as u64;
+    repo.apply_change(&Change::CommitApplied {
+        uuid: "n".into(),
+        deps: wire::encode_deps(&Some(vec!["other".into()])),
+        delta,
+    })
+    .expect("commit");
+    let deps_growth = wire::encode_deps(&Some(vec!["other".into()])).len() as u64
+        - wire::encode_deps(&None).len() as u64;
+    assert_eq!(repo.stored_bytes(), before + delta_len + deps_growth);
+    assert_eq!(repo.stored_bytes(), recount(&repo));
+    repo.settle("n");
+    assert_eq!(repo.stored_bytes(), recount(&repo));
+    assert!(repo.stored_bytes() < before + delta_len + deps_growth);
+    repo.apply_change(&Change::NodeDeleted { uuid: "b".into() })
+        .expect("deleted");
+    assert_eq!(repo.stored_bytes(), recount(&repo));
+    repo.apply_change(&Change::NodeDeleted { uuid: "n".into() })
+        .expect("deleted");
+    assert_eq!(repo.stored_bytes(), recount(&repo));
+    assert_eq!(repo.len(), 1);
+    repo.apply_change(&Change::Reset).expect("reset");
+    assert_eq!(repo.stored_bytes(), 0);
+}

@@ -70,6 +70,17 @@ impl Session {
             );
             return self.reply_upload(from, "REJECTED");
         };
+        if expected.len() as u64 > self.cfg.max_nodes {
+            self.log(
+                Level::Warn,
+                format!(
+                    "ServerSnapshot INIT from {who} REJECTED: {} nodes announced (limit max_nodes = {})",
+                    expected.len(),
+                    self.cfg.max_nodes
+                ),
+            );
+            return self.reply_upload(from, "REJECTED");
+        }
         self.log(
             Level::Info,
             format!("{who} uploads the session scene: {} nodes", expected.len()),
@@ -117,6 +128,11 @@ impl Session {
             }
         };
         let (uuid, owner, deps, data) = node;
+        let held = self.repo.get(&uuid).map(|n| n.accounted_bytes());
+        if let Err(e) = self.room_for_node(held, (deps.len() + data.len()) as u64) {
+            let who = self.who(from);
+            return self.abandon_upload(&format!("{who}'s node {uuid}: {e}"));
+        }
         let expected = self
             .upload
             .as_mut()

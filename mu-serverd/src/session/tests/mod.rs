@@ -11,6 +11,7 @@ mod heartbeat_tick;
 mod identity;
 mod join;
 mod leave;
+mod quota;
 mod random;
 mod relay;
 mod repository;
