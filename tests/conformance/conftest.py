@@ -103,7 +103,7 @@ class Server:
 
     def __init__(self, kind, tmp, timeout_ms=2000, server_password=None, admin_password=ADMIN_PWD,
                  queue_limit=None, max_clients=None, max_message_bytes=None,
-                 client_versions=CLIENT_VERSIONS, state_dir=None, join_window=None):
+                 client_versions=CLIENT_VERSIONS, state_dir=None, join_window=None, server_extra=()):
         self.kind = kind
         self.port = free_base_port()
         self.timeout_ms = timeout_ms
@@ -124,6 +124,7 @@ class Server:
                 lines.append("client_versions = [" + ", ".join(f'"{v}"' for v in client_versions) + "]")
             if join_window is not None:
                 lines.append(f"join_window = {join_window}")
+            lines += list(server_extra)     # more `key = value` lines of [server]
             lines.append("[auth]")
             if admin_password is not None:
                 lines.append(f'admin_password = "{admin_password}"')

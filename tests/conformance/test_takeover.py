@@ -156,3 +156,45 @@ def test_free_route_with_a_logged_in_identity_refused_and_reconnect_from_same_ad
     pump([a, b], lambda: b.users().get("carol", {}).get("metadata", {}).get("color") == "blue",
          what="carol's metadata after her reconnect")
     still_works(server, peers, a, b, objs)
+
+
+@pytest.mark.mu_only
+@pytest.mark.difference(14)
+def test_totals_refused_while_two_clients_work(mu_server, peers, raw):
+    """Metadata per user, nodes and bytes per session: the attacker's messages are refused
+    with a line naming it and the limit, nothing reaches the others, it stays connected, and
+    the two real clients' updates keep arriving within 2 s."""
+    from conftest import host
+    # The host's scene (5 nodes, ~3 KB) fits; the attacker gets no new node and no big one.
+    server = mu_server(server_extra=["max_nodes = 5", "max_session_bytes = 1048576",
+                                     "max_metadata_bytes_per_user = 8192"])
+    a, scene, objs, blob = host(server, peers)
+    b = join(server, peers, "bob", others=[a])
+    m = logged_in_raw(server, raw)
+
+    def edit_arrives(value):
+        o = a.instance(objs[0].uuid)
+        o.location[2] = value
+        a.commit_push(objs[0].uuid)
+        pump([a, b], lambda: b.repo.graph.get(objs[0].uuid).data["location"][2] == value,
+             timeout=2.0, what="the host's edit at bob")
+
+    for i in range(20):
+        m.send("cmd", frames_cmd(13, {f"k{i}": "x" * 3000}, owner="mallory"))
+    m.send("data", node_update("new-node", {"name": "one too many"}))
+    m.send("data", node_update(objs[1].uuid, {"name": "huge", "blob": b"z" * (1100 << 10)}))
+    edit_arrives(11.0)
+    log = server.wait_log("limit max_session_bytes")
+    assert "UpdateUserMetadata from mallory" in log and "max_metadata_bytes_per_user = 8192" in log
+    assert "limit max_nodes = 5" in log and "data from mallory" in log
+    pump_for([a, b], 0.3)
+    held = b.users().get("mallory", {}).get("metadata", {})
+    assert set(held) <= {"k0", "k1"}, sorted(held)
+    assert "new-node" not in b.repo.graph
+    assert b.repo.graph.get(objs[1].uuid).data["name"] != "huge"
+    # the attacker stays connected: a small update of its own still reaches bob
+    m.send("cmd", frames_cmd(13, {"k0": "small"}, owner="mallory"))
+    pump([a, b], lambda: b.users().get("mallory", {}).get("metadata", {}).get("k0") == "small",
+         timeout=2.0, what="mallory's small metadata")
+    edit_arrives(12.0)
+    still_works(server, peers, a, b, objs)
