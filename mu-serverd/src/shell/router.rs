@@ -228,9 +228,9 @@ impl Router {
     fn read_address(&mut self) -> Option<PeerAddr> {
         let addr = self.buf.peer_address()?;
         match &self.last_addr {
-            Some(last) if **last == *addr => Some(last.clone()),
+            Some(last) if last.as_bytes() == addr => Some(last.clone()),
             _ => {
-                let fresh: PeerAddr = Arc::from(addr);
+                let fresh: PeerAddr = Arc::from(std::str::from_utf8(addr).ok()?);
                 self.last_addr = Some(fresh.clone());
                 Some(fresh)
             }

@@ -230,7 +230,8 @@ impl RecvBuf {
     /// libzmq's `Peer-Address` property: the IP address of the TCP connection the frame came
     /// on (no port). Every frame the peer sent carries it; the identity frame a ROUTER adds
     /// does not always (see `Router::recv`).
-    pub fn peer_address(&self) -> Option<&str> {
+    /// Raw bytes: the caller validates them only when they differ from the last address.
+    pub fn peer_address(&self) -> Option<&[u8]> {
         const PROPERTY: &std::ffi::CStr = c"Peer-Address";
         // SAFETY: the returned string belongs to the message's metadata, which lives at least
         // as long as the message (so as the borrow of `self`); NULL when there is none.
@@ -239,7 +240,7 @@ impl RecvBuf {
             if v.is_null() {
                 return None;
             }
-            std::ffi::CStr::from_ptr(v).to_str().ok()
+            Some(std::ffi::CStr::from_ptr(v).to_bytes())
         }
     }
 }
