@@ -553,6 +553,6 @@ fn session_totals_from_the_file_reach_the_session_core() {
             d.max_user_metadata_bytes,
             d.max_metadata_bytes_total
         ),
-        (1_000_000, 4 << 30, 1 << 20, 16 << 20)
+        (1_000_000, 4 << 30, 2 << 20, 16 << 20)
     );
 }

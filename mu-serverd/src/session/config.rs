@@ -9,7 +9,7 @@ use crate::pickle::Limits;
 /// user), low enough that one client cannot make the server hold unbounded memory.
 pub const DEFAULT_MAX_NODES: u64 = 1_000_000;
 pub const DEFAULT_MAX_SESSION_BYTES: u64 = 4 << 30;
-pub const DEFAULT_MAX_USER_METADATA: u64 = 1 << 20;
+pub const DEFAULT_MAX_USER_METADATA: u64 = 2 << 20;
 pub const DEFAULT_MAX_METADATA_TOTAL: u64 = 16 << 20;
 
 /// The library's default connection timeout (`replication.constants.CONNECTION_TIMEOUT`).
