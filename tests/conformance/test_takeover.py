@@ -1,5 +1,5 @@
-"""Taking over what belongs to another client (issue 14): a running upload (difference 13), a
-logged-in client's routing identity (14); and the session's totals (15). Raw pyzmq peers
+"""Taking over what belongs to another client (issue 14): a running upload (difference 14), a
+logged-in client's routing identity (15); and the session's totals (16). Raw pyzmq peers
 attack while real replication 0.9.10 clients work; afterwards their edits still flow both ways
 and a newcomer joins with the same scene."""
 
@@ -67,7 +67,7 @@ def node_update(uuid, data):
 
 
 @pytest.mark.mu_only
-@pytest.mark.difference(13)
+@pytest.mark.difference(14)
 def test_upload_hijack_refused_while_the_admin_upload_completes(mu_server, peers, raw):
     server = mu_server()
     a = peers(server, "host", admin=True)
@@ -94,7 +94,7 @@ def test_upload_hijack_refused_while_the_admin_upload_completes(mu_server, peers
 
 
 @pytest.mark.mu_only
-@pytest.mark.difference(14)
+@pytest.mark.difference(15)
 def test_identity_takeover_from_another_address_refused(mu_server, peers, attackers):
     server = mu_server()
     from conftest import host
@@ -127,7 +127,7 @@ def test_identity_takeover_from_another_address_refused(mu_server, peers, attack
 
 
 @pytest.mark.mu_only
-@pytest.mark.difference(14)
+@pytest.mark.difference(15)
 def test_free_route_with_a_logged_in_identity_refused_and_reconnect_from_same_address_works(
         mu_server, peers, raw, attackers):
     server = mu_server()
@@ -159,7 +159,7 @@ def test_free_route_with_a_logged_in_identity_refused_and_reconnect_from_same_ad
 
 
 @pytest.mark.mu_only
-@pytest.mark.difference(15)
+@pytest.mark.difference(16)
 def test_totals_refused_while_two_clients_work(mu_server, peers, raw):
     """Metadata per user, nodes and bytes per session: the attacker's messages are refused
     with a line naming it and the limit, nothing reaches the others, it stays connected, and

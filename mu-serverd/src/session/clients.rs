@@ -46,7 +46,7 @@ pub struct Client {
     pub metadata_bytes: u64,
     pub since: Millis,
     pub traffic: Traffic,
-    /// The address it logged in from: its identity is accepted from there only (difference 14).
+    /// The address it logged in from: its identity is accepted from there only (difference 15).
     pub address: Option<PeerAddr>,
 }
 

@@ -182,7 +182,7 @@ impl Session {
 
     /// One message from a peer on a channel, with the IP address of the connection it came on
     /// (`None`: unknown). A logged-in client's identity is accepted only from the address it
-    /// logged in from (difference 14).
+    /// logged in from (difference 15).
     pub fn handle_frame_from(
         &mut self,
         now: Millis,

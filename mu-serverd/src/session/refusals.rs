@@ -35,7 +35,7 @@ pub(super) fn same_address(logged_in: Option<&PeerAddr>, now: Option<&PeerAddr>)
 
 impl Session {
     /// A message that presents a logged-in client's identity from another address: not that
-    /// client (difference 14). Nothing is read from it; the line goes through the stranger
+    /// client (difference 15). Nothing is read from it; the line goes through the stranger
     /// limit, since whoever sends it is not accountable under that name.
     pub(super) fn refuse_impostor(
         &mut self,

@@ -45,7 +45,7 @@ pub fn open(ctx: &zmq::Context, opts: &SocketOptions, ch: Channel) -> Result<zmq
     // own later messages never reach us (pyzmq check, libzmq 4.3.4). Without it libzmq ignores
     // a second connection with an identity in use; a client that reconnects after its old
     // connection closed gets its identity back. The core refuses an identity used from
-    // another address than the one it logged in from (difference 14).
+    // another address than the one it logged in from (difference 15).
     s.set_router_handover(false).map_err(what)?;
     // Never block shutdown on unsent messages.
     s.set_linger(0).map_err(what)?;

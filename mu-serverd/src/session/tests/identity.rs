@@ -1,4 +1,4 @@
-//! A client's identity is accepted only from the address it logged in from (difference 14):
+//! A client's identity is accepted only from the address it logged in from (difference 15):
 //! a message presenting it from elsewhere is refused (rate-limited line naming the user, not
 //! the whole identity), changes nothing and is not relayed; a reconnect from the same address
 //! is that client.
