@@ -26,3 +26,5 @@ pub mod pickle;
 pub mod session;
 pub mod shell;
 pub mod store;
+#[cfg(test)]
+mod walk_tests;

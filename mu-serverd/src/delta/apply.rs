@@ -72,7 +72,7 @@ fn elements_hash(elements: &[Elem]) -> u64 {
 pub(super) fn path_text(path: &Value) -> String {
     match path {
         Value::Str(s) => String::from_utf8_lossy(s.as_bytes()).into_owned(),
-        other => format!("{other:?}"),
+        other => super::repr::repr_lossy(other),
     }
 }
 
@@ -113,6 +113,9 @@ impl Engine {
         text: &str,
         elements: &Result<Vec<Elem>, PyErr>,
     ) -> Result<Option<Details>, DeltaError> {
+        if crate::pickle::budget::exhausted() {
+            return Err(super::too_costly());
+        }
         if super::pyops::work_exceeded() {
             return Err(DeltaError::unsupported(format!(
                 "at {text}: more than {} dict entries scanned; refused as too costly",

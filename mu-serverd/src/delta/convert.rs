@@ -186,9 +186,11 @@ fn parse_int(cps: &[u32], unicode: bool) -> Result<Value, PyErr> {
     };
     let digits = underscored_digits(body).ok_or_else(bad)?;
     if digits.len() > 4300 {
-        return Err(PyErr::value(
-            "Exceeds the limit (4300 digits) for integer string conversion",
-        ));
+        return Err(PyErr::value(format!(
+            "Exceeds the limit (4300 digits) for integer string conversion: value has {} \
+             digits; use sys.set_int_max_str_digits() to increase the limit",
+            digits.len()
+        )));
     }
     Ok(PyInt::from_decimal_digits(&digits, neg).to_value())
 }
@@ -283,13 +285,12 @@ fn to_str(v: &Value) -> Result<Value, PyErr> {
     if let Value::Str(_) = v {
         return Ok(v.clone());
     }
+    // CPython raises (an int over 4,300 digits) before anything too long is built.
+    if let Some(e) = super::repr::str_raises(v) {
+        return Err(e);
+    }
     let mut s = String::new();
-    repr(v, &mut s).ok_or_else(|| {
-        PyErr::new(
-            PyExc::Unsupported,
-            format!("str() of {} is not modelled", v.type_name()),
-        )
-    })?;
+    repr(v, &mut s).map_err(|e| e.into_py("str()"))?;
     Ok(Value::str(&s))
 }
 
@@ -310,7 +311,12 @@ fn to_bytes(v: &Value) -> Result<Value, PyErr> {
     match v {
         Value::Bytes(_) => Ok(v.clone()),
         Value::ByteArray(b) => Ok(Value::Bytes(b.clone())),
-        Value::Bool(_) | Value::Int(_) | Value::BigInt(_) => {
+        // CPython: the count must fit `Py_ssize_t`.
+        Value::BigInt(_) => Err(PyErr::new(
+            PyExc::OverflowError,
+            "cannot fit 'int' into an index-sized integer",
+        )),
+        Value::Bool(_) | Value::Int(_) => {
             let n = super::num::as_num(v).and_then(|n| match n {
                 super::num::Num::Int(i) => i.to_i128(),
                 super::num::Num::Float(_) => None,

@@ -116,8 +116,20 @@ impl Engine {
             key: d.elem.key.clone(),
             attr: false,
         };
-        if let Err(e2) = self.root.child(&d.obj, &as_item) {
-            return Err(e2.raise(&format!("while reporting a failed type change at {text}")));
+        let reported = match self.root.child(&d.obj, &as_item) {
+            Ok(c) => self.root.value_of(&c),
+            Err(e2) => Err(e2),
+        };
+        let context = format!("while reporting a failed type change at {text}");
+        match reported {
+            Err(e2) => return Err(e2.raise(&context)),
+            // The message formats `obj[elem]` with `str()`, which raises on its own for an int
+            // over 4,300 digits (anywhere inside it): then the apply fails, as in deepdiff.
+            Ok(v) => {
+                if let Some(e2) = super::repr::str_raises(&v) {
+                    return Err(e2.raise(&context));
+                }
+            }
         }
         self.log(format!(
             "Unable to do the type change for {text} due to {e}"

@@ -11,7 +11,6 @@ use super::path::{parse, Elem};
 use super::place::Node;
 use super::pyops::{py_eq, py_len, truthy};
 use super::read::{dict_items, Group};
-use super::repr::repr;
 use crate::pickle::value::Value;
 
 const NAME: &str = "ignore_order";
@@ -57,11 +56,7 @@ fn take(map: &mut Vec<(Value, Value)>, key: &Value) -> Option<Value> {
 fn index0_path(path: &Value) -> Value {
     let mut s = match path {
         Value::Str(s) => String::from_utf8_lossy(s.as_bytes()).into_owned(),
-        other => {
-            let mut s = String::new();
-            repr(other, &mut s);
-            s
-        }
+        other => super::repr::repr_lossy(other),
     };
     s.push_str("[0]");
     Value::str(&s)

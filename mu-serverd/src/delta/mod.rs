@@ -205,8 +205,18 @@ impl Delta {
         e.root.value.ok_or_else(root_deleted)
     }
 
-    /// `Delta.__add__`: the groups in deepdiff's order.
+    /// `Delta.__add__`, refused when its walks spent the work meter (`pickle::budget`): their
+    /// answers are then unreliable, and the writes are undone by the caller.
     fn run(&self, e: &mut Engine) -> Result<(), DeltaError> {
+        let outcome = self.run_groups(e);
+        if crate::pickle::budget::exhausted() {
+            return Err(too_costly());
+        }
+        outcome
+    }
+
+    /// The groups in deepdiff's order.
+    fn run_groups(&self, e: &mut Engine) -> Result<(), DeltaError> {
         pyops::reset_work();
         e.values_or_types(&self.values_changed, "values_changed", false)?;
         e.set_items(&self.set_item_added, "set_item_added", true)?;
@@ -286,6 +296,14 @@ impl Delta {
         }
         Ok(())
     }
+}
+
+/// The refusal of a delta whose walks spent the work meter.
+pub(crate) fn too_costly() -> DeltaError {
+    DeltaError::unsupported(
+        "refused as too costly: walking its values (and the node's) passed the message's work \
+         budget (memo references can make a small pickle a huge tree)",
+    )
 }
 
 /// `self.root` was deleted (`dictionary_item_removed` of `root`): `+` then raises.

@@ -5,9 +5,21 @@
 //! `2**70 == 2.0**70`), on ordering of path elements, and on `int()`/`str()` conversions, so this
 //! module gives integers a sign-magnitude form with just the arithmetic those need.
 
+use super::error::PyErr;
 use crate::pickle::value::{BigInt, Value};
 use std::cmp::Ordering;
 use std::sync::Arc;
+
+/// Most decimal digits CPython 3.11 converts between `int` and `str` (`sys.get_int_max_str_digits()`).
+pub const MAX_STR_DIGITS: usize = 4300;
+
+/// CPython's `ValueError` for `str()` of an int over [`MAX_STR_DIGITS`] digits.
+pub fn str_digits_error() -> PyErr {
+    PyErr::value(format!(
+        "Exceeds the limit ({MAX_STR_DIGITS} digits) for integer string conversion; use \
+         sys.set_int_max_str_digits() to increase the limit"
+    ))
+}
 
 /// A Python int: sign and magnitude as little-endian base-2^32 limbs (no trailing zero limbs).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -169,9 +181,30 @@ impl PyInt {
         r.trim();
         r
     }
-    pub fn to_decimal(&self) -> String {
+    /// Bits in the magnitude (`int.bit_length()`).
+    pub fn bit_length(&self) -> u64 {
+        match self.mag.last() {
+            None => 0,
+            Some(top) => 32 * (self.mag.len() as u64 - 1) + u64::from(32 - top.leading_zeros()),
+        }
+    }
+
+    /// `str(int)`, with CPython 3.11's limit: more than [`MAX_STR_DIGITS`] decimal digits
+    /// raise `ValueError` (so a 1 MB integer costs a length check, not a quadratic division).
+    pub fn to_decimal(&self) -> Result<String, PyErr> {
         if let Some(v) = self.to_i128() {
-            return v.to_string();
+            return Ok(v.to_string());
+        }
+        // 2^14300 > 10^4304: above that many bits the digits surely exceed the limit; below,
+        // the conversion is at most ~450 limbs squared.
+        if self.bit_length() > 14_300 {
+            return Err(str_digits_error());
+        }
+        if !crate::pickle::budget::charge((self.mag.len() * self.mag.len() / 16) as u64) {
+            return Err(PyErr::new(
+                super::error::PyExc::Unsupported,
+                "int to str conversion refused: the message's work budget is spent",
+            ));
         }
         let mut m = PyInt {
             neg: false,
@@ -182,9 +215,6 @@ impl PyInt {
             chunks.push(m.divmod_small(1_000_000_000));
         }
         let mut s = String::new();
-        if self.neg {
-            s.push('-');
-        }
         for (i, c) in chunks.iter().rev().enumerate() {
             if i == 0 {
                 s.push_str(&c.to_string());
@@ -192,20 +222,56 @@ impl PyInt {
                 s.push_str(&format!("{c:09}"));
             }
         }
-        s
+        if s.len() > MAX_STR_DIGITS {
+            return Err(str_digits_error());
+        }
+        if self.neg {
+            s.insert(0, '-');
+        }
+        Ok(s)
     }
-    /// `float(int)`: correctly rounded, `None` on overflow (Python raises `OverflowError`).
+
+    /// Would `str(self)` pass [`MAX_STR_DIGITS`]? Decided by the bit length except in the
+    /// 20 bits where the digit count is ambiguous.
+    pub fn too_many_digits(&self) -> bool {
+        match self.bit_length() {
+            0..=14_280 => false, // < 2^14280, which has 4,299 digits
+            14_301.. => true,
+            _ => self.to_decimal().is_err(),
+        }
+    }
+
+    /// `float(int)`: correctly rounded (half to even) straight from the bits, `None` on
+    /// overflow (Python raises `OverflowError`).
     pub fn to_f64(&self) -> Option<f64> {
         if let Some(v) = self.to_i128() {
             return Some(v as f64);
         }
-        // Parse the decimal text: Rust's float parser rounds correctly.
-        let f: f64 = self.to_decimal().parse().ok()?;
-        if f.is_finite() {
-            Some(f)
-        } else {
-            None
+        // Keep 54 bits (53 and a rounding bit) and whether anything below them is set.
+        let n = self.bit_length();
+        let shift = n - 54;
+        let (w, b) = ((shift / 32) as usize, (shift % 32) as u32);
+        let mut acc: u128 = 0;
+        for i in 0..3 {
+            acc |= u128::from(self.mag.get(w + i).copied().unwrap_or(0)) << (32 * i);
         }
+        let top = ((acc >> b) as u64) & ((1u64 << 54) - 1);
+        let sticky = self.mag[..w].iter().any(|x| *x != 0)
+            || (b > 0 && self.mag[w] & ((1u32 << b) - 1) != 0);
+        let mut m = top >> 1;
+        if top & 1 == 1 && (sticky || m & 1 == 1) {
+            m += 1;
+        }
+        // value = m * 2^(shift + 1), m <= 2^53: exact when the power is representable.
+        let e = shift + 1;
+        if e > 1023 {
+            return None;
+        }
+        let f = (m as f64) * f64::from_bits((1023 + e) << 52);
+        if !f.is_finite() {
+            return None;
+        }
+        Some(if self.neg { -f } else { f })
     }
     /// `int(f)` for a finite float (truncation toward zero).
     pub fn from_f64_trunc(f: f64) -> Option<Self> {
@@ -219,12 +285,17 @@ impl PyInt {
         let bits = t.to_bits();
         let exp = ((bits >> 52) & 0x7ff) as i64 - 1075;
         let mant = (bits & ((1u64 << 52) - 1)) | (1u64 << 52);
-        // value = mant * 2^exp, exp > 0 here
-        let mut r = PyInt::from_i128(mant as i128);
-        for _ in 0..exp {
-            r.mul_add(2, 0);
-        }
-        r.neg = t < 0.0;
+        // value = mant * 2^exp, exp > 0 here: a shift, not exp doublings.
+        let (words, bits) = ((exp / 32) as usize, (exp % 32) as u32);
+        let shifted = (mant as u128) << bits;
+        let mut mag = vec![0u32; words];
+        mag.extend([
+            shifted as u32,
+            (shifted >> 32) as u32,
+            (shifted >> 64) as u32,
+        ]);
+        let mut r = PyInt { neg: t < 0.0, mag };
+        r.trim();
         Some(r)
     }
 }
@@ -308,11 +379,11 @@ mod tests {
                 _ => unreachable!(),
             };
             assert_eq!(back, p, "{v}");
-            assert_eq!(p.to_decimal(), v.to_string());
+            assert_eq!(p.to_decimal().unwrap(), v.to_string());
         }
         let big = PyInt::from_decimal_digits(b"123456789012345678901234567890123456789012", true);
         assert_eq!(
-            big.to_decimal(),
+            big.to_decimal().unwrap(),
             "-123456789012345678901234567890123456789012"
         );
     }
@@ -333,5 +404,72 @@ mod tests {
             Some(Ordering::Less)
         );
         assert_eq!(num_cmp(&Num::Float(f64::NAN), &Num::Float(1.0)), None);
+    }
+
+    /// `float(int)` from the bits agrees with the correctly rounded decimal parse (the old
+    /// path) on ints around every rounding boundary.
+    #[test]
+    fn int_to_float_rounds_like_the_decimal_parse() {
+        let mut seed = 0x9e3779b97f4a7c15u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for round in 0..3000 {
+            let limbs = 3 + (next() % 40) as usize;
+            let mut mag: Vec<u32> = (0..limbs).map(|_| next() as u32).collect();
+            // Boundary patterns: exact halves, just above/below, all ones.
+            match round % 5 {
+                0 => {
+                    let k = limbs - 2;
+                    mag[..k].iter_mut().for_each(|x| *x = 0);
+                }
+                1 => mag.iter_mut().for_each(|x| *x = u32::MAX),
+                2 => {
+                    mag[..limbs - 2].iter_mut().for_each(|x| *x = 0);
+                    mag[limbs - 2] = 1 << 31;
+                }
+                _ => {}
+            }
+            let p = PyInt {
+                neg: round % 2 == 0,
+                mag,
+            };
+            let mut p = p;
+            p.trim();
+            let want: Option<f64> = p
+                .to_decimal()
+                .ok()
+                .and_then(|d| d.parse::<f64>().ok())
+                .filter(|f| f.is_finite());
+            assert_eq!(
+                p.to_f64().map(f64::to_bits),
+                want.map(f64::to_bits),
+                "{p:?}"
+            );
+        }
+        // 2^1024 overflows; the largest float converts back to itself.
+        let mut p = PyInt::from_i128(1);
+        p.mag = vec![0; 32];
+        p.mag.push(1); // 2^1024
+        assert_eq!(p.to_f64(), None);
+        let max = PyInt::from_f64_trunc(f64::MAX).unwrap();
+        assert_eq!(max.to_f64(), Some(f64::MAX));
+    }
+
+    #[test]
+    fn int_to_str_stops_at_cpython_digit_limit() {
+        let nines = |n: usize| PyInt::from_decimal_digits(&vec![b'9'; n], false);
+        assert_eq!(nines(4300).to_decimal().unwrap().len(), 4300);
+        assert!(nines(4301).to_decimal().is_err());
+        let mut huge = PyInt::from_i128(1);
+        huge.mag = vec![7; 250_000]; // a 1 MB integer: refused by its length, not converted
+        let _meter = crate::pickle::budget::scope_steps(1_000_000, usize::MAX);
+        let err = huge.to_decimal().unwrap_err();
+        assert_eq!(err.exc, super::super::error::PyExc::ValueError, "{err:?}");
+        assert_eq!(crate::pickle::budget::used(), 0);
+        assert!(huge.to_f64().is_none());
     }
 }

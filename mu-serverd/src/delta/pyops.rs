@@ -2,23 +2,29 @@
 //! `==` (where `1 == 1.0 == True`), hashability, `<` for sorting paths, `len`, truthiness,
 //! iteration, and dict/set membership by equality.
 //!
-//! Identity is not modelled: Python's `x is y or x == y` shortcut only differs for NaN objects
-//! that are the *same* object, which never happens between a stored node and a freshly
-//! unpickled delta.
+//! Identity is modelled for containers only: two containers that are one `Arc` (memo sharing)
+//! are equal without a walk, which is what Python's `x is y or x == y` item comparison gives.
+//! Float NaN identity is not modelled: floats are not shared objects here.
+//!
+//! Every walk charges its containers to the work meter (`pickle::budget`): a value whose memo
+//! references make it a DAG of 2^40 leaves costs its callers a refusal, not hours. Once the
+//! meter is exhausted the answers are meaningless and the engine refuses the delta.
 
 use super::error::PyErr;
 use super::num::{as_num, num_cmp};
-use crate::pickle::value::Value;
+use crate::pickle::value::{charge_bytes, charge_items, Value};
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 /// Python `a == b` for data values.
 pub fn py_eq(a: &Value, b: &Value) -> bool {
+    crate::pickle::budget::visit();
     use Value::*;
     // allocation-free fast paths for the common pairs
     match (a, b) {
-        (Str(x), Str(y)) => return x == y,
+        (Str(x), Str(y)) => return charge_bytes(x.0.len()) && x == y,
         (Int(x), Int(y)) => return x == y,
         (Float(x), Float(y)) => return x == y,
         (Int(x), Float(y)) | (Float(y), Int(x)) if x.unsigned_abs() < (1u64 << 53) => {
@@ -27,36 +33,54 @@ pub fn py_eq(a: &Value, b: &Value) -> bool {
         _ => {}
     }
     if let (Some(x), Some(y)) = (as_num(a), as_num(b)) {
-        return num_cmp(&x, &y) == Some(Ordering::Equal);
+        return num_charge(a) && num_charge(b) && num_cmp(&x, &y) == Some(Ordering::Equal);
     }
     match (a, b) {
         (None, None) => true,
-        (Str(x), Str(y)) => x == y,
+        (Str(x), Str(y)) => charge_bytes(x.0.len()) && x == y,
         (Bytes(x), Bytes(y))
         | (ByteArray(x), ByteArray(y))
         | (Bytes(x), ByteArray(y))
-        | (ByteArray(x), Bytes(y)) => x == y,
+        | (ByteArray(x), Bytes(y)) => charge_bytes(x.len()) && x == y,
         (List(x), List(y)) | (Tuple(x), Tuple(y)) => {
-            x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| py_eq(p, q))
+            Arc::ptr_eq(x, y)
+                || (x.len() == y.len()
+                    && charge_items(x.len())
+                    && x.iter().zip(y.iter()).all(|(p, q)| py_eq(p, q)))
         }
         (Dict(x), Dict(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(k, v)| y.iter().any(|(k2, v2)| py_eq(k, k2) && py_eq(v, v2)))
+            Arc::ptr_eq(x, y)
+                || (x.len() == y.len()
+                    && x.iter().all(|(k, v)| {
+                        charge_items(y.len())
+                            && y.iter().any(|(k2, v2)| py_eq(k, k2) && py_eq(v, v2))
+                    }))
         }
         (Set(x) | FrozenSet(x), Set(y) | FrozenSet(y)) => {
-            x.len() == y.len() && x.iter().all(|e| y.iter().any(|f| py_eq(e, f)))
+            Arc::ptr_eq(x, y)
+                || (x.len() == y.len()
+                    && x.iter()
+                        .all(|e| charge_items(y.len()) && y.iter().any(|f| py_eq(e, f))))
         }
         (Global(_), _) | (PersId(_), _) | (Object(_), _) => a.strict_eq(b),
         _ => false,
     }
 }
 
+/// Charges the conversion of a big int to a number (it copies its bytes).
+fn num_charge(v: &Value) -> bool {
+    match v {
+        Value::BigInt(b) => charge_bytes(b.0.len()),
+        _ => true,
+    }
+}
+
 /// `hash(v)` would succeed.
 pub fn is_hashable(v: &Value) -> bool {
+    crate::pickle::budget::visit();
     match v {
         Value::List(_) | Value::Dict(_) | Value::Set(_) | Value::ByteArray(_) => false,
-        Value::Tuple(items) => items.iter().all(is_hashable),
+        Value::Tuple(items) => charge_items(items.len()) && items.iter().all(is_hashable),
         Value::Object(_) => false,
         _ => true,
     }
@@ -83,6 +107,7 @@ fn unorderable(a: &Value, b: &Value) -> PyErr {
 
 /// Python `a < b` for the values that can appear as path elements.
 pub fn py_lt(a: &Value, b: &Value) -> Result<bool, PyErr> {
+    crate::pickle::budget::visit();
     use Value::*;
     if let (Some(x), Some(y)) = (as_num(a), as_num(b)) {
         return Ok(num_cmp(&x, &y) == Some(Ordering::Less));
@@ -90,7 +115,12 @@ pub fn py_lt(a: &Value, b: &Value) -> Result<bool, PyErr> {
     match (a, b) {
         (Str(x), Str(y)) => Ok(x.as_bytes() < y.as_bytes()),
         (Bytes(x), Bytes(y)) => Ok(x[..] < y[..]),
-        (Tuple(x), Tuple(y)) | (List(x), List(y)) => seq_lt(x, y),
+        (Tuple(x), Tuple(y)) | (List(x), List(y)) => {
+            if !charge_items(x.len()) {
+                return Ok(false);
+            }
+            seq_lt(x, y)
+        }
         _ => Err(unorderable(a, b)),
     }
 }
@@ -279,7 +309,9 @@ pub fn py_hash(v: &Value) -> u64 {
 }
 
 fn hash_into(v: &Value, h: &mut impl Hasher) {
+    crate::pickle::budget::visit();
     if let Some(n) = as_num(v) {
+        num_charge(v);
         let int = match n {
             super::num::Num::Int(i) => Some(i),
             super::num::Num::Float(f) if f.is_finite() && f.fract() == 0.0 => {
@@ -299,18 +331,29 @@ fn hash_into(v: &Value, h: &mut impl Hasher) {
         return;
     }
     match v {
-        Value::Str(s) => (1u8, s.as_bytes()).hash(h),
-        Value::Bytes(b) | Value::ByteArray(b) => (2u8, &b[..]).hash(h),
+        Value::Str(s) => {
+            charge_bytes(s.0.len());
+            (1u8, s.as_bytes()).hash(h)
+        }
+        Value::Bytes(b) | Value::ByteArray(b) => {
+            charge_bytes(b.len());
+            (2u8, &b[..]).hash(h)
+        }
         Value::Tuple(x) | Value::List(x) => {
             3u8.hash(h);
+            if !charge_items(x.len()) {
+                return;
+            }
             for e in x.iter() {
                 hash_into(e, h);
             }
         }
         Value::Set(x) | Value::FrozenSet(x) => {
             let mut acc: u64 = 0;
-            for e in x.iter() {
-                acc ^= py_hash(e);
+            if charge_items(x.len()) {
+                for e in x.iter() {
+                    acc ^= py_hash(e);
+                }
             }
             (4u8, acc).hash(h)
         }

@@ -6,9 +6,12 @@
 //! table instead of the Unicode database, and sets are written in stored order, while CPython
 //! writes them in hash order (which for strings changes with every process).
 
+use super::error::{PyErr, PyExc};
 use super::num::PyInt;
 use super::pyops::code_points;
-use crate::pickle::value::Value;
+use crate::pickle::budget;
+use crate::pickle::value::{charge_bytes, charge_items, Value};
+use std::sync::Arc;
 
 /// CPython's `repr(float)`: shortest round-trip digits, scientific below 1e-4 or from 1e16.
 pub fn float_repr(f: f64) -> String {
@@ -122,53 +125,147 @@ pub fn bytes_repr(b: &[u8], out: &mut String) {
     out.push(quote as char);
 }
 
-/// `repr(v)`; `None` for values whose repr is not modelled (objects, globals).
-pub fn repr(v: &Value, out: &mut String) -> Option<()> {
+/// Why `repr(v)` was not produced.
+#[derive(Debug)]
+pub enum ReprError {
+    /// Objects and globals: their repr is not modelled.
+    NotModelled(&'static str),
+    /// What CPython raises (`ValueError` for an int over 4,300 digits).
+    Raised(PyErr),
+    /// The output would pass the cap or the work meter ran out (`pickle::budget`): a memo
+    /// DAG can describe a repr of terabytes in a few hundred bytes.
+    TooCostly,
+}
+
+impl ReprError {
+    /// As the engine reports it: Python's own exception, or a refusal.
+    pub fn into_py(self, what: &str) -> PyErr {
+        match self {
+            ReprError::Raised(e) => e,
+            ReprError::NotModelled(t) => {
+                PyErr::new(PyExc::Unsupported, format!("{what} of {t} is not modelled"))
+            }
+            ReprError::TooCostly => PyErr::new(
+                PyExc::Unsupported,
+                format!("{what} refused: its output passes the message's size or work budget"),
+            ),
+        }
+    }
+}
+
+/// `repr(v)` appended to `out`. Every container and every output byte is charged to the work
+/// meter, and `out` never grows past `pickle::budget::output_cap()` bytes.
+pub fn repr(v: &Value, out: &mut String) -> Result<(), ReprError> {
+    let cap = budget::output_cap();
+    let r = repr_at(v, out, cap);
+    if r.is_err() && out.len() > cap {
+        out.truncate(0);
+    }
+    r
+}
+
+/// `repr(v)` as a new string, or `None` when it fails (for messages about path elements).
+pub fn repr_lossy(v: &Value) -> String {
+    let mut s = String::new();
+    match repr(v, &mut s) {
+        Ok(()) => s,
+        Err(_) => format!("<{}>", v.type_name()),
+    }
+}
+
+fn charge_out(out: &str, before: usize, cap: usize) -> Result<(), ReprError> {
+    if out.len() > cap || !budget::charge((out.len() - before) as u64) {
+        budget::exhaust();
+        return Err(ReprError::TooCostly);
+    }
+    Ok(())
+}
+
+fn repr_at(v: &Value, out: &mut String, cap: usize) -> Result<(), ReprError> {
+    budget::visit();
+    let before = out.len();
     match v {
         Value::None => out.push_str("None"),
         Value::Bool(true) => out.push_str("True"),
         Value::Bool(false) => out.push_str("False"),
         Value::Int(i) => out.push_str(&i.to_string()),
-        Value::BigInt(b) => out.push_str(&PyInt::from_le_twos(&b.0).to_decimal()),
+        Value::BigInt(b) => {
+            if !charge_bytes(b.0.len()) {
+                return Err(ReprError::TooCostly);
+            }
+            let text = PyInt::from_le_twos(&b.0).to_decimal();
+            out.push_str(&text.map_err(|e| match e.exc {
+                PyExc::Unsupported => ReprError::TooCostly,
+                _ => ReprError::Raised(e),
+            })?)
+        }
         Value::Float(f) => out.push_str(&float_repr(*f)),
-        Value::Str(s) => str_repr(s.as_bytes(), out),
-        Value::Bytes(b) => bytes_repr(b, out),
+        Value::Str(s) => {
+            if s.0.len() > cap {
+                return Err(ReprError::TooCostly);
+            }
+            str_repr(s.as_bytes(), out)
+        }
+        Value::Bytes(b) => {
+            if b.len() > cap {
+                return Err(ReprError::TooCostly);
+            }
+            bytes_repr(b, out)
+        }
         Value::ByteArray(b) => {
+            if b.len() > cap {
+                return Err(ReprError::TooCostly);
+            }
             out.push_str("bytearray(");
             bytes_repr(b, out);
             out.push(')');
         }
-        Value::List(items) => seq_repr(items, '[', ']', false, out)?,
-        Value::Tuple(items) => seq_repr(items, '(', ')', items.len() == 1, out)?,
+        Value::List(items) => seq_repr(items, '[', ']', false, out, cap)?,
+        Value::Tuple(items) => seq_repr(items, '(', ')', items.len() == 1, out, cap)?,
         Value::Set(items) => {
             if items.is_empty() {
                 out.push_str("set()");
             } else {
-                seq_repr(items, '{', '}', false, out)?
+                seq_repr(items, '{', '}', false, out, cap)?
             }
         }
         Value::FrozenSet(items) => {
             out.push_str("frozenset(");
             if !items.is_empty() {
-                seq_repr(items, '{', '}', false, out)?;
+                seq_repr(items, '{', '}', false, out, cap)?;
             }
             out.push(')');
         }
         Value::Dict(d) => {
+            if !charge_items(d.len()) {
+                return Err(ReprError::TooCostly);
+            }
             out.push('{');
             for (i, (k, val)) in d.iter().enumerate() {
                 if i > 0 {
                     out.push_str(", ");
                 }
-                repr(k, out)?;
+                repr_at(k, out, cap)?;
                 out.push_str(": ");
-                repr(val, out)?;
+                repr_at(val, out, cap)?;
             }
             out.push('}');
         }
-        Value::Global(_) | Value::PersId(_) | Value::Object(_) => return None,
+        Value::Global(_) | Value::PersId(_) | Value::Object(_) => {
+            return Err(ReprError::NotModelled(v.type_name()))
+        }
     }
-    Some(())
+    // Containers were charged item by item below; a leaf pays for the bytes it wrote.
+    if !matches!(
+        v,
+        Value::List(_) | Value::Tuple(_) | Value::Set(_) | Value::FrozenSet(_) | Value::Dict(_)
+    ) {
+        charge_out(out, before, cap)?;
+    } else if out.len() > cap {
+        budget::exhaust();
+        return Err(ReprError::TooCostly);
+    }
+    Ok(())
 }
 
 fn seq_repr(
@@ -177,19 +274,69 @@ fn seq_repr(
     close: char,
     trailing_comma: bool,
     out: &mut String,
-) -> Option<()> {
+    cap: usize,
+) -> Result<(), ReprError> {
+    if !charge_items(items.len()) {
+        return Err(ReprError::TooCostly);
+    }
     out.push(open);
     for (i, it) in items.iter().enumerate() {
         if i > 0 {
             out.push_str(", ");
         }
-        repr(it, out)?;
+        repr_at(it, out, cap)?;
     }
     if trailing_comma {
         out.push(',');
     }
     out.push(close);
-    Some(())
+    Ok(())
+}
+
+/// What `str(v)` raises in CPython whatever the size of its output: `ValueError` when an int
+/// of more than 4,300 digits is inside. Each shared container is visited once (its `Arc`), so
+/// this is linear in the decoded value however many memo references it holds.
+pub fn str_raises(v: &Value) -> Option<PyErr> {
+    let mut seen = std::collections::HashSet::new();
+    let mut work = vec![v];
+    while let Some(v) = work.pop() {
+        budget::visit();
+        let items: &[Value] = match v {
+            Value::BigInt(b) => {
+                // The magnitude has between 8 * len - 9 and 8 * len bits.
+                let bits = 8 * b.0.len();
+                let over = if bits <= 14_280 {
+                    false
+                } else if bits > 14_310 {
+                    true
+                } else {
+                    PyInt::from_le_twos(&b.0).too_many_digits()
+                };
+                if over {
+                    return Some(super::num::str_digits_error());
+                }
+                continue;
+            }
+            Value::List(x) | Value::Tuple(x) | Value::Set(x) | Value::FrozenSet(x) => {
+                if !seen.insert(Arc::as_ptr(x) as usize) {
+                    continue;
+                }
+                x
+            }
+            Value::Dict(d) => {
+                if seen.insert(Arc::as_ptr(d) as usize) {
+                    for (k, x) in d.iter() {
+                        work.push(k);
+                        work.push(x);
+                    }
+                }
+                continue;
+            }
+            _ => continue,
+        };
+        work.extend(items.iter());
+    }
+    None
 }
 
 #[cfg(test)]
@@ -219,7 +366,7 @@ mod tests {
     #[test]
     fn str_repr_picks_quotes_like_cpython() {
         let mut s = String::new();
-        repr(
+        let _ = repr(
             &Value::list(vec![
                 Value::str("it's"),
                 Value::str("a\"b'c"),

@@ -8,7 +8,6 @@ use super::literal::Lit;
 use super::path::{Dialect, Elem};
 use super::pyops::{py_eq, py_lt};
 use super::read::Entry;
-use super::repr::repr;
 use super::sort::py_sort;
 use crate::pickle::value::Value;
 
@@ -46,11 +45,7 @@ fn type_of(l: &Lit) -> &'static str {
 fn str_of(l: &Lit) -> String {
     match l {
         Lit::Val(Value::Str(s)) => String::from_utf8_lossy(s.as_bytes()).into_owned(),
-        Lit::Val(v) => {
-            let mut s = String::new();
-            repr(v, &mut s);
-            s
-        }
+        Lit::Val(v) => super::repr::repr_lossy(v),
         Lit::Opaque { desc, .. } => desc.to_string(),
     }
 }

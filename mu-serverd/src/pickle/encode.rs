@@ -238,6 +238,7 @@ impl<'a> Encoder<'a> {
     }
 
     fn value(&mut self, v: &'a Value) {
+        super::budget::visit();
         if self.leaf(v) {
             return;
         }

@@ -20,8 +20,10 @@
 //! [`Limits`] are checked before allocating; every error carries the byte offset.
 
 mod arena;
+pub mod budget;
 mod build;
 pub mod canonical;
+mod debug;
 mod encode;
 mod error;
 mod fast_scan;

@@ -123,6 +123,7 @@ fn walk(root: &Value, mode: Mode) -> Result<(), PolicyError> {
     let mut work: Vec<(&Value, bool)> = vec![(root, false)];
     let mut seen: HashSet<(usize, bool)> = HashSet::new();
     while let Some((v, need_hash)) = work.pop() {
+        super::budget::visit();
         let unhashable = |v: &Value| {
             refuse(format!(
                 "unhashable {} as a dict key or set item",

@@ -71,7 +71,7 @@ pub enum Call {
 
 /// An object a Python unpickler would have constructed, with everything that was applied to it
 /// afterwards, in order.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Object {
     pub call: Call,
     /// `BUILD` states applied to it (usually zero or one).
@@ -84,8 +84,8 @@ pub struct Object {
     pub set_items: Vec<Value>,
 }
 
-/// One decoded pickle value.
-#[derive(Clone, Debug)]
+/// One decoded pickle value. Its `Debug` is bounded (see `debug.rs`).
+#[derive(Clone)]
 pub enum Value {
     None,
     Bool(bool),
@@ -174,30 +174,59 @@ impl Value {
     /// Type-exact structural equality: same types everywhere, same dict order, floats compared
     /// by bits, sets compared as multisets (order-insensitive). This is what the differential
     /// tests mean by "equal"; Python `==` (where `1 == 1.0 == True`) lives in the Delta engine.
+    ///
+    /// A container compared with itself (one `Arc`) is equal without a walk; every other
+    /// container compared is charged to the work meter ([`super::budget`]): once it runs out the
+    /// answer is `false` and the caller must check [`super::budget::exhausted`].
     pub fn strict_eq(&self, other: &Value) -> bool {
+        super::budget::visit();
         use Value::*;
         match (self, other) {
             (None, None) => true,
             (Bool(a), Bool(b)) => a == b,
             (Int(a), Int(b)) => a == b,
-            (BigInt(a), BigInt(b)) => a == b,
+            (BigInt(a), BigInt(b)) => charge_bytes(a.0.len()) && a == b,
             (Float(a), Float(b)) => a.to_bits() == b.to_bits(),
-            (Str(a), Str(b)) => a == b,
-            (Bytes(a), Bytes(b)) | (ByteArray(a), ByteArray(b)) => a == b,
-            (Tuple(a), Tuple(b)) | (List(a), List(b)) => seq_strict_eq(a, b),
-            (Dict(a), Dict(b)) => {
-                a.len() == b.len()
-                    && a.iter()
-                        .zip(b.iter())
-                        .all(|((ka, va), (kb, vb))| ka.strict_eq(kb) && va.strict_eq(vb))
+            (Str(a), Str(b)) => charge_bytes(a.0.len()) && a == b,
+            (Bytes(a), Bytes(b)) | (ByteArray(a), ByteArray(b)) => charge_bytes(a.len()) && a == b,
+            (Tuple(a), Tuple(b)) | (List(a), List(b)) => {
+                Arc::ptr_eq(a, b) || (charge_items(a.len()) && seq_strict_eq(a, b))
             }
-            (Set(a), Set(b)) | (FrozenSet(a), FrozenSet(b)) => multiset_strict_eq(a, b),
+            (Dict(a), Dict(b)) => {
+                Arc::ptr_eq(a, b)
+                    || (a.len() == b.len()
+                        && charge_items(a.len())
+                        && a.iter()
+                            .zip(b.iter())
+                            .all(|((ka, va), (kb, vb))| ka.strict_eq(kb) && va.strict_eq(vb)))
+            }
+            (Set(a), Set(b)) | (FrozenSet(a), FrozenSet(b)) => {
+                Arc::ptr_eq(a, b) || multiset_strict_eq(a, b)
+            }
             (Global(a), Global(b)) => a == b,
-            (PersId(a), PersId(b)) => a.strict_eq(b),
-            (Object(a), Object(b)) => object_strict_eq(a, b),
+            (PersId(a), PersId(b)) => Arc::ptr_eq(a, b) || a.strict_eq(b),
+            (Object(a), Object(b)) => {
+                Arc::ptr_eq(a, b) || (charge_items(object_len(a)) && object_strict_eq(a, b))
+            }
             _ => false,
         }
     }
+}
+
+/// Charges a container visit of `len` items to the work meter.
+#[inline]
+pub(crate) fn charge_items(len: usize) -> bool {
+    super::budget::charge(1 + len as u64)
+}
+
+/// Charges a comparison or hash of `len` bytes (one step per 64 bytes; short ones are free).
+#[inline]
+pub(crate) fn charge_bytes(len: usize) -> bool {
+    len < 256 || super::budget::charge((len / 64) as u64)
+}
+
+fn object_len(o: &Object) -> usize {
+    3 + o.build.len() + o.list_items.len() + o.dict_items.len() + o.set_items.len()
 }
 
 fn seq_strict_eq(a: &[Value], b: &[Value]) -> bool {
@@ -210,6 +239,10 @@ fn multiset_strict_eq(a: &[Value], b: &[Value]) -> bool {
     }
     let mut used = vec![false; b.len()];
     a.iter().all(|x| {
+        // Quadratic: every candidate costs a step.
+        if !charge_items(b.len()) {
+            return false;
+        }
         let found = (0..b.len()).find(|&i| !used[i] && x.strict_eq(&b[i]));
         match found {
             Some(i) => {

@@ -67,22 +67,34 @@ impl Client {
     }
 
     /// `metadata.update(items)`: existing keys keep their place, new keys are appended.
-    /// `sizes`: each item's pickled size (see `Session::metadata_room`).
-    pub fn merge_metadata(&mut self, items: &[(Value, Value)], sizes: &[u64]) {
+    /// `sizes`: each item's pickled size (see `Session::metadata_room`). The key comparisons
+    /// are charged to the work meter (`pickle::budget`; keys can be memo DAGs); when it runs
+    /// out nothing changes and the answer is false.
+    pub fn merge_metadata(&mut self, items: &[(Value, Value)], sizes: &[u64]) -> bool {
+        let mut merged = self.metadata.clone();
+        let mut merged_sizes = self.metadata_sizes.clone();
+        let mut merged_bytes = self.metadata_bytes;
         for ((k, v), size) in items.iter().zip(sizes) {
-            match self.metadata.iter().position(|(mk, _)| mk.strict_eq(k)) {
+            match merged.iter().position(|(mk, _)| mk.strict_eq(k)) {
                 Some(i) => {
-                    self.metadata[i].1 = v.clone();
-                    self.metadata_bytes -= self.metadata_sizes[i];
-                    self.metadata_sizes[i] = *size;
+                    merged[i].1 = v.clone();
+                    merged_bytes -= merged_sizes[i];
+                    merged_sizes[i] = *size;
                 }
                 None => {
-                    self.metadata.push((k.clone(), v.clone()));
-                    self.metadata_sizes.push(*size);
+                    merged.push((k.clone(), v.clone()));
+                    merged_sizes.push(*size);
                 }
             }
-            self.metadata_bytes += size;
+            merged_bytes += size;
         }
+        if crate::pickle::budget::exhausted() {
+            return false;
+        }
+        self.metadata = merged;
+        self.metadata_sizes = merged_sizes;
+        self.metadata_bytes = merged_bytes;
+        true
     }
 
     /// At least what `metadata_bytes` would be after [`Client::merge_metadata`] of these items:

@@ -28,7 +28,17 @@ pub fn check_plain_bytes(bytes: &[u8], limits: &Limits) -> Result<(), String> {
 /// problems deepdiff would log and skip. The delta may name only deepdiff's own globals
 /// (difference 2). On error `data` is exactly as it was (the delta is decoded and parsed before
 /// anything is touched; writes of a delta that fails halfway are undone).
-pub fn apply_delta(data: &mut Value, delta: &[u8], limits: &Limits) -> Result<Vec<String>, String> {
+///
+/// Every walk over the values is charged to a work meter granted for the delta's bytes plus
+/// `node_bytes`, the encoded size of the node it edits (`pickle::budget`); a delta that spends
+/// it is refused (difference 13).
+pub fn apply_delta(
+    data: &mut Value,
+    delta: &[u8],
+    node_bytes: usize,
+    limits: &Limits,
+) -> Result<Vec<String>, String> {
+    let _meter = crate::pickle::budget::scope(delta.len() + node_bytes, limits.max_input);
     let v = decode(delta, limits)?;
     crate::pickle::check_delta(&v).map_err(|e| e.to_string())?;
     let delta = crate::delta::Delta::from_value(&v).map_err(|e| e.to_string())?;

@@ -51,6 +51,10 @@ impl Session {
                 .count();
             c.metadata.len() + new_keys > MAX_METADATA_KEYS
         });
+        if crate::pickle::budget::exhausted() {
+            self.refuse_too_costly(from, "UpdateUserMetadata", "comparing its keys");
+            return;
+        }
         if too_many {
             let who = self.who(from);
             self.log(
@@ -74,8 +78,13 @@ impl Session {
                 return;
             }
         };
-        if let Some(c) = self.clients.get_mut(from) {
-            c.merge_metadata(items, &sizes);
+        let merged = self
+            .clients
+            .get_mut(from)
+            .is_some_and(|c| c.merge_metadata(items, &sizes));
+        if !merged {
+            self.refuse_too_costly(from, "UpdateUserMetadata", "comparing its keys");
+            return;
         }
         self.broadcast(Channel::Command, frames, Some(from));
     }

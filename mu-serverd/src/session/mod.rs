@@ -219,6 +219,8 @@ impl Session {
             );
             return;
         }
+        // Every walk over this message's values is charged to a meter granted for its size.
+        let _meter = crate::pickle::budget::scope(size, self.cfg.max_message_bytes);
         match ch {
             Channel::Heartbeat => self.on_heartbeat(now, from, &frames),
             Channel::Command => self.on_command(now, from, &frames),

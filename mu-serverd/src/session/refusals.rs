@@ -63,6 +63,19 @@ impl Session {
     }
 
     /// One warning about refused input from `from`.
+    /// A message whose walks spent the work meter (`pickle::budget`): one line naming the user
+    /// and the reason; nothing was stored or relayed.
+    pub(super) fn refuse_too_costly(&mut self, from: &[u8], what: &str, walk: &str) {
+        let who = self.who(from);
+        self.refuse(
+            from,
+            format!(
+                "{what} from {who} refused (not stored, not relayed): {walk} passed the \
+                 message's work budget (memo references can make a small pickle a huge tree)"
+            ),
+        );
+    }
+
     pub(super) fn refuse(&mut self, from: &[u8], message: String) {
         if self.clients.contains(from) {
             return self.log(Level::Warn, message);

@@ -318,7 +318,7 @@ impl Repository {
                 false,
             ),
         };
-        if let Err(e) = codec::apply_delta(&mut value, delta, &limits) {
+        if let Err(e) = codec::apply_delta(&mut value, delta, node.data_len, &limits) {
             if was_decoded {
                 node.value = Some(value);
             }

@@ -1,0 +1,1 @@
+//! Session-level hostile walks (filled below).
