@@ -5,8 +5,7 @@
 //! as visits far above the grant. Where the meter did not run out, the answers must also be
 //! right (two decodes of one pickle are equal, whatever their sharing).
 
-mod dag;
-mod sessions;
+pub(crate) mod dag;
 
 use crate::delta::pyops::{is_hashable, py_eq, py_hash, py_lt};
 use crate::delta::repr::{repr, str_raises};

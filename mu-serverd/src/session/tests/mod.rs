@@ -18,3 +18,4 @@ mod repository;
 mod upload;
 mod upload_owner;
 mod versions;
+mod walks;

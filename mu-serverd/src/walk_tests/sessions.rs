@@ -1,1 +1,0 @@
-//! Session-level hostile walks (filled below).
