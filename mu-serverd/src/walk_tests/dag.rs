@@ -49,7 +49,7 @@ impl P {
     pub fn big_int(&mut self, n: u32) -> u32 {
         self.out.push(0x8b); // LONG4
         self.out.extend_from_slice(&n.to_le_bytes());
-        self.out.extend(std::iter::repeat(0x11).take(n as usize));
+        self.out.extend(std::iter::repeat_n(0x11, n as usize));
         self.memo()
     }
     pub fn tuple(&mut self, items: &[u32]) -> u32 {

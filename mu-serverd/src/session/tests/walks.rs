@@ -32,9 +32,15 @@ fn refused_then_bob_carries_on(h: &mut H, acts: &[crate::session::io::Action], w
     let lines = logs(acts);
     assert!(sends(acts).is_empty(), "relayed: {lines:?}");
     assert!(persisted(acts).is_empty(), "stored: {lines:?}");
-    let hits: Vec<_> = lines.iter().filter(|l| l.contains("bob") && l.contains(why)).collect();
+    let hits: Vec<_> = lines
+        .iter()
+        .filter(|l| l.contains("bob") && l.contains(why))
+        .collect();
     assert_eq!(hits.len(), 1, "{lines:?}");
-    let add = sdict_one("dictionary_item_added", sdict_one("root['ok']", Value::Int(1)));
+    let add = sdict_one(
+        "dictionary_item_added",
+        sdict_one("root['ok']", Value::Int(1)),
+    );
     let acts = h.data(&id(2), commit_frames("a", &[], &add));
     assert_eq!(sends(&acts).len(), 1, "{:?}", logs(&acts));
     assert_eq!(int(get(&stored(h), "ok")), 1);
@@ -62,7 +68,11 @@ fn metadata_keys_that_are_memo_dags_are_refused_without_a_stall() {
     let frames = vec![tframe(13), Arc::from(&b"bob"[..]), Arc::from(data)];
     let acts = h.cmd(&id(2), frames);
     assert!(sends(&acts).is_empty(), "{:?}", logs(&acts));
-    assert!(logged(&acts, "UpdateUserMetadata from bob"), "{:?}", logs(&acts));
+    assert!(
+        logged(&acts, "UpdateUserMetadata from bob"),
+        "{:?}",
+        logs(&acts)
+    );
     assert!(logged(&acts, "work budget"));
     // bob is still there and an ordinary update is merged and forwarded
     let acts = h.cmd(&id(2), cmd(13, "bob", &sdict_one("color", s("red"))));
