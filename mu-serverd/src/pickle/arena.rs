@@ -40,6 +40,9 @@ pub(super) enum Node {
     Object(Box<ObjNode>),
     /// Already converted (only during `finish`).
     Taken,
+    /// Converted at `STOP`: the value and its depth (kept in place of the node, so the
+    /// conversion needs no second table as large as the arena).
+    Done(Value, u32),
 }
 
 /// The items of a list, set or tuple under construction: finished values in place (moved into

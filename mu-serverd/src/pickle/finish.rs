@@ -14,20 +14,20 @@ impl ValueSink {
     /// once (so shared nodes become shared `Arc`s), exact depth, cycle detection.
     pub(super) fn convert(&mut self, root: u32) -> SinkResult<Value> {
         let n = self.nodes.len();
-        let mut done: Vec<Option<(Value, u32)>> = vec![None; n];
         let mut open = vec![false; n];
         let mut work: Vec<(u32, bool)> = vec![(root, false)];
         let mut children = Vec::new();
+        let done = |nodes: &[Node], i: usize| matches!(nodes[i], Node::Done(..));
         while let Some((i, post)) = work.pop() {
             let iu = i as usize;
             if post {
                 let node = std::mem::replace(&mut self.nodes[iu], Node::Taken);
-                let (v, d) = self.assemble(node, &done)?;
+                let (v, d) = self.assemble(node, &self.nodes)?;
                 open[iu] = false;
-                done[iu] = Some((v, self.checked(d)?));
+                self.nodes[iu] = Node::Done(v, self.checked(d)?);
                 continue;
             }
-            if done[iu].is_some() {
+            if done(&self.nodes, iu) {
                 continue;
             }
             if open[iu] {
@@ -41,15 +41,18 @@ impl ValueSink {
                 if open[c as usize] {
                     return Err(K::Cyclic);
                 }
-                if done[c as usize].is_none() {
+                if !done(&self.nodes, c as usize) {
                     work.push((c, false));
                 }
             }
         }
-        done[root as usize].take().map(|(v, _)| v).ok_or(K::Cyclic)
+        match std::mem::replace(&mut self.nodes[root as usize], Node::Taken) {
+            Node::Done(v, _) => Ok(v),
+            _ => Err(K::Cyclic),
+        }
     }
 
-    fn assemble(&self, node: Node, done: &[Option<(Value, u32)>]) -> SinkResult<(Value, u32)> {
+    fn assemble(&self, node: Node, done: &[Node]) -> SinkResult<(Value, u32)> {
         let mut depth = 0u32;
         let mut val = |it: Item| -> SinkResult<Value> {
             let d = it.depth();
@@ -59,7 +62,7 @@ impl ValueSink {
                     Ok(v)
                 }
                 Slot::Node(c) => match done.get(c as usize) {
-                    Some(Some((v, d))) => {
+                    Some(Node::Done(v, d)) => {
                         depth = depth.max(*d);
                         Ok(v.clone())
                     }
@@ -76,7 +79,7 @@ impl ValueSink {
         };
         let node_value = |n: u32, depth: &mut u32| -> SinkResult<Value> {
             match done.get(n as usize) {
-                Some(Some((v, d))) => {
+                Some(Node::Done(v, d)) => {
                     *depth = (*depth).max(*d);
                     Ok(v.clone())
                 }
@@ -145,7 +148,7 @@ impl ValueSink {
                     set_items: seq(o.set_items, &mut val)?,
                 }))
             }
-            Node::Taken => return Err(K::Cyclic),
+            Node::Taken | Node::Done(..) => return Err(K::Cyclic),
         };
         Ok((v, depth.saturating_add(1)))
     }
@@ -192,6 +195,6 @@ fn node_children(node: &Node, out: &mut Vec<u32>) {
                 one(x);
             });
         }
-        Node::Taken => {}
+        Node::Taken | Node::Done(..) => {}
     }
 }

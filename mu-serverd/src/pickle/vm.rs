@@ -315,6 +315,16 @@ impl<'a, S: Sink> Vm<'a, '_, S> {
             }
             STOP => {
                 let root = self.pop()?;
+                // The memo and the stack are not needed to finish; buffers too big to be kept
+                // for the next run are freed now, not after the values are built (they were a
+                // third of a large decode's peak memory).
+                if self.memo.dense.capacity() > KEEP_CAPACITY {
+                    self.memo.dense = Vec::new();
+                }
+                self.memo.sparse = HashMap::new();
+                if self.stack.capacity() > KEEP_CAPACITY {
+                    self.stack = Vec::new();
+                }
                 return self.sink.finish(root).map(Some);
             }
             POP => {
