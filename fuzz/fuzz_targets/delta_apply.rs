@@ -1,5 +1,7 @@
 //! Fuzzes the Delta engine: `u16 LE length | old-node pickle | delta pickle`. No input may
-//! panic; `apply` must leave the old value untouched and agree with `apply_owned`.
+//! panic; `apply` must leave the old value untouched and agree with `apply_owned`; the
+//! production entry point `session::codec::apply_delta` must leave it unchanged on failure.
+//! libFuzzer's `-timeout=2 -rss_limit_mb=512` are the cost budget.
 //! Run: `cd fuzz && cargo fuzz run --sanitizer none delta_apply -- -max_total_time=600`
 //! (seed it with pickles from `tests/py/delta_oracle.py` for deeper coverage).
 #![no_main]
@@ -31,6 +33,13 @@ fuzz_target!(|data: &[u8]| {
     let Ok(pristine) = pickle::decode_plain(old_raw, &limits) else {
         return;
     };
+    // The production entry point (decode, policy, parse, apply in place under the work meter
+    // granted for the delta's and the node's sizes): never panics, and leaves the value
+    // exactly as it was when it fails.
+    let mut edited = old.clone();
+    if mu_serverd::session::codec::apply_delta(&mut edited, delta_raw, old_raw.len(), &limits).is_err() {
+        assert!(edited.strict_eq(&pristine), "a failed apply_delta changed the value");
+    }
     let shared = delta.apply(&old);
     assert!(old.strict_eq(&pristine), "apply changed the old value");
     let owned = delta.apply_owned(old.clone());
