@@ -14,7 +14,7 @@ import pytest
 from conftest import join, pump
 from test_hostile import logged_in_raw, session
 
-pytestmark = [pytest.mark.mu_only, pytest.mark.difference(13)]
+pytestmark = [pytest.mark.mu_only, pytest.mark.difference(14)]
 
 
 class P:

@@ -31,7 +31,7 @@ pub fn check_plain_bytes(bytes: &[u8], limits: &Limits) -> Result<(), String> {
 ///
 /// Every walk over the values is charged to a work meter granted for the delta's bytes plus
 /// `node_bytes`, the encoded size of the node it edits (`pickle::budget`); a delta that spends
-/// it is refused (difference 13).
+/// it is refused (difference 14).
 pub fn apply_delta(
     data: &mut Value,
     delta: &[u8],
