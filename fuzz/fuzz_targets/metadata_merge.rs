@@ -27,7 +27,8 @@ fuzz_target!(|data: &[u8]| {
         };
         let before = c.metadata.len();
         let _meter = budget::scope(raw.len(), 1 << 20);
-        let merged = c.merge_metadata(&items);
+        let sizes = vec![0; items.len()];
+        let merged = c.merge_metadata(&items, &sizes);
         assert!(merged || c.metadata.len() == before, "a refused merge changed the metadata");
     }
 });

@@ -106,9 +106,10 @@ proptest! {
         if hashable {
             let mut c = Client::new("u".into(), false, 0);
             c.metadata = vec![(w.clone(), Value::Int(1))];
+            c.metadata_sizes = vec![0];
             let mut merged = None;
             check("merge_metadata", visits_of(steps, &mut || {
-                merged = Some((c.merge_metadata(&[(v.clone(), Value::Int(2))]), budget::exhausted()));
+                merged = Some((c.merge_metadata(&[(v.clone(), Value::Int(2))], &[0]), budget::exhausted()));
             }))?;
             if let Some((true, false)) = merged {
                 prop_assert_eq!(c.metadata.len(), 1, "an equal key replaces, not appends");
