@@ -50,7 +50,7 @@ fn main() -> ExitCode {
         println!("configuration OK ({from})");
         return ExitCode::SUCCESS;
     }
-    let cfg = loaded.config;
+    let mut cfg = loaded.config;
     match mu_serverd::logging::init(&cfg.log) {
         Ok((_, Some(note))) => log::info!("logging to stderr: {note}"),
         Ok(_) => {}
@@ -59,12 +59,28 @@ fn main() -> ExitCode {
     for w in loaded.warnings.iter().chain(&cli.ignored_flags()) {
         log::warn!("{w}");
     }
+    // Order matters (issue 15): the state lock first, so a second daemon on the same session
+    // stops before touching anything; then the ports and the control socket, so a daemon that
+    // cannot serve stops before it rewrites the state; only then the session is loaded.
+    daemon::persist::resolve_state_dir(&mut cfg);
+    let _lock = if cfg.storage.enabled {
+        match daemon::lock::acquire(&cfg.storage.state_dir) {
+            Ok(l) => Some(l),
+            Err(e) => return fail_logged(&e),
+        }
+    } else {
+        None
+    };
+    let bound = match Daemon::bind(&cfg) {
+        Ok(b) => b,
+        Err(e) => return fail_logged(&e),
+    };
     let mut session = Session::new(session_config(&cfg));
     let store = match daemon::persist::open(&cfg, &mut session, cli.reset_state) {
         Ok(s) => s,
         Err(e) => return fail_logged(&e),
     };
-    match Daemon::start(cfg, reloader, signals, session, store) {
+    match Daemon::start(bound, cfg, reloader, signals, session, store) {
         Ok(d) => ExitCode::from(d.run() as u8),
         Err(e) => fail_logged(&e),
     }

@@ -8,7 +8,7 @@
 use super::jobs::{check_passed, Jobs, Output};
 use super::run::{unix_now, Daemon, CONTROL_FIRST_CONN, CONTROL_LISTENER};
 use crate::config::Config;
-use crate::control::{ConnId, ControlServer, Incoming, PeerInfo};
+use crate::control::{ConnId, ControlError, ControlServer, Incoming, PeerInfo};
 use crate::session::{ClientStatus, ControlReply, ControlRequest};
 use mio::{Registry, Token};
 use mu_ctl::proto::{ErrorCode, Reply, Request, StatusInfo, UserInfo};
@@ -21,17 +21,46 @@ pub struct Control {
     jobs: Jobs,
     /// `mu-ctl save` requests waiting for their snapshot to reach the disk.
     save_waiters: Vec<ConnId>,
+    path: std::path::PathBuf,
+}
+
+/// `$XDG_RUNTIME_DIR/mu-server/control.sock` for a daemon that is not root (mu-ctl's fallback).
+fn user_runtime_socket() -> Option<std::path::PathBuf> {
+    if nix::unistd::geteuid().is_root() {
+        return None;
+    }
+    let dir = std::path::PathBuf::from(std::env::var_os("XDG_RUNTIME_DIR")?);
+    dir.is_absolute()
+        .then(|| dir.join("mu-server").join("control.sock"))
 }
 
 impl Control {
-    /// Binds the socket if enabled. A failure on the built-in default path (a hand-run daemon
-    /// without `/run/mu-server`) is a warning; on a configured path it stops the start.
+    /// Binds the socket if enabled. The built-in default path (`/run/mu-server/control.sock`)
+    /// that cannot be created (a daemon run by hand by an ordinary user) falls back to
+    /// `$XDG_RUNTIME_DIR/mu-server/control.sock`, where mu-ctl looks next; if that fails too the
+    /// daemon runs without a control socket (warning). A configured path that fails stops the
+    /// start, and so does a live socket of another daemon at either path: it is never unlinked.
     pub fn start(cfg: &Config, registry: &Registry) -> Result<Option<Control>, String> {
         if !cfg.control.enabled {
             return Ok(None);
         }
-        let path = &cfg.control.socket;
-        match ControlServer::bind(path, cfg.control.group.as_deref()) {
+        let mut path = cfg.control.socket.clone();
+        let group = cfg.control.group.as_deref();
+        let mut bound = ControlServer::bind(&path, group);
+        if !cfg.control.socket_explicit {
+            if let (Err(e), Some(alt)) = (&bound, user_runtime_socket()) {
+                if !matches!(e, ControlError::InUse { .. }) && alt != path {
+                    log::info!(
+                        "control socket {}: {e}; using {}",
+                        path.display(),
+                        alt.display()
+                    );
+                    path = alt;
+                    bound = ControlServer::bind(&path, group);
+                }
+            }
+        }
+        match bound {
             Ok(mut server) => {
                 server
                     .register(registry, CONTROL_LISTENER, CONTROL_FIRST_CONN)
@@ -39,10 +68,16 @@ impl Control {
                 log::info!("control socket at {}", path.display());
                 Ok(Some(Control {
                     server,
+                    path,
                     jobs: Jobs::default(),
                     save_waiters: Vec::new(),
                 }))
             }
+            Err(e @ ControlError::InUse { .. }) => Err(format!(
+                "control socket {}: {e}; stop that daemon first, or give this one its own \
+                 [control] socket",
+                path.display()
+            )),
             Err(e) if !cfg.control.socket_explicit => {
                 log::warn!("control socket disabled: {e}");
                 Ok(None)
@@ -67,6 +102,7 @@ impl Control {
     pub fn close(mut self, registry: &Registry) {
         self.server.flush_all(std::time::Duration::from_millis(500));
         self.server.deregister(registry);
+        log::debug!("control socket {} closed", self.path.display());
     }
 }
 

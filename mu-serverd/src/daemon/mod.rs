@@ -4,6 +4,7 @@
 mod control;
 mod history;
 pub mod jobs;
+pub mod lock;
 pub mod notify;
 pub mod persist;
 pub mod reload;
@@ -14,4 +15,4 @@ pub mod status;
 
 pub use persist::{NoPersistence, Persistence};
 pub use reload::Reloader;
-pub use run::Daemon;
+pub use run::{Bound, Daemon};

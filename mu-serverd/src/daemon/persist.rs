@@ -124,7 +124,29 @@ impl Persistence for NoPersistence {
     }
 }
 
+/// Where this daemon keeps its session: `[storage] state_dir`, or for an ordinary user whose
+/// built-in default `/var/lib/mu-server` cannot be created, the per-user directory of
+/// [`user_state_dir`] when that one can be created (otherwise the default stays and the state
+/// lock reports why it cannot be created, with the fix). Runs before the lock is taken.
+pub fn resolve_state_dir(cfg: &mut crate::config::Config) {
+    if !cfg.storage.enabled {
+        return;
+    }
+    if let Some((dir, why)) = user_state_dir(&cfg.storage, &|k| std::env::var_os(k)) {
+        if std::fs::create_dir_all(&dir).is_ok() {
+            log::warn!(
+                "state directory {} cannot be created ({why}); saving this session in {} \
+                 instead (set [storage] state_dir to choose)",
+                cfg.storage.state_dir.display(),
+                dir.display()
+            );
+            cfg.storage.state_dir = dir;
+        }
+    }
+}
+
 /// Opens persistence for `cfg` and restores the saved session into `session` (before READY).
+/// The caller resolved the state dir ([`resolve_state_dir`]) and holds its lock.
 ///
 /// `reset_state` (`--reset-state`) moves old, possibly unreadable state aside first.
 /// The store's side lives in `crate::store::hook`.
@@ -134,17 +156,7 @@ pub fn open(
     reset_state: bool,
 ) -> Result<Box<dyn Persistence>, String> {
     if cfg.storage.enabled {
-        let mut cfg = cfg.clone();
-        if let Some((dir, why)) = user_state_dir(&cfg.storage, &|k| std::env::var_os(k)) {
-            log::warn!(
-                "state directory {} cannot be created ({why}); saving this session in {} \
-                 instead (set [storage] state_dir to choose)",
-                cfg.storage.state_dir.display(),
-                dir.display()
-            );
-            cfg.storage.state_dir = dir;
-        }
-        return crate::store::hook::open(&cfg, session, reset_state);
+        return crate::store::hook::open(cfg, session, reset_state);
     }
     log::info!(
         "persistence disabled ([storage] enabled = false): the session lives in memory only"

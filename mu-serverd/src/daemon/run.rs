@@ -62,23 +62,48 @@ pub struct Daemon {
     users_noted_count: usize,
 }
 
+/// What [`Daemon::bind`] opened: the ports and the control socket, before the session is read.
+pub struct Bound {
+    poll: Poll,
+    shell: Shell,
+    control: Option<super::control::Control>,
+}
+
 impl Daemon {
-    /// Binds the sockets (nothing else is listening yet if this fails), installs the restored
-    /// session, and registers every source. READY is sent by [`Daemon::run`].
+    /// Binds the three ports and the control socket. Runs after the state lock is taken and
+    /// before the session is loaded, so a daemon that cannot have its ports (another server
+    /// runs there) stops before it reads or writes any session file.
+    pub fn bind(cfg: &Config) -> Result<Bound, String> {
+        let opts = SocketOptions {
+            bind: cfg.server.bind.clone(),
+            port: cfg.server.port,
+            max_message_bytes: cfg.server.max_message_bytes,
+        };
+        let shell = Shell::bind(&opts, cfg.server.client_queue_limit)?;
+        let poll = Poll::new().map_err(|e| format!("cannot create the event loop: {e}"))?;
+        let control = super::control::Control::start(cfg, poll.registry())?;
+        Ok(Bound {
+            poll,
+            shell,
+            control,
+        })
+    }
+
+    /// Installs the restored session into what [`Daemon::bind`] opened and registers every
+    /// source. READY is sent by [`Daemon::run`].
     pub fn start(
+        bound: Bound,
         cfg: Config,
         reloader: Reloader,
         signals: Signals,
         session: Session,
         store: Box<dyn Persistence>,
     ) -> Result<Daemon, String> {
-        let opts = SocketOptions {
-            bind: cfg.server.bind.clone(),
-            port: cfg.server.port,
-            max_message_bytes: cfg.server.max_message_bytes,
-        };
-        let mut shell = Shell::bind(&opts, cfg.server.client_queue_limit)?;
-        let poll = Poll::new().map_err(|e| format!("cannot create the event loop: {e}"))?;
+        let Bound {
+            poll,
+            mut shell,
+            control,
+        } = bound;
         let fd = signals.raw_fd();
         poll.registry()
             .register(&mut SourceFd(&fd), SIGNALS, Interest::READABLE)
@@ -89,7 +114,6 @@ impl Daemon {
         // Every event is passed on (`note_event`), so a wake-up touches only the sockets that
         // fired or have work: a request/reply round trip costs no calls on the other two.
         shell.set_selective(true);
-        let control = super::control::Control::start(&cfg, poll.registry())?;
         log::info!(
             "listening on {} ports {}, {}, {} (command, data, heartbeat) for replication {} \
              clients",
