@@ -22,7 +22,8 @@ The history is kept as long as [storage] history and history_max_bytes allow (de
 #[derive(Debug, Parser)]
 #[command(name = "mu-ctl", version, about, long_about, after_long_help = TIME_HELP)]
 pub struct Cli {
-    /// Control socket of the daemon [default: /run/mu-server/control.sock]
+    /// Control socket of the daemon [default: /run/mu-server/control.sock, else
+    /// $XDG_RUNTIME_DIR/mu-server/control.sock when only that exists (a daemon run by hand)]
     #[arg(long, value_name = "PATH", global = true, conflicts_with = "instance")]
     pub socket: Option<PathBuf>,
 
@@ -34,7 +35,7 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub json: bool,
 
-    /// Seconds to wait for the daemon before giving up
+    /// Seconds to wait for the daemon before giving up (and for `stop`, for it to exit)
     #[arg(long, value_name = "SECONDS", global = true, default_value_t = 30)]
     pub timeout: u64,
 
@@ -60,8 +61,13 @@ pub enum Command {
     },
     /// Re-read the configuration file; prints why if it was refused
     Reload,
-    /// Stop the daemon gracefully (clients are told, the session is saved)
-    Stop,
+    /// Stop the daemon gracefully (clients are told, the session is saved); waits until its
+    /// process has exited, at most --timeout seconds
+    Stop {
+        /// Return as soon as the daemon has accepted the request
+        #[arg(long)]
+        no_wait: bool,
+    },
     /// Show version, uptime, session state, nodes, users, ports, config file and last save
     Status,
     /// Save the session to the state directory now
@@ -94,6 +100,13 @@ pub enum Command {
     },
     /// Replace the session with the one in FILE (opened by mu-ctl with your permissions)
     Import { file: PathBuf },
+    /// Show the daemon's log: journalctl for mu-serverd.service, or mu-serverd@NAME.service
+    /// with --instance
+    Logs {
+        /// Keep printing new lines as they are logged
+        #[arg(short, long)]
+        follow: bool,
+    },
     /// Drop the whole session (all nodes); requires --yes
     Reset {
         /// Confirm that the session should be discarded

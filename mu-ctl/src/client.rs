@@ -14,6 +14,28 @@ use std::time::Duration;
 /// Default socket of the packaged `mu-serverd.service`.
 pub const DEFAULT_SOCKET: &str = "/run/mu-server/control.sock";
 
+/// The socket mu-ctl talks to without `--socket`/`--instance`: the packaged service's
+/// [`DEFAULT_SOCKET`] when it exists, else the one a daemon run by hand by this (non-root) user
+/// creates, `$XDG_RUNTIME_DIR/mu-server/control.sock`, when that exists; else the default (whose
+/// error message then says "is mu-serverd running?").
+pub fn default_socket() -> PathBuf {
+    let default = PathBuf::from(DEFAULT_SOCKET);
+    if default.exists() {
+        return default;
+    }
+    match std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from) {
+        Some(dir) if dir.is_absolute() => {
+            let user = dir.join("mu-server").join("control.sock");
+            if user.exists() {
+                user
+            } else {
+                default
+            }
+        }
+        _ => default,
+    }
+}
+
 /// Socket of the instance `NAME` of `mu-serverd@NAME.service`.
 pub fn instance_socket(name: &str) -> PathBuf {
     Path::new("/run/mu-server").join(name).join("control.sock")
@@ -156,6 +178,15 @@ impl Client {
                 reply: format!("{other:?}"),
             }),
         }
+    }
+
+    /// The daemon's process ID, from the socket's peer credentials (None when the kernel
+    /// cannot say, e.g. the daemon lives in another PID namespace).
+    pub fn daemon_pid(&self) -> Option<i32> {
+        let cred =
+            nix::sys::socket::getsockopt(&self.stream, nix::sys::socket::sockopt::PeerCredentials)
+                .ok()?;
+        (cred.pid() > 0).then_some(cred.pid())
     }
 
     /// The daemon's package version from the handshake.

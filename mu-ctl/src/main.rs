@@ -6,6 +6,7 @@ mod assets;
 mod cli;
 mod files;
 mod output;
+mod wait;
 mod when;
 
 use clap::Parser;
@@ -40,6 +41,9 @@ fn main() -> ExitCode {
     let Some(command) = &cli.command else {
         return usage(&cli, "a command is required (try mu-ctl --help)");
     };
+    if let Command::Logs { follow } = command {
+        return logs(&cli, *follow);
+    }
     let request = match to_request(command) {
         Ok(r) => r,
         Err(msg) => return usage(&cli, &msg),
@@ -56,10 +60,63 @@ fn main() -> ExitCode {
         Command::Import { file } => return import(&cli, &path, timeout, &request, file),
         _ => {}
     }
-    match Client::connect(&path, timeout).and_then(|mut c| c.request(&request)) {
+    let mut pid = None;
+    let result = Client::connect(&path, timeout).and_then(|mut c| {
+        pid = c.daemon_pid();
+        c.request(&request)
+    });
+    let code = match result {
         Ok(reply) => show(&cli, &request, reply),
-        Err(e) => fail(&cli, &e),
+        Err(e) => return fail(&cli, &e),
+    };
+    if let Command::Stop { no_wait: false } = command {
+        return wait_for_exit(&cli, pid, timeout).unwrap_or(code);
     }
+    code
+}
+
+/// After `stop`: waits for the daemon's PID to disappear. Some(code) when that failed.
+fn wait_for_exit(cli: &Cli, pid: Option<i32>, timeout: Duration) -> Option<ExitCode> {
+    let Some(pid) = pid else {
+        eprintln!("mu-ctl: the daemon's PID is not visible from here; not waiting for it to exit");
+        return None;
+    };
+    if wait::until_gone(pid, timeout) {
+        return None;
+    }
+    let msg = format!(
+        "mu-serverd (PID {pid}) is still running {} s after accepting stop",
+        timeout.as_secs()
+    );
+    if cli.json {
+        println!("{}", output::error_json("timeout", &msg));
+    } else {
+        eprintln!("mu-ctl: {msg}");
+    }
+    Some(ExitCode::from(1))
+}
+
+/// `mu-ctl logs [-f]`: replaces itself with journalctl for the right unit.
+fn logs(cli: &Cli, follow: bool) -> ExitCode {
+    use std::os::unix::process::CommandExt;
+    if cli.socket.is_some() {
+        return usage(
+            cli,
+            "logs reads the journal of a systemd unit: use --instance NAME, not --socket",
+        );
+    }
+    let unit = match &cli.instance {
+        Some(name) => format!("mu-serverd@{name}.service"),
+        None => "mu-serverd.service".to_string(),
+    };
+    let mut cmd = std::process::Command::new("journalctl");
+    cmd.args(["--unit", &unit]);
+    if follow {
+        cmd.arg("--follow");
+    }
+    let e = cmd.exec();
+    eprintln!("mu-ctl: cannot run journalctl: {e}");
+    ExitCode::from(1)
 }
 
 /// `export FILE`: the file is created here, with the caller's permissions, and passed open.
@@ -105,7 +162,7 @@ fn socket_path(cli: &Cli) -> PathBuf {
     match (&cli.socket, &cli.instance) {
         (Some(p), _) => p.clone(),
         (None, Some(name)) => client::instance_socket(name),
-        (None, None) => PathBuf::from(client::DEFAULT_SOCKET),
+        (None, None) => client::default_socket(),
     }
 }
 
@@ -117,7 +174,7 @@ fn to_request(command: &Command) -> Result<Request, String> {
             reason: reason.clone(),
         },
         Command::Reload => Request::Reload,
-        Command::Stop => Request::Stop,
+        Command::Stop { .. } => Request::Stop,
         Command::Status => Request::Status,
         Command::Save => Request::Save,
         Command::Export { file, at: None } => Request::ExportFile {
@@ -147,6 +204,7 @@ fn to_request(command: &Command) -> Result<Request, String> {
             name: absolute(file)?,
         },
         Command::Reset { yes: true } => Request::Reset,
+        Command::Logs { .. } => return Err("logs does not talk to the daemon".to_string()),
         Command::Reset { yes: false } => {
             return Err(
                 "reset discards the whole session; run `mu-ctl reset --yes` to confirm".to_string(),

@@ -25,9 +25,15 @@ pub struct Cli {
     /// Configuration file [default: /etc/mu-server.toml, skipped if absent]
     #[arg(short = 'c', long, value_name = "PATH")]
     pub config: Option<PathBuf>,
-    /// Validate the configuration (file, environment, flags) and exit 0 or 1
+    /// Validate the configuration (file, environment, flags), print the effective settings
+    /// (bind, ports, state dir, control socket, server password set or not, admin login
+    /// enabled or not; never a password) and exit 0 or 1
     #[arg(long)]
     pub check_config: bool,
+    /// With --check-config: read every file as USER would (the service user, e.g. mu-server),
+    /// so a password file that user cannot read fails now, not at the next start or reload
+    #[arg(long, value_name = "USER", requires = "check_config")]
+    pub user: Option<String>,
     /// Base port: command on PORT, data on PORT+1, heartbeat on PORT+2
     #[arg(short = 'p', long, value_name = "PORT")]
     pub port: Option<String>,

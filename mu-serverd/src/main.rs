@@ -30,6 +30,10 @@ fn main() -> ExitCode {
         explicit: cli.config.is_some(),
         flags: cli.overrides(),
     };
+    if cli.check_config {
+        let load = daemon::check::loader(&reloader.path, reloader.explicit, &reloader.flags);
+        return ExitCode::from(daemon::check::run(cli.user.as_deref(), &load) as u8);
+    }
     let env = |k: &str| std::env::var(k).ok();
     let sources = Sources {
         path: &reloader.path,
@@ -41,15 +45,6 @@ fn main() -> ExitCode {
         Ok(l) => l,
         Err(e) => return fail(&e.to_string()),
     };
-    if cli.check_config {
-        let from = loaded
-            .config
-            .file
-            .as_ref()
-            .map_or("built-in defaults".into(), |p| p.display().to_string());
-        println!("configuration OK ({from})");
-        return ExitCode::SUCCESS;
-    }
     let mut cfg = loaded.config;
     match mu_serverd::logging::init(&cfg.log) {
         Ok((_, Some(note))) => log::info!("logging to stderr: {note}"),

@@ -116,6 +116,7 @@ def test_nothing_readable_refuses_to_start_and_reset_state_starts_over(daemon, p
     pump([p], lambda: p.state == STATE_LOBBY, what="LOBBY: a new empty session")
 
 
+@pytest.mark.skipif(os.getuid() != 0, reason="needs root: runs the daemon as nobody (setpriv)")
 def test_state_dir_the_daemon_cannot_read_refuses_to_start(daemon):
     # pytest's tmp dirs are private to root: the daemon (nobody) needs a world-readable one
     work = Path(tempfile.mkdtemp(prefix="mu-persist-nobody-"))
@@ -154,6 +155,7 @@ def tiny_tmpfs(tmp_path):
     subprocess.run(["umount", "-l", str(mnt)], check=False)
 
 
+@pytest.mark.skipif(os.getuid() != 0, reason="needs root: mounts a 1 MiB tmpfs")
 def test_disk_full_degrades_loudly_keeps_serving_and_recovers(daemon, peers, tiny_tmpfs):
     d = daemon(state_dir=tiny_tmpfs / "state").start()
     a, scene, objs, blob = host(d, peers)

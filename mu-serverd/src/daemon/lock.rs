@@ -25,16 +25,21 @@ pub struct StateLock {
 /// Takes the state directory's lock, creating the directory (first start) and the lock file if
 /// they do not exist yet. Err is the one line the daemon prints before exiting.
 pub fn acquire(dir: &Path) -> Result<StateLock, String> {
-    if !dir.is_dir() {
+    if !dir.exists() {
         std::fs::create_dir_all(dir).map_err(|e| {
             format!(
                 "state directory {} does not exist and cannot be created ({e}); create it for \
-                 the user the daemon runs as (the unit's StateDirectory= does: `install -d -o \
-                 mu-server -g mu-server -m 0750 {}`) or set [storage] state_dir",
+                 the user the daemon runs as (the unit's StateDirectory= does; by hand: `install \
+                 -d -o USER -m 0750 {}`) or set [storage] state_dir",
                 dir.display(),
                 dir.display()
             )
         })?;
+    } else if !dir.is_dir() {
+        return Err(format!(
+            "state directory {} is unreadable: it is not a directory",
+            dir.display()
+        ));
     }
     let path = dir.join(LOCK_FILE);
     // Read-write to record our PID; a lock file another user created (root ran the daemon by
@@ -49,10 +54,10 @@ pub fn acquire(dir: &Path) -> Result<StateLock, String> {
     {
         Ok(f) => (f, true),
         Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
-            let f = File::open(&path).map_err(|e| cannot_open(&path, e))?;
+            let f = File::open(&path).map_err(|e| cannot_open(dir, &path, e))?;
             (f, false)
         }
-        Err(e) => return Err(cannot_open(&path, e)),
+        Err(e) => return Err(cannot_open(dir, &path, e)),
     };
     let mut lock = match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
         Ok(l) => l,
@@ -81,10 +86,11 @@ pub fn acquire(dir: &Path) -> Result<StateLock, String> {
     Ok(StateLock { _lock: lock, path })
 }
 
-fn cannot_open(path: &Path, e: std::io::Error) -> String {
+fn cannot_open(dir: &Path, path: &Path, e: std::io::Error) -> String {
     format!(
-        "cannot open the lock file {} ({e}); the state directory must belong to the user the \
+        "state directory {} is unreadable: cannot open {}: {e}; it must belong to the user the \
          daemon runs as",
+        dir.display(),
         path.display()
     )
 }

@@ -1,6 +1,7 @@
 //! The daemon around the shell: systemd notification, signals, reload, status, the control
 //! socket's requests, the persistence hook, and the event loop that ties them together.
 
+pub mod check;
 mod control;
 mod history;
 pub mod jobs;

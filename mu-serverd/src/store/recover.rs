@@ -52,8 +52,8 @@ impl std::fmt::Display for RecoverError {
         match self {
             RecoverError::Unreadable { dir, source } => write!(
                 f,
-                "state directory {} is unreadable: {source}; fix its permissions, or start once \
-                 with --reset-state to begin a new empty session",
+                "state directory {} is unreadable: {source}; it must be readable and writable by \
+                 the user the daemon runs as",
                 dir.display()
             ),
             RecoverError::NothingReadable { dir, details } => write!(
