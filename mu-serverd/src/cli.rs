@@ -134,10 +134,15 @@ pub fn rewrite_legacy<I: IntoIterator<Item = OsString>>(args: I) -> Vec<OsString
 pub fn generate_assets(dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let cmd = Cli::command();
+    let man = clap_mangen::Man::new(cmd.clone()).section("8");
     let mut page = Vec::new();
-    clap_mangen::Man::new(cmd.clone())
-        .section("8")
-        .render(&mut page)?;
+    man.render_title(&mut page)?;
+    man.render_name_section(&mut page)?;
+    man.render_synopsis_section(&mut page)?;
+    man.render_description_section(&mut page)?;
+    man.render_options_section(&mut page)?;
+    page.extend_from_slice(MAN_EXTRA.as_bytes());
+    man.render_version_section(&mut page)?;
     std::fs::write(dir.join("mu-serverd.8"), page)?;
     for shell in [
         clap_complete::Shell::Bash,
@@ -149,6 +154,49 @@ pub fn generate_assets(dir: &Path) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+/// mu-serverd(8) after the options.
+const MAN_EXTRA: &str = r#".SH EXAMPLES
+.nf
+# Before (re)starting the service: the config read as the service user, effective settings
+mu\-serverd \-\-check\-config \-\-user mu\-server \-\-config /etc/mu\-server.toml
+# By hand, without systemd (session in the state dir, socket found by mu\-ctl)
+mu\-serverd \-\-config ./mu\-server.toml
+# The reference server's flags still work
+mu\-serverd \-p 5555 \-t 5000 \-l INFO
+# Start over when the saved session can no longer be read (old files are kept aside)
+mu\-serverd \-\-config /etc/mu\-server.toml \-\-reset\-state
+.fi
+.SH FILES
+.TP
+/etc/mu\-server.toml
+the configuration (\-\-config); /etc/mu\-server/NAME.toml for mu\-serverd@NAME.service.
+.TP
+/var/lib/mu\-server
+the saved session: snapshots, journals and mu\-serverd.lock, which one daemon holds while it
+runs (a second daemon on the same directory refuses to start); /var/lib/mu\-server/NAME for
+an instance. An ordinary user who cannot create it gets $XDG_STATE_HOME/mu\-server
+(~/.local/state/mu\-server).
+.TP
+/run/mu\-server/control.sock
+the control socket for mu\-ctl(1); /run/mu\-server/NAME/control.sock for an instance;
+$XDG_RUNTIME_DIR/mu\-server/control.sock for an ordinary user.
+.SH "EXIT STATUS"
+.TP
+0
+stopped by SIGTERM, SIGINT or mu\-ctl stop; or \-\-check\-config found no problem.
+.TP
+1
+the configuration was refused (file, line and reason on stderr), or the start failed: the
+state directory is held by another mu\-serverd, a port or the control socket is in use, the
+saved session cannot be read.
+.TP
+2
+usage error.
+.SH "SEE ALSO"
+mu\-ctl(1), systemctl(1), journalctl(1), systemd.service(5),
+/usr/share/doc/mu\-server/install.md, /usr/share/doc/mu\-server/README.md
+"#;
 
 #[cfg(test)]
 mod tests {
