@@ -220,9 +220,10 @@ impl Session {
                 self.drop_client(&id, "kicked", Some(reason));
                 true
             }
+            // A user error (a typo, a user who just left), not the server's: WARN, not ERROR.
             None => {
                 self.log(
-                    Level::Error,
+                    Level::Warn,
                     format!("Can't kick {user} (asked by {by}): user not found"),
                 );
                 false

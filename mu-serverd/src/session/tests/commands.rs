@@ -4,6 +4,7 @@ use super::harness::*;
 use crate::pickle::Value;
 use crate::session::io::{Action, Change, Channel};
 use crate::session::wire::sdict;
+use log::Level;
 use std::sync::Arc;
 
 fn three() -> H {
@@ -186,6 +187,12 @@ fn kick_of_an_unknown_user_is_logged() {
     let mut h = three();
     let acts = h.cmd(&id(1), cmd(11, "host", &sdict(vec![("user", s("nobody"))])));
     assert!(logged(&acts, "Can't kick nobody"));
+    // Someone's typo is not a server error: `journalctl -p err` stays for real failures.
+    for a in &acts {
+        if let Action::Log { level, message } = a {
+            assert!(*level != Level::Error, "{message} logged at ERROR");
+        }
+    }
 }
 
 #[test]
