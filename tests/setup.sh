@@ -11,9 +11,10 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 
 # podman, runc, mmdebstrap, podman-compose: the container suite (65-container; runc because
-# crun cannot start containers on CI's hybrid cgroups).
+# crun cannot start containers on CI's hybrid cgroups). g++: libzmq is built from source with
+# mu-serverd (zeromq-src).
 APT_PACKAGES=(python3-venv dpkg-dev fakeroot systemd adduser util-linux procps iproute2 psmisc
-  podman runc mmdebstrap podman-compose)
+  podman runc mmdebstrap podman-compose g++)
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   missing=()
   for p in "${APT_PACKAGES[@]}"; do
