@@ -61,12 +61,20 @@ fn main() -> ExitCode {
         _ => {}
     }
     let mut pid = None;
+    let mut settings = None;
     let result = Client::connect(&path, timeout).and_then(|mut c| {
         pid = c.daemon_pid();
-        c.request(&request)
+        let reply = c.request(&request)?;
+        if request == Request::Status {
+            // A daemon older than `Settings` closes the connection: status alone, then.
+            if let Ok(Reply::Settings(s)) = c.request(&Request::Settings) {
+                settings = Some(s);
+            }
+        }
+        Ok(reply)
     });
     let code = match result {
-        Ok(reply) => show(&cli, &request, reply),
+        Ok(reply) => show(&cli, &request, reply, settings.as_ref()),
         Err(e) => return fail(&cli, &e),
     };
     if let Command::Stop { no_wait: false } = command {
@@ -129,7 +137,7 @@ fn export(cli: &Cli, sock: &Path, timeout: Duration, req: &Request, file: &Path)
         .and_then(|mut c| c.request_with_file(req, target.file.as_fd()));
     match result {
         Ok(reply) => match target.commit() {
-            Ok(()) => show(cli, req, reply),
+            Ok(()) => show(cli, req, reply, None),
             Err(msg) => file_error(cli, &msg),
         },
         Err(e) => fail(cli, &e),
@@ -143,7 +151,7 @@ fn import(cli: &Cli, sock: &Path, timeout: Duration, req: &Request, file: &Path)
         Err(msg) => return file_error(cli, &msg),
     };
     match Client::connect(sock, timeout).and_then(|mut c| c.request_with_file(req, f.as_fd())) {
-        Ok(reply) => show(cli, req, reply),
+        Ok(reply) => show(cli, req, reply, None),
         Err(e) => fail(cli, &e),
     }
 }
@@ -249,7 +257,12 @@ fn fail(cli: &Cli, e: &ClientError) -> ExitCode {
     ExitCode::from(e.exit_code() as u8)
 }
 
-fn show(cli: &Cli, request: &Request, reply: Reply) -> ExitCode {
+fn show(
+    cli: &Cli,
+    request: &Request,
+    reply: Reply,
+    settings: Option<&mu_ctl::proto::SettingsInfo>,
+) -> ExitCode {
     let now = output::now_unix();
     match (request, reply) {
         (Request::Users, Reply::Users(users)) => {
@@ -261,9 +274,12 @@ fn show(cli: &Cli, request: &Request, reply: Reply) -> ExitCode {
         }
         (Request::Status, Reply::Status(status)) => {
             if cli.json {
-                println!("{}", output::status_json(&status));
+                println!("{}", output::status_json(&status, settings));
             } else {
                 print!("{}", output::status_text(&status, now));
+                if let Some(s) = settings {
+                    print!("{}", output::settings_text(s));
+                }
             }
         }
         (Request::History { .. }, Reply::History(h)) => {

@@ -2,7 +2,7 @@
 //! (`{"ok": true, ...}` / `{"ok": false, "error": {"code", "message"}}`), documented in
 //! docs/mu-ctl.md. Field names in JSON are the protocol's field names and never change.
 
-use mu_ctl::proto::{HistoryInfo, StatusInfo, UserInfo};
+use mu_ctl::proto::{HistoryInfo, SettingsInfo, StatusInfo, UserInfo};
 use serde_json::{json, Value};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -145,8 +145,34 @@ pub fn users_json(users: &[UserInfo]) -> Value {
     json!({ "ok": true, "users": users })
 }
 
-pub fn status_json(s: &StatusInfo) -> Value {
-    json!({ "ok": true, "status": s })
+pub fn status_json(s: &StatusInfo, settings: Option<&SettingsInfo>) -> Value {
+    match settings {
+        Some(set) => json!({ "ok": true, "status": s, "settings": set }),
+        None => json!({ "ok": true, "status": s }),
+    }
+}
+
+/// The rows `mu-ctl status` adds after the status: PID, socket, passwords set or not.
+pub fn settings_text(s: &SettingsInfo) -> String {
+    let server = if s.server_password_set {
+        "set (private session)"
+    } else {
+        "not set (public session)"
+    };
+    let admin = if s.admin_login {
+        "enabled"
+    } else {
+        "disabled (no admin password)"
+    };
+    [
+        ("pid", s.pid.to_string()),
+        ("socket", s.socket.clone()),
+        ("server pw", server.to_string()),
+        ("admin", admin.to_string()),
+    ]
+    .iter()
+    .map(|(k, v)| format!("{:<10} {v}\n", format!("{k}:")))
+    .collect()
 }
 
 pub fn done_json(message: &str) -> Value {

@@ -70,6 +70,9 @@ pub enum Request {
     Restore {
         at_unix_ms: u64,
     },
+    /// The effective settings an operator checks (`mu-ctl status` asks after `Status`; a daemon
+    /// older than this variant closes the connection, and mu-ctl shows the status alone).
+    Settings,
 }
 
 impl Request {
@@ -91,6 +94,7 @@ impl Request {
             Request::History { .. } => "history",
             Request::ExportAt { .. } => "export-at",
             Request::Restore { .. } => "restore",
+            Request::Settings => "settings",
         }
     }
 
@@ -122,6 +126,7 @@ pub enum Reply {
         message: String,
     },
     History(HistoryInfo),
+    Settings(SettingsInfo),
 }
 
 /// What `mu-ctl history` shows: the span of restore points kept and what happened, interval
@@ -165,6 +170,20 @@ pub struct Activity {
     pub who: String,
     pub kind: String,
     pub count: u64,
+}
+
+/// What `Request::Settings` answers: the same effective settings `mu-serverd --check-config`
+/// prints, as the running daemon holds them (never a password).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettingsInfo {
+    /// The daemon's process ID.
+    pub pid: u32,
+    /// The control socket it listens on.
+    pub socket: String,
+    /// A server password is set: the session is private.
+    pub server_password_set: bool,
+    /// An admin password is set: admin login is enabled.
+    pub admin_login: bool,
 }
 
 /// One connected user, as `mu-ctl users` shows it.

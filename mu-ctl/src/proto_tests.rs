@@ -71,6 +71,7 @@ fn golden_requests() {
         "0d017801"
     );
     assert_eq!(body(&Request::Restore { at_unix_ms: 300 }), "0eac02");
+    assert_eq!(body(&Request::Settings), "0f");
 }
 
 #[test]
@@ -150,13 +151,22 @@ fn golden_replies() {
         body(&Reply::History(h)),
         "0501010002010100e0d40301020101610301016101780400"
     );
+    assert_eq!(
+        body(&Reply::Settings(SettingsInfo {
+            pid: 300,
+            socket: "/s".into(),
+            server_password_set: true,
+            admin_login: false,
+        })),
+        "06ac02022f730100"
+    );
 }
 
 #[test]
 fn an_unknown_variant_from_a_newer_peer_is_an_error_not_garbage() {
-    // Variant 13 does not exist in protocol 1 (yet).
-    assert!(crate::frame::decode_body::<Request>(&[13]).is_err());
-    assert!(crate::frame::decode_body::<Reply>(&[6]).is_err());
+    // Request variant 16 and Reply variant 7 do not exist in protocol 1 (yet).
+    assert!(crate::frame::decode_body::<Request>(&[16]).is_err());
+    assert!(crate::frame::decode_body::<Reply>(&[7]).is_err());
     assert!(crate::frame::decode_body::<Reply>(&[4, 7, 0]).is_err());
 }
 
@@ -215,6 +225,7 @@ fn request() -> impl Strategy<Value = Request> {
         ".*".prop_map(|name| Request::ExportFile { name }),
         ".*".prop_map(|name| Request::ImportFile { name }),
         Just(Request::Reset),
+        Just(Request::Settings),
     ]
 }
 
@@ -284,6 +295,14 @@ fn reply() -> impl Strategy<Value = Reply> {
         }),
         proptest::collection::vec(user(), 0..4).prop_map(Reply::Users),
         status().prop_map(Reply::Status),
+        (any::<u32>(), ".*", any::<bool>(), any::<bool>()).prop_map(
+            |(pid, socket, server_password_set, admin_login)| Reply::Settings(SettingsInfo {
+                pid,
+                socket,
+                server_password_set,
+                admin_login
+            })
+        ),
         ".*".prop_map(|message| Reply::Done { message }),
         (error_code(), ".*").prop_map(|(code, message)| Reply::Error { code, message }),
     ]

@@ -5,6 +5,7 @@ $XDG_RUNTIME_DIR/mu-server/ where mu-ctl finds it without --socket."""
 
 import os
 import pwd
+import re
 import shutil
 import subprocess
 import tempfile
@@ -92,6 +93,11 @@ def run_as_user(tmp_path):
         out = subprocess.run([*ctl, "status"], env=env, capture_output=True, text=True, timeout=60)
         assert out.returncode == 0, out.stdout + out.stderr
         assert str(port) in out.stdout and str(state) in out.stdout, out.stdout
+        # The same settings --check-config prints, as the running daemon holds them.
+        assert re.search(rf"^pid: +{proc.pid}$", out.stdout, re.M), out.stdout
+        assert re.search(rf"^socket: +{sock}$", out.stdout, re.M), out.stdout
+        assert re.search(r"^server pw: +not set", out.stdout, re.M), out.stdout
+        assert re.search(r"^admin: +disabled", out.stdout, re.M), out.stdout
         out = subprocess.run([*ctl, "stop"], env=env, capture_output=True, text=True, timeout=60)
         assert out.returncode == 0, out.stdout + out.stderr
         assert proc.poll() == 0

@@ -345,6 +345,16 @@ impl Daemon {
                 Reply::done("stopping")
             }
             Request::Status => self.status_reply(now),
+            Request::Settings => Reply::Settings(mu_ctl::proto::SettingsInfo {
+                pid: std::process::id(),
+                socket: self
+                    .control
+                    .as_ref()
+                    .map(|c| c.path.display().to_string())
+                    .unwrap_or_default(),
+                server_password_set: self.cfg.auth.server_password.is_some(),
+                admin_login: self.cfg.auth.admin_password.is_some(),
+            }),
             Request::Save
             | Request::Reset
             | Request::Export { .. }
