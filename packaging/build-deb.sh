@@ -31,6 +31,15 @@ mkdir -p "$ASSETS"
 gzip -9n "$ASSETS/mu-serverd.8" "$ASSETS/mu-ctl.1"
 
 # --no-build: the binaries above are what gets packaged (cargo deb would rebuild otherwise).
-deb=$(cargo deb -p mu-serverd --no-build | tail -n 1)
+# cargo-deb looks for units under both the Debian name (mu-server) and the crate name
+# (mu-serverd). It finds mu-serverd.service under the Debian name, and under the crate name it
+# also finds the template mu-serverd@.service, which is shipped as an asset (see Cargo.toml),
+# and says so in a two-line warning ("Cargo package name and Debian package name are different
+# ... Used Debian package name ..."). The package is right; only that warning is dropped.
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+deb=$(cargo deb -p mu-serverd --no-build 2>"$log" | tail -n 1) || { cat "$log" >&2; exit 1; }
+grep -v -e 'Cargo package name and Debian package name are different' \
+  -e '^ *Used Debian package name for the systemd unit' "$log" >&2 || true
 [ -f "$deb" ] || { echo "build-deb: cargo deb did not produce a package" >&2; exit 1; }
 echo "$deb"

@@ -88,3 +88,33 @@ fn check_config_as_the_service_user_fails_on_a_password_file_it_cannot_read() {
     assert_eq!(code, 1);
     assert!(err.contains("no-such-user-mu: no such user"), "{err}");
 }
+
+#[test]
+fn a_state_dir_that_cannot_be_created_names_the_fix_not_reset_state() {
+    let d = TempDir::new("opnodir");
+    // Nobody, not even root, can create a directory under a regular file.
+    d.write("file", "x");
+    let state = d.path("file").join("state");
+    let cfg = d.write(
+        "c.toml",
+        &format!(
+            "[server]\nbind = \"127.0.0.1\"\nport = 22256\n[storage]\nstate_dir = \"{}\"\n\
+             [control]\nenabled = false\n[log]\ntarget = \"stderr\"\n",
+            state.display()
+        ),
+    );
+    let (code, _, err) = run(&["--config", cfg.to_str().expect("utf8")]);
+    assert_eq!(code, 1, "{err}");
+    let line = err
+        .lines()
+        .find(|l| l.contains("cannot start"))
+        .unwrap_or_else(|| panic!("no 'cannot start' line in {err}"));
+    assert!(
+        line.contains(&format!(
+            "state directory {} does not exist and cannot be created",
+            state.display()
+        )) && line.contains("install -d"),
+        "{line}"
+    );
+    assert!(!line.contains("--reset-state"), "a circular hint: {line}");
+}
