@@ -97,6 +97,7 @@ install -d -o "$U" -g "$U" -m 0700 "$RUNDIR"
 # A checkout of the user's own with the binaries root built above.
 install -d -o "$U" "$HOMEDIR/mu/target/release"
 install -o "$U" -m 0755 target/release/mu-serverd target/release/mu-ctl "$HOMEDIR/mu/target/release/"
+chown -R "$U:" "$HOMEDIR/mu"
 as_user() { # in a network namespace of its own, with a login-like environment
   unshare --net -- runuser -u "$U" -- env -i HOME="$HOMEDIR" USER="$U" PATH=/usr/bin:/bin \
     XDG_RUNTIME_DIR="$RUNDIR" bash -c "cd ~/mu && $1"
@@ -105,7 +106,7 @@ as_user() { # in a network namespace of its own, with a login-like environment
 RUN=${FIRST##*&& }
 as_user "
   set -euo pipefail
-  trap 'kill \$(jobs -p) 2>/dev/null' EXIT
+  trap 'kill \$(jobs -p) 2>/dev/null || true' EXIT
   $RUN >first.log 2>&1 &
   for _ in \$(seq 100); do target/release/mu-ctl status >status.txt 2>&1 && break; sleep 0.1; done
   target/release/mu-ctl status
@@ -116,7 +117,7 @@ say "first command's daemon as $U: socket under \$XDG_RUNTIME_DIR, session in ~/
 
 RECIPE=$(block docs/install.md "## Without systemd" | grep -v '^cargo build')
 as_user "set -euo pipefail
-trap 'kill \$(jobs -p) 2>/dev/null' EXIT
+trap 'kill \$(jobs -p) 2>/dev/null || true' EXIT
 $RECIPE" >"$HOMEDIR/recipe.log" 2>&1 || { cat "$HOMEDIR/recipe.log"; fail "the no-systemd recipe of docs/install.md"; }
 pgrep -u "$U" mu-serverd >/dev/null && fail "mu-serverd still runs after the recipe's mu-ctl stop"
 say "docs/install.md 'Without systemd' recipe works as written"
@@ -124,6 +125,7 @@ say "docs/install.md 'Without systemd' recipe works as written"
 set +e
 install -d -o "$U" "$HOMEDIR/mu/tests/suite.d"
 install -o "$U" -m 0755 tests/suite.d/60-packaging.sh "$HOMEDIR/mu/tests/suite.d/"
+chown -R "$U:" "$HOMEDIR/mu/tests"
 runuser -u "$U" -- bash "$HOMEDIR/mu/tests/suite.d/60-packaging.sh" >"$HOMEDIR/pkg.log" 2>&1
 rc=$?
 set -e
