@@ -9,7 +9,8 @@
 #   user: a throwaway ordinary user runs the first command's binary and the "Without systemd"
 #         recipe of docs/install.md as written (the cargo build line aside: the user reuses the
 #         binaries built above); mu-ctl finds the socket under $XDG_RUNTIME_DIR; the session
-#         lands in ~/.local/state/mu-server; 60-packaging skips with "not root".
+#         lands in ~/.local/state/mu-server; 60-packaging skips with "not root"; a subset of
+#         the persistence suite passes as that user.
 # The daemons run in a network namespace of their own (unshare --net): the README's defaults
 # bind all interfaces, and tests only ever listen on loopback. Every wait is bounded.
 set -euo pipefail
@@ -84,7 +85,7 @@ cleanup() {
   set +e
   getent passwd "$U" >/dev/null && userdel "$U"
   [ -n "$RUNDIR" ] && rm -rf "$RUNDIR"
-  rm -rf "$HOMEDIR"
+  rm -rf "$HOMEDIR" "/tmp/pytest-of-$U"
   exit $rc
 }
 trap cleanup EXIT
@@ -98,8 +99,10 @@ install -d -o "$U" -g "$U" -m 0700 "$RUNDIR"
 install -d -o "$U" "$HOMEDIR/mu/target/release"
 install -o "$U" -m 0755 target/release/mu-serverd target/release/mu-ctl "$HOMEDIR/mu/target/release/"
 chown -R "$U:" "$HOMEDIR/mu"
-as_user() { # in a network namespace of its own, with a login-like environment
-  unshare --net -- runuser -u "$U" -- env -i HOME="$HOMEDIR" USER="$U" PATH=/usr/bin:/bin \
+as_user() { # with a login-like environment; NETNS=no for tests that bind loopback themselves
+  local netns=(unshare --net --)
+  [ "${NETNS:-yes}" = yes ] || netns=()
+  "${netns[@]}" runuser -u "$U" -- env -i HOME="$HOMEDIR" USER="$U" PATH=/usr/bin:/bin \
     XDG_RUNTIME_DIR="$RUNDIR" bash -c "cd ~/mu && $1"
 }
 
@@ -131,4 +134,20 @@ rc=$?
 set -e
 [ $rc = 77 ] && grep -q 'SKIPPED: not root' "$HOMEDIR/pkg.log" || { cat "$HOMEDIR/pkg.log"; fail "60-packaging as $U: exit $rc"; }
 say "60-packaging as $U: skipped (not root)"
+
+# A subset of the persistence suite as $U: one daemon per state dir, mu-ctl stop, and the socket
+# fallback on the non-root path itself. The user has no cargo and cannot read root's checkout or
+# venv, so it gets copies: the tests, the venv's packages (run by the system python3, the
+# version the venv was made with), and the binaries built above.
+SITE=$(echo .venv/lib/python3*/site-packages)
+install -d -o "$U" "$HOMEDIR/mu/tests" "$HOMEDIR/mu/site-packages"
+cp -r tests/persistence tests/conformance "$HOMEDIR/mu/tests/"
+cp -r "$SITE/." "$HOMEDIR/mu/site-packages/"
+chown -R "$U:" "$HOMEDIR/mu"
+NETNS=no as_user "cd tests/persistence && PYTHONPATH=\$HOME/mu/site-packages \
+  MU_SERVERD_BIN=\$HOME/mu/target/release/mu-serverd MU_CTL_BIN=\$HOME/mu/target/release/mu-ctl \
+  timeout 300 python3 -m pytest -q -rs -p no:cacheprovider test_one_daemon.py test_operator.py test_restart.py" \
+  >"$HOMEDIR/pytest.log" 2>&1 || { cat "$HOMEDIR/pytest.log"; fail "persistence subset as $U"; }
+tail -n 1 "$HOMEDIR/pytest.log"
+say "persistence subset as $U: $(tail -n 1 "$HOMEDIR/pytest.log")"
 say "ok"
