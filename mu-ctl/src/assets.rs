@@ -84,7 +84,7 @@ mu\-ctl kick bob \-\-reason "back in 5 minutes"
 mu\-ctl reload                      # after editing /etc/mu\-server.toml
 mu\-ctl \-\-instance blue users       # the session of mu\-serverd@blue.service
 mu\-ctl \-\-json status | jq .status.nodes
-mu\-ctl save && mu\-ctl export /var/lib/mu\-server/before\-review.session
+mu\-ctl save && mu\-ctl export ~/before\-review.db   # written with your permissions
 mu\-ctl stop                        # returns once the daemon has exited
 mu\-ctl logs \-f                     # journalctl \-u mu\-serverd \-f
 .fi
