@@ -29,6 +29,9 @@ fuzz_target!(|data: &[u8]| {
         let _meter = budget::scope(raw.len(), 1 << 20);
         let sizes = vec![0; items.len()];
         let merged = c.merge_metadata(&items, &sizes);
-        assert!(merged || c.metadata.len() == before, "a refused merge changed the metadata");
+        assert!(
+            merged || c.metadata.len() == before,
+            "a refused merge changed the metadata"
+        );
     }
 });
