@@ -2,9 +2,9 @@
 # Fuzzing (issue 14): builds the libFuzzer targets in fuzz/ (one per entry point: pickle_decode,
 # delta_apply, session_frame, metadata_merge) with the nightly toolchain, then runs each briefly
 # from the committed seed corpus fuzz/seeds/<target> (the hostile memo-DAG and big-integer shapes
-# among them) under a fixed cost budget: no input may take more than 2 s (-timeout) or 512 MB
-# (-rss_limit_mb, also the largest single allocation). Fails when libFuzzer reports a crash,
-# panic, timeout or out-of-memory (its exit status, and any artifact it wrote). New corpus units
+# among them) under a fixed cost budget: no input may take more than 2 s (-timeout) or grow the
+# process past 512 MB RSS (-rss_limit_mb, checked every second). Fails when libFuzzer reports a
+# crash, panic, timeout or out-of-memory (exit 77, 70 or 71 here, and any artifact it wrote). New corpus units
 # and artifacts go to a temporary directory, never into the repository; on failure the
 # directory is kept and named, so the failing input can be replayed:
 #   fuzz/target/x86_64-unknown-linux-gnu/release/<target> <artifact>
