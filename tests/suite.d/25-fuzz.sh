@@ -42,7 +42,10 @@ RUSTFLAGS="--cfg fuzzing -Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-
 -Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table \
 -Cllvm-args=-sanitizer-coverage-trace-compares" \
   RUSTUP_AUTO_INSTALL=0 cargo "+$TOOLCHAIN" build -q --release --locked --target x86_64-unknown-linux-gnu --bins \
-  --target-dir "$ROOT/fuzz/target"
+  --target-dir "$ROOT/fuzz/target" || {
+  echo "fuzz: build failed (if fuzz/Cargo.lock is stale after a dependency change in the main workspace: cd fuzz && cargo update --workspace)"
+  exit 1
+}
 echo "fuzz: built in $(($(date +%s) - start)) s"
 BIN="$ROOT/fuzz/target/x86_64-unknown-linux-gnu/release"
 
