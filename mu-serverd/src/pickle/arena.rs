@@ -40,10 +40,14 @@ pub(super) enum Node {
     Object(Box<ObjNode>),
     /// Already converted (only during `finish`).
     Taken,
-    /// Converted at `STOP`: the value and its depth (kept in place of the node, so the
-    /// conversion needs no second table as large as the arena).
-    Done(Value, u32),
+    /// Converted at `STOP` (kept in place of the node, so the conversion needs no second
+    /// table as large as the arena; its exact depth replaces the lower bound in `depth`).
+    Done(Value),
 }
+
+// One per mutable container of a pickle: its size is most of the peak on pickles of tiny
+// containers (issue 14, `tests/decode_memory.rs`).
+const _: () = assert!(std::mem::size_of::<Node>() <= 56);
 
 /// The items of a list, set or tuple under construction: finished values in place (moved into
 /// the final `Arc` without a copy), arena nodes as holes filled in at `finish`.
@@ -52,29 +56,48 @@ pub(super) struct Seq {
     pub(super) values: Vec<Value>,
     /// (index in `values`, arena node).
     pub(super) holes: Vec<(u32, u32)>,
-    /// Deepest leaf pushed (leaves never change).
-    pub(super) leaf_depth: u32,
+}
+
+/// Room for `n` more items. A container's first allocation is exact: most containers of a
+/// pickle get all their items in one `APPEND(S)`/`SETITEM(S)`, and `Vec`'s smallest growth
+/// (4 items: 96 bytes for one `Value`, 192 for one dict pair) was most of the decoder's peak
+/// on pickles of tiny containers (issue 14). Later growth doubles as usual, so repeated single
+/// appends stay amortized.
+#[inline(always)]
+pub(super) fn room<T>(v: &mut Vec<T>, n: usize) {
+    if v.capacity() == 0 {
+        v.reserve_exact(n);
+    } else {
+        v.reserve(n);
+    }
+}
+
+/// [`Vec::push`] with an exact first allocation (see [`room`]).
+#[inline(always)]
+pub(super) fn push<T>(v: &mut Vec<T>, x: T) {
+    if v.capacity() == 0 {
+        v.reserve_exact(1);
+    }
+    v.push(x);
 }
 
 impl Seq {
     #[inline(always)]
     pub(super) fn push(&mut self, it: Item) {
-        let d = it.depth();
         match it.slot {
-            Slot::Leaf(v) => {
-                self.leaf_depth = self.leaf_depth.max(d);
-                self.values.push(v);
-            }
+            Slot::Leaf(v) => push(&mut self.values, v),
             Slot::Node(n) => {
-                self.holes.push((self.values.len() as u32, n));
-                self.values.push(Value::None);
+                push(&mut self.holes, (self.values.len() as u32, n));
+                push(&mut self.values, Value::None);
             }
         }
     }
 
-    /// Appends `items` in one pass; returns the deepest of them (`depths`: arena depths).
+    /// Appends `items` in one pass; returns the deepest of them (`depths`: arena depths). The
+    /// caller raises the node's depth to it: that lower bound stands in for the leaves' depth
+    /// when [`super::finish`] computes the exact one.
     pub(super) fn extend(&mut self, items: Drain<'_, Item>, depths: &[u32]) -> u32 {
-        self.values.reserve(items.len());
+        room(&mut self.values, items.len());
         if items
             .as_slice()
             .iter()
@@ -87,7 +110,6 @@ impl Seq {
                 .map(|it| it.depth())
                 .max()
                 .unwrap_or(0);
-            self.leaf_depth = self.leaf_depth.max(deepest);
             // Moved out through a reference: LLVM then copies each value whole instead of
             // rebuilding it field by field (which stalled on store forwarding).
             self.values.extend(items.map(|mut it| match &mut it.slot {
@@ -102,12 +124,11 @@ impl Seq {
             match it.slot {
                 Slot::Leaf(v) => {
                     deepest = deepest.max(d);
-                    self.leaf_depth = self.leaf_depth.max(d);
                     self.values.push(v);
                 }
                 Slot::Node(n) => {
                     deepest = deepest.max(depths.get(n as usize).copied().unwrap_or(0));
-                    self.holes.push((self.values.len() as u32, n));
+                    push(&mut self.holes, (self.values.len() as u32, n));
                     self.values.push(Value::None);
                 }
             }
@@ -117,7 +138,7 @@ impl Seq {
 
     pub(super) fn from_items(items: impl Iterator<Item = Item>) -> Seq {
         let mut s = Seq::default();
-        s.values.reserve(items.size_hint().0);
+        room(&mut s.values, items.size_hint().0);
         items.for_each(|it| s.push(it));
         s
     }
@@ -129,19 +150,14 @@ pub(super) struct Pairs {
     pub(super) values: Vec<(Value, Value)>,
     /// (index in `values`, true for the value / false for the key, arena node).
     pub(super) holes: Vec<(u32, bool, u32)>,
-    pub(super) leaf_depth: u32,
 }
 
 impl Pairs {
     pub(super) fn part(&mut self, it: Item, is_value: bool) -> Value {
-        let d = it.depth();
         match it.slot {
-            Slot::Leaf(v) => {
-                self.leaf_depth = self.leaf_depth.max(d);
-                v
-            }
+            Slot::Leaf(v) => v,
             Slot::Node(n) => {
-                self.holes.push((self.values.len() as u32, is_value, n));
+                push(&mut self.holes, (self.values.len() as u32, is_value, n));
                 Value::None
             }
         }
@@ -149,7 +165,7 @@ impl Pairs {
 
     /// Appends key/value pairs in one pass; returns the deepest item (`depths`: arena depths).
     pub(super) fn extend(&mut self, items: impl Iterator<Item = Item>, depths: &[u32]) -> u32 {
-        self.values.reserve(items.size_hint().0 / 2);
+        room(&mut self.values, items.size_hint().0 / 2);
         let mut deepest = 0;
         let depth = |it: &Item| match it.slot {
             Slot::Leaf(_) => it.depth(),

@@ -5,7 +5,7 @@
 //! (strings, scalars, tuples of those) are built directly. Arena types: [`super::arena`];
 //! the conversion at `STOP`: [`super::finish`].
 
-use super::arena::{extend_object, CallNode, Item, Node, ObjNode, Pairs, Seq, Slot};
+use super::arena::{extend_object, room, CallNode, Item, Node, ObjNode, Pairs, Seq, Slot};
 use super::error::DecodeErrorKind as K;
 use super::sink::{Kind, Sink, SinkResult};
 use super::value::{BigInt, PyStr, Value};
@@ -169,7 +169,7 @@ impl Sink for ValueSink {
                 Some(Node::Tuple(_)) => Kind::Tuple,
                 Some(Node::FrozenSet(_)) => Kind::FrozenSet,
                 Some(Node::PersId(_)) => Kind::PersId,
-                Some(Node::Object(_)) | Some(Node::Taken) | Some(Node::Done(..)) | None => {
+                Some(Node::Object(_)) | Some(Node::Taken) | Some(Node::Done(_)) | None => {
                     Kind::Object
                 }
             },
@@ -270,7 +270,10 @@ impl Sink for ValueSink {
     ) -> SinkResult<()> {
         let t = Self::target(target)?;
         match &mut self.nodes[t as usize] {
-            Node::List(v) => v.values.extend(floats.map(Value::Float)),
+            Node::List(v) => {
+                room(&mut v.values, floats.size_hint().0);
+                v.values.extend(floats.map(Value::Float))
+            }
             _ => {
                 return Err(K::BadOperand {
                     opcode: b'e',
@@ -287,7 +290,10 @@ impl Sink for ValueSink {
     ) -> SinkResult<()> {
         let t = Self::target(target)?;
         match &mut self.nodes[t as usize] {
-            Node::List(v) => v.values.extend(ints.map(|i| Value::Int(i64::from(i)))),
+            Node::List(v) => {
+                room(&mut v.values, ints.size_hint().0);
+                v.values.extend(ints.map(|i| Value::Int(i64::from(i))))
+            }
             _ => {
                 return Err(K::BadOperand {
                     opcode: b'e',

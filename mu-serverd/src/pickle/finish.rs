@@ -13,18 +13,26 @@ impl ValueSink {
     /// Converts the arena reachable from `root` into values: iterative post-order, each node
     /// once (so shared nodes become shared `Arc`s), exact depth, cycle detection.
     pub(super) fn convert(&mut self, root: u32) -> SinkResult<Value> {
+        // The arena lives until the last value is built, beside all of them: its doubling's
+        // slack (up to half of it) was a tenth of the peak on pickles of tiny containers.
+        shrink(&mut self.nodes);
+        shrink(&mut self.depth);
         let n = self.nodes.len();
         let mut open = vec![false; n];
         let mut work: Vec<(u32, bool)> = vec![(root, false)];
         let mut children = Vec::new();
-        let done = |nodes: &[Node], i: usize| matches!(nodes[i], Node::Done(..));
+        let done = |nodes: &[Node], i: usize| matches!(nodes[i], Node::Done(_));
         while let Some((i, post)) = work.pop() {
             let iu = i as usize;
             if post {
                 let node = std::mem::replace(&mut self.nodes[iu], Node::Taken);
-                let (v, d) = self.assemble(node, &self.nodes)?;
+                let (v, d) = self.assemble(node, &self.nodes, &self.depth)?;
                 open[iu] = false;
-                self.nodes[iu] = Node::Done(v, self.checked(d)?);
+                // The lower bound kept while decoding covers the node's leaves (see
+                // `Seq::extend`); its children's exact depths are in `d`.
+                let d = self.checked(d.max(self.depth[iu]))?;
+                self.depth[iu] = d;
+                self.nodes[iu] = Node::Done(v);
                 continue;
             }
             if done(&self.nodes, iu) {
@@ -47,12 +55,14 @@ impl ValueSink {
             }
         }
         match std::mem::replace(&mut self.nodes[root as usize], Node::Taken) {
-            Node::Done(v, _) => Ok(v),
+            Node::Done(v) => Ok(v),
             _ => Err(K::Cyclic),
         }
     }
 
-    fn assemble(&self, node: Node, done: &[Node]) -> SinkResult<(Value, u32)> {
+    /// The value of `node` and the depth its children give it (`done`, `depths`: the converted
+    /// nodes and their exact depths).
+    fn assemble(&self, node: Node, done: &[Node], depths: &[u32]) -> SinkResult<(Value, u32)> {
         let mut depth = 0u32;
         let mut val = |it: Item| -> SinkResult<Value> {
             let d = it.depth();
@@ -62,8 +72,8 @@ impl ValueSink {
                     Ok(v)
                 }
                 Slot::Node(c) => match done.get(c as usize) {
-                    Some(Node::Done(v, d)) => {
-                        depth = depth.max(*d);
+                    Some(Node::Done(v)) => {
+                        depth = depth.max(depths[c as usize]);
                         Ok(v.clone())
                     }
                     _ => Err(K::Cyclic),
@@ -79,8 +89,8 @@ impl ValueSink {
         };
         let node_value = |n: u32, depth: &mut u32| -> SinkResult<Value> {
             match done.get(n as usize) {
-                Some(Node::Done(v, d)) => {
-                    *depth = (*depth).max(*d);
+                Some(Node::Done(v)) => {
+                    *depth = (*depth).max(depths[n as usize]);
                     Ok(v.clone())
                 }
                 _ => Err(K::Cyclic),
@@ -88,7 +98,6 @@ impl ValueSink {
         };
         let filled = |s: Seq, depth: &mut u32| -> SinkResult<Vec<Value>> {
             let mut values = s.values;
-            *depth = (*depth).max(s.leaf_depth);
             for (i, n) in s.holes {
                 values[i as usize] = node_value(n, depth)?;
             }
@@ -107,7 +116,6 @@ impl ValueSink {
             Node::FrozenSet(s) => Value::FrozenSet(Arc::new(filled(s, &mut depth)?)),
             Node::Dict(p) => {
                 let mut values = p.values;
-                depth = depth.max(p.leaf_depth);
                 for (i, is_value, n) in p.holes {
                     let v = node_value(n, &mut depth)?;
                     let slot = &mut values[i as usize];
@@ -148,9 +156,23 @@ impl ValueSink {
                     set_items: seq(o.set_items, &mut val)?,
                 }))
             }
-            Node::Taken | Node::Done(..) => return Err(K::Cyclic),
+            Node::Taken | Node::Done(_) => return Err(K::Cyclic),
         };
         Ok((v, depth.saturating_add(1)))
+    }
+}
+
+/// Gives back a large `Vec`'s unused capacity (a small one's is not worth a reallocation on
+/// the relay's hot path).
+#[inline(always)]
+fn shrink<T>(v: &mut Vec<T>) {
+    #[cold]
+    #[inline(never)]
+    fn cold<T>(v: &mut Vec<T>) {
+        v.shrink_to_fit();
+    }
+    if v.capacity() - v.len() > 1024 {
+        cold(v);
     }
 }
 
@@ -195,6 +217,6 @@ fn node_children(node: &Node, out: &mut Vec<u32>) {
                 one(x);
             });
         }
-        Node::Taken | Node::Done(..) => {}
+        Node::Taken | Node::Done(_) => {}
     }
 }
