@@ -73,7 +73,9 @@ def test_export_at_every_moment_of_a_scripted_day(daemon, peers, tmp_path):
     new = add_object(b, "bob-new")  # an upload of a new node
     moments.append(moment([a, b]))
     porcelain.lock(a.repo, [objs[0].uuid], affect_dependencies=False)  # a lock
-    pump([a, b], lambda: b.repo.graph.get(objs[0].uuid).owner == "host", what="lock echoed")
+    # both views: the locker reads its own lock only when the server echoes it back
+    pump([a, b], lambda: all(c.repo.graph.get(objs[0].uuid).owner == "host" for c in (a, b)),
+         what="lock echoed")
     moments.append(moment([a, b]))
     porcelain.rm(a.repo, objs[3].uuid, remove_dependencies=False)  # a Delete
     pump([a, b], lambda: objs[3].uuid not in b.repo.graph, what="delete echoed")
