@@ -5,7 +5,9 @@
 //! - [`proto`]: the request and reply types, and the versioning rules.
 //! - [`frame`]: the length-prefixed framing with its size cap.
 //! - [`client`]: connect, handshake, request/reply, errors with exit codes.
+//! - [`civil`]: calendar arithmetic both sides use for times they show or parse.
 
+pub mod civil;
 pub mod client;
 pub mod frame;
 pub mod proto;

@@ -12,6 +12,7 @@
 //! Local time is the time zone of the machine mu-ctl runs on (`TZ`, else /etc/localtime),
 //! which is the daemon's machine: the control socket is local.
 
+use mu_ctl::civil::{civil_from_days, days_from_civil};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub fn now_ms() -> u64 {
@@ -130,28 +131,8 @@ fn parse_date(d: &str) -> Option<(i64, u32, u32)> {
     ((1..=12).contains(&m) && (1..=31).contains(&day)).then_some((y, m, day))
 }
 
-/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = (m as i64 + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 fn civil(ms: u64) -> (i64, u32, u32) {
-    let z = (ms / 86_400_000) as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400;
-    (if m <= 2 { y + 1 } else { y }, m, d)
+    civil_from_days((ms / 86_400_000) as i64)
 }
 
 fn utc_ms(y: i64, mo: u32, d: u32, h: u32, m: u32, s: u32) -> u64 {

@@ -10,7 +10,7 @@
 
 mod journal;
 mod sink;
-mod time;
+pub(crate) mod time;
 
 pub use journal::stderr_is_journal;
 pub use sink::{Sink, SinkKind};
