@@ -9,8 +9,8 @@
 
 use mu_serverd::config::Config;
 use mu_serverd::pickle::{self, Limits, Value};
-use mu_serverd::session::io::{Change, SessionState};
-use mu_serverd::session::{Repository, Session, SessionConfig};
+use mu_serverd::session::io::{Action, Change, SessionState};
+use mu_serverd::session::{Repository, Scene, Session, SessionConfig};
 use mu_serverd::store::export;
 use mu_serverd::store::history::{rebuild, timeline};
 use std::sync::Arc;
@@ -64,7 +64,8 @@ fn session_with(n: usize) -> Session {
     repo.apply_change(&Change::State(SessionState::Active))
         .unwrap();
     let mut s = Session::new(SessionConfig::default());
-    s.restore(repo);
+    let scene = Scene::Rebuilt { repo, record: None };
+    s.replace_scene(0, "test start", scene);
     s
 }
 
@@ -81,6 +82,16 @@ fn thread_cpu_ms() -> f64 {
 }
 
 /// `mu-ctl save`: start a snapshot and wait until it is on disk (bounded), as the loop does.
+/// `repo` as the session's scene, as a restart installs it (nothing to journal).
+fn install(session: &mut Session, repo: &Repository) {
+    let scene = Scene::Rebuilt {
+        repo: repo.clone(),
+        record: None,
+    };
+    session.replace_scene(0, "test", scene);
+    while session.poll_action().is_some() {}
+}
+
 fn save(store: &mut Box<dyn mu_serverd::daemon::Persistence>, session: &mut Session) {
     store.save_start(session).unwrap();
     for _ in 0..60_000 {
@@ -127,11 +138,15 @@ fn an_hour_of_history_on_10k_nodes() {
         })
         .chain(std::iter::once(Change::State(SessionState::Active)))
         .collect();
+    // The session's copy is kept beside it and installed before each snapshot (only the core
+    // changes a session; these are Arc clones).
+    let mut repo = Repository::new(Limits::default());
     for c in &uploads {
-        session.repository_mut().apply_change(c).unwrap();
+        repo.apply_change(c).unwrap();
         store.record(c);
     }
     store.flush();
+    install(&mut session, &repo);
     save(&mut store, &mut session);
     std::thread::sleep(std::time::Duration::from_millis(5));
     let none: Arc<[u8]> = Arc::from(pickle::encode(&Value::None));
@@ -148,10 +163,11 @@ fn an_hour_of_history_on_10k_nodes() {
             deps: none.clone(),
             data: variants[e % 100].clone(),
         };
-        session.repository_mut().apply_change(&c).unwrap();
+        repo.apply_change(&c).unwrap();
         store.record(&c);
         store.flush();
         if e % 2400 == 2399 {
+            install(&mut session, &repo);
             save(&mut store, &mut session);
         }
     }
@@ -214,7 +230,17 @@ fn an_hour_of_history_on_10k_nodes() {
     let head = rebuild::Encoded::of(&rebuild::image_of(&mut repo));
     let t = Instant::now();
     let cpu0 = thread_cpu_ms();
-    store.restore(&mut session, repo, head).unwrap();
+    let scene = store.restore_scene(repo, head).unwrap();
+    let old = session.replace_scene(0, "restore", scene);
+    while let Some(a) = session.poll_action() {
+        match a {
+            Action::Persist(c) => store.record(&c),
+            Action::PersistScene(r) => store.record_scene(&r),
+            _ => {}
+        }
+    }
+    store.flush();
+    std::thread::spawn(move || drop(old));
     let cpu = thread_cpu_ms() - cpu0;
     println!(
         "restore held the loop {} ms, of which {cpu:.1} ms on the CPU (journal the {} nodes, \

@@ -10,7 +10,7 @@
 use mu_serverd::config::{Fsync, Storage};
 use mu_serverd::pickle::{self, Limits, Value};
 use mu_serverd::session::io::{Change, SessionState};
-use mu_serverd::session::{Repository, Session, SessionConfig};
+use mu_serverd::session::{Repository, Scene, Session, SessionConfig};
 use mu_serverd::store::hook::image_of;
 use mu_serverd::store::Store;
 use std::sync::Arc;
@@ -64,7 +64,8 @@ fn session_with(n: usize) -> Session {
     repo.apply_change(&Change::State(SessionState::Active))
         .unwrap();
     let mut s = Session::new(SessionConfig::default());
-    s.restore(repo);
+    let scene = Scene::Rebuilt { repo, record: None };
+    s.replace_scene(0, "test start", scene);
     s
 }
 

@@ -147,9 +147,7 @@ impl Daemon {
             let reply = match out {
                 Output::Exported(r) => done_or_failed(r),
                 Output::Imported(Err(e)) => Reply::error(ErrorCode::Failed, e),
-                Output::Imported(Ok(prepared)) => {
-                    done_or_failed(self.store.import_finish(&mut self.session, prepared))
-                }
+                Output::Imported(Ok(prepared)) => self.install_import(prepared),
                 Output::ResetBackup(Err(e)) => Reply::error(ErrorCode::Failed, e),
                 // The backup holds the session as it was when the reset was asked.
                 Output::ResetBackup(Ok(_)) => self.reset(),
@@ -369,6 +367,24 @@ impl Daemon {
                     "history requests run on their own thread",
                 )
             }
+        }
+    }
+
+    /// Replaces the session with the import `prepared` holds: every client (the session is
+    /// WAITING, so they wait in the lobby) gets a Disconnect saying why.
+    fn install_import(&mut self, prepared: crate::store::hook::PreparedImport) -> Reply {
+        let name = prepared.name().to_owned();
+        match self.store.import_finish(&self.session, prepared) {
+            Ok((scene, done)) => {
+                let now = self.shell.now();
+                let reason = format!(
+                    "the administrator imported a session from {name}; reconnect to get the \
+                     imported scene"
+                );
+                self.session.replace_scene(now, &reason, scene);
+                Reply::done(done)
+            }
+            Err(e) => Reply::error(ErrorCode::Failed, e),
         }
     }
 

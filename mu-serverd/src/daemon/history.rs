@@ -6,7 +6,7 @@
 use super::run::Daemon;
 use crate::control::{ConnId, PeerInfo};
 use crate::pickle::Value;
-use crate::session::{ControlRequest, Repository};
+use crate::session::Repository;
 use crate::store::export;
 use crate::store::history::{rebuild, summary, timeline};
 use mu_ctl::proto::{ErrorCode, Reply, Request};
@@ -225,33 +225,34 @@ impl Daemon {
         }
     }
 
-    /// On the loop: Disconnect to everyone (the reason names the restore), the rebuilt session
-    /// journaled as the new head and installed.
+    /// On the loop: the rebuilt session replaces the current one; everyone gets a Disconnect
+    /// whose reason names the restore, and the new head is journaled.
     fn install_restore(&mut self, repo: Repository, head: rebuild::Encoded, label: &str) -> Reply {
         let t = Instant::now();
+        let what = format!("{} nodes", head.nodes);
+        let scene = match self.store.restore_scene(repo, head) {
+            Ok(scene) => scene,
+            Err(e) => return Reply::error(ErrorCode::Failed, format!("restore failed: {e}")),
+        };
         let now = self.shell.now();
         let reason = format!(
             "the administrator restored the session to {label}; reconnect to get the restored scene"
         );
-        self.session
-            .handle_control(now, ControlRequest::DisconnectAll { reason });
-        // The Disconnects leave first, then the restored scene is journaled and installed.
-        self.pump();
-        match self.store.restore(&mut self.session, repo, head) {
-            Ok(what) => {
-                let held = t.elapsed();
-                log::warn!(
-                    "session restored to {label}: {what}; the event loop was held {} ms",
-                    held.as_millis()
-                );
-                self.last_restore_pause = Some(held);
-                Reply::done(format!(
-                    "session restored to {label} ({what}); every client was disconnected and \
-                     gets the restored scene when it rejoins; the loop was held {} ms",
-                    held.as_millis()
-                ))
-            }
-            Err(e) => Reply::error(ErrorCode::Failed, format!("restore failed: {e}")),
-        }
+        let old = self.session.replace_scene(now, &reason, scene);
+        // 10,000 nodes take milliseconds to free: on a thread of its own.
+        let _ = std::thread::Builder::new()
+            .name("drop-old-session".into())
+            .spawn(move || drop(old));
+        let held = t.elapsed();
+        log::warn!(
+            "session restored to {label}: {what}; the event loop was held {} ms",
+            held.as_millis()
+        );
+        self.last_restore_pause = Some(held);
+        Reply::done(format!(
+            "session restored to {label} ({what}); every client was disconnected and \
+             gets the restored scene when it rejoins; the loop was held {} ms",
+            held.as_millis()
+        ))
     }
 }

@@ -2,7 +2,8 @@
 //! [`NoPersistence`] runs a throw-away session (`[storage] enabled = false`, most tests).
 //!
 //! Contract with the loop:
-//! - [`Persistence::record`] is called for every `Action::Persist`, in order, and
+//! - [`Persistence::record`] is called for every `Action::Persist` (and
+//!   [`Persistence::record_scene`] for every `Action::PersistScene`), in order, and
 //!   [`Persistence::flush`] after the records of a batch of messages, before the loop performs
 //!   any send of that batch (one journal write per batch);
 //! - [`Persistence::tick`] runs on every loop iteration once [`Persistence::next_deadline`]
@@ -10,8 +11,8 @@
 //! - [`Persistence::shutdown`] writes the final snapshot after every client got its Disconnect.
 
 use super::jobs::Work;
-use crate::session::io::Change;
-use crate::session::Session;
+use crate::session::io::{Change, SceneRecord};
+use crate::session::{Scene, Session};
 use crate::store::hook::PreparedImport;
 use std::fs::File;
 use std::time::Instant;
@@ -43,13 +44,15 @@ pub trait Persistence {
         file: File,
         name: String,
     ) -> Result<Work<PreparedImport>, String>;
-    /// Installs what `import_job` prepared (on the loop): journals it and replaces the session
-    /// (the caller disconnects clients first).
+    /// Checks, on the loop, that what `import_job` prepared may still replace the session, and
+    /// returns it as the scene the caller hands to [`Session::replace_scene`] (which
+    /// disconnects every client, then emits the record for [`Persistence::record_scene`]),
+    /// with the reply for the administrator.
     fn import_finish(
         &mut self,
-        session: &mut Session,
+        session: &Session,
         prepared: PreparedImport,
-    ) -> Result<String, String>;
+    ) -> Result<(Scene, String), String>;
     /// Last snapshot on disk, milliseconds since the Unix epoch.
     fn last_save_unix_ms(&self) -> Option<u64>;
     /// `mu-ctl reset`: the work that writes a backup of the session (taken now, written on
@@ -64,16 +67,19 @@ pub trait Persistence {
     }
     /// Who is logged in (called about once a second), for the history.
     fn note_users(&mut self, _names: Vec<String>) {}
-    /// `mu-ctl restore`: journals `head` (the encoded nodes of `repo`, rebuilt from the
-    /// history) as the new head and installs `repo`. The caller has disconnected every client.
-    fn restore(
+    /// `mu-ctl restore`: `repo` (rebuilt from the history) as the scene the caller hands to
+    /// [`Session::replace_scene`]; its record journals `head` (the encoded nodes of `repo`)
+    /// as the new head.
+    fn restore_scene(
         &mut self,
-        _session: &mut Session,
         _repo: crate::session::Repository,
         _head: crate::store::history::rebuild::Encoded,
-    ) -> Result<String, String> {
-        Err("persistence is disabled ([storage] enabled = false)".into())
+    ) -> Result<Scene, String> {
+        Err(DISABLED.into())
     }
+    /// Journals a whole new scene (an `Action::PersistScene` the core emitted when it
+    /// installed a scene this layer prepared), like `record`.
+    fn record_scene(&mut self, _scene: &SceneRecord) {}
     /// Bytes in the journal being written (`mu-ctl status`).
     fn journal_bytes(&self) -> Option<u64> {
         None
@@ -81,10 +87,11 @@ pub trait Persistence {
     /// Writes what `record` buffered; the loop calls it before the sends that relay those
     /// changes.
     fn flush(&mut self) {}
-    /// The shell's persistence callback: `record` or `flush`.
+    /// The shell's persistence callback: `record`, `record_scene` or `flush`.
     fn op(&mut self, op: crate::shell::PersistOp<'_>) {
         match op {
             crate::shell::PersistOp::Record(c) => self.record(c),
+            crate::shell::PersistOp::Scene(r) => self.record_scene(r),
             crate::shell::PersistOp::Flush => self.flush(),
         }
     }
@@ -116,7 +123,11 @@ impl Persistence for NoPersistence {
     ) -> Result<Work<PreparedImport>, String> {
         Err(DISABLED.into())
     }
-    fn import_finish(&mut self, _: &mut Session, _: PreparedImport) -> Result<String, String> {
+    fn import_finish(
+        &mut self,
+        _: &Session,
+        _: PreparedImport,
+    ) -> Result<(Scene, String), String> {
         Err(DISABLED.into())
     }
     fn last_save_unix_ms(&self) -> Option<u64> {

@@ -2,7 +2,7 @@
 //! protocol) and what the core answers.
 
 use super::clients::ClientStatus;
-use super::io::{Change, Identity, Millis, SessionState};
+use super::io::{Identity, Millis, SessionState};
 use super::Session;
 use log::Level;
 
@@ -21,9 +21,6 @@ pub enum ControlRequest {
     Reset,
     /// `Disconnect {reason}` to everyone at once; the driver exits after draining.
     Shutdown { reason: String },
-    /// `Disconnect {reason}` to everyone at once, locks released; the session goes on (the
-    /// driver installs a restored repository next: `mu-ctl restore`).
-    DisconnectAll { reason: String },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -106,16 +103,11 @@ impl Session {
                     ControlReply::Error(format!("no user named {user}"))
                 }
             }
+            // The one entry point for whole-session changes (see `replace.rs`).
             ControlRequest::Reset => {
-                self.disconnect_all("session reset by the administrator");
-                self.upload = None;
-                self.change(Change::Reset);
+                let reason = "session reset by the administrator";
+                self.replace_scene(now, reason, super::Scene::Empty);
                 self.log(Level::Warn, "session reset to WAITING".into());
-                ControlReply::Done
-            }
-            ControlRequest::DisconnectAll { reason } => {
-                self.disconnect_all(&reason);
-                self.log(Level::Warn, format!("every client disconnected: {reason}"));
                 ControlReply::Done
             }
             ControlRequest::Shutdown { reason } => {

@@ -85,6 +85,34 @@ pub enum Action {
     /// A change to durable state, to be journaled before (or as) the frames that follow it are
     /// sent.
     Persist(Change),
+    /// The whole session was replaced by a scene the persistence layer prepared off the loop
+    /// (an import, a restore): journaled like a `Persist`, in order, before the sends that
+    /// follow. See [`crate::session::Session::replace_scene`].
+    PersistScene(SceneRecord),
+}
+
+/// The persistence layer's own record of a whole scene it prepared off the loop (an import's
+/// snapshot file, a restore's encoded journal records). The core does not look inside: it
+/// hands the record back as [`Action::PersistScene`] at the point where the scene is
+/// installed, after the Disconnects, so the journal follows the session's order.
+#[derive(Clone)]
+pub struct SceneRecord(Arc<dyn std::any::Any + Send + Sync>);
+
+impl SceneRecord {
+    pub fn new<T: std::any::Any + Send + Sync>(record: T) -> SceneRecord {
+        SceneRecord(Arc::new(record))
+    }
+
+    /// The record, if it is a `T` (the persistence layer that made it knows which).
+    pub fn get<T: std::any::Any>(&self) -> Option<&T> {
+        self.0.downcast_ref()
+    }
+}
+
+impl std::fmt::Debug for SceneRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SceneRecord(..)")
+    }
 }
 
 /// A change to the durable session, as journaled by the persistence layer and replayed on start.

@@ -24,6 +24,7 @@ pub mod push;
 mod quota;
 mod refusals;
 mod relay;
+mod replace;
 mod upload;
 mod versions;
 
@@ -33,6 +34,7 @@ mod tests;
 pub use clients::{ClientStatus, Traffic};
 pub use config::SessionConfig;
 pub use control::{ControlReply, ControlRequest, SummaryInfo, UserInfo};
+pub use replace::Scene;
 pub use repository::{ApplyError, NodeView, Repository, COMMON};
 
 use clients::Clients;
@@ -122,57 +124,6 @@ impl Session {
 
     pub fn repository(&self) -> &Repository {
         &self.repo
-    }
-
-    /// For persistence: lets the store re-encode stale nodes ([`Repository::refresh`]).
-    pub fn repository_mut(&mut self) -> &mut Repository {
-        &mut self.repo
-    }
-
-    /// Installs a repository rebuilt from disk. No client is connected after a restart, so every
-    /// lock is released (difference 11), and an upload that was interrupted starts over.
-    pub fn restore(&mut self, repo: Repository) {
-        self.repo = repo;
-        self.repo.set_limits(self.cfg.limits);
-        self.clients.clear();
-        self.joins.clear();
-        self.beats.clear();
-        self.upload = None;
-        self.upload_end = None;
-        self.decoded.clear();
-        self.repo.settle_all();
-        if self.repo.state() == SessionState::SrvSync {
-            self.log(
-                Level::Warn,
-                "restored session was still uploading: back to WAITING".into(),
-            );
-            self.change(Change::Reset);
-            return;
-        }
-        let locked: Vec<String> = self
-            .repo
-            .owners()
-            .filter(|(_, owner)| *owner != COMMON)
-            .map(|(uuid, _)| uuid.to_owned())
-            .collect();
-        if !locked.is_empty() {
-            self.change(Change::OwnersChanged {
-                uuids: locked,
-                owner: COMMON.into(),
-            });
-        }
-        let version = match self.client_version() {
-            Some(v) => format!(", replication {v} clients"),
-            None => String::new(),
-        };
-        self.log(
-            Level::Info,
-            format!(
-                "session restored: state {:?}, {} nodes{version}",
-                self.repo.state(),
-                self.repo.len()
-            ),
-        );
     }
 
     /// One message (identity frame removed) from a peer on a channel, its address unknown.
@@ -378,16 +329,20 @@ impl Session {
     /// Applies a change that the caller validated, and journals it (before the sends that
     /// follow). Returns false (with a log line) if the repository refused it.
     fn change(&mut self, change: Change) -> bool {
-        match self.repo.apply_change(&change) {
-            Ok(()) => {
-                self.out.push_back(Action::Persist(change));
-                true
-            }
+        match self.try_change(change) {
+            Ok(()) => true,
             Err(e) => {
                 self.log(Level::Warn, format!("change refused: {e}"));
                 false
             }
         }
+    }
+
+    /// [`Session::change`] for callers that report the refusal themselves.
+    fn try_change(&mut self, change: Change) -> Result<(), ApplyError> {
+        self.repo.apply_change(&change)?;
+        self.out.push_back(Action::Persist(change));
+        Ok(())
     }
 
     fn send(&mut self, ch: Channel, to: &Identity, frames: Vec<Frame>) {

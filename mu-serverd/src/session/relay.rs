@@ -79,21 +79,28 @@ impl Session {
                 );
             }
         };
-        if let Err(e) = self.repo.apply_change(&change) {
+        // The node's decoded value is kept after a Commit and dropped by a full update. (A
+        // lookup hashes the uuid even in an empty map: most sessions have no node being
+        // committed to.)
+        let decoded = match &change {
+            Change::CommitApplied { uuid, .. } => Some((true, uuid.clone())),
+            Change::NodeStored { uuid, .. } if !self.decoded.is_empty() => {
+                Some((false, uuid.clone()))
+            }
+            _ => None,
+        };
+        if let Err(e) = self.try_change(change) {
             return self.refuse_data(from, &e.to_string());
         }
-        match &change {
-            Change::CommitApplied { uuid, .. } => {
-                self.decoded.insert(uuid.clone(), self.now);
+        match decoded {
+            Some((true, uuid)) => {
+                self.decoded.insert(uuid, self.now);
             }
-            // (A lookup hashes the uuid even in an empty map: most sessions have no node
-            // being committed to.)
-            Change::NodeStored { uuid, .. } if !self.decoded.is_empty() => {
-                self.decoded.remove(uuid);
+            Some((false, uuid)) => {
+                self.decoded.remove(&uuid);
             }
-            _ => {}
+            None => {}
         }
-        self.out.push_back(super::io::Action::Persist(change));
         self.broadcast(Channel::Data, &frames, Some(from));
     }
 

@@ -6,7 +6,7 @@ use super::core::Core;
 use super::monitor::{Monitor, Monitors};
 use super::router::{Received, Router, Sent};
 use super::sockets::{self, SocketOptions};
-use crate::session::io::{Action, Change, Channel, Identity, Millis, SendFailure};
+use crate::session::io::{Action, Change, Channel, Identity, Millis, SceneRecord, SendFailure};
 use mio::unix::SourceFd;
 use mio::{Interest, Registry, Token};
 use std::time::{Duration, Instant};
@@ -18,6 +18,8 @@ const CHANNELS: [Channel; 3] = [Channel::Command, Channel::Data, Channel::Heartb
 /// the changes recorded before it.
 pub enum PersistOp<'a> {
     Record(&'a Change),
+    /// A whole new scene ([`Action::PersistScene`]), journaled like a `Record`.
+    Scene(&'a SceneRecord),
     Flush,
 }
 /// Messages read from one socket before the others get a turn.
@@ -208,6 +210,10 @@ impl Shell {
                         persist(PersistOp::Record(&change));
                         recorded = true;
                     }
+                    Action::PersistScene(scene) => {
+                        persist(PersistOp::Scene(&scene));
+                        recorded = true;
+                    }
                     other => batch.push(other),
                 }
             }
@@ -235,6 +241,10 @@ impl Shell {
             match action {
                 Action::Persist(change) => {
                     persist(PersistOp::Record(&change));
+                    self.unflushed = true;
+                }
+                Action::PersistScene(scene) => {
+                    persist(PersistOp::Scene(&scene));
                     self.unflushed = true;
                 }
                 other => self.actions.push(other),
@@ -285,7 +295,7 @@ impl Shell {
             }
             Action::Log { level, message } => log::log!(level, "{message}"),
             // Recorded by drain_actions before anything else of its batch.
-            Action::Persist(_) => {}
+            Action::Persist(_) | Action::PersistScene(_) => {}
         }
     }
 

@@ -12,8 +12,8 @@ use crate::config::Config;
 use crate::daemon::jobs::Work;
 use crate::daemon::Persistence;
 use crate::pickle::Value;
-use crate::session::io::{Change, SessionState};
-use crate::session::{Repository, Session};
+use crate::session::io::{Change, SceneRecord, SessionState};
+use crate::session::{Repository, Scene, Session};
 use std::fs::File;
 use std::time::Instant;
 
@@ -33,10 +33,29 @@ pub struct PreparedImport {
     name: String,
 }
 
+/// How this store journals a whole scene the core installed ([`Action::PersistScene`]).
+///
+/// [`Action::PersistScene`]: crate::session::io::Action::PersistScene
+enum StoreScene {
+    /// An import, written as the next snapshot: installed with a rename and a new journal.
+    Import(ImportSlot),
+    /// A restore: `Reset`, then every node and the state, journaled like an import (one
+    /// write), so a restart or a later restore sees it; the history before it stays on disk,
+    /// so a restore can itself be undone. Encoded off the loop.
+    Restore(super::history::rebuild::Encoded),
+}
+
+impl PreparedImport {
+    /// The file's name as the administrator gave it (for replies and Disconnect reasons).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
 /// The session as a snapshot or an export holds it. Nodes whose bytes a Commit made stale are
 /// re-encoded (and cached) first; everything else is an `Arc` clone.
 pub fn image_of(session: &mut Session) -> Image {
-    session.repository_mut().refresh();
+    session.refresh_encodings();
     let repo = session.repository();
     Image {
         state: repo.state(),
@@ -150,7 +169,9 @@ pub fn open(
             (0, 0)
         }
     };
-    session.restore(repo);
+    // Nobody is connected yet and the scene is on disk already: no record.
+    let scene = Scene::Rebuilt { repo, record: None };
+    session.replace_scene(0, "the server restarted", scene);
     let mut image = image_of(session);
     image.last_seq = last_seq;
     let store = Store::open(st, newest, &image)
@@ -250,9 +271,9 @@ impl Persistence for StorePersistence {
 
     fn import_finish(
         &mut self,
-        session: &mut Session,
+        session: &Session,
         prepared: PreparedImport,
-    ) -> Result<String, String> {
+    ) -> Result<(Scene, String), String> {
         let PreparedImport {
             repo,
             slot,
@@ -266,11 +287,12 @@ impl Persistence for StorePersistence {
             ));
         }
         self.store
-            .install_import(&slot)
+            .check_import(&slot)
             .map_err(|e| format!("import of {name}: {e}"))?;
-        session.restore(repo);
-        Ok(format!(
-            "imported {nodes} nodes from {name}; the session is ACTIVE"
+        let record = Some(SceneRecord::new(StoreScene::Import(slot)));
+        Ok((
+            Scene::Rebuilt { repo, record },
+            format!("imported {nodes} nodes from {name}; the session is ACTIVE"),
         ))
     }
 
@@ -315,27 +337,23 @@ impl Persistence for StorePersistence {
         self.store.note_users(names);
     }
 
-    /// The restored repository becomes the new head: `Reset`, every node, the state, journaled
-    /// like an import (one write), so a restart or a later restore sees it; the history before
-    /// it stays on disk, so a restore can itself be undone.
-    ///
-    /// `head` (the journal payloads of `repo`'s nodes and state) was encoded off the loop; the
-    /// old repository is dropped on a thread of its own (10,000 nodes take milliseconds to free).
-    fn restore(
+    fn restore_scene(
         &mut self,
-        session: &mut Session,
         repo: Repository,
         head: super::history::rebuild::Encoded,
-    ) -> Result<String, String> {
-        self.store.record(&Change::Reset);
-        self.store.record_encoded(&head);
-        self.store.flush();
-        let limits = session.config().limits;
-        let old = std::mem::replace(session.repository_mut(), Repository::new(limits));
-        let _ = std::thread::Builder::new()
-            .name("drop-old-session".into())
-            .spawn(move || drop(old));
-        session.restore(repo);
-        Ok(format!("{} nodes", head.nodes))
+    ) -> Result<Scene, String> {
+        let record = Some(SceneRecord::new(StoreScene::Restore(head)));
+        Ok(Scene::Rebuilt { repo, record })
+    }
+
+    fn record_scene(&mut self, scene: &SceneRecord) {
+        match scene.get::<StoreScene>() {
+            Some(StoreScene::Import(slot)) => self.store.install_import_or_degrade(slot),
+            Some(StoreScene::Restore(head)) => {
+                self.store.record(&Change::Reset);
+                self.store.record_encoded(head);
+            }
+            None => log::error!("a scene record of another persistence layer ignored (a bug)"),
+        }
     }
 }

@@ -14,6 +14,7 @@ mod leave;
 mod quota;
 mod random;
 mod relay;
+mod replace;
 mod repository;
 mod upload;
 mod upload_owner;

@@ -36,8 +36,11 @@ impl Store {
         result
     }
 
-    fn try_install(&mut self, slot: &ImportSlot) -> Result<(), String> {
-        let s = self.inner.as_mut().ok_or("persistence is disabled")?;
+    /// Whether [`Store::install_import`] would accept `slot` now: nothing was journaled or
+    /// snapshotted since [`Store::import_slot`]. The loop checks it before the core installs
+    /// the import, so the install itself can only fail on I/O.
+    pub fn check_import(&self, slot: &ImportSlot) -> Result<(), String> {
+        let s = self.inner.as_ref().ok_or("persistence is disabled")?;
         if s.generation + 1 != slot.generation
             || s.next_seq - 1 != slot.last_seq
             || s.compaction.is_some()
@@ -49,6 +52,25 @@ impl Store {
                     .into(),
             );
         }
+        Ok(())
+    }
+
+    /// [`Store::install_import`] once the core has installed the imported session: if the
+    /// import cannot be installed on disk, the store turns degraded (nothing more is journaled
+    /// behind the old session) until a full snapshot of the session in memory succeeds.
+    pub fn install_import_or_degrade(&mut self, slot: &ImportSlot) {
+        let Err(e) = self.install_import(slot) else {
+            return;
+        };
+        if let Some(s) = self.inner.as_mut() {
+            let seq = s.next_seq;
+            s.degrade(format!("the imported session is not on disk: {e}"), seq);
+        }
+    }
+
+    fn try_install(&mut self, slot: &ImportSlot) -> Result<(), String> {
+        self.check_import(slot)?;
+        let s = self.inner.as_mut().ok_or("persistence is disabled")?;
         let g = slot.generation;
         let snap = layout::snapshot_path(&s.dir, g);
         let fail = |what: &str, e: io::Error| format!("cannot install the import ({what}): {e}");
