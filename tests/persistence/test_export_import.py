@@ -100,6 +100,25 @@ def test_ctl_import_only_while_waiting_then_reset_keeps_a_backup(daemon, peers, 
     assert e.nodes() == released(before)
 
 
+def test_a_lobby_client_is_told_why_an_import_disconnects_it(daemon, peers, tmp_path):
+    # Issue 19: a user waiting in the lobby of a WAITING session was dropped without a word
+    # when mu-ctl import replaced the session. Now it gets a Disconnect whose reason the
+    # replication client hands to its on_exit callback (what the Blender addon shows).
+    path, expected = python_dumps(tmp_path / "seed.db", n=3)
+    d = daemon().start()
+    w = peers(d, "waiter")
+    pump([w], lambda: w.state == STATE_LOBBY, what="waiter in the lobby")
+    assert "imported 3 nodes" in d.ctl("import", path).stdout
+    pump([w], lambda: w.exit_reason is not None, what="waiter disconnected")
+    assert "imported a session" in str(w.exit_reason), w.exit_reason
+    d.wait_log("waiter disconnected from the server [the administrator imported a session")
+    assert json.loads(d.ctl("--json", "status").stdout)["status"]["users"] == 0
+    # It comes back and joins the imported scene.
+    w2 = peers(d, "waiter")
+    pump([w2], lambda: w2.state == STATE_ACTIVE, what="waiter joined the imported session")
+    assert w2.nodes() == expected
+
+
 def test_hostile_import_is_refused_and_changes_nothing(daemon, peers, tmp_path):
     import gzip
     import pickle

@@ -123,11 +123,7 @@ impl Persistence for NoPersistence {
     ) -> Result<Work<PreparedImport>, String> {
         Err(DISABLED.into())
     }
-    fn import_finish(
-        &mut self,
-        _: &Session,
-        _: PreparedImport,
-    ) -> Result<(Scene, String), String> {
+    fn import_finish(&mut self, _: &Session, _: PreparedImport) -> Result<(Scene, String), String> {
         Err(DISABLED.into())
     }
     fn last_save_unix_ms(&self) -> Option<u64> {

@@ -357,3 +357,7 @@ impl Persistence for StorePersistence {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "hook_tests.rs"]
+mod tests;

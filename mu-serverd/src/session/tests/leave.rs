@@ -171,7 +171,11 @@ fn restore_releases_every_lock_and_joins_run() {
     let h = two();
     let repo = h.s.repository().clone();
     let mut s2 = Session::new(cfg());
-    s2.replace_scene(0, "restart", crate::session::Scene::Rebuilt { repo, record: None });
+    s2.replace_scene(
+        0,
+        "restart",
+        crate::session::Scene::Rebuilt { repo, record: None },
+    );
     assert_eq!(s2.state(), SessionState::Active);
     assert!(s2.repository().iter().all(|n| n.owner == "COMMON"));
     let mut h2 = H {

@@ -63,12 +63,19 @@ fn replaced_by(what: &'static str) {
     let acts: Vec<Action> = std::iter::from_fn(|| h.s.poll_action()).collect();
     each_told(&acts, &[1, 2], &reason);
     assert_eq!(h.s.client_count(), 0);
-    assert_eq!(old.map(|r| r.len()), Some(1), "the old scene is handed back");
+    assert_eq!(
+        old.map(|r| r.len()),
+        Some(1),
+        "the old scene is handed back"
+    );
     // The new scene is installed and its record reaches persistence, once.
     assert_eq!(h.s.state(), SessionState::Active);
     let uuids: Vec<&str> = h.s.repository().iter().map(|n| n.uuid).collect();
     assert_eq!(uuids.len(), 2);
-    assert!(uuids.contains(&"bbbb") && uuids.contains(&"cccc"), "{uuids:?}");
+    assert!(
+        uuids.contains(&"bbbb") && uuids.contains(&"cccc"),
+        "{uuids:?}"
+    );
     let records: Vec<&Marker> = acts
         .iter()
         .filter_map(|a| match a {
@@ -123,9 +130,11 @@ fn a_rebuilt_scene_releases_its_locks_after_its_record() {
     let record = Some(SceneRecord::new(Marker("restore")));
     h.s.replace_scene(h.now, "restored", Scene::Rebuilt { repo, record });
     let acts: Vec<Action> = std::iter::from_fn(|| h.s.poll_action()).collect();
-    let scene = acts.iter().position(|a| matches!(a, Action::PersistScene(_)));
-    let owners = acts.iter().position(|a| {
-        matches!(a, Action::Persist(Change::OwnersChanged { owner, .. }) if owner == "COMMON")
-    });
+    let scene = acts
+        .iter()
+        .position(|a| matches!(a, Action::PersistScene(_)));
+    let owners = acts.iter().position(
+        |a| matches!(a, Action::Persist(Change::OwnersChanged { owner, .. }) if owner == "COMMON"),
+    );
     assert!(scene.is_some() && scene < owners, "{acts:?}");
 }

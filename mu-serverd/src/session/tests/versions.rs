@@ -185,7 +185,11 @@ fn a_restored_scene_holds_its_version() {
     let repo = h.s.repository().clone();
     assert_eq!(repo.client_version(), Some("0.9.9"));
     let mut h2 = H::with(both());
-    h2.s.replace_scene(0, "restart", crate::session::Scene::Rebuilt { repo, record: None });
+    h2.s.replace_scene(
+        0,
+        "restart",
+        crate::session::Scene::Rebuilt { repo, record: None },
+    );
     let acts: Vec<_> = std::iter::from_fn(|| h2.s.poll_action()).collect();
     assert!(
         logged(&acts, "replication 0.9.9 clients"),
