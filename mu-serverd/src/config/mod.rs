@@ -133,7 +133,7 @@ impl Default for Config {
             server: Server {
                 bind: "0.0.0.0".into(),
                 port: 5555,
-                timeout_ms: 10_000,
+                timeout_ms: crate::session::config::DEFAULT_TIMEOUT_MS,
                 max_clients: 64,
                 max_message_bytes: 256 * 1024 * 1024,
                 client_queue_limit: 10_000,

@@ -65,6 +65,9 @@ fn defaults_when_default_file_absent() {
     assert_eq!(l.config.server.port, 5555);
     assert_eq!(l.config.server.bind, "0.0.0.0");
     assert_eq!(l.config.server.timeout_ms, 10_000);
+    // One default: a core built without a configuration times clients out like the daemon.
+    let core = crate::session::SessionConfig::default();
+    assert_eq!(core.timeout_ms, l.config.server.timeout_ms);
     assert!(l.config.auth.admin_password.is_none());
     assert!(l.config.auth.server_password.is_none());
 }

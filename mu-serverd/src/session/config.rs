@@ -12,8 +12,11 @@ pub const DEFAULT_MAX_SESSION_BYTES: u64 = 4 << 30;
 pub const DEFAULT_MAX_USER_METADATA: u64 = 2 << 20;
 pub const DEFAULT_MAX_METADATA_TOTAL: u64 = 16 << 20;
 
-/// The library's default connection timeout (`replication.constants.CONNECTION_TIMEOUT`).
-pub const DEFAULT_TIMEOUT_MS: u64 = 2000;
+/// The default heartbeat timeout, `[server] timeout_ms` (docs/configuration.md), for the daemon
+/// and the core alike: the 10 s the seed deployment runs with. The library's own default,
+/// `replication.constants.CONNECTION_TIMEOUT`, is 2 s: a client on a loaded machine or a slow
+/// link would be dropped while alive.
+pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
 
 /// Settings of the session core. Everything here may change on reload (`Session::set_config`);
 /// no client is dropped by a reload, new values apply to the next message or tick.
