@@ -13,6 +13,7 @@
 //! - [`logging`]: journald/syslog/stderr sinks with correct priorities.
 //! - [`control`]: the Unix control socket that `mu-ctl` talks to.
 //! - [`store`]: durable session state (snapshot + journal), export/import.
+//! - [`wallclock`]: the one place the wall clock is read.
 
 pub mod cli;
 pub mod config;
@@ -28,3 +29,4 @@ pub mod shell;
 pub mod store;
 #[cfg(test)]
 mod walk_tests;
+pub mod wallclock;

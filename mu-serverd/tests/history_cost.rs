@@ -153,7 +153,7 @@ fn an_hour_of_history_on_10k_nodes() {
     let variants: Vec<Arc<[u8]>> = (0..100)
         .map(|i| Arc::from(pickle::encode(&node_value(20_000 + i))))
         .collect();
-    let start_ms = mu_serverd::store::history::policy::now_ms();
+    let start_ms = mu_serverd::wallclock::now_unix_ms();
     std::thread::sleep(std::time::Duration::from_millis(5));
     let t0 = Instant::now();
     for e in 0..72_000usize {

@@ -6,7 +6,7 @@
 //! done. Idle connections are closed by [`Daemon::control_tick`].
 
 use super::jobs::{check_passed, Jobs, Output};
-use super::run::{unix_now, Daemon, CONTROL_FIRST_CONN, CONTROL_LISTENER};
+use super::run::{Daemon, CONTROL_FIRST_CONN, CONTROL_LISTENER};
 use crate::config::Config;
 use crate::control::{ConnId, ControlError, ControlServer, Incoming, PeerInfo};
 use crate::session::{ClientStatus, ControlReply, ControlRequest};
@@ -298,7 +298,7 @@ impl Daemon {
             Request::Hello { .. } => Reply::error(ErrorCode::BadRequest, "already greeted"),
             Request::Users => match self.session.handle_control(now, ControlRequest::Users) {
                 ControlReply::Users(list) => {
-                    let origin = unix_now().as_millis() as u64 - now;
+                    let origin = crate::wallclock::now_unix_ms().saturating_sub(now);
                     Reply::Users(
                         list.into_iter()
                             .map(|u| UserInfo {

@@ -14,7 +14,7 @@ use crate::session::{ControlRequest, Session};
 use crate::shell::{Shell, SocketOptions};
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 pub const SIGNALS: Token = Token(0);
 /// ZMQ_FDs: command, data, heartbeat; then their socket monitors (tokens 4-6).
@@ -342,10 +342,4 @@ impl Daemon {
     pub(super) fn uptime_s(&self) -> u64 {
         self.started.elapsed().as_secs()
     }
-}
-
-pub fn unix_now() -> Duration {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
 }

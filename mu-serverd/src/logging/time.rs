@@ -1,14 +1,11 @@
 //! A UTC timestamp for hand-run stderr logs, without a date-time dependency.
 
 use mu_ctl::civil::civil_from_days;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// `YYYY-MM-DDTHH:MM:SS.mmmZ` for now.
 pub fn utc_now() -> String {
-    let d = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    format_utc(d.as_secs(), d.subsec_millis())
+    let ms = crate::wallclock::now_unix_ms();
+    format_utc(ms / 1000, (ms % 1000) as u32)
 }
 
 pub fn format_utc(secs: u64, millis: u32) -> String {

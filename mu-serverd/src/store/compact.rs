@@ -57,7 +57,7 @@ pub fn spawn(
                 f.sync_data()?;
             }
             let bytes = snapshot::write(&dir, generation, &image)?;
-            if let Err(e) = history::policy::prune(&dir, &policy, history::policy::now_ms()) {
+            if let Err(e) = history::policy::prune(&dir, &policy, crate::wallclock::now_unix_ms()) {
                 log::warn!("cannot remove old backups in {}: {e}", dir.display());
             }
             Ok(Done {

@@ -309,7 +309,7 @@ impl Persistence for StorePersistence {
         }
         let image = image_of(session);
         Some(Box::new(move || {
-            let secs = super::live::now_unix_ms() / 1000;
+            let secs = crate::wallclock::now_unix_ms() / 1000;
             let path = dir.join(format!("before-reset-{secs}.db"));
             export::write(&path, &image, Value::dict(vec![])).map_err(|e| {
                 format!(

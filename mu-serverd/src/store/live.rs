@@ -24,6 +24,7 @@ use super::snapshot::{self, Image};
 use super::syncer::Syncer;
 use crate::config::{Fsync, Storage};
 use crate::session::io::Change;
+use crate::wallclock::now_unix_ms;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -117,7 +118,7 @@ impl Store {
         let journal = JournalWriter::create(&dir, generation, image.last_seq + 1)?;
         layout::fsync_dir(&dir)?;
         let policy = Policy::from_config(cfg);
-        if let Err(e) = history::policy::prune(&dir, &policy, history::policy::now_ms()) {
+        if let Err(e) = history::policy::prune(&dir, &policy, now_unix_ms()) {
             log::warn!("cannot remove old backups in {}: {e}", dir.display());
         }
         let syncer = match cfg.fsync {
@@ -133,7 +134,7 @@ impl Store {
                 fsync: cfg.fsync,
                 snapshot_interval: Duration::from_secs(cfg.snapshot_interval_s.max(1)),
                 policy,
-                clock: history::policy::now_ms,
+                clock: now_unix_ms,
                 users: Vec::new(),
                 journal: Some(journal),
                 generation,
@@ -577,11 +578,4 @@ impl Inner {
             }
         }
     }
-}
-
-pub(crate) fn now_unix_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }

@@ -281,10 +281,7 @@ pub fn discard(dir: &Path) -> io::Result<Option<PathBuf>> {
     if names.is_empty() && listing.temporaries.is_empty() {
         return Ok(None);
     }
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let secs = crate::wallclock::now_unix_ms() / 1000;
     let aside = dir.join(format!("discarded-{secs}"));
     fs::create_dir_all(&aside)?;
     for p in names {

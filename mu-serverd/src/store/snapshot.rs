@@ -10,6 +10,7 @@ use super::format::{
 use super::layout;
 use super::record::{self, Records};
 use crate::session::io::{Frame, SessionState};
+use crate::wallclock::now_unix_ms;
 use std::fs::{self, File};
 use std::io::{self, BufWriter};
 use std::path::Path;
@@ -71,13 +72,6 @@ pub fn read_state_file(path: &Path) -> io::Result<Vec<u8>> {
         FileError::Open(e) | FileError::Read(e) => e,
         other => io::Error::new(io::ErrorKind::InvalidData, other.to_string()),
     })
-}
-
-fn now_unix_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }
 
 fn io_other(e: postcard::Error) -> io::Error {

@@ -7,6 +7,7 @@
 //! sync sends it one message, and it syncs one interval later. An idle server's syncer does
 //! not wake at all (it used to wake every interval to find nothing to do).
 
+use crate::wallclock::now_unix_ms;
 use std::fs::File;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
@@ -38,13 +39,6 @@ pub struct Syncer {
     tx: Sender<Msg>,
     shared: Arc<SyncShared>,
     handle: Option<JoinHandle<()>>,
-}
-
-fn now_unix_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }
 
 fn sync(file: &File, shared: &SyncShared) {

@@ -24,7 +24,7 @@ use crate::store::layout;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::UNIX_EPOCH;
 
 /// Inside the history, one snapshot per this many milliseconds is kept (see the module doc).
 pub const SNAPSHOT_EVERY_MS: u64 = 3_600_000;
@@ -177,14 +177,6 @@ pub fn prune(dir: &Path, policy: &Policy, now_ms: u64) -> io::Result<Vec<PathBuf
         layout::fsync_dir(dir)?;
     }
     Ok(removed)
-}
-
-/// Wall-clock milliseconds since the Unix epoch.
-pub fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -83,7 +83,7 @@ fn drive(dir: &Path) -> Vec<(u64, Held)> {
 /// `thin`: the default policy (one snapshot per hour in the history: here all but the oldest
 /// and the newest two are removed); false keeps every snapshot.
 fn drive_with(dir: &Path, thin: bool) -> Vec<(u64, Held)> {
-    let base = crate::store::history::policy::now_ms() + 3_600_000;
+    let base = crate::wallclock::now_unix_ms() + 3_600_000;
     CLOCK.store(base, Ordering::SeqCst);
     let mut reference = Repository::new(Limits::default());
     let mut store = Store::open(&cfg(dir), 0, &crate::store::Image::empty()).unwrap();

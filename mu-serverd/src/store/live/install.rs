@@ -2,8 +2,9 @@
 //! snapshot by the job thread ([`Store::import_slot`] says where), then installed by the loop
 //! with a rename and a new journal ([`Store::install_import`]).
 
-use super::{layout, now_unix_ms, JournalWriter, Store};
+use super::{layout, JournalWriter, Store};
 use crate::config::Fsync;
+use crate::wallclock::now_unix_ms;
 use std::io;
 use std::path::PathBuf;
 use std::time::Instant;
