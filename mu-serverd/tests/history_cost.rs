@@ -7,6 +7,9 @@
 //!
 //! `cargo test --release -p mu-serverd --test history_cost -- --ignored --nocapture`
 
+mod scene_support;
+use scene_support::{node_value, session_with};
+
 use mu_serverd::config::Config;
 use mu_serverd::pickle::{self, Limits, Value};
 use mu_serverd::session::io::{Action, Change, SessionState};
@@ -15,59 +18,6 @@ use mu_serverd::store::export;
 use mu_serverd::store::history::{rebuild, timeline};
 use std::sync::Arc;
 use std::time::Instant;
-
-fn node_value(i: usize) -> Value {
-    let s = Value::str;
-    let verts: Vec<Value> = (0..40)
-        .map(|k| {
-            Value::tuple(vec![
-                Value::Float(k as f64),
-                Value::Float(i as f64),
-                Value::Float(-1.5),
-            ])
-        })
-        .collect();
-    Value::dict(vec![
-        (s("name"), Value::str(&format!("Object.{i:05}"))),
-        (s("type_id"), s("Object")),
-        (
-            s("location"),
-            Value::list(vec![
-                Value::Float(1.0),
-                Value::Float(2.0),
-                Value::Float(3.0),
-            ]),
-        ),
-        (s("verts"), Value::list(verts)),
-        (
-            s("props"),
-            Value::dict(vec![
-                (s("visible"), Value::Bool(true)),
-                (s("pass_index"), Value::Int(i as i64)),
-            ]),
-        ),
-    ])
-}
-
-fn session_with(n: usize) -> Session {
-    let mut repo = Repository::new(Limits::default());
-    let none: Arc<[u8]> = Arc::from(pickle::encode(&Value::None));
-    for i in 0..n {
-        repo.apply_change(&Change::NodeStored {
-            uuid: format!("{i:08}-0000-4000-8000-000000000000"),
-            owner: "COMMON".into(),
-            deps: none.clone(),
-            data: Arc::from(pickle::encode(&node_value(i))),
-        })
-        .unwrap();
-    }
-    repo.apply_change(&Change::State(SessionState::Active))
-        .unwrap();
-    let mut s = Session::new(SessionConfig::default());
-    let scene = Scene::Rebuilt { repo, record: None };
-    s.replace_scene(0, "test start", scene);
-    s
-}
 
 /// CPU time of the calling thread, in milliseconds (the loop's own work, without the time it
 /// spent descheduled on a busy machine).
