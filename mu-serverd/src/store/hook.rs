@@ -6,7 +6,7 @@
 use super::live::ImportSlot;
 use super::live::Store;
 use super::recover::{self, Recovered};
-use super::snapshot::{self, Image, NodeImage};
+use super::snapshot::{self, Image};
 use super::{export, import};
 use crate::config::Config;
 use crate::daemon::jobs::Work;
@@ -56,21 +56,7 @@ impl PreparedImport {
 /// re-encoded (and cached) first; everything else is an `Arc` clone.
 pub fn image_of(session: &mut Session) -> Image {
     session.refresh_encodings();
-    let repo = session.repository();
-    Image {
-        state: repo.state(),
-        nodes: repo
-            .iter()
-            .map(|n| NodeImage {
-                uuid: n.uuid.to_owned(),
-                owner: n.owner.to_owned(),
-                deps: n.deps,
-                data: n.data,
-            })
-            .collect(),
-        last_seq: 0,
-        client_version: repo.client_version().map(str::to_owned),
-    }
+    Image::of_repository(session.repository())
 }
 
 fn apply_all(repo: &mut Repository, changes: impl IntoIterator<Item = Change>) -> usize {

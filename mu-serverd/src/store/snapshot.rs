@@ -10,6 +10,7 @@ use super::format::{
 use super::layout;
 use super::record::{self, Records};
 use crate::session::io::{Frame, SessionState};
+use crate::session::Repository;
 use crate::wallclock::now_unix_ms;
 use std::fs::{self, File};
 use std::io::{self, BufWriter};
@@ -43,6 +44,25 @@ impl Image {
             nodes: Vec::new(),
             last_seq: 0,
             client_version: None,
+        }
+    }
+
+    /// A repository as an image (`last_seq` 0: the caller knows the journal). Its nodes' bytes
+    /// are taken as they are: re-encode nodes a Commit made stale first.
+    pub fn of_repository(repo: &Repository) -> Self {
+        Image {
+            state: repo.state(),
+            nodes: repo
+                .iter()
+                .map(|n| NodeImage {
+                    uuid: n.uuid.to_owned(),
+                    owner: n.owner.to_owned(),
+                    deps: n.deps,
+                    data: n.data,
+                })
+                .collect(),
+            last_seq: 0,
+            client_version: repo.client_version().map(str::to_owned),
         }
     }
 }

@@ -10,7 +10,7 @@ use super::timeline::{Point, Scan};
 use crate::pickle::Limits;
 use crate::session::io::Change;
 use crate::session::Repository;
-use crate::store::snapshot::{self, Image, NodeImage};
+use crate::store::snapshot::{self, Image};
 use crate::store::{journal, layout};
 
 /// Rebuilds the repository as at `point`.
@@ -126,20 +126,7 @@ fn replay(
 /// The repository as an [`Image`] (stale nodes encoded), for an export.
 pub fn image_of(repo: &mut Repository) -> Image {
     repo.refresh();
-    Image {
-        state: repo.state(),
-        nodes: repo
-            .iter()
-            .map(|n| NodeImage {
-                uuid: n.uuid.to_owned(),
-                owner: n.owner.to_owned(),
-                deps: n.deps,
-                data: n.data,
-            })
-            .collect(),
-        last_seq: 0,
-        client_version: repo.client_version().map(str::to_owned),
-    }
+    Image::of_repository(repo)
 }
 
 /// The changes that make an image the new head (every node, the client version, the state, as
