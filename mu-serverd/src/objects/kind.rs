@@ -16,6 +16,15 @@ const TYPE_FRAMES: [[u8; 5]; 14] = {
     t
 };
 
+/// The Python class name of type number `t`, for log lines (`"unknown type"` outside 1..=14).
+pub fn type_name(t: u8) -> &'static str {
+    match t {
+        T_COMMIT => "Commit",
+        T_NODE => "Node",
+        _ => CommandKind::from_num(i64::from(t)).map_or("unknown type", CommandKind::name),
+    }
+}
+
 /// Frame 0 for type number `t` (1..=14); `None` otherwise.
 pub fn type_frame(t: u8) -> Option<&'static [u8]> {
     TYPE_FRAMES
@@ -84,5 +93,38 @@ impl CommandKind {
 
     pub fn frame0(self) -> &'static [u8] {
         &TYPE_FRAMES[usize::from(self.num()) - 1]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pickle::{decode, Limits, Value};
+
+    /// Every type number `parse_type` accepts above Node is one kind and back; the frame 0 of
+    /// each is the pickle of its number. A kind added to the enum but not to `ALL` could not be
+    /// parsed; one added to neither `name` nor the session's dispatch does not compile (both
+    /// match every kind, without a catch-all arm).
+    #[test]
+    fn every_command_type_number_is_one_kind() {
+        let nums: Vec<u8> = CommandKind::ALL.iter().map(|k| k.num()).collect();
+        assert_eq!(nums, (3..=14).collect::<Vec<u8>>());
+        for n in -1..=256i64 {
+            let kind = CommandKind::from_num(n);
+            assert_eq!(
+                kind.map(|k| i64::from(k.num())),
+                (3..=14).contains(&n).then_some(n)
+            );
+        }
+        for k in CommandKind::ALL {
+            let v = decode(k.frame0(), &Limits::default());
+            assert!(
+                matches!(v, Ok(Value::Int(n)) if n == i64::from(k.num())),
+                "{k:?}"
+            );
+            assert_eq!(type_name(k.num()), k.name());
+        }
+        assert_eq!(type_name(0), "unknown type");
+        assert_eq!(type_name(15), "unknown type");
     }
 }

@@ -31,7 +31,7 @@ pub use build::{
     build_command, build_command_raw, build_commit, build_node, frames_to_value, value_to_frames,
 };
 pub use error::ObjectError;
-pub use kind::{type_frame, CommandKind, T_COMMIT, T_NODE};
+pub use kind::{type_frame, type_name, CommandKind, T_COMMIT, T_NODE};
 pub use parse::{parse, parse_type, Message};
 pub use snapshot::{build_snapshot_set, snapshot_set_pickle};
 

@@ -5,8 +5,27 @@ use super::clients::Client;
 use super::io::{Channel, Identity, Millis, SessionState};
 use super::wire::{self, sdict};
 use super::Session;
+use crate::objects::{self, CommandKind};
 use crate::pickle::Value;
 use log::Level;
+
+/// The kinds a peer may send before it is logged in; everything else from a stranger is
+/// refused before it is decoded. Every kind is named, so a new one needs a decision here.
+pub(super) fn before_login(kind: CommandKind) -> bool {
+    match kind {
+        CommandKind::Auth | CommandKind::RequestServerInfo => true,
+        CommandKind::Command
+        | CommandKind::Delete
+        | CommandKind::Right
+        | CommandKind::Config
+        | CommandKind::Snapshot
+        | CommandKind::ServerSnapshot
+        | CommandKind::Disconnect
+        | CommandKind::Kick
+        | CommandKind::UpdateClientsState
+        | CommandKind::UpdateUserMetadata => false,
+    }
+}
 
 /// Compares secrets without an early exit on the first differing byte (difference 5).
 pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
@@ -43,7 +62,7 @@ impl Session {
                 self.send(
                     Channel::Command,
                     from,
-                    wire::command(wire::T_AUTH, "server", &reply),
+                    objects::build_command(CommandKind::Auth, "server", &reply),
                 );
                 return;
             }
@@ -64,7 +83,7 @@ impl Session {
                 self.send(
                     Channel::Command,
                     from,
-                    wire::command(wire::T_AUTH, "server", &Value::str(&reason)),
+                    objects::build_command(CommandKind::Auth, "server", &Value::str(&reason)),
                 );
             }
             Ok(version) => {
@@ -87,7 +106,7 @@ impl Session {
                 self.send(
                     Channel::Command,
                     from,
-                    wire::command(wire::T_AUTH, "server", &Value::str(answer)),
+                    objects::build_command(CommandKind::Auth, "server", &Value::str(answer)),
                 );
             }
         }
@@ -141,7 +160,7 @@ impl Session {
         self.send(
             Channel::Command,
             from,
-            wire::command(wire::T_SERVER_INFO, "server", &info),
+            objects::build_command(CommandKind::RequestServerInfo, "server", &info),
         );
     }
 }

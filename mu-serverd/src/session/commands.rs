@@ -3,8 +3,9 @@
 
 use super::io::{Change, Channel, Frame, Identity, Millis};
 use super::repository::COMMON;
-use super::wire::{self, sdict};
+use super::wire::sdict;
 use super::Session;
+use crate::objects::{self, CommandKind};
 use crate::pickle::Value;
 use log::Level;
 
@@ -122,7 +123,7 @@ impl Session {
     pub(super) fn on_right(
         &mut self,
         from: &Identity,
-        owner_frame: &Frame,
+        owner: &str,
         data: &Value,
         frames: &[Frame],
     ) {
@@ -169,7 +170,6 @@ impl Session {
         let echo = if refused.is_empty() {
             frames.to_vec()
         } else {
-            let owner = String::from_utf8_lossy(owner_frame).into_owned();
             let data = sdict(vec![
                 (
                     "uuid",
@@ -177,7 +177,7 @@ impl Session {
                 ),
                 ("owner", Value::str(&new_owner)),
             ]);
-            wire::command(wire::T_RIGHT, &owner, &data)
+            objects::build_command(CommandKind::Right, owner, &data)
         };
         if !self.change(Change::OwnersChanged {
             uuids: allowed,
@@ -237,7 +237,7 @@ impl Session {
         self.send(
             Channel::Command,
             to,
-            wire::command(wire::T_DISCONNECT, "server", &data),
+            objects::build_command(CommandKind::Disconnect, "server", &data),
         );
     }
 }

@@ -10,9 +10,9 @@
 use super::catalog;
 use super::io::{Channel, Identity, SessionState};
 use super::push::{self, GetVerdict, JoinPush};
-use super::wire::{self, sdict};
+use super::wire::sdict;
 use super::Session;
-use crate::objects;
+use crate::objects::{self, CommandKind};
 use crate::pickle::Value;
 use log::Level;
 
@@ -77,7 +77,7 @@ impl Session {
         let order = catalog::dependencies_last(&self.repo);
         let list = Value::list(order.iter().map(|u| Value::str(u)).collect());
         let data = sdict(vec![("STATE", Value::str("INIT")), ("CATALOG", list)]);
-        let frames = wire::command(wire::T_SNAPSHOT, "server", &data);
+        let frames = objects::build_command(CommandKind::Snapshot, "server", &data);
         let push = (self.cfg.join_window.nodes > 0 && !order.is_empty())
             .then(|| JoinPush::new(order.iter().copied()));
         for id in to {
@@ -173,7 +173,7 @@ impl Session {
                     ("STATE", Value::str("SET")),
                     ("DATA", Value::bytes(b"removed")),
                 ]);
-                wire::command(wire::T_SNAPSHOT, "server", &data)
+                objects::build_command(CommandKind::Snapshot, "server", &data)
             }
         };
         let size = frames.iter().map(|f| f.len()).sum();

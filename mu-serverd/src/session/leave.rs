@@ -6,6 +6,7 @@ use super::io::{Action, Change, Channel, Identity, SessionState};
 use super::repository::COMMON;
 use super::wire::{self, sdict};
 use super::Session;
+use crate::objects::{self, CommandKind};
 use crate::pickle::Value;
 use log::Level;
 
@@ -33,7 +34,7 @@ impl Session {
             self.out.push_back(Action::Send {
                 channel: Channel::Command,
                 to: id.clone(),
-                frames: wire::command(wire::T_DISCONNECT, "server", &data).into(),
+                frames: objects::build_command(CommandKind::Disconnect, "server", &data).into(),
             });
         }
         let level = if notify.is_some() {
@@ -89,7 +90,7 @@ impl Session {
             uuids: locked,
             owner: COMMON.into(),
         }) {
-            let frames = wire::command(wire::T_RIGHT, "server", &data);
+            let frames = objects::build_command(CommandKind::Right, "server", &data);
             self.broadcast(Channel::Command, &frames, None);
         }
     }

@@ -37,13 +37,13 @@ pub use control::{ControlReply, ControlRequest, SummaryInfo, UserInfo};
 pub use replace::Scene;
 pub use repository::{ApplyError, NodeView, Repository, COMMON};
 
+use crate::objects::{self, CommandKind, Message};
 use clients::Clients;
 use heartbeat::Beat;
 use io::{Action, Change, Channel, Frame, Identity, Millis, PeerAddr, SendFailure, SessionState};
 use log::Level;
 use refusals::same_address;
 use std::collections::{HashMap, HashSet, VecDeque};
-use wire::Incoming;
 
 /// The first client's scene upload in progress (SRV_SYNC).
 struct Upload {
@@ -181,76 +181,80 @@ impl Session {
 
     fn on_command(&mut self, now: Millis, from: &Identity, frames: &[Frame]) {
         // Before login only Auth and RequestServerInfo are read: nothing else is even decoded.
-        let early = frames.first().and_then(|f| wire::type_num(f).ok());
-        if !self.clients.contains(from) {
-            if let Some(t) = early.filter(|t| *t != wire::T_AUTH && *t != wire::T_SERVER_INFO) {
+        let early = frames.first().and_then(|f| objects::parse_type(f).ok());
+        let early_kind = early.and_then(|t| CommandKind::from_num(i64::from(t)));
+        if !self.clients.contains(from) && !early_kind.is_some_and(auth::before_login) {
+            if let Some(t) = early {
                 let who = self.who(from);
                 self.refuse(
                     from,
                     format!(
                         "{} (type {t}) from {who} refused: not logged in",
-                        wire::type_name(t)
+                        objects::type_name(t)
                     ),
                 );
                 return;
             }
         }
-        let parsed = match wire::parse(frames, &self.cfg.limits) {
-            Ok(p) => p,
+        let parsed = match objects::parse(frames) {
+            Ok(Message::Command { kind, owner, data }) => {
+                wire::command_data(kind, &data, &self.cfg.limits).map(|v| Some((kind, owner, v)))
+            }
+            Ok(Message::Node { .. } | Message::Commit { .. }) => Ok(None),
+            Err(e) => Err(e.to_string()),
+        };
+        let (kind, owner, data) = match parsed {
+            Ok(Some(command)) => command,
+            Ok(None) => {
+                let who = self.who(from);
+                self.refuse(
+                    from,
+                    format!("node data on the command channel from {who} ignored"),
+                );
+                return;
+            }
             Err(e) => {
                 let who = self.who(from);
-                let kind = early.map_or("message", wire::type_name);
-                // "Auth request" is what admins grep for on every login attempt.
-                let what = if kind == "Auth" { "Auth request" } else { kind };
-                let line = format!("{what} from {who} refused: {e} (command channel)");
-                // every login attempt is logged, even a garbled one
-                if kind == "Auth" {
+                // every login attempt is logged, even a garbled one; "Auth request" is what
+                // admins grep for
+                if early_kind == Some(CommandKind::Auth) {
+                    let line = format!("Auth request from {who} refused: {e} (command channel)");
                     self.log(Level::Warn, line);
                 } else {
+                    let what = early.map_or("message", objects::type_name);
+                    let line = format!("{what} from {who} refused: {e} (command channel)");
                     self.refuse(from, line);
                 }
                 return;
             }
         };
-        let Incoming::Command {
-            type_num,
-            owner,
-            data,
-        } = parsed
-        else {
+        if !self.clients.contains(from) && !auth::before_login(kind) {
             let who = self.who(from);
+            let t = kind.num();
             self.refuse(
                 from,
-                format!("node data on the command channel from {who} ignored"),
-            );
-            return;
-        };
-        match type_num {
-            wire::T_AUTH => return self.on_auth(now, from, &data),
-            wire::T_SERVER_INFO => return self.on_server_info(from),
-            _ => {}
-        }
-        if !self.clients.contains(from) {
-            let who = self.who(from);
-            self.refuse(
-                from,
-                format!("command type {type_num} from {who} refused: not logged in"),
+                format!("command type {t} from {who} refused: not logged in"),
             );
             return;
         }
-        match type_num {
-            wire::T_SERVER_SNAPSHOT => self.on_upload(from, &data),
-            wire::T_SNAPSHOT => self.on_join(from, &data),
-            wire::T_USER_METADATA => self.on_metadata(from, &data, frames),
-            wire::T_DELETE => self.on_delete(from, &data, frames),
-            wire::T_RIGHT => self.on_right(from, &owner, &data, frames),
-            wire::T_KICK => self.on_kick(now, from, &data),
-            _ => {
+        // Every kind by name, no catch-all arm: a new kind does not compile until it is handled.
+        match kind {
+            CommandKind::Auth => self.on_auth(now, from, &data),
+            CommandKind::RequestServerInfo => self.on_server_info(from),
+            CommandKind::ServerSnapshot => self.on_upload(from, &data),
+            CommandKind::Snapshot => self.on_join(from, &data),
+            CommandKind::UpdateUserMetadata => self.on_metadata(from, &data, frames),
+            CommandKind::Delete => self.on_delete(from, &data, frames),
+            CommandKind::Right => self.on_right(from, &owner, &data, frames),
+            CommandKind::Kick => self.on_kick(now, from, &data),
+            // The server's own messages, and kinds the reference server also leaves unread.
+            CommandKind::Command
+            | CommandKind::Config
+            | CommandKind::Disconnect
+            | CommandKind::UpdateClientsState => {
                 let who = self.who(from);
-                self.log(
-                    Level::Debug,
-                    format!("command type {type_num} from {who} ignored"),
-                );
+                let t = kind.num();
+                self.log(Level::Debug, format!("command type {t} from {who} ignored"));
             }
         }
     }
@@ -387,7 +391,7 @@ impl Session {
                 .map(|(_, c)| (crate::pickle::Value::str(&c.name), c.state_value()))
                 .collect(),
         );
-        let frames = wire::command(wire::T_CLIENTS_STATE, "server", &users);
+        let frames = objects::build_command(CommandKind::UpdateClientsState, "server", &users);
         self.broadcast(Channel::Command, &frames, None);
     }
 

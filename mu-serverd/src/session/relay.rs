@@ -4,8 +4,8 @@
 
 use super::codec;
 use super::io::{Change, Channel, Frame, Identity, Millis};
-use super::wire::{self, Incoming};
 use super::Session;
+use crate::objects::{self, Message};
 use log::Level;
 
 /// How long a node keeps its decoded value after its last Commit.
@@ -19,12 +19,12 @@ impl Session {
             self.refuse(from, format!("data from {who} dropped: not logged in"));
             return;
         }
-        let parsed = match wire::parse(&frames, &self.cfg.limits) {
+        let parsed = match objects::parse(&frames) {
             Ok(p) => p,
-            Err(e) => return self.refuse_data(from, &e),
+            Err(e) => return self.refuse_data(from, &e.to_string()),
         };
         let change = match parsed {
-            Incoming::Node {
+            Message::Node {
                 uuid,
                 owner,
                 deps,
@@ -53,7 +53,7 @@ impl Session {
                     data,
                 }
             }
-            Incoming::Commit { uuid, deps, delta } => {
+            Message::Commit { uuid, deps, delta } => {
                 match self.repo.get(&uuid) {
                     None => {
                         return self.refuse_data(from, &format!("commit on unknown node {uuid}"))
@@ -72,11 +72,9 @@ impl Session {
                 }
                 Change::CommitApplied { uuid, deps, delta }
             }
-            Incoming::Command { type_num, .. } => {
-                return self.refuse_data(
-                    from,
-                    &format!("command type {type_num} on the data channel"),
-                );
+            Message::Command { kind, .. } => {
+                let t = kind.num();
+                return self.refuse_data(from, &format!("command type {t} on the data channel"));
             }
         };
         // The node's decoded value is kept after a Commit and dropped by a full update. (A

@@ -14,7 +14,7 @@ use super::codec;
 use super::io::{Change, Channel, Frame, Identity, SessionState};
 use super::wire::{self, sdict};
 use super::{Session, Upload, UploadEnd};
-use crate::objects;
+use crate::objects::{self, CommandKind, Message};
 use crate::pickle::Value;
 use log::Level;
 use std::collections::HashSet;
@@ -40,7 +40,7 @@ impl Session {
         self.send(
             Channel::Command,
             to,
-            wire::command(wire::T_SERVER_SNAPSHOT, "server", &data),
+            objects::build_command(CommandKind::ServerSnapshot, "server", &data),
         );
     }
 
@@ -274,8 +274,8 @@ impl Session {
     ) -> Result<(String, String, Frame, Frame), String> {
         let chunks = chunks.ok_or("no DATA")?;
         let frames = objects::value_to_frames(chunks).map_err(|e| e.to_string())?;
-        match wire::parse(&frames, &self.cfg.limits)? {
-            wire::Incoming::Node {
+        match objects::parse(&frames).map_err(|e| e.to_string())? {
+            Message::Node {
                 uuid,
                 owner,
                 deps,
@@ -285,7 +285,7 @@ impl Session {
                 codec::check_plain_bytes(&data, &self.cfg.limits)?;
                 Ok((uuid, owner, deps, data))
             }
-            _ => Err("DATA is not a Node".into()),
+            Message::Commit { .. } | Message::Command { .. } => Err("DATA is not a Node".into()),
         }
     }
 }

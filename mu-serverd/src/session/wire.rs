@@ -1,97 +1,25 @@
-//! The session's view of the replication 0.9.10 framing, on top of [`crate::objects`]: parsing
-//! what peers send (command data decoded and checked to be plain data, node and delta payloads
-//! kept as the peer's shared bytes) and building what the server sends.
+//! The session's reading of payloads inside replication 0.9.10 messages. The messages
+//! themselves, their type numbers and kinds are [`crate::objects`]' (`Message`, `CommandKind`),
+//! which the session matches directly: here are command data decoded and checked to be plain
+//! data, dependency lists, and the small helpers the handlers share (`sdict`, `peer_name`).
 
 use super::codec;
 use super::io::Frame;
-use crate::objects::{self, CommandKind, Message};
+use crate::objects::CommandKind;
 use crate::pickle::{Limits, Value};
 
-pub const T_COMMIT: i64 = 1;
-pub const T_NODE: i64 = 2;
-pub const T_DELETE: i64 = 4;
-pub const T_RIGHT: i64 = 5;
-pub const T_SNAPSHOT: i64 = 7;
-pub const T_SERVER_SNAPSHOT: i64 = 8;
-pub const T_AUTH: i64 = 9;
-pub const T_DISCONNECT: i64 = 10;
-pub const T_KICK: i64 = 11;
-pub const T_CLIENTS_STATE: i64 = 12;
-pub const T_USER_METADATA: i64 = 13;
-pub const T_SERVER_INFO: i64 = 14;
-
-/// The class name of a type number, for log lines.
-pub fn type_name(t: i64) -> &'static str {
-    match t {
-        T_COMMIT => "Commit",
-        T_NODE => "Node",
-        _ => CommandKind::from_num(t).map_or("unknown type", CommandKind::name),
-    }
-}
-
-/// A parsed message from a peer. Frames are the peer's own bytes.
-pub enum Incoming {
-    Commit {
-        uuid: String,
-        deps: Frame,
-        delta: Frame,
-    },
-    Node {
-        uuid: String,
-        owner: String,
-        deps: Frame,
-        data: Frame,
-    },
-    /// Types 3..=14: `data` is decoded and known to be plain.
-    Command {
-        type_num: i64,
-        owner: Frame,
-        data: Value,
-    },
-}
-
-/// Reads frame 0 (a known type number 1..=14).
-pub fn type_num(frame: &[u8]) -> Result<i64, String> {
-    objects::parse_type(frame)
-        .map(i64::from)
-        .map_err(|e| e.to_string())
-}
-
-/// Parses a whole message (identity frame already removed by the shell).
-pub fn parse(frames: &[Frame], limits: &Limits) -> Result<Incoming, String> {
-    match objects::parse(frames).map_err(|e| e.to_string())? {
-        Message::Commit { uuid, deps, delta } => Ok(Incoming::Commit { uuid, deps, delta }),
-        Message::Node {
-            uuid,
-            owner,
-            deps,
-            data,
-        } => Ok(Incoming::Node {
-            uuid,
-            owner,
-            deps,
-            data,
-        }),
-        Message::Command { kind, data, .. } => {
-            let fast = match kind {
-                CommandKind::Snapshot => super::fast_get::read(&data, limits),
-                _ => None,
-            };
-            let value = match fast {
-                Some(v) => v,
-                None => {
-                    let v = codec::decode(&data, limits)?;
-                    codec::check_plain(&v)?;
-                    v
-                }
-            };
-            Ok(Incoming::Command {
-                type_num: i64::from(kind.num()),
-                owner: frames[1].clone(),
-                data: value,
-            })
+/// The data of a command a peer sent (a [`Message::Command`](crate::objects::Message)),
+/// decoded and checked to be plain data. A join's `Snapshot` GETs, one per node, skip the
+/// general decoder ([`super::fast_get`]).
+pub fn command_data(kind: CommandKind, data: &[u8], limits: &Limits) -> Result<Value, String> {
+    if kind == CommandKind::Snapshot {
+        if let Some(v) = super::fast_get::read(data, limits) {
+            return Ok(v);
         }
     }
+    let v = codec::decode(data, limits)?;
+    codec::check_plain(&v)?;
+    Ok(v)
 }
 
 /// Dependencies as the client sends them: `None` or a list of uuid strings. Anything else is
@@ -201,15 +129,6 @@ pub fn encode_deps(deps: &Option<Vec<String>>) -> Frame {
         Some(list) => Value::list(list.iter().map(|s| Value::str(s)).collect()),
     };
     Frame::from(codec::encode(&v))
-}
-
-/// A command message the server originates: type, owner, `pickle(data)`.
-pub fn command(t: i64, owner: &str, data: &Value) -> Vec<Frame> {
-    match CommandKind::from_num(t) {
-        Some(kind) => objects::build_command(kind, owner, data),
-        // only called with the constants above
-        None => Vec::new(),
-    }
 }
 
 /// `{k: v, ...}` with string keys.

@@ -21,10 +21,13 @@ fn failed_answers_in_the_reference_order() {
         ..cfg()
     });
     let ok = auth_data("alice", None, s("pw"), "0.9.10");
-    let acts = h.cmd(&id(1), cmd(9, "alice", &ok));
+    let acts = h.cmd(&id(1), cmd(CommandKind::Auth, "alice", &ok));
     assert_eq!(auth_answer(&acts, &id(1)), "LOBBY");
     let try_auth = |h: &mut H, name: &str, apwd: Option<&str>, spwd: Value, ver: &str| {
-        let acts = h.cmd(&id(9), cmd(9, name, &auth_data(name, apwd, spwd, ver)));
+        let acts = h.cmd(
+            &id(9),
+            cmd(CommandKind::Auth, name, &auth_data(name, apwd, spwd, ver)),
+        );
         auth_answer(&acts, &id(9))
     };
     // all four wrong: the name check wins, then admin, then server password, then version
@@ -60,7 +63,7 @@ fn every_login_attempt_is_logged_with_the_refusal() {
     let acts = h.cmd(
         &id(1),
         cmd(
-            9,
+            CommandKind::Auth,
             "x",
             &auth_data("mallory", Some("nope"), Value::None, "0.9.10"),
         ),
@@ -78,7 +81,11 @@ fn admin_login_disabled_without_admin_password() {
     });
     let acts = h.cmd(
         &id(1),
-        cmd(9, "a", &auth_data("a", Some(""), Value::None, "0.9.10")),
+        cmd(
+            CommandKind::Auth,
+            "a",
+            &auth_data("a", Some(""), Value::None, "0.9.10"),
+        ),
     );
     assert_eq!(auth_answer(&acts, &id(1)), "FAILED: wrong admin password");
 }
@@ -94,7 +101,11 @@ fn public_server_accepts_any_server_password() {
         let name = format!("u{i}");
         let acts = h.cmd(
             &id(i as u8 + 1),
-            cmd(9, &name, &auth_data(&name, None, spwd, "0.9.10")),
+            cmd(
+                CommandKind::Auth,
+                &name,
+                &auth_data(&name, None, spwd, "0.9.10"),
+            ),
         );
         assert_eq!(auth_answer(&acts, &id(i as u8 + 1)), "LOBBY");
     }
@@ -107,7 +118,10 @@ fn private_server_needs_the_exact_password() {
         ..cfg()
     });
     for bad in [s("pw "), s("PW"), s(""), Value::None, Value::bytes(b"pw")] {
-        let acts = h.cmd(&id(1), cmd(9, "a", &auth_data("a", None, bad, "0.9.10")));
+        let acts = h.cmd(
+            &id(1),
+            cmd(CommandKind::Auth, "a", &auth_data("a", None, bad, "0.9.10")),
+        );
         assert_eq!(auth_answer(&acts, &id(1)), "FAILED: wrong server password");
     }
 }
@@ -116,7 +130,7 @@ fn private_server_needs_the_exact_password() {
 fn auth_whose_data_is_not_a_dict_is_refused_with_a_log_line() {
     let mut h = H::new();
     for data in [s("hello"), Value::Int(4), Value::None, Value::list(vec![])] {
-        let acts = h.cmd(&id(1), cmd(9, "x", &data));
+        let acts = h.cmd(&id(1), cmd(CommandKind::Auth, "x", &data));
         assert!(auth_answer(&acts, &id(1)).starts_with("FAILED"));
         assert!(logged(&acts, "Auth request from peer"));
     }
@@ -142,12 +156,19 @@ fn login_broadcasts_user_list_before_the_answer() {
     h.login(&id(1), "a", false);
     let acts = h.cmd(
         &id(2),
-        cmd(9, "b", &auth_data("b", None, Value::None, "0.9.10")),
+        cmd(
+            CommandKind::Auth,
+            "b",
+            &auth_data("b", None, Value::None, "0.9.10"),
+        ),
     );
     let to_b = sends_to(&acts, &id(2));
     assert_eq!(
-        to_b.iter().map(|m| m.type_num()).collect::<Vec<_>>(),
-        vec![12, 9]
+        to_b.iter().map(|m| m.kind()).collect::<Vec<_>>(),
+        [
+            Some(CommandKind::UpdateClientsState),
+            Some(CommandKind::Auth)
+        ]
     );
     let users = to_b[0].data();
     assert_eq!(int(get(get(&users, "b"), "status")), 10);
@@ -163,10 +184,13 @@ fn server_info_private_exactly_with_a_password() {
             server_password: pwd,
             ..cfg()
         });
-        let acts = h.cmd(&id(7), cmd(14, "guest", &s("RQ_INFO")));
+        let acts = h.cmd(
+            &id(7),
+            cmd(CommandKind::RequestServerInfo, "guest", &s("RQ_INFO")),
+        );
         let reply = &sends_to(&acts, &id(7))[0];
         assert_eq!(reply.ch, Channel::Command);
-        assert_eq!(reply.type_num(), 14);
+        assert_eq!(reply.kind(), Some(CommandKind::RequestServerInfo));
         let d = reply.data();
         assert!(matches!(get(&d, "private"), Value::Bool(b) if *b == private));
         assert_eq!(get(&d, "version").as_str(), Some("0.9.10"));
@@ -188,7 +212,11 @@ fn failed_login_registers_nothing_and_sends_no_broadcast() {
     h.login(&id(1), "a", false);
     let acts = h.cmd(
         &id(2),
-        cmd(9, "a", &auth_data("a", None, Value::None, "0.9.10")),
+        cmd(
+            CommandKind::Auth,
+            "a",
+            &auth_data("a", None, Value::None, "0.9.10"),
+        ),
     );
     assert!(acts
         .iter()
@@ -204,7 +232,11 @@ fn auth_that_does_not_decode_is_still_logged_as_an_auth_request() {
     );
     let acts = h.cmd(
         &id(1),
-        vec![tframe(9), std::sync::Arc::from(&b"x"[..]), evil],
+        vec![
+            kframe(CommandKind::Auth),
+            std::sync::Arc::from(&b"x"[..]),
+            evil,
+        ],
     );
     assert!(logged(&acts, "Auth request from peer"));
     assert!(logged(&acts, "refused"));

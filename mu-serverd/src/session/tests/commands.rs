@@ -39,7 +39,7 @@ fn metadata_is_merged_forwarded_unchanged_and_reported_to_its_sender() {
     let mut h = three();
     let sel = Value::Set(Arc::new(vec![s("Cube"), s("Lamp")]));
     let frames = cmd(
-        13,
+        CommandKind::UpdateUserMetadata,
         "bob",
         &sdict(vec![("color", s("red")), ("selected_objects", sel)]),
     );
@@ -52,7 +52,7 @@ fn metadata_is_merged_forwarded_unchanged_and_reported_to_its_sender() {
     h.cmd(
         &id(2),
         cmd(
-            13,
+            CommandKind::UpdateUserMetadata,
             "bob",
             &sdict(vec![("color", s("blue")), ("frame", Value::Int(3))]),
         ),
@@ -61,7 +61,7 @@ fn metadata_is_merged_forwarded_unchanged_and_reported_to_its_sender() {
     let acts = h.advance(1100);
     let to_bob: Vec<_> = sends_to(&acts, &id(2))
         .into_iter()
-        .filter(|m| m.type_num() == 12)
+        .filter(|m| m.kind() == Some(CommandKind::UpdateClientsState))
         .collect();
     let meta = get(get(&to_bob[0].data(), "bob"), "metadata").clone();
     let Value::Dict(items) = &meta else { panic!() };
@@ -77,7 +77,7 @@ fn metadata_is_merged_forwarded_unchanged_and_reported_to_its_sender() {
 #[test]
 fn metadata_that_is_not_a_dict_is_refused() {
     let mut h = three();
-    let acts = h.cmd(&id(2), cmd(13, "bob", &s("x")));
+    let acts = h.cmd(&id(2), cmd(CommandKind::UpdateUserMetadata, "bob", &s("x")));
     assert!(sends(&acts).is_empty());
     assert!(logged(&acts, "UpdateUserMetadata from bob"));
 }
@@ -91,7 +91,7 @@ fn delete_removes_node_and_dependency_and_is_echoed_to_everyone() {
         &id(1),
         node_frames("p", "COMMON", &["x", "a", "a"], &node_value("p", 0)),
     );
-    let acts = h.cmd(&id(2), cmd(4, "client", &s("a")));
+    let acts = h.cmd(&id(2), cmd(CommandKind::Delete, "client", &s("a")));
     assert_eq!(sends(&acts).len(), 2);
     assert!(matches!(&persisted(&acts)[..], [Change::NodeDeleted { uuid }] if uuid == "a"));
     assert!(h.s.repository().get("a").is_none());
@@ -99,7 +99,7 @@ fn delete_removes_node_and_dependency_and_is_echoed_to_everyone() {
     let p = h.s.repository().get("p").expect("p");
     assert_eq!(p.deps(), Some(&["x".to_owned(), "a".to_owned()][..]));
     // unknown uuids are still echoed (as the reference), nothing journaled
-    let acts = h.cmd(&id(2), cmd(4, "client", &s("nope")));
+    let acts = h.cmd(&id(2), cmd(CommandKind::Delete, "client", &s("nope")));
     assert_eq!(sends(&acts).len(), 2);
     assert!(persisted(&acts).is_empty());
 }
@@ -107,8 +107,11 @@ fn delete_removes_node_and_dependency_and_is_echoed_to_everyone() {
 #[test]
 fn delete_of_a_node_locked_by_someone_else_is_refused() {
     let mut h = three();
-    h.cmd(&id(1), cmd(5, "host", &right(&["a"], "host")));
-    let acts = h.cmd(&id(2), cmd(4, "client", &s("a")));
+    h.cmd(
+        &id(1),
+        cmd(CommandKind::Right, "host", &right(&["a"], "host")),
+    );
+    let acts = h.cmd(&id(2), cmd(CommandKind::Delete, "client", &s("a")));
     assert!(sends(&acts).is_empty());
     assert!(logged(&acts, "Delete from bob"));
     assert!(h.s.repository().get("a").is_some());
@@ -117,11 +120,17 @@ fn delete_of_a_node_locked_by_someone_else_is_refused() {
 #[test]
 fn right_takes_common_and_own_nodes_only_and_echoes_just_those() {
     let mut h = three();
-    let acts = h.cmd(&id(1), cmd(5, "host", &right(&["a"], "host")));
+    let acts = h.cmd(
+        &id(1),
+        cmd(CommandKind::Right, "host", &right(&["a"], "host")),
+    );
     assert_eq!(sends(&acts).len(), 3, "echoed to everyone, sender included");
     assert_eq!(owner(&h, "a"), "host");
     // bob asks for a (host's), b (COMMON) and an unknown node: only b is his
-    let acts = h.cmd(&id(2), cmd(5, "bob", &right(&["a", "b", "zz"], "bob")));
+    let acts = h.cmd(
+        &id(2),
+        cmd(CommandKind::Right, "bob", &right(&["a", "b", "zz"], "bob")),
+    );
     let out = sends(&acts);
     assert_eq!(out.len(), 3);
     let echo = out[0].data();
@@ -133,28 +142,46 @@ fn right_takes_common_and_own_nodes_only_and_echoes_just_those() {
     assert_eq!(owner(&h, "b"), "bob");
     assert!(logged(&acts, "Right from bob"));
     // nothing allowed: nothing echoed
-    let acts = h.cmd(&id(3), cmd(5, "carol", &right(&["a"], "carol")));
+    let acts = h.cmd(
+        &id(3),
+        cmd(CommandKind::Right, "carol", &right(&["a"], "carol")),
+    );
     assert!(sends(&acts).is_empty());
     // an owner may hand its node back, or to someone else
-    h.cmd(&id(2), cmd(5, "bob", &right(&["b"], "carol")));
+    h.cmd(
+        &id(2),
+        cmd(CommandKind::Right, "bob", &right(&["b"], "carol")),
+    );
     assert_eq!(owner(&h, "b"), "carol");
 }
 
 #[test]
 fn an_admin_may_take_any_node() {
     let mut h = three();
-    h.cmd(&id(2), cmd(5, "bob", &right(&["a"], "bob")));
-    h.cmd(&id(1), cmd(5, "host", &right(&["a"], "host")));
+    h.cmd(
+        &id(2),
+        cmd(CommandKind::Right, "bob", &right(&["a"], "bob")),
+    );
+    h.cmd(
+        &id(1),
+        cmd(CommandKind::Right, "host", &right(&["a"], "host")),
+    );
     assert_eq!(owner(&h, "a"), "host");
 }
 
 #[test]
 fn kick_from_admin_disconnects_and_releases() {
     let mut h = three();
-    h.cmd(&id(2), cmd(5, "bob", &right(&["b"], "bob")));
-    let acts = h.cmd(&id(1), cmd(11, "host", &sdict(vec![("user", s("bob"))])));
+    h.cmd(
+        &id(2),
+        cmd(CommandKind::Right, "bob", &right(&["b"], "bob")),
+    );
+    let acts = h.cmd(
+        &id(1),
+        cmd(CommandKind::Kick, "host", &sdict(vec![("user", s("bob"))])),
+    );
     let to_bob = sends_to(&acts, &id(2));
-    assert_eq!(to_bob[0].type_num(), 10);
+    assert_eq!(to_bob[0].kind(), Some(CommandKind::Disconnect));
     assert_eq!(
         get(&to_bob[0].data(), "reason").as_str(),
         Some("kicked by admin")
@@ -165,18 +192,24 @@ fn kick_from_admin_disconnects_and_releases() {
     assert!(logged(&acts, "bob kicked from the session by host"));
     assert_eq!(owner(&h, "b"), "COMMON");
     // carol hears the release and the new user list at once (difference 8)
-    let to_carol: Vec<i64> = sends_to(&acts, &id(3))
-        .iter()
-        .map(|m| m.type_num())
-        .collect();
-    assert_eq!(to_carol, vec![5, 12]);
+    let to_carol: Vec<_> = sends_to(&acts, &id(3)).iter().map(|m| m.kind()).collect();
+    assert_eq!(
+        to_carol,
+        [
+            Some(CommandKind::Right),
+            Some(CommandKind::UpdateClientsState)
+        ]
+    );
     assert!(h.s.clients.by_name("bob").is_none());
 }
 
 #[test]
 fn kick_from_a_non_admin_is_refused() {
     let mut h = three();
-    let acts = h.cmd(&id(2), cmd(11, "bob", &sdict(vec![("user", s("host"))])));
+    let acts = h.cmd(
+        &id(2),
+        cmd(CommandKind::Kick, "bob", &sdict(vec![("user", s("host"))])),
+    );
     assert!(sends(&acts).is_empty());
     assert!(logged(&acts, "Kick from bob"));
     assert!(h.s.clients.by_name("host").is_some());
@@ -185,7 +218,14 @@ fn kick_from_a_non_admin_is_refused() {
 #[test]
 fn kick_of_an_unknown_user_is_logged() {
     let mut h = three();
-    let acts = h.cmd(&id(1), cmd(11, "host", &sdict(vec![("user", s("nobody"))])));
+    let acts = h.cmd(
+        &id(1),
+        cmd(
+            CommandKind::Kick,
+            "host",
+            &sdict(vec![("user", s("nobody"))]),
+        ),
+    );
     assert!(logged(&acts, "Can't kick nobody"));
     // Someone's typo is not a server error: `journalctl -p err` stays for real failures.
     for a in &acts {
@@ -199,19 +239,28 @@ fn kick_of_an_unknown_user_is_logged() {
 fn commands_before_login_are_refused() {
     let mut h = three();
     for (t, data) in [
-        (4, s("a")),
-        (5, right(&["a"], "ghost")),
-        (13, sdict(vec![("x", Value::Int(1))])),
-        (7, sdict(vec![("STATE", s("GET")), ("ID", s("a"))])),
-        (7, sdict(vec![("STATE", s("REQUEST_INIT"))])),
+        (CommandKind::Delete, s("a")),
+        (CommandKind::Right, right(&["a"], "ghost")),
         (
-            8,
+            CommandKind::UpdateUserMetadata,
+            sdict(vec![("x", Value::Int(1))]),
+        ),
+        (
+            CommandKind::Snapshot,
+            sdict(vec![("STATE", s("GET")), ("ID", s("a"))]),
+        ),
+        (
+            CommandKind::Snapshot,
+            sdict(vec![("STATE", s("REQUEST_INIT"))]),
+        ),
+        (
+            CommandKind::ServerSnapshot,
             sdict(vec![("STATE", s("INIT")), ("NODES", Value::list(vec![]))]),
         ),
-        (11, sdict(vec![("user", s("bob"))])),
+        (CommandKind::Kick, sdict(vec![("user", s("bob"))])),
     ] {
         let acts = h.cmd(&id(77), cmd(t, "ghost", &data));
-        assert!(sends(&acts).is_empty(), "type {t}");
+        assert!(sends(&acts).is_empty(), "{t:?}");
         assert!(logged(&acts, "not logged in"));
     }
     assert_eq!(owner(&h, "a"), "COMMON");
@@ -223,9 +272,12 @@ fn command_frames_that_do_not_parse_are_logged() {
     let mut h = three();
     for frames in [
         vec![Arc::from(&b"PING"[..])],
-        vec![tframe(13), Arc::from(&b"bob"[..])],
         vec![
-            tframe(13),
+            kframe(CommandKind::UpdateUserMetadata),
+            Arc::from(&b"bob"[..]),
+        ],
+        vec![
+            kframe(CommandKind::UpdateUserMetadata),
             Arc::from(&b"bob"[..]),
             Arc::from(&b"\x80\x04}\x94"[..]),
         ],
@@ -266,7 +318,10 @@ fn refusals_of_strangers_are_rate_limited_but_counted() {
     // a logged-in client's refusals are all logged
     let mut acts = Vec::new();
     for _ in 0..100 {
-        acts.extend(h.cmd(&id(2), cmd(13, "bob", &s("not a dict"))));
+        acts.extend(h.cmd(
+            &id(2),
+            cmd(CommandKind::UpdateUserMetadata, "bob", &s("not a dict")),
+        ));
     }
     assert_eq!(
         logs(&acts)
@@ -284,7 +339,7 @@ fn metadata_is_bounded() {
         "chat",
         s(&"x".repeat(crate::session::commands::MAX_METADATA_BYTES)),
     )]);
-    let acts = h.cmd(&id(2), cmd(13, "bob", &big));
+    let acts = h.cmd(&id(2), cmd(CommandKind::UpdateUserMetadata, "bob", &big));
     assert!(sends(&acts).is_empty());
     assert!(logged(&acts, "UpdateUserMetadata from bob"));
     let many = Value::dict(
@@ -292,7 +347,7 @@ fn metadata_is_bounded() {
             .map(|k| (Value::Int(k), Value::None))
             .collect(),
     );
-    let acts = h.cmd(&id(2), cmd(13, "bob", &many));
+    let acts = h.cmd(&id(2), cmd(CommandKind::UpdateUserMetadata, "bob", &many));
     assert!(sends(&acts).is_empty());
     assert!(h.s.clients.get(&id(2)).expect("bob").metadata.is_empty());
 }
@@ -303,11 +358,18 @@ fn a_strangers_command_is_refused_before_its_payload_is_decoded() {
     let garbage: crate::session::io::Frame = Arc::from(&b"\x80\x04\x95\xff\xff\xff\xff"[..]);
     let acts = h.cmd(
         &id(77),
-        vec![tframe(4), Arc::from(&b"x"[..]), garbage.clone()],
+        vec![
+            kframe(CommandKind::Delete),
+            Arc::from(&b"x"[..]),
+            garbage.clone(),
+        ],
     );
     assert!(logged(&acts, "Delete (type 4) from peer"));
     assert!(logged(&acts, "not logged in"));
     // the same payload from a client is decoded, and refused for what it is
-    let acts = h.cmd(&id(2), vec![tframe(4), Arc::from(&b"x"[..]), garbage]);
+    let acts = h.cmd(
+        &id(2),
+        vec![kframe(CommandKind::Delete), Arc::from(&b"x"[..]), garbage],
+    );
     assert!(logged(&acts, "Delete from bob ("));
 }

@@ -1,6 +1,8 @@
 //! A driver for the core with a simulated clock, and helpers to build client frames and read
 //! the server's.
 
+pub use crate::objects::CommandKind;
+use crate::objects::{T_COMMIT, T_NODE};
 use crate::pickle::{decode, encode, Limits, Value};
 use crate::session::io::{Action, Change, Channel, Frame, Identity, Millis};
 use crate::session::wire::sdict;
@@ -29,12 +31,18 @@ pub fn pk(v: &Value) -> Frame {
     Arc::from(encode(v))
 }
 
+/// Frame 0 holding any number, as a hostile peer may send it (CPython's pickle of the int).
 pub fn tframe(t: i64) -> Frame {
     pk(&Value::Int(t))
 }
 
-pub fn cmd(t: i64, owner: &str, data: &Value) -> Vec<Frame> {
-    vec![tframe(t), Arc::from(owner.as_bytes()), pk(data)]
+/// Frame 0 of a command kind.
+pub fn kframe(kind: CommandKind) -> Frame {
+    tframe(i64::from(kind.num()))
+}
+
+pub fn cmd(kind: CommandKind, owner: &str, data: &Value) -> Vec<Frame> {
+    vec![kframe(kind), Arc::from(owner.as_bytes()), pk(data)]
 }
 
 pub fn deps(list: &[&str]) -> Frame {
@@ -43,7 +51,7 @@ pub fn deps(list: &[&str]) -> Frame {
 
 pub fn node_frames(uuid: &str, owner: &str, dep: &[&str], data: &Value) -> Vec<Frame> {
     vec![
-        tframe(2),
+        tframe(T_NODE.into()),
         Arc::from(uuid.as_bytes()),
         Arc::from(owner.as_bytes()),
         deps(dep),
@@ -52,7 +60,12 @@ pub fn node_frames(uuid: &str, owner: &str, dep: &[&str], data: &Value) -> Vec<F
 }
 
 pub fn commit_frames(uuid: &str, dep: &[&str], delta: &Value) -> Vec<Frame> {
-    vec![tframe(1), Arc::from(uuid.as_bytes()), deps(dep), pk(delta)]
+    vec![
+        tframe(T_COMMIT.into()),
+        Arc::from(uuid.as_bytes()),
+        deps(dep),
+        pk(delta),
+    ]
 }
 
 /// `{'values_changed': {"root['key']": {'new_value': v}}}` as deepdiff 8 writes it.
@@ -92,10 +105,11 @@ pub struct Sent {
 }
 
 impl Sent {
-    pub fn type_num(&self) -> i64 {
+    /// The command kind frame 0 holds (`None` for a Node, a Commit or anything else).
+    pub fn kind(&self) -> Option<CommandKind> {
         match decode(&self.frames[0], &Limits::default()) {
-            Ok(Value::Int(n)) => n,
-            _ => -1,
+            Ok(Value::Int(n)) => CommandKind::from_num(n),
+            _ => None,
         }
     }
     pub fn data(&self) -> Value {
@@ -209,14 +223,19 @@ impl H {
     /// Logs in from `addr` and returns the Auth answer.
     pub fn login_from(&mut self, who: &Identity, name: &str, addr: &str) -> String {
         let data = auth_data(name, None, Value::None, "0.9.10");
-        let acts = self.frame_from(Channel::Command, who, addr, cmd(9, name, &data));
+        let acts = self.frame_from(
+            Channel::Command,
+            who,
+            addr,
+            cmd(CommandKind::Auth, name, &data),
+        );
         auth_answer(&acts, who)
     }
 
     /// Logs in and returns the Auth answer.
     pub fn login(&mut self, who: &Identity, name: &str, admin: bool) -> String {
         let data = auth_data(name, admin.then_some(ADMIN_PWD), Value::None, "0.9.10");
-        let acts = self.cmd(who, cmd(9, name, &data));
+        let acts = self.cmd(who, cmd(CommandKind::Auth, name, &data));
         auth_answer(&acts, who)
     }
 
@@ -230,7 +249,7 @@ impl H {
             ("SIZE", Value::Int(nodes.len() as i64)),
             ("NODES", uuids),
         ]);
-        self.cmd(who, cmd(8, "server", &init));
+        self.cmd(who, cmd(CommandKind::ServerSnapshot, "server", &init));
         for (u, d) in nodes {
             let chunks = node_frames(u, "COMMON", &[], d);
             let set = sdict(vec![
@@ -240,9 +259,16 @@ impl H {
                     Value::list(chunks.iter().map(|f| Value::Bytes(f.clone())).collect()),
                 ),
             ]);
-            self.cmd(who, cmd(8, "server", &set));
+            self.cmd(who, cmd(CommandKind::ServerSnapshot, "server", &set));
         }
-        self.cmd(who, cmd(8, "server", &sdict(vec![("STATE", s("END"))])));
+        self.cmd(
+            who,
+            cmd(
+                CommandKind::ServerSnapshot,
+                "server",
+                &sdict(vec![("STATE", s("END"))]),
+            ),
+        );
     }
 
     /// A client joins a running session as the replication client does (login, heartbeat,
@@ -253,11 +279,15 @@ impl H {
         self.hb(who, b"INIT");
         let acts = self.cmd(
             who,
-            cmd(7, name, &sdict(vec![("STATE", s("REQUEST_INIT"))])),
+            cmd(
+                CommandKind::Snapshot,
+                name,
+                &sdict(vec![("STATE", s("REQUEST_INIT"))]),
+            ),
         );
         let mut answers = sends_to(&acts, who)
             .into_iter()
-            .filter(|m| m.type_num() == 7);
+            .filter(|m| m.kind() == Some(CommandKind::Snapshot));
         let catalog = answers.next().expect("catalog").data();
         // SETs pushed ahead of the GETs (difference 13).
         let mut got: Vec<Sent> = answers.collect();
@@ -265,11 +295,18 @@ impl H {
             // The client's pop order: the last uuid first.
             for u in items.iter().rev() {
                 let get = sdict(vec![("STATE", s("GET")), ("ID", u.clone())]);
-                let acts = self.cmd(who, cmd(7, name, &get));
+                let acts = self.cmd(who, cmd(CommandKind::Snapshot, name, &get));
                 got.extend(sends(&acts).into_iter().filter(|m| m.to == *who));
             }
         }
-        self.cmd(who, cmd(7, name, &sdict(vec![("STATE", s("DONE"))])));
+        self.cmd(
+            who,
+            cmd(
+                CommandKind::Snapshot,
+                name,
+                &sdict(vec![("STATE", s("DONE"))]),
+            ),
+        );
         got
     }
 }
@@ -323,7 +360,7 @@ pub fn persisted(actions: &[Action]) -> Vec<Change> {
 pub fn auth_answer(actions: &[Action], to: &Identity) -> String {
     sends_to(actions, to)
         .into_iter()
-        .find(|m| m.type_num() == 9)
+        .find(|m| m.kind() == Some(CommandKind::Auth))
         .and_then(|m| m.data().as_str().map(str::to_owned))
         .unwrap_or_default()
 }

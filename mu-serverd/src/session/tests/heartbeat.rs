@@ -47,14 +47,16 @@ fn latency_is_measured_and_broadcast_every_second() {
     let acts = h.advance(1100);
     let lists: Vec<_> = sends_to(&acts, &id(1))
         .into_iter()
-        .filter(|m| m.type_num() == 12)
+        .filter(|m| m.kind() == Some(CommandKind::UpdateClientsState))
         .collect();
     assert!(!lists.is_empty());
     let last = lists.last().expect("list").data();
     assert_eq!(int(get(get(&last, "a"), "latency")), 3);
     // and again a second later
     let acts = h.advance(1002);
-    assert!(sends_to(&acts, &id(1)).iter().any(|m| m.type_num() == 12));
+    assert!(sends_to(&acts, &id(1))
+        .iter()
+        .any(|m| m.kind() == Some(CommandKind::UpdateClientsState)));
 }
 
 #[test]
@@ -65,7 +67,7 @@ fn silent_client_is_lost_after_the_timeout_and_its_locks_released() {
     h.cmd(
         &id(2),
         cmd(
-            5,
+            CommandKind::Right,
             "bob",
             &crate::session::wire::sdict(vec![
                 ("uuid", crate::pickle::Value::list(vec![s("a")])),
@@ -86,7 +88,7 @@ fn silent_client_is_lost_after_the_timeout_and_its_locks_released() {
     let to_host = sends_to(&acts, &id(1));
     assert!(to_host
         .iter()
-        .any(|m| m.type_num() == 5 && m.owner() == "server"));
+        .any(|m| m.kind() == Some(CommandKind::Right) && m.owner() == "server"));
 }
 
 #[test]

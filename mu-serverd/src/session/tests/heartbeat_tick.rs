@@ -194,7 +194,7 @@ fn latency_reported_is_each_clients_pong_delay() {
     let acts: Vec<Action> = log.actions.into_iter().map(|(_, a)| a).collect();
     let lists: Vec<Value> = sends_to(&acts, &peers[0].who)
         .into_iter()
-        .filter(|m| m.type_num() == 12)
+        .filter(|m| m.kind() == Some(CommandKind::UpdateClientsState))
         .map(|m| m.data())
         .collect();
     assert!(lists.len() >= 2, "{} user lists in 2.1 s", lists.len());
@@ -258,7 +258,7 @@ fn silent_client_is_dropped_after_the_timeout_and_not_before() {
             .collect();
         let list = sends_to(&after, &peers[0].who)
             .into_iter()
-            .find(|m| m.type_num() == 12)
+            .find(|m| m.kind() == Some(CommandKind::UpdateClientsState))
             .expect("a user list after the loss")
             .data();
         assert!(list.get_str_key("user1").is_none());

@@ -20,7 +20,12 @@ fn two_clients_and_a_scene(h: &mut H) {
         ("STATE", s("INIT")),
         ("NODES", crate::pickle::Value::list(vec![])),
     ]);
-    h.frame_from(Channel::Command, &id(1), HOME, cmd(8, "server", &init));
+    h.frame_from(
+        Channel::Command,
+        &id(1),
+        HOME,
+        cmd(CommandKind::ServerSnapshot, "server", &init),
+    );
     assert_eq!(h.login_from(&id(2), "bob", "10.0.0.9"), "RUNNING");
 }
 
@@ -43,8 +48,12 @@ fn an_identity_from_another_address_is_refused_on_every_channel() {
     two_clients_and_a_scene(&mut h);
     let before = msgs_in(&mut h, "alice");
     let node = node_frames("n1", "COMMON", &[], &node_value("n1", 1));
-    let meta = cmd(13, "alice", &sdict(vec![("color", s("red"))]));
-    let delete = cmd(4, "alice", &s("n1"));
+    let meta = cmd(
+        CommandKind::UpdateUserMetadata,
+        "alice",
+        &sdict(vec![("color", s("red"))]),
+    );
+    let delete = cmd(CommandKind::Delete, "alice", &s("n1"));
     for (ch, frames) in [
         (Channel::Data, node.clone()),
         (Channel::Command, meta),
@@ -97,7 +106,12 @@ fn refusals_of_impostors_are_rate_limited() {
 fn no_log_line_holds_a_whole_identity() {
     let mut h = H::new();
     two_clients_and_a_scene(&mut h);
-    h.frame_from(Channel::Command, &id(3), ELSEWHERE, cmd(4, "x", &s("n1")));
+    h.frame_from(
+        Channel::Command,
+        &id(3),
+        ELSEWHERE,
+        cmd(CommandKind::Delete, "x", &s("n1")),
+    );
     h.frame_from(Channel::Data, &id(1), ELSEWHERE, vec![tframe(2)]);
     h.frame_from(Channel::Data, &id(2), "10.0.0.9", vec![tframe(2)]);
     h.s.kick("bob", "kicked", "a test");

@@ -15,7 +15,7 @@ fn join_pulls_every_node_as_its_five_frames() {
     let got = h.join(&id(2), "bob");
     assert_eq!(got.len(), 2);
     for m in &got {
-        assert_eq!(m.type_num(), 7);
+        assert_eq!(m.kind(), Some(CommandKind::Snapshot));
         let d = m.data();
         assert_eq!(get(&d, "STATE").as_str(), Some("SET"));
         let Value::List(chunks) = get(&d, "DATA") else {
@@ -36,7 +36,7 @@ fn get_of_a_deleted_node_answers_removed() {
     h.host(&id(1), "host", &[("a", node_value("a", 1))]);
     h.login(&id(2), "bob", false);
     let get_a = sdict(vec![("STATE", s("GET")), ("ID", s("gone"))]);
-    let acts = h.cmd(&id(2), cmd(7, "bob", &get_a));
+    let acts = h.cmd(&id(2), cmd(CommandKind::Snapshot, "bob", &get_a));
     let d = sends_to(&acts, &id(2))[0].data();
     assert!(matches!(get(&d, "DATA"), Value::Bytes(b) if &b[..] == b"removed"));
 }
@@ -46,7 +46,14 @@ fn done_makes_the_joiner_active_and_online() {
     let mut h = H::new();
     h.host(&id(1), "host", &[("a", node_value("a", 1))]);
     h.login(&id(2), "bob", false);
-    let acts = h.cmd(&id(2), cmd(7, "bob", &sdict(vec![("STATE", s("DONE"))])));
+    let acts = h.cmd(
+        &id(2),
+        cmd(
+            CommandKind::Snapshot,
+            "bob",
+            &sdict(vec![("STATE", s("DONE"))]),
+        ),
+    );
     assert!(logged(&acts, "bob: user online"));
     let to_host = sends_to(&acts, &id(1));
     assert_eq!(int(get(get(&to_host[0].data(), "bob"), "status")), 2);
@@ -112,7 +119,11 @@ fn start_join(h: &mut H, who: &Identity) -> (Vec<String>, Vec<Sent>) {
     h.hb(who, b"INIT");
     let acts = h.cmd(
         who,
-        cmd(7, "bob", &sdict(vec![("STATE", s("REQUEST_INIT"))])),
+        cmd(
+            CommandKind::Snapshot,
+            "bob",
+            &sdict(vec![("STATE", s("REQUEST_INIT"))]),
+        ),
     );
     let mut to = sends_to(&acts, who).into_iter();
     let catalog = to.next().expect("catalog").data();
@@ -127,7 +138,11 @@ fn start_join(h: &mut H, who: &Identity) -> (Vec<String>, Vec<Sent>) {
 }
 
 fn get_frames(uuid: &str) -> Vec<crate::session::io::Frame> {
-    cmd(7, "bob", &sdict(vec![("STATE", s("GET")), ("ID", s(uuid))]))
+    cmd(
+        CommandKind::Snapshot,
+        "bob",
+        &sdict(vec![("STATE", s("GET")), ("ID", s(uuid))]),
+    )
 }
 
 use crate::session::io::Identity;
@@ -154,7 +169,14 @@ fn sets_are_pushed_in_pop_order_and_each_get_moves_the_window_by_one() {
     }
     assert_eq!(got, pop, "every node exactly once, in pop order");
     assert_eq!(h.s.joins_in_progress(), 0);
-    let acts = h.cmd(&id(2), cmd(7, "bob", &sdict(vec![("STATE", s("DONE"))])));
+    let acts = h.cmd(
+        &id(2),
+        cmd(
+            CommandKind::Snapshot,
+            "bob",
+            &sdict(vec![("STATE", s("DONE"))]),
+        ),
+    );
     assert!(logged(&acts, "bob: user online"));
 }
 
@@ -218,10 +240,13 @@ fn a_node_deleted_after_the_catalog_is_pushed_as_removed() {
     let (_, pushed) = start_join(&mut h, &id(2));
     assert_eq!(pushed.len(), 2);
     // No dependencies: the pop order is n000, n001, n002, n003; delete n002 before its push.
-    h.cmd(&id(1), cmd(4, "host", &s(&all[2])));
+    h.cmd(&id(1), cmd(CommandKind::Delete, "host", &s(&all[2])));
     assert!(h.s.repository().get(&all[2]).is_none());
     let m = sends_to(&h.cmd(&id(2), get_frames(&all[0])), &id(2));
-    let sets: Vec<_> = m.iter().filter(|m| m.type_num() == 7).collect();
+    let sets: Vec<_> = m
+        .iter()
+        .filter(|m| m.kind() == Some(CommandKind::Snapshot))
+        .collect();
     assert_eq!(sets.len(), 1);
     assert_eq!(set_uuid(sets[0]), None, "pushed as b'removed'");
 }
@@ -239,7 +264,7 @@ fn a_joiner_that_leaves_mid_join_leaves_no_push_state() {
     assert_eq!(h.s.joins_in_progress(), 0);
     // A later GET from that peer gets nothing pushed (it is not logged in any more).
     let m = sends_to(&h.cmd(&id(2), get_frames(&all[3])), &id(2));
-    assert!(m.iter().all(|m| m.type_num() != 7));
+    assert!(m.iter().all(|m| m.kind() != Some(CommandKind::Snapshot)));
 }
 
 #[test]

@@ -17,7 +17,7 @@ fn two() -> H {
     h.cmd(
         &id(2),
         cmd(
-            5,
+            CommandKind::Right,
             "bob",
             &sdict(vec![
                 ("uuid", Value::list(vec![s("b")])),
@@ -141,7 +141,7 @@ fn shutdown_sends_disconnect_to_everyone_at_once() {
     for who in [1, 2] {
         let d: Vec<_> = sends_to(&acts, &id(who))
             .into_iter()
-            .filter(|m| m.type_num() == 10)
+            .filter(|m| m.kind() == Some(CommandKind::Disconnect))
             .collect();
         assert_eq!(d.len(), 1);
         assert_eq!(
@@ -197,7 +197,11 @@ fn reload_changes_passwords_without_dropping_anyone() {
     assert_eq!(h.login(&id(5), "x", false), "FAILED: wrong server password");
     let acts = h.cmd(
         &id(5),
-        cmd(9, "x", &auth_data("x", None, s("new"), "0.9.10")),
+        cmd(
+            CommandKind::Auth,
+            "x",
+            &auth_data("x", None, s("new"), "0.9.10"),
+        ),
     );
     assert_eq!(auth_answer(&acts, &id(5)), "RUNNING");
 }

@@ -28,9 +28,15 @@ fn one_users_metadata_total_is_bounded_and_replacing_frees() {
     let mut h = quota_cfg(|c| c.max_user_metadata_bytes = 4000);
     h.host(&id(1), "alice", &[("n1", node_value("n1", 1))]);
     h.join(&id(2), "bob");
-    let acts = h.cmd(&id(2), cmd(13, "bob", &meta("a", 2500)));
+    let acts = h.cmd(
+        &id(2),
+        cmd(CommandKind::UpdateUserMetadata, "bob", &meta("a", 2500)),
+    );
     assert_eq!(sends_to(&acts, &id(1)).len(), 1);
-    let acts = h.cmd(&id(2), cmd(13, "bob", &meta("b", 2500)));
+    let acts = h.cmd(
+        &id(2),
+        cmd(CommandKind::UpdateUserMetadata, "bob", &meta("b", 2500)),
+    );
     nothing_happened(&acts);
     let line = logs(&acts).join("\n");
     assert!(line.contains("UpdateUserMetadata from bob"), "{line}");
@@ -42,12 +48,21 @@ fn one_users_metadata_total_is_bounded_and_replacing_frees() {
     assert_eq!(bob.metadata.len(), 1);
     // the same key again replaces (and frees) what it held
     for _ in 0..3 {
-        let acts = h.cmd(&id(2), cmd(13, "bob", &meta("a", 3500)));
+        let acts = h.cmd(
+            &id(2),
+            cmd(CommandKind::UpdateUserMetadata, "bob", &meta("a", 3500)),
+        );
         assert_eq!(sends_to(&acts, &id(1)).len(), 1, "{:?}", logs(&acts));
     }
-    let acts = h.cmd(&id(2), cmd(13, "bob", &meta("a", 100)));
+    let acts = h.cmd(
+        &id(2),
+        cmd(CommandKind::UpdateUserMetadata, "bob", &meta("a", 100)),
+    );
     assert_eq!(sends_to(&acts, &id(1)).len(), 1);
-    let acts = h.cmd(&id(2), cmd(13, "bob", &meta("b", 2500)));
+    let acts = h.cmd(
+        &id(2),
+        cmd(CommandKind::UpdateUserMetadata, "bob", &meta("b", 2500)),
+    );
     assert_eq!(sends_to(&acts, &id(1)).len(), 1, "{:?}", logs(&acts));
 }
 
@@ -56,9 +71,15 @@ fn everyones_metadata_total_is_bounded() {
     let mut h = quota_cfg(|c| c.max_metadata_bytes_total = 6000);
     h.host(&id(1), "alice", &[("n1", node_value("n1", 1))]);
     h.join(&id(2), "bob");
-    let acts = h.cmd(&id(1), cmd(13, "alice", &meta("a", 3000)));
+    let acts = h.cmd(
+        &id(1),
+        cmd(CommandKind::UpdateUserMetadata, "alice", &meta("a", 3000)),
+    );
     assert_eq!(sends_to(&acts, &id(2)).len(), 1);
-    let acts = h.cmd(&id(2), cmd(13, "bob", &meta("a", 3000)));
+    let acts = h.cmd(
+        &id(2),
+        cmd(CommandKind::UpdateUserMetadata, "bob", &meta("a", 3000)),
+    );
     nothing_happened(&acts);
     assert!(
         logged(&acts, "max_metadata_bytes_total = 6000"),
@@ -66,11 +87,17 @@ fn everyones_metadata_total_is_bounded() {
         logs(&acts)
     );
     assert!(logged(&acts, "UpdateUserMetadata from bob"));
-    let acts = h.cmd(&id(2), cmd(13, "bob", &meta("a", 2000)));
+    let acts = h.cmd(
+        &id(2),
+        cmd(CommandKind::UpdateUserMetadata, "bob", &meta("a", 2000)),
+    );
     assert_eq!(sends_to(&acts, &id(1)).len(), 1, "{:?}", logs(&acts));
     // when alice leaves, her share is free again
     h.s.kick("alice", "kicked", "a test");
-    let acts = h.cmd(&id(2), cmd(13, "bob", &meta("b", 3000)));
+    let acts = h.cmd(
+        &id(2),
+        cmd(CommandKind::UpdateUserMetadata, "bob", &meta("b", 3000)),
+    );
     assert!(!logged(&acts, "refused"), "{:?}", logs(&acts));
 }
 
@@ -144,7 +171,7 @@ fn upload_set(uuid: &str, data: &Value) -> Value {
 fn replies(acts: &[Action], to: u8) -> Vec<String> {
     sends_to(acts, &id(to))
         .iter()
-        .filter(|m| m.type_num() == 8)
+        .filter(|m| m.kind() == Some(CommandKind::ServerSnapshot))
         .map(|m| get(&m.data(), "STATE").as_str().unwrap_or("").to_owned())
         .collect()
 }
@@ -158,19 +185,51 @@ fn an_upload_beyond_the_totals_is_rejected_and_another_may_start() {
     h.login(&id(1), "host", true);
     let acts = h.cmd(
         &id(1),
-        cmd(8, "server", &upload_init(&["a", "b", "c", "d"])),
+        cmd(
+            CommandKind::ServerSnapshot,
+            "server",
+            &upload_init(&["a", "b", "c", "d"]),
+        ),
     );
     assert_eq!(replies(&acts, 1), vec!["REJECTED"]);
     assert!(logged(&acts, "limit max_nodes = 3"), "{:?}", logs(&acts));
     assert_eq!(h.s.state(), SessionState::Waiting);
     // announced within the node limit, but the nodes pass the byte total
-    h.cmd(&id(1), cmd(8, "server", &upload_init(&["a", "b", "c"])));
+    h.cmd(
+        &id(1),
+        cmd(
+            CommandKind::ServerSnapshot,
+            "server",
+            &upload_init(&["a", "b", "c"]),
+        ),
+    );
     let blob = |n: &str| sdict(vec![("name", s(n)), ("blob", s(&"b".repeat(1400)))]);
-    let acts = h.cmd(&id(1), cmd(8, "server", &upload_set("a", &blob("a"))));
+    let acts = h.cmd(
+        &id(1),
+        cmd(
+            CommandKind::ServerSnapshot,
+            "server",
+            &upload_set("a", &blob("a")),
+        ),
+    );
     assert!(replies(&acts, 1).is_empty());
-    let acts = h.cmd(&id(1), cmd(8, "server", &upload_set("b", &blob("b"))));
+    let acts = h.cmd(
+        &id(1),
+        cmd(
+            CommandKind::ServerSnapshot,
+            "server",
+            &upload_set("b", &blob("b")),
+        ),
+    );
     assert!(replies(&acts, 1).is_empty());
-    let acts = h.cmd(&id(1), cmd(8, "server", &upload_set("c", &blob("c"))));
+    let acts = h.cmd(
+        &id(1),
+        cmd(
+            CommandKind::ServerSnapshot,
+            "server",
+            &upload_set("c", &blob("c")),
+        ),
+    );
     assert_eq!(replies(&acts, 1), vec!["REJECTED"]);
     assert!(logged(&acts, "abandoned"), "{:?}", logs(&acts));
     assert!(logged(&acts, "limit max_session_bytes = 3000"));
@@ -178,13 +237,23 @@ fn an_upload_beyond_the_totals_is_rejected_and_another_may_start() {
     assert_eq!(h.s.state(), SessionState::Waiting);
     assert!(h.s.repository().is_empty());
     // its END closes the abandoned upload quietly; then another upload may start
-    let acts = h.cmd(&id(1), cmd(8, "server", &sdict(vec![("STATE", s("END"))])));
+    let acts = h.cmd(
+        &id(1),
+        cmd(
+            CommandKind::ServerSnapshot,
+            "server",
+            &sdict(vec![("STATE", s("END"))]),
+        ),
+    );
     assert!(
         logged(&acts, "abandoned upload is over"),
         "{:?}",
         logs(&acts)
     );
     h.login(&id(2), "next", true);
-    let acts = h.cmd(&id(2), cmd(8, "server", &upload_init(&["z"])));
+    let acts = h.cmd(
+        &id(2),
+        cmd(CommandKind::ServerSnapshot, "server", &upload_init(&["z"])),
+    );
     assert_eq!(replies(&acts, 2), vec!["ACCEPTED"]);
 }

@@ -47,20 +47,24 @@ fn random_frames(r: &mut Rng, name: &str) -> (Channel, Vec<Frame>) {
             Channel::Data,
             commit_frames(u, &[], &set_delta("missing", Value::Int(x))),
         ),
-        4 => (Channel::Command, cmd(4, "client", &s(u))),
+        4 => (Channel::Command, cmd(CommandKind::Delete, "client", &s(u))),
         5 => {
             let owner = if r.below(2) == 0 { "COMMON" } else { name };
             let data = sdict(vec![("uuid", Value::list(vec![s(u)])), ("owner", s(owner))]);
-            (Channel::Command, cmd(5, name, &data))
+            (Channel::Command, cmd(CommandKind::Right, name, &data))
         }
         6 => (
             Channel::Command,
-            cmd(13, name, &sdict(vec![("k", Value::Int(x))])),
+            cmd(
+                CommandKind::UpdateUserMetadata,
+                name,
+                &sdict(vec![("k", Value::Int(x))]),
+            ),
         ),
         7 => (
             Channel::Command,
             cmd(
-                11,
+                CommandKind::Kick,
                 name,
                 &sdict(vec![("user", s(NAMES[r.below(4) as usize]))]),
             ),
@@ -76,12 +80,16 @@ fn random_frames(r: &mut Rng, name: &str) -> (Channel, Vec<Frame>) {
         }
         10 => (
             Channel::Command,
-            cmd(7, name, &sdict(vec![("STATE", s("GET")), ("ID", s(u))])),
+            cmd(
+                CommandKind::Snapshot,
+                name,
+                &sdict(vec![("STATE", s("GET")), ("ID", s(u))]),
+            ),
         ),
         11 => (
             Channel::Command,
             cmd(
-                8,
+                CommandKind::ServerSnapshot,
                 "server",
                 &sdict(vec![
                     ("STATE", s("INIT")),
@@ -101,11 +109,18 @@ fn random_frames(r: &mut Rng, name: &str) -> (Channel, Vec<Frame>) {
                     Value::list(chunks.iter().map(|f| Value::Bytes(f.clone())).collect()),
                 ),
             ]);
-            (Channel::Command, cmd(8, "server", &set))
+            (
+                Channel::Command,
+                cmd(CommandKind::ServerSnapshot, "server", &set),
+            )
         }
         _ => (
             Channel::Command,
-            cmd(8, "server", &sdict(vec![("STATE", s("END"))])),
+            cmd(
+                CommandKind::ServerSnapshot,
+                "server",
+                &sdict(vec![("STATE", s("END"))]),
+            ),
         ),
     }
 }
@@ -121,7 +136,7 @@ fn run(seed: u64, steps: usize) -> [usize; 5] {
             0 => {
                 let admin = r.below(3) == 0;
                 let data = auth_data(name, admin.then_some(ADMIN_PWD), Value::None, "0.9.10");
-                h.cmd(&who, cmd(9, name, &data))
+                h.cmd(&who, cmd(CommandKind::Auth, name, &data))
             }
             1 => h.hb(&who, b"INIT"),
             2 => {

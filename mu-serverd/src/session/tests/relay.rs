@@ -59,7 +59,7 @@ fn node_update_keeps_the_stored_owner() {
     h.cmd(
         &id(2),
         cmd(
-            5,
+            CommandKind::Right,
             "bob",
             &sdict(vec![
                 ("uuid", Value::list(vec![s("a")])),
@@ -155,7 +155,7 @@ fn update_of_a_node_locked_by_someone_else_is_dropped() {
     h.cmd(
         &id(1),
         cmd(
-            5,
+            CommandKind::Right,
             "host",
             &sdict(vec![
                 ("uuid", Value::list(vec![s("a")])),
@@ -187,7 +187,11 @@ fn malformed_data_messages_are_refused() {
         vec![tframe(2)],
         vec![Arc::from(&b"PING"[..])],
         vec![tframe(99), Arc::from(&b"x"[..])],
-        vec![tframe(9), Arc::from(&b"bob"[..]), pk(&s("x"))],
+        vec![
+            kframe(CommandKind::Auth),
+            Arc::from(&b"bob"[..]),
+            pk(&s("x")),
+        ],
         vec![
             tframe(1),
             Arc::from(&b"a"[..]),

@@ -27,7 +27,7 @@ fn replaying_persisted_changes_rebuilds_the_same_repository() {
     h.cmd(
         &id(2),
         cmd(
-            5,
+            CommandKind::Right,
             "bob",
             &sdict(vec![
                 ("uuid", Value::list(vec![s("b")])),
@@ -35,7 +35,7 @@ fn replaying_persisted_changes_rebuilds_the_same_repository() {
             ]),
         ),
     );
-    h.cmd(&id(2), cmd(4, "client", &s("b")));
+    h.cmd(&id(2), cmd(CommandKind::Delete, "client", &s("b")));
     let changes = persisted(&h.actions);
     assert!(changes.len() >= 7);
     let mut replay = Repository::new(Limits::default());

@@ -27,7 +27,7 @@ fn set(uuid: &str, x: i64) -> Value {
 fn state_reply(acts: &[Action], to: u8) -> Vec<String> {
     sends_to(acts, &id(to))
         .iter()
-        .filter(|m| m.type_num() == 8)
+        .filter(|m| m.kind() == Some(CommandKind::ServerSnapshot))
         .map(|m| get(&m.data(), "STATE").as_str().unwrap_or("").to_owned())
         .collect()
 }
@@ -37,17 +37,26 @@ fn upload_accepted_stored_done_and_catalog_sent_to_the_lobby() {
     let mut h = H::new();
     h.login(&id(1), "host", true);
     h.login(&id(2), "early", false);
-    let acts = h.cmd(&id(1), cmd(8, "server", &init(&["a", "b"])));
+    let acts = h.cmd(
+        &id(1),
+        cmd(CommandKind::ServerSnapshot, "server", &init(&["a", "b"])),
+    );
     assert_eq!(state_reply(&acts, 1), vec!["ACCEPTED"]);
     assert!(matches!(
         persisted(&acts)[..],
         [Change::State(SessionState::SrvSync)]
     ));
     assert_eq!(h.s.state(), SessionState::SrvSync);
-    let acts = h.cmd(&id(1), cmd(8, "server", &set("a", 1)));
+    let acts = h.cmd(
+        &id(1),
+        cmd(CommandKind::ServerSnapshot, "server", &set("a", 1)),
+    );
     assert!(state_reply(&acts, 1).is_empty());
     assert!(matches!(&persisted(&acts)[..], [Change::NodeStored { uuid, .. }] if uuid == "a"));
-    let acts = h.cmd(&id(1), cmd(8, "server", &set("b", 2)));
+    let acts = h.cmd(
+        &id(1),
+        cmd(CommandKind::ServerSnapshot, "server", &set("b", 2)),
+    );
     assert_eq!(state_reply(&acts, 1), vec!["DONE"]);
     assert_eq!(h.s.state(), SessionState::Active);
     // the persisted state change comes before the DONE is sent
@@ -60,16 +69,23 @@ fn upload_accepted_stored_done_and_catalog_sent_to_the_lobby() {
     // the uploader does not
     let cat = sends_to(&acts, &id(2));
     assert_eq!(cat.len(), 3);
-    assert!(cat.iter().all(|m| m.type_num() == 7));
-    assert_eq!(cat[0].type_num(), 7);
+    assert!(cat.iter().all(|m| m.kind() == Some(CommandKind::Snapshot)));
+    assert_eq!(cat[0].kind(), Some(CommandKind::Snapshot));
     let catalog = cat[0].data();
     assert_eq!(get(&catalog, "STATE").as_str(), Some("INIT"));
     assert!(matches!(get(&catalog, "CATALOG"), Value::List(l) if l.len() == 2));
     // END makes the uploader ACTIVE, logged as "user online", and everyone hears it
-    let acts = h.cmd(&id(1), cmd(8, "server", &sdict(vec![("STATE", s("END"))])));
+    let acts = h.cmd(
+        &id(1),
+        cmd(
+            CommandKind::ServerSnapshot,
+            "server",
+            &sdict(vec![("STATE", s("END"))]),
+        ),
+    );
     assert!(logged(&acts, "host: user online"));
     let states = sends_to(&acts, &id(2));
-    assert_eq!(states[0].type_num(), 12);
+    assert_eq!(states[0].kind(), Some(CommandKind::UpdateClientsState));
     assert_eq!(int(get(get(&states[0].data(), "host"), "status")), 2);
 }
 
@@ -78,12 +94,24 @@ fn second_init_is_rejected_while_syncing_and_when_active() {
     let mut h = H::new();
     h.login(&id(1), "host", true);
     h.login(&id(2), "other", false);
-    h.cmd(&id(1), cmd(8, "server", &init(&["a"])));
-    let acts = h.cmd(&id(2), cmd(8, "server", &init(&["z"])));
+    h.cmd(
+        &id(1),
+        cmd(CommandKind::ServerSnapshot, "server", &init(&["a"])),
+    );
+    let acts = h.cmd(
+        &id(2),
+        cmd(CommandKind::ServerSnapshot, "server", &init(&["z"])),
+    );
     assert_eq!(state_reply(&acts, 2), vec!["REJECTED"]);
-    h.cmd(&id(1), cmd(8, "server", &set("a", 1)));
+    h.cmd(
+        &id(1),
+        cmd(CommandKind::ServerSnapshot, "server", &set("a", 1)),
+    );
     assert_eq!(h.s.state(), SessionState::Active);
-    let acts = h.cmd(&id(2), cmd(8, "server", &init(&["z"])));
+    let acts = h.cmd(
+        &id(2),
+        cmd(CommandKind::ServerSnapshot, "server", &init(&["z"])),
+    );
     assert_eq!(state_reply(&acts, 2), vec!["REJECTED"]);
     assert!(logged(&acts, "REJECTED"));
     assert_eq!(h.s.repository().len(), 1);
@@ -94,10 +122,19 @@ fn set_from_someone_else_or_unannounced_is_refused() {
     let mut h = H::new();
     h.login(&id(1), "host", true);
     h.login(&id(2), "other", false);
-    h.cmd(&id(1), cmd(8, "server", &init(&["a", "b"])));
-    let acts = h.cmd(&id(2), cmd(8, "server", &set("a", 9)));
+    h.cmd(
+        &id(1),
+        cmd(CommandKind::ServerSnapshot, "server", &init(&["a", "b"])),
+    );
+    let acts = h.cmd(
+        &id(2),
+        cmd(CommandKind::ServerSnapshot, "server", &set("a", 9)),
+    );
     assert!(logged(&acts, "not the uploader"));
-    let acts = h.cmd(&id(1), cmd(8, "server", &set("zz", 9)));
+    let acts = h.cmd(
+        &id(1),
+        cmd(CommandKind::ServerSnapshot, "server", &set("zz", 9)),
+    );
     assert!(logged(&acts, "was not announced"));
     assert!(h.s.repository().is_empty());
 }
@@ -107,8 +144,14 @@ fn uploader_leaving_mid_upload_resets_to_waiting() {
     let mut h = H::new();
     h.login(&id(1), "host", true);
     h.hb(&id(1), b"INIT");
-    h.cmd(&id(1), cmd(8, "server", &init(&["a", "b"])));
-    h.cmd(&id(1), cmd(8, "server", &set("a", 1)));
+    h.cmd(
+        &id(1),
+        cmd(CommandKind::ServerSnapshot, "server", &init(&["a", "b"])),
+    );
+    h.cmd(
+        &id(1),
+        cmd(CommandKind::ServerSnapshot, "server", &set("a", 1)),
+    );
     // the heartbeat stops; after the timeout the client is lost
     let acts = h.advance(5000);
     assert!(logged(&acts, "session reset to WAITING"));
@@ -116,7 +159,10 @@ fn uploader_leaving_mid_upload_resets_to_waiting() {
     assert_eq!(h.s.state(), SessionState::Waiting);
     assert!(h.s.repository().is_empty());
     assert_eq!(h.login(&id(3), "next", true), "LOBBY");
-    let acts = h.cmd(&id(3), cmd(8, "server", &init(&["c"])));
+    let acts = h.cmd(
+        &id(3),
+        cmd(CommandKind::ServerSnapshot, "server", &init(&["c"])),
+    );
     assert_eq!(state_reply(&acts, 3), vec!["ACCEPTED"]);
 }
 
@@ -125,7 +171,10 @@ fn upload_of_node_with_code_is_refused() {
     // difference 2: a node whose data would run code on clients is not stored
     let mut h = H::new();
     h.login(&id(1), "host", true);
-    h.cmd(&id(1), cmd(8, "server", &init(&["a"])));
+    h.cmd(
+        &id(1),
+        cmd(CommandKind::ServerSnapshot, "server", &init(&["a"])),
+    );
     let mut chunks = node_frames("a", "COMMON", &[], &node_value("a", 1));
     chunks[4] = std::sync::Arc::from(&b"\x80\x04\x95\x1c\x00\x00\x00\x00\x00\x00\x00\x8c\x02os\x94\x8c\x06system\x94\x93\x94\x8c\x02id\x94\x85\x94R\x94."[..]);
     let set = sdict(vec![
@@ -135,7 +184,7 @@ fn upload_of_node_with_code_is_refused() {
             Value::list(chunks.iter().map(|f| Value::Bytes(f.clone())).collect()),
         ),
     ]);
-    let acts = h.cmd(&id(1), cmd(8, "server", &set));
+    let acts = h.cmd(&id(1), cmd(CommandKind::ServerSnapshot, "server", &set));
     assert!(logged(&acts, "refused"));
     assert!(h.s.repository().is_empty());
     assert_eq!(h.s.state(), SessionState::SrvSync);

@@ -32,7 +32,7 @@ fn end() -> Value {
 fn replies(acts: &[Action], to: u8) -> Vec<String> {
     sends_to(acts, &id(to))
         .iter()
-        .filter(|m| m.type_num() == 8)
+        .filter(|m| m.kind() == Some(CommandKind::ServerSnapshot))
         .map(|m| get(&m.data(), "STATE").as_str().unwrap_or("").to_owned())
         .collect()
 }
@@ -42,9 +42,15 @@ fn end_from_another_client_during_an_upload_is_refused_and_changes_nothing() {
     let mut h = H::new();
     h.login(&id(1), "host", true);
     h.login(&id(2), "mallory", true);
-    h.cmd(&id(1), cmd(8, "server", &init(&["a", "b"])));
-    h.cmd(&id(1), cmd(8, "server", &set("a")));
-    let acts = h.cmd(&id(2), cmd(8, "server", &end()));
+    h.cmd(
+        &id(1),
+        cmd(CommandKind::ServerSnapshot, "server", &init(&["a", "b"])),
+    );
+    h.cmd(
+        &id(1),
+        cmd(CommandKind::ServerSnapshot, "server", &set("a")),
+    );
+    let acts = h.cmd(&id(2), cmd(CommandKind::ServerSnapshot, "server", &end()));
     let line = logs(&acts).join("\n");
     assert!(
         line.contains("ServerSnapshot END from mallory") && line.contains("host"),
@@ -55,14 +61,23 @@ fn end_from_another_client_during_an_upload_is_refused_and_changes_nothing() {
     assert_eq!(h.s.state(), SessionState::SrvSync);
     assert_eq!(h.s.repository().len(), 1);
     // the would-be hijacker cannot start its own upload either
-    let acts = h.cmd(&id(2), cmd(8, "server", &init(&["z"])));
+    let acts = h.cmd(
+        &id(2),
+        cmd(CommandKind::ServerSnapshot, "server", &init(&["z"])),
+    );
     assert_eq!(replies(&acts, 2), vec!["REJECTED"]);
     // nor add a node to the running one
-    let acts = h.cmd(&id(2), cmd(8, "server", &set("b")));
+    let acts = h.cmd(
+        &id(2),
+        cmd(CommandKind::ServerSnapshot, "server", &set("b")),
+    );
     assert!(logged(&acts, "SET from mallory"));
     assert!(persisted(&acts).is_empty());
     // the real upload completes
-    let acts = h.cmd(&id(1), cmd(8, "server", &set("b")));
+    let acts = h.cmd(
+        &id(1),
+        cmd(CommandKind::ServerSnapshot, "server", &set("b")),
+    );
     assert_eq!(replies(&acts, 1), vec!["DONE"]);
     assert_eq!(h.s.repository().len(), 2);
 }
@@ -72,16 +87,22 @@ fn only_the_uploader_becomes_active_with_end() {
     let mut h = H::new();
     h.login(&id(1), "host", true);
     h.login(&id(2), "lobby", false);
-    h.cmd(&id(1), cmd(8, "server", &init(&["a"])));
-    h.cmd(&id(1), cmd(8, "server", &set("a")));
+    h.cmd(
+        &id(1),
+        cmd(CommandKind::ServerSnapshot, "server", &init(&["a"])),
+    );
+    h.cmd(
+        &id(1),
+        cmd(CommandKind::ServerSnapshot, "server", &set("a")),
+    );
     assert_eq!(h.s.state(), SessionState::Active);
-    let acts = h.cmd(&id(2), cmd(8, "server", &end()));
+    let acts = h.cmd(&id(2), cmd(CommandKind::ServerSnapshot, "server", &end()));
     assert!(logged(&acts, "END from lobby"), "{:?}", logs(&acts));
     assert!(!logged(&acts, "user online"));
-    let acts = h.cmd(&id(1), cmd(8, "server", &end()));
+    let acts = h.cmd(&id(1), cmd(CommandKind::ServerSnapshot, "server", &end()));
     assert!(logged(&acts, "host: user online"));
     // a second END (replayed) is refused too: the upload is over
-    let acts = h.cmd(&id(1), cmd(8, "server", &end()));
+    let acts = h.cmd(&id(1), cmd(CommandKind::ServerSnapshot, "server", &end()));
     assert!(logged(&acts, "refused: no upload in progress"));
 }
 
@@ -89,7 +110,7 @@ fn only_the_uploader_becomes_active_with_end() {
 fn end_while_waiting_is_refused() {
     let mut h = H::new();
     h.login(&id(2), "mallory", false);
-    let acts = h.cmd(&id(2), cmd(8, "server", &end()));
+    let acts = h.cmd(&id(2), cmd(CommandKind::ServerSnapshot, "server", &end()));
     assert!(logged(&acts, "END from mallory"));
     assert!(persisted(&acts).is_empty());
     assert_eq!(h.s.state(), SessionState::Waiting);
@@ -102,14 +123,26 @@ fn uploader_leaving_lets_another_admin_upload_and_forgets_the_end() {
     h.hb(&id(1), b"INIT");
     h.login(&id(2), "next", true);
     h.hb(&id(2), b"INIT");
-    h.cmd(&id(1), cmd(8, "server", &init(&["a", "b"])));
-    h.cmd(&id(1), cmd(8, "server", &set("a")));
+    h.cmd(
+        &id(1),
+        cmd(CommandKind::ServerSnapshot, "server", &init(&["a", "b"])),
+    );
+    h.cmd(
+        &id(1),
+        cmd(CommandKind::ServerSnapshot, "server", &set("a")),
+    );
     let acts = h.advance_answering(5000, &[id(2)]);
     assert!(persisted(&acts).iter().any(|c| matches!(c, Change::Reset)));
     assert_eq!(h.s.state(), SessionState::Waiting);
-    let acts = h.cmd(&id(2), cmd(8, "server", &init(&["c"])));
+    let acts = h.cmd(
+        &id(2),
+        cmd(CommandKind::ServerSnapshot, "server", &init(&["c"])),
+    );
     assert_eq!(replies(&acts, 2), vec!["ACCEPTED"]);
-    let acts = h.cmd(&id(2), cmd(8, "server", &set("c")));
+    let acts = h.cmd(
+        &id(2),
+        cmd(CommandKind::ServerSnapshot, "server", &set("c")),
+    );
     assert_eq!(replies(&acts, 2), vec!["DONE"]);
 }
 
@@ -118,14 +151,27 @@ fn joins_are_refused_until_the_scene_is_complete() {
     let mut h = H::new();
     h.login(&id(1), "host", true);
     h.login(&id(2), "early", false);
-    h.cmd(&id(1), cmd(8, "server", &init(&["a", "b"])));
-    h.cmd(&id(1), cmd(8, "server", &set("a")));
+    h.cmd(
+        &id(1),
+        cmd(CommandKind::ServerSnapshot, "server", &init(&["a", "b"])),
+    );
+    h.cmd(
+        &id(1),
+        cmd(CommandKind::ServerSnapshot, "server", &set("a")),
+    );
     for state in ["REQUEST_INIT", "DONE"] {
-        let acts = h.cmd(&id(2), cmd(7, "early", &sdict(vec![("STATE", s(state))])));
+        let acts = h.cmd(
+            &id(2),
+            cmd(
+                CommandKind::Snapshot,
+                "early",
+                &sdict(vec![("STATE", s(state))]),
+            ),
+        );
         assert!(logged(&acts, "Snapshot from early"), "{:?}", logs(&acts));
         assert!(sends_to(&acts, &id(2)).is_empty());
     }
     let get = sdict(vec![("STATE", s("GET")), ("ID", s("a"))]);
-    let acts = h.cmd(&id(2), cmd(7, "early", &get));
+    let acts = h.cmd(&id(2), cmd(CommandKind::Snapshot, "early", &get));
     assert!(sends_to(&acts, &id(2)).is_empty(), "partial scene leaked");
 }

@@ -21,15 +21,18 @@ fn login_v(
     version: &str,
 ) -> (String, Vec<crate::session::io::Action>) {
     let data = auth_data(name, None, Value::None, version);
-    let acts = h.cmd(&id(who), cmd(9, name, &data));
+    let acts = h.cmd(&id(who), cmd(CommandKind::Auth, name, &data));
     (auth_answer(&acts, &id(who)), acts)
 }
 
 fn server_info_version(h: &mut H) -> String {
-    let acts = h.cmd(&id(200), cmd(14, "guest", &s("RQ_INFO")));
+    let acts = h.cmd(
+        &id(200),
+        cmd(CommandKind::RequestServerInfo, "guest", &s("RQ_INFO")),
+    );
     let info = sends_to(&acts, &id(200))
         .into_iter()
-        .find(|m| m.type_num() == 14)
+        .find(|m| m.kind() == Some(CommandKind::RequestServerInfo))
         .expect("server info answer")
         .data();
     get(&info, "version").as_str().expect("text").to_owned()
@@ -54,11 +57,11 @@ fn scene_of(version: &str) -> H {
     h.hb(&id(1), b"INIT");
     let init =
         crate::session::wire::sdict(vec![("STATE", s("INIT")), ("NODES", Value::list(vec![]))]);
-    h.cmd(&id(1), cmd(8, "server", &init));
+    h.cmd(&id(1), cmd(CommandKind::ServerSnapshot, "server", &init));
     h.cmd(
         &id(1),
         cmd(
-            8,
+            CommandKind::ServerSnapshot,
             "server",
             &crate::session::wire::sdict(vec![("STATE", s("END"))]),
         ),
@@ -125,7 +128,7 @@ fn an_unlisted_version_is_told_every_admitted_one() {
         ("S_PWD", Value::None),
         ("A_PWD", Value::None),
     ]);
-    let acts = h.cmd(&id(2), cmd(9, "y", &data));
+    let acts = h.cmd(&id(2), cmd(CommandKind::Auth, "y", &data));
     assert_eq!(
         auth_answer(&acts, &id(2)),
         "FAILED: wrong client version (None != 0.9.10 or 0.9.9)"
@@ -168,7 +171,7 @@ fn an_interrupted_upload_keeps_the_lobby_generation() {
         ("STATE", s("INIT")),
         ("NODES", Value::list(vec![s("n1")])),
     ]);
-    h.cmd(&id(1), cmd(8, "server", &init));
+    h.cmd(&id(1), cmd(CommandKind::ServerSnapshot, "server", &init));
     assert_eq!(h.s.state(), SessionState::SrvSync);
     kick(&mut h, "host");
     assert_eq!(h.s.state(), SessionState::Waiting);

@@ -65,7 +65,11 @@ fn metadata_keys_that_are_memo_dags_are_refused_without_a_stall() {
     let top = p.dict(&[(ka, one), (kb, one)]);
     let data = p.finish(top);
     assert!(data.len() < 1200, "{}", data.len());
-    let frames = vec![tframe(13), Arc::from(&b"bob"[..]), Arc::from(data)];
+    let frames = vec![
+        kframe(CommandKind::UpdateUserMetadata),
+        Arc::from(&b"bob"[..]),
+        Arc::from(data),
+    ];
     let acts = h.cmd(&id(2), frames);
     assert!(sends(&acts).is_empty(), "{:?}", logs(&acts));
     assert!(
@@ -75,7 +79,14 @@ fn metadata_keys_that_are_memo_dags_are_refused_without_a_stall() {
     );
     assert!(logged(&acts, "work budget"));
     // bob is still there and an ordinary update is merged and forwarded
-    let acts = h.cmd(&id(2), cmd(13, "bob", &sdict_one("color", s("red"))));
+    let acts = h.cmd(
+        &id(2),
+        cmd(
+            CommandKind::UpdateUserMetadata,
+            "bob",
+            &sdict_one("color", s("red")),
+        ),
+    );
     assert_eq!(sends(&acts).len(), 1, "{:?}", logs(&acts));
 }
 
