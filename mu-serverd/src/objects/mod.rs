@@ -15,6 +15,9 @@
 //!   node's frames (no `Value` tree per GET).
 //! - [`frames_to_value`] / [`value_to_frames`]: a node's frames as the Python `list` of `bytes`
 //!   that Snapshot and ServerSnapshot carry in `DATA`.
+//! - Readers of payloads the relay and a join meet on every message, without the general
+//!   decoder where CPython's exact bytes allow: [`read_deps`] (and its writer [`write_deps`]),
+//!   [`read_snapshot_get`] (a join's per-node GET).
 //! - [`Message::check`]: every pickle of a message against its policy (plain data; deepdiff's
 //!   names for a Commit's Delta; the node inside a Snapshot/ServerSnapshot `DATA` too).
 //!
@@ -22,18 +25,22 @@
 
 mod build;
 mod check;
+mod deps;
 mod error;
 mod kind;
 mod parse;
 mod snapshot;
+mod snapshot_get;
 
 pub use build::{
     build_command, build_command_raw, build_commit, build_node, frames_to_value, value_to_frames,
 };
+pub use deps::{read_deps, write_deps, DepsError};
 pub use error::ObjectError;
 pub use kind::{type_frame, type_name, CommandKind, T_COMMIT, T_NODE};
 pub use parse::{parse, parse_type, Message};
 pub use snapshot::{build_snapshot_set, snapshot_set_pickle};
+pub use snapshot_get::read_snapshot_get;
 
 /// One ZeroMQ frame (same type as `session::io::Frame`).
 pub type Frame = std::sync::Arc<[u8]>;

@@ -130,3 +130,11 @@ fn check_applies_the_policy_to_every_payload() {
     let cmd = build_command_raw(CommandKind::Right, "me", evil);
     assert!(parse(&cmd).unwrap().check(&limits).is_err());
 }
+
+/// Bytes from a hex string (the `.hex()` of CPython output pasted into a test).
+pub(super) fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("test hex"))
+        .collect()
+}

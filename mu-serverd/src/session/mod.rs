@@ -16,7 +16,6 @@ pub mod wire;
 mod auth;
 mod catalog;
 mod commands;
-mod fast_get;
 mod heartbeat;
 mod join;
 mod leave;

@@ -353,7 +353,7 @@ impl Repository {
                 if let Some(list) = &mut node.deps {
                     list.remove(pos);
                 }
-                node.deps_bytes = wire::encode_deps(&node.deps);
+                node.deps_bytes = crate::objects::write_deps(&node.deps);
                 after += node.accounted_bytes();
             }
         }

@@ -5,7 +5,6 @@
 use super::{ApplyError, Repository};
 use crate::pickle::{decode, encode, Limits, Value};
 use crate::session::io::{Change, Frame};
-use crate::session::wire;
 use std::sync::Arc;
 
 fn s(x: &str) -> Value {
@@ -33,7 +32,7 @@ fn store(repo: &mut Repository, data: &Value) -> Frame {
     repo.apply_change(&Change::NodeStored {
         uuid: "n".into(),
         owner: "alice".into(),
-        deps: wire::encode_deps(&None),
+        deps: crate::objects::write_deps(&None),
         data: data.clone(),
     })
     .expect("stored");
@@ -43,7 +42,7 @@ fn store(repo: &mut Repository, data: &Value) -> Frame {
 fn commit(repo: &mut Repository, delta: Vec<(Value, Value)>) -> Result<(), ApplyError> {
     repo.apply_change(&Change::CommitApplied {
         uuid: "n".into(),
-        deps: wire::encode_deps(&Some(vec!["other".into()])),
+        deps: crate::objects::write_deps(&Some(vec!["other".into()])),
         delta: Arc::from(encode(&Value::dict(delta))),
     })
 }
@@ -163,7 +162,7 @@ fn put(repo: &mut Repository, uuid: &str, deps: Option<Vec<String>>, v: &Value) 
     repo.apply_change(&Change::NodeStored {
         uuid: uuid.into(),
         owner: "alice".into(),
-        deps: wire::encode_deps(&deps),
+        deps: crate::objects::write_deps(&deps),
         data: Arc::from(encode(v)),
     })
     .expect("stored");
@@ -191,12 +190,12 @@ fn byte_total_follows_every_change() {
     let delta_len = delta.len() as u64;
     repo.apply_change(&Change::CommitApplied {
         uuid: "n".into(),
-        deps: wire::encode_deps(&Some(vec!["other".into()])),
+        deps: crate::objects::write_deps(&Some(vec!["other".into()])),
         delta,
     })
     .expect("commit");
-    let deps_growth = wire::encode_deps(&Some(vec!["other".into()])).len() as u64
-        - wire::encode_deps(&None).len() as u64;
+    let deps_growth = crate::objects::write_deps(&Some(vec!["other".into()])).len() as u64
+        - crate::objects::write_deps(&None).len() as u64;
     assert_eq!(repo.stored_bytes(), before + delta_len + deps_growth);
     assert_eq!(repo.stored_bytes(), recount(&repo));
     repo.settle("n");

@@ -11,14 +11,6 @@ use std::sync::Arc;
 
 pub const ADMIN_PWD: &str = "adm";
 
-/// Bytes from a hex string (the `.hex()` of CPython output pasted into a test).
-pub fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("test hex"))
-        .collect()
-}
-
 pub fn id(n: u8) -> Identity {
     Arc::from(&[n; 16][..])
 }

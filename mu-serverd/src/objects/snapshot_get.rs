@@ -4,9 +4,10 @@
 //! reads the exact bytes CPython's protocol-4 pickler writes for that dict without the general
 //! decoder (callgrind: ~9,000 instructions per GET there). Anything else, and anything a limit
 //! or an error could apply to, is `None`: the general decoder then decides, so the value is
-//! always the one `codec::decode` gives.
+//! always the one `pickle::decode` gives. It sits next to [`super::snapshot`], the writer of
+//! the SET that answers it.
 
-use super::wire::{protocol4_body, sdict};
+use super::deps::protocol4_body;
 use crate::pickle::opcodes::{MEMOIZE, SETITEMS, SHORT_BINUNICODE, STOP};
 use crate::pickle::{Limits, Value};
 
@@ -18,7 +19,7 @@ const HEAD: &[u8] = b"}\x94(\x8c\x05STATE\x94\x8c\x03GET\x94\x8c\x02ID\x94";
 const ITEMS: usize = 5;
 
 /// The decoded GET, or `None` when these are not exactly the bytes described above.
-pub fn read(bytes: &[u8], limits: &Limits) -> Option<Value> {
+pub fn read_snapshot_get(bytes: &[u8], limits: &Limits) -> Option<Value> {
     if bytes.len() > limits.max_input
         || limits.max_depth < 1
         || limits.max_items < ITEMS
@@ -36,17 +37,17 @@ pub fn read(bytes: &[u8], limits: &Limits) -> Option<Value> {
     }
     // Text the general decoder accepts but `str` cannot hold (surrogates) goes there.
     let id = std::str::from_utf8(id).ok()?;
-    Some(sdict(vec![
-        ("STATE", Value::str("GET")),
-        ("ID", Value::str(id)),
+    Some(Value::dict(vec![
+        (Value::str("STATE"), Value::str("GET")),
+        (Value::str("ID"), Value::str(id)),
     ]))
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::unhex;
     use super::*;
-    use crate::session::codec;
-    use crate::session::tests::harness::unhex;
+    use crate::pickle;
 
     /// `pickle.dumps({'STATE': 'GET', 'ID': id}, protocol=P).hex()` from CPython 3.11 for, in
     /// order: a uuid (P=4), `''`, `'né'`, the protocol-5 form of `'ab'`, and the keys in the
@@ -62,12 +63,12 @@ mod tests {
     /// Whenever the fast path answers, the general decoder (and the plain-data check) gives
     /// the same answer.
     fn agrees(b: &[u8], limits: &Limits) -> bool {
-        match read(b, limits) {
+        match read_snapshot_get(b, limits) {
             Some(fast) => {
-                let slow = codec::decode(b, limits);
+                let slow = pickle::decode(b, limits);
                 let same = slow.as_ref().is_ok_and(|s| s.strict_eq(&fast));
                 assert!(same, "{b:02x?}: fast {fast:?}, decoder {slow:?}");
-                assert!(codec::check_plain(&fast).is_ok());
+                assert!(pickle::check_plain(&fast).is_ok());
                 true
             }
             None => false,
@@ -80,7 +81,7 @@ mod tests {
         let taken: Vec<bool> = CPYTHON.iter().map(|h| agrees(&unhex(h), &lim)).collect();
         // Protocol 5 has the same body; other key orders go to the decoder.
         assert_eq!(taken, [true, true, true, false, false]);
-        let v = read(&unhex(CPYTHON[2]), &lim);
+        let v = read_snapshot_get(&unhex(CPYTHON[2]), &lim);
         assert_eq!(
             v.as_ref()
                 .and_then(|v| v.get_str_key("ID"))
@@ -94,8 +95,8 @@ mod tests {
         // P=5 differs only in the PROTO byte, which the fast path reads as 4: not taken, and
         // the decoder reads it. This pins that choice (real clients pickle with protocol 4).
         let b = unhex(CPYTHON[3]);
-        assert!(read(&b, &Limits::default()).is_none());
-        assert!(codec::decode(&b, &Limits::default()).is_ok());
+        assert!(read_snapshot_get(&b, &Limits::default()).is_none());
+        assert!(pickle::decode(&b, &Limits::default()).is_ok());
     }
 
     #[test]
@@ -138,7 +139,7 @@ mod tests {
             },
         ];
         for lim in tight {
-            assert!(read(&b, &lim).is_none(), "{lim:?}");
+            assert!(read_snapshot_get(&b, &lim).is_none(), "{lim:?}");
         }
     }
 }
