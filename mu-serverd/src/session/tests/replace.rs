@@ -5,9 +5,6 @@ use super::harness::*;
 use crate::session::io::{Action, Change, SceneRecord, SessionState};
 use crate::session::{ClientStatus, ControlReply, ControlRequest, Repository, Scene};
 
-/// The type number of Disconnect.
-const DISCONNECT: i64 = 10;
-
 /// "host" uploaded a scene (active); "waiter" logged in and did not join (lobby).
 fn active_and_lobby() -> H {
     let mut h = H::new();
@@ -38,7 +35,7 @@ fn each_told(acts: &[Action], ids: &[u8], reason: &str) {
     for &n in ids {
         let got: Vec<String> = sends_to(acts, &id(n))
             .iter()
-            .filter(|m| m.type_num() == DISCONNECT)
+            .filter(|m| m.kind() == Some(CommandKind::Disconnect))
             .map(|m| match get(&m.data(), "reason") {
                 crate::pickle::Value::Str(r) => r.as_str().unwrap_or("?").to_owned(),
                 other => panic!("reason {other:?}"),
