@@ -85,7 +85,7 @@ def test_a_0_9_9_session_survives_a_restart_with_its_version(mu_server, peers, t
     a.close()
     first.stop()
     second = mu_server(client_versions=["0.9.10", "0.9.9"], state_dir=state)
-    assert "replication 0.9.9 clients" in second.wait_log("session restored")
+    assert "replication 0.9.9 clients" in second.wait_log("session installed")
     info = porcelain.request_session_info(f"127.0.0.1:{second.port}", timeout=2000)
     assert info["version"] == "0.9.9"
     got = other(PY_0910, "other_client.py", str(second.port), "new", "login")
