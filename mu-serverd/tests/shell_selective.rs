@@ -170,6 +170,7 @@ fn journaled_replies_wait_for_their_flush_and_keep_their_order() {
         }
         PersistOp::Record(other) => panic!("unexpected change {other:?}"),
         PersistOp::Scene(_) => panic!("unexpected scene"),
+        PersistOp::Sender(_) => {}
         PersistOp::Flush => {
             std::thread::sleep(Duration::from_millis(2));
             f2.fetch_max(recorded, Ordering::SeqCst);

@@ -77,8 +77,11 @@ def test_export_at_every_moment_of_a_scripted_day(daemon, peers, tmp_path):
     pump([a, b], lambda: all(c.repo.graph.get(objs[0].uuid).owner == "host" for c in (a, b)),
          what="lock echoed")
     moments.append(moment([a, b]))
-    porcelain.rm(a.repo, objs[3].uuid, remove_dependencies=False)  # a Delete
-    pump([a, b], lambda: objs[3].uuid not in b.repo.graph, what="delete echoed")
+    # a Delete by bob of a node nobody owns: the history names bob, the sender (issue 20)
+    assert b.repo.graph.get(objs[3].uuid).owner == "COMMON"
+    before_delete = int(time.time() * 1000)
+    porcelain.rm(b.repo, objs[3].uuid, remove_dependencies=False)
+    pump([a, b], lambda: objs[3].uuid not in a.repo.graph, what="delete echoed")
     moments.append(moment([a, b]))
     a.close()
     b.close()
@@ -111,7 +114,13 @@ def test_export_at_every_moment_of_a_scripted_day(daemon, peers, tmp_path):
 
     h = json.loads(d.ctl("--json", "history").stdout)["history"]
     kinds = {(a["who"], a["kind"]) for i in h["intervals"] for a in i["busiest"]}
-    assert ("host", "deleted") in kinds or ("common", "deleted") in kinds, kinds
+    assert ("host", "committed") in kinds and ("bob", "committed") in kinds, kinds
+    # From just before bob's delete on, the busiest kinds name the sender of each change: bob
+    # deleted the COMMON node (attributed to its owner, it would read "common"), erin hers.
+    since = json.loads(d.ctl("--json", "history", "--since", at(before_delete)).stdout)["history"]
+    kinds = {(a["who"], a["kind"]) for i in since["intervals"] for a in i["busiest"]}
+    assert ("bob", "deleted") in kinds, kinds
+    assert not any(who == "common" for who, _ in kinds), kinds
     users = {u for i in h["intervals"] for u in i["users"]}
     assert {"host", "bob", "carol", "erin"} <= users, users
     assert h["oldest_unix_ms"] <= moments[0][0] <= moments[-1][0] <= h["newest_unix_ms"] + 1000

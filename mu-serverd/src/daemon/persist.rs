@@ -87,11 +87,15 @@ pub trait Persistence {
     /// Writes what `record` buffered; the loop calls it before the sends that relay those
     /// changes.
     fn flush(&mut self) {}
+    /// Who sends the changes `record` is called for next (`None`: the server), for the
+    /// history's attribution.
+    fn record_sender(&mut self, _who: Option<&str>) {}
     /// The shell's persistence callback: `record`, `record_scene` or `flush`.
     fn op(&mut self, op: crate::shell::PersistOp<'_>) {
         match op {
             crate::shell::PersistOp::Record(c) => self.record(c),
             crate::shell::PersistOp::Scene(r) => self.record_scene(r),
+            crate::shell::PersistOp::Sender(w) => self.record_sender(w),
             crate::shell::PersistOp::Flush => self.flush(),
         }
     }

@@ -110,6 +110,7 @@ impl Session {
                 );
                 return;
             }
+            self.attribute(Some(from));
             if !self.change(Change::NodeDeleted { uuid: uuid.clone() }) {
                 return;
             }
@@ -179,6 +180,7 @@ impl Session {
             ]);
             objects::build_command(CommandKind::Right, owner, &data)
         };
+        self.attribute(Some(from));
         if !self.change(Change::OwnersChanged {
             uuids: allowed,
             owner: new_owner,

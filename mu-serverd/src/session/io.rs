@@ -85,6 +85,9 @@ pub enum Action {
     /// A change to durable state, to be journaled before (or as) the frames that follow it are
     /// sent.
     Persist(Change),
+    /// Who sends the `Persist` changes that follow (a client's name; `None`: the server
+    /// itself), for the history's attribution. Emitted only when it changes.
+    PersistSender(Option<String>),
     /// The whole session was replaced by a scene the persistence layer prepared off the loop
     /// (an import, a restore): journaled like a `Persist`, in order, before the sends that
     /// follow. See [`crate::session::Session::replace_scene`].

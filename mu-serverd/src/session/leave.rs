@@ -63,6 +63,7 @@ impl Session {
                     client.name
                 ),
             );
+            self.attribute(None);
             self.change(Change::Reset);
         }
         self.broadcast_clients_state();
@@ -86,6 +87,7 @@ impl Session {
             ),
             ("owner", Value::str(COMMON)),
         ]);
+        self.attribute(None);
         if self.change(Change::OwnersChanged {
             uuids: locked,
             owner: COMMON.into(),

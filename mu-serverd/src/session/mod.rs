@@ -67,6 +67,9 @@ pub struct Session {
     upload: Option<Upload>,
     upload_end: Option<UploadEnd>,
     out: VecDeque<Action>,
+    /// Who the journal was last told sends the changes that follow ([`Action::PersistSender`]):
+    /// None before the first, `Some(None)` for the server itself.
+    journal_sender: Option<Option<String>>,
     /// When the next once-a-second status round is due (set by the first event).
     status_due: Option<Millis>,
     /// The latest time the driver gave us.
@@ -90,6 +93,7 @@ impl Session {
             beats: HashMap::new(),
             upload: None,
             upload_end: None,
+            journal_sender: None,
             out: VecDeque::new(),
             status_due: None,
             now: 0,
@@ -346,6 +350,25 @@ impl Session {
         self.repo.apply_change(&change)?;
         self.out.push_back(Action::Persist(change));
         Ok(())
+    }
+
+    /// Names who sends the changes that follow (`None`: the server itself), for the history.
+    /// Emits [`Action::PersistSender`] only when that differs from the last one named, so the
+    /// relay costs a name comparison, and the journal one small record per change of sender.
+    fn attribute(&mut self, from: Option<&Identity>) {
+        let name = from
+            .and_then(|id| self.clients.get(id))
+            .map(|c| c.name.as_str());
+        if self
+            .journal_sender
+            .as_ref()
+            .is_some_and(|s| s.as_deref() == name)
+        {
+            return;
+        }
+        let name = name.map(str::to_owned);
+        self.journal_sender = Some(name.clone());
+        self.out.push_back(Action::PersistSender(name));
     }
 
     fn send(&mut self, ch: Channel, to: &Identity, frames: Vec<Frame>) {

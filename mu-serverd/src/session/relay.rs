@@ -87,6 +87,7 @@ impl Session {
             }
             _ => None,
         };
+        self.attribute(Some(from));
         if let Err(e) = self.try_change(change) {
             return self.refuse_data(from, &e.to_string());
         }

@@ -49,6 +49,7 @@ impl Session {
         self.decoded.clear();
         match scene {
             Scene::Empty => {
+                self.attribute(None);
                 self.change(Change::Reset);
                 None
             }
@@ -61,6 +62,7 @@ impl Session {
         repo.settle_all();
         let old = std::mem::replace(&mut self.repo, repo);
         if let Some(r) = record {
+            self.attribute(None);
             self.out.push_back(Action::PersistScene(r));
         }
         if self.repo.state() == SessionState::SrvSync {
@@ -68,6 +70,7 @@ impl Session {
                 Level::Warn,
                 "restored session was still uploading: back to WAITING".into(),
             );
+            self.attribute(None);
             self.change(Change::Reset);
             return old;
         }
@@ -78,6 +81,7 @@ impl Session {
             .map(|(uuid, _)| uuid.to_owned())
             .collect();
         if !locked.is_empty() {
+            self.attribute(None);
             self.change(Change::OwnersChanged {
                 uuids: locked,
                 owner: COMMON.into(),

@@ -145,6 +145,7 @@ impl Session {
             );
             return;
         }
+        self.attribute(Some(from));
         self.change(Change::NodeStored {
             uuid,
             owner,
@@ -209,6 +210,7 @@ impl Session {
             ),
         );
         self.upload = None;
+        self.attribute(None);
         self.change(Change::Reset);
     }
 
@@ -249,6 +251,7 @@ impl Session {
             Level::Warn,
             format!("scene upload from {who} abandoned: {why}; session reset to WAITING"),
         );
+        self.attribute(None);
         self.change(Change::Reset);
         self.reply_upload(&up.uploader, "REJECTED");
         self.upload_end = Some(UploadEnd::Abandoned {

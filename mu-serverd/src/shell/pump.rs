@@ -20,6 +20,8 @@ pub enum PersistOp<'a> {
     Record(&'a Change),
     /// A whole new scene ([`Action::PersistScene`]), journaled like a `Record`.
     Scene(&'a SceneRecord),
+    /// Who sends the `Record`s that follow ([`Action::PersistSender`]; `None`: the server).
+    Sender(Option<&'a str>),
     Flush,
 }
 /// Messages read from one socket before the others get a turn.
@@ -214,6 +216,7 @@ impl Shell {
                         persist(PersistOp::Scene(&scene));
                         recorded = true;
                     }
+                    Action::PersistSender(who) => persist(PersistOp::Sender(who.as_deref())),
                     other => batch.push(other),
                 }
             }
@@ -247,6 +250,7 @@ impl Shell {
                     persist(PersistOp::Scene(&scene));
                     self.unflushed = true;
                 }
+                Action::PersistSender(who) => persist(PersistOp::Sender(who.as_deref())),
                 other => self.actions.push(other),
             }
         }
@@ -295,7 +299,7 @@ impl Shell {
             }
             Action::Log { level, message } => log::log!(level, "{message}"),
             // Recorded by drain_actions before anything else of its batch.
-            Action::Persist(_) | Action::PersistScene(_) => {}
+            Action::Persist(_) | Action::PersistScene(_) | Action::PersistSender(_) => {}
         }
     }
 

@@ -123,6 +123,13 @@ pub enum ChangeRec<'a> {
         #[serde(borrow)]
         names: Vec<&'a str>,
     },
+    /// Meta record (journal version 2, appended by issue 20): who sends the changes that
+    /// follow (a client's name; `None`: the server itself), written when it changes. Its `seq`
+    /// is that of the next change. Journals written before it never contain it.
+    Sender {
+        #[serde(borrow)]
+        name: Option<&'a str>,
+    },
 }
 
 impl<'a> ChangeRec<'a> {
@@ -182,7 +189,9 @@ impl<'a> ChangeRec<'a> {
             },
             ChangeRec::Reset => Change::Reset,
             ChangeRec::ClientVersion(v) => Change::ClientVersion(v.map(str::to_owned)),
-            ChangeRec::Time { .. } | ChangeRec::Users { .. } => return None,
+            ChangeRec::Time { .. } | ChangeRec::Users { .. } | ChangeRec::Sender { .. } => {
+                return None
+            }
         })
     }
 }

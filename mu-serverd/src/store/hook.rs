@@ -173,6 +173,10 @@ impl Persistence for StorePersistence {
         self.store.record(change);
     }
 
+    fn record_sender(&mut self, who: Option<&str>) {
+        self.store.record_sender(who);
+    }
+
     fn flush(&mut self) {
         self.store.flush();
     }

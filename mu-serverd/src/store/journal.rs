@@ -222,6 +222,8 @@ pub struct JournalRead {
 pub enum Meta {
     Time(u64),
     Users(Vec<String>),
+    /// Who sends the changes from here on (`None`: the server).
+    Sender(Option<String>),
 }
 
 /// Why a journal file cannot be used at all (its header is unreadable).
@@ -269,6 +271,9 @@ pub fn read(path: &Path) -> Result<JournalRead, JournalError> {
             Ok(e) => match (e.change.to_change(), e.change) {
                 (Some(c), _) => entries.push((e.seq, c)),
                 (None, ChangeRec::Time { unix_ms }) => meta.push((e.seq, Meta::Time(unix_ms))),
+                (None, ChangeRec::Sender { name }) => {
+                    meta.push((e.seq, Meta::Sender(name.map(str::to_string))))
+                }
                 (None, ChangeRec::Users { names }) => meta.push((
                     e.seq,
                     Meta::Users(names.into_iter().map(str::to_string).collect()),

@@ -220,6 +220,17 @@ impl Store {
         }
     }
 
+    /// Journals who sends the changes that follow (a [`ChangeRec::Sender`] meta record; the
+    /// core names a sender only when it changes).
+    pub fn record_sender(&mut self, who: Option<&str>) {
+        let Some(s) = self.inner.as_mut() else { return };
+        let Some(j) = s.journal.as_mut() else { return };
+        if let Err(e) = j.push_meta(ChangeRec::Sender { name: who }) {
+            let seq = s.next_seq;
+            s.degrade(format!("journal record refused: {e}"), seq);
+        }
+    }
+
     /// Journals changes already encoded off the loop (a restore's new head, see
     /// [`crate::store::history::rebuild::Encoded`]) into the pending batch, like
     /// [`Store::record`] each; [`Store::flush`] writes them.

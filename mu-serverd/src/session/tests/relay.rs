@@ -53,6 +53,39 @@ fn persist_comes_before_the_relay() {
     assert!(p.is_some() && p < s, "{acts:?}");
 }
 
+/// The journal learns who sends the changes (issue 20's history) once per change of sender,
+/// just before the change: not once per relayed message.
+#[test]
+fn the_sender_is_named_only_when_it_changes() {
+    let mut h = three();
+    let senders = |acts: &[Action]| -> Vec<Option<String>> {
+        acts.iter()
+            .filter_map(|a| match a {
+                Action::PersistSender(w) => Some(w.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    let bob = h.data(&id(2), node_frames("n", "COMMON", &[], &node_value("n", 5)));
+    assert_eq!(senders(&bob), vec![Some("bob".to_string())]);
+    let named = bob
+        .iter()
+        .position(|a| matches!(a, Action::PersistSender(_)));
+    let persisted = bob.iter().position(|a| matches!(a, Action::Persist(_)));
+    assert!(named.is_some() && named < persisted, "{bob:?}");
+    let again = h.data(&id(2), node_frames("n", "COMMON", &[], &node_value("n", 6)));
+    assert_eq!(senders(&again), Vec::<Option<String>>::new());
+    assert_eq!(persisted_of(&again), 1);
+    let carol = h.data(&id(3), node_frames("m", "COMMON", &[], &node_value("m", 7)));
+    assert_eq!(senders(&carol), vec![Some("carol".to_string())]);
+}
+
+fn persisted_of(acts: &[Action]) -> usize {
+    acts.iter()
+        .filter(|a| matches!(a, Action::Persist(_)))
+        .count()
+}
+
 #[test]
 fn node_update_keeps_the_stored_owner() {
     let mut h = three();

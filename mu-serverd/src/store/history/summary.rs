@@ -2,6 +2,11 @@
 //! session's size at its end, who was logged in, and the busiest kinds of change ("alice
 //! deleted 312 nodes"), so the moment before an accident is easy to find.
 //!
+//! "Who" is the client that sent the change, from the journal's [`Meta::Sender`] records
+//! ("server" for what the server did itself: a reset, a restore, the locks released when a
+//! client leaves). Changes journaled before any such record (journals written before issue
+//! 20's fix) fall back to the owner of the node changed ("common" for a node nobody owns).
+//!
 //! Counting replays the journals over a light map (uuid -> owner, bytes) instead of the real
 //! repository: Commits are counted but their deltas not applied, so a committed node counts
 //! with its size at its last full upload.
@@ -36,6 +41,8 @@ pub fn summarize(scan: &Scan, since_ms: Option<u64>) -> HistoryInfo {
     let mut points = scan.points.iter().peekable();
     let mut users_at = scan.users.iter().peekable();
     let mut current_users: Vec<String> = Vec::new();
+    // Who sends the changes (None: no sender record read yet; Some(None): the server).
+    let mut sender: Option<Option<String>> = None;
     for g in &scan.gens {
         if !started {
             let Some(_) = &g.snapshot else { continue };
@@ -56,7 +63,13 @@ pub fn summarize(scan: &Scan, since_ms: Option<u64>) -> HistoryInfo {
         let Ok(j) = journal::read(&layout::journal_path(&scan.dir, g.generation)) else {
             continue;
         };
+        let mut meta = j.meta.iter().peekable();
         for (seq, change) in &j.entries {
+            while let Some((_, m)) = meta.next_if(|(ms, _)| ms <= seq) {
+                if let journal::Meta::Sender(s) = m {
+                    sender = Some(s.clone());
+                }
+            }
             // The moment of this change: its point, when it has one.
             while points
                 .peek()
@@ -72,7 +85,12 @@ pub fn summarize(scan: &Scan, since_ms: Option<u64>) -> HistoryInfo {
             while let Some((_, u)) = users_at.next_if(|(ut, _)| *ut <= t) {
                 current_users.clone_from(u);
             }
-            let (who, kind, n) = describe(&nodes, change);
+            let (mut who, kind, n) = describe(&nodes, change);
+            if let Some(s) = &sender {
+                if !matches!(change, Change::State(_) | Change::ClientVersion(_)) {
+                    who = s.as_deref().unwrap_or("server").to_owned();
+                }
+            }
             apply(&mut nodes, change);
             if t < since {
                 continue;
@@ -156,7 +174,8 @@ fn who(owner: &str) -> String {
     }
 }
 
-/// Who made a change (the owner of the nodes it touches), what kind, and how many nodes.
+/// Who made a change as far as the nodes tell (their owner: the fallback for journals without
+/// sender records), what kind, and how many nodes.
 fn describe(nodes: &HashMap<String, (String, u64)>, c: &Change) -> (String, &'static str, u64) {
     let owner_of = |u: &str| {
         nodes

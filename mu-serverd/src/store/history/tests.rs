@@ -184,3 +184,78 @@ fn a_damaged_journal_loses_only_its_points_after_the_damage() {
         }
     }
 }
+
+/// (who, kind, count) of one busiest kind of change.
+type Row = (String, String, u64);
+
+/// "Who" is the sender the journal names from its sender records on (issue 20), "server" for
+/// the server's own changes, and the node's owner before any sender record (old journals).
+#[test]
+fn history_names_the_sender_of_each_change() {
+    let d = tempdir("hist-sender");
+    let base = (crate::wallclock::now_unix_ms() + 3_600_000) / 60_000 * 60_000;
+    CLOCK.store(base, Ordering::SeqCst);
+    let mut reference = Repository::new(Limits::default());
+    let mut store = Store::open(&cfg(&d), 0, &crate::store::Image::empty()).unwrap();
+    store.set_clock(fake);
+    let stored = |uuid: &str, owner: &str| Change::NodeStored {
+        uuid: uuid.into(),
+        owner: owner.into(),
+        deps: Arc::from(&b"\x80\x04N."[..]),
+        data: Arc::from(&b"data"[..]),
+    };
+    let mut step = |minute: u64, sender: Option<Option<&str>>, c: Change| {
+        CLOCK.store(base + minute * 60_000 + 1000, Ordering::SeqCst);
+        if let Some(who) = sender {
+            store.record_sender(who);
+        }
+        reference.apply_change(&c).unwrap();
+        store.append(&c);
+    };
+    // Minute 0: no sender record yet (as in a journal written before them): the owners.
+    step(0, None, stored("n1", "COMMON"));
+    step(0, None, stored("n2", "alice"));
+    // Minute 1: bob deletes a COMMON node, then (same sender, no new record) a node of alice.
+    step(
+        1,
+        Some(Some("bob")),
+        Change::NodeDeleted { uuid: "n1".into() },
+    );
+    step(1, None, stored("n3", "alice"));
+    // Minute 2: the server releases alice's locks.
+    step(
+        2,
+        Some(None),
+        Change::OwnersChanged {
+            uuids: vec!["n2".into(), "n3".into()],
+            owner: "COMMON".into(),
+        },
+    );
+    store.shutdown(image_of(&mut reference));
+    let info = super::summary::summarize(&scan(&d).unwrap(), None);
+    let busiest: Vec<(u64, Vec<Row>)> = info
+        .intervals
+        .iter()
+        .map(|i| {
+            let mut b: Vec<_> = i
+                .busiest
+                .iter()
+                .map(|a| (a.who.clone(), a.kind.clone(), a.count))
+                .collect();
+            b.sort();
+            ((i.from_unix_ms - base) / 60_000, b)
+        })
+        .collect();
+    let row = |w: &str, k: &str, n: u64| (w.to_string(), k.to_string(), n);
+    assert_eq!(
+        busiest,
+        vec![
+            (
+                0,
+                vec![row("alice", "uploaded", 1), row("common", "uploaded", 1)]
+            ),
+            (1, vec![row("bob", "deleted", 1), row("bob", "uploaded", 1)]),
+            (2, vec![row("server", "unlocked", 2)]),
+        ]
+    );
+}

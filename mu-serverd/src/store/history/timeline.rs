@@ -171,7 +171,7 @@ impl Scan {
             let first_time = g.journal.as_ref().and_then(|j| {
                 j.meta.iter().find_map(|(_, m)| match m {
                     Meta::Time(t) => Some(*t),
-                    Meta::Users(_) => None,
+                    Meta::Users(_) | Meta::Sender(_) => None,
                 })
             });
             if let Some(s) = &g.snapshot {
@@ -208,6 +208,7 @@ impl Scan {
                     match m {
                         Meta::Time(t) => now = now.max(*t),
                         Meta::Users(u) => users.push((now, u.clone())),
+                        Meta::Sender(_) => {}
                     }
                 }
                 if broken {
@@ -230,6 +231,7 @@ impl Scan {
                 match m {
                     Meta::Time(t) => now = now.max(*t),
                     Meta::Users(u) => users.push((now, u.clone())),
+                    Meta::Sender(_) => {}
                 }
             }
             if broken {
