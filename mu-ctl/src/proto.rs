@@ -162,8 +162,9 @@ pub struct HistoryInterval {
     pub busiest: Vec<Activity>,
 }
 
-/// "alice deleted 312 nodes": who is the owner of the nodes changed ("common" for unlocked
-/// nodes, which any user may change); kind is one of uploaded, updated, committed, deleted,
+/// "alice deleted 312 nodes": who is the user whose client sent the changes ("server" for the
+/// server's own; in journals written before sender records, the owner of the nodes changed,
+/// "common" for unlocked nodes); kind is one of uploaded, updated, committed, deleted,
 /// locked, unlocked, reset.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Activity {
