@@ -17,6 +17,7 @@ mod random;
 mod relay;
 mod replace;
 mod repository;
+mod snapshot_msgs;
 mod upload;
 mod upload_owner;
 mod versions;

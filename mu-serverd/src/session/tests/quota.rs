@@ -3,6 +3,7 @@
 //! nothing stored, nothing relayed, nothing journaled) and its sender stays connected.
 
 use super::harness::*;
+use super::snapshot_msgs::*;
 use crate::pickle::Value;
 use crate::session::io::{Action, Change, SessionState};
 use crate::session::wire::sdict;
@@ -150,32 +151,6 @@ fn nodes_and_commits_beyond_max_session_bytes_are_refused() {
     assert!(h.s.clients.get(&id(2)).is_some());
 }
 
-fn upload_init(uuids: &[&str]) -> Value {
-    sdict(vec![
-        ("STATE", s("INIT")),
-        ("NODES", Value::list(uuids.iter().map(|u| s(u)).collect())),
-    ])
-}
-
-fn upload_set(uuid: &str, data: &Value) -> Value {
-    let chunks = node_frames(uuid, "COMMON", &[], data);
-    sdict(vec![
-        ("STATE", s("SET")),
-        (
-            "DATA",
-            Value::list(chunks.iter().map(|f| Value::Bytes(f.clone())).collect()),
-        ),
-    ])
-}
-
-fn replies(acts: &[Action], to: u8) -> Vec<String> {
-    sends_to(acts, &id(to))
-        .iter()
-        .filter(|m| m.kind() == Some(CommandKind::ServerSnapshot))
-        .map(|m| get(&m.data(), "STATE").as_str().unwrap_or("").to_owned())
-        .collect()
-}
-
 #[test]
 fn an_upload_beyond_the_totals_is_rejected_and_another_may_start() {
     let mut h = quota_cfg(|c| {
@@ -191,7 +166,7 @@ fn an_upload_beyond_the_totals_is_rejected_and_another_may_start() {
             &upload_init(&["a", "b", "c", "d"]),
         ),
     );
-    assert_eq!(replies(&acts, 1), vec!["REJECTED"]);
+    assert_eq!(snapshot_states(&acts, 1), vec!["REJECTED"]);
     assert!(logged(&acts, "limit max_nodes = 3"), "{:?}", logs(&acts));
     assert_eq!(h.s.state(), SessionState::Waiting);
     // announced within the node limit, but the nodes pass the byte total
@@ -212,7 +187,7 @@ fn an_upload_beyond_the_totals_is_rejected_and_another_may_start() {
             &upload_set("a", &blob("a")),
         ),
     );
-    assert!(replies(&acts, 1).is_empty());
+    assert!(snapshot_states(&acts, 1).is_empty());
     let acts = h.cmd(
         &id(1),
         cmd(
@@ -221,7 +196,7 @@ fn an_upload_beyond_the_totals_is_rejected_and_another_may_start() {
             &upload_set("b", &blob("b")),
         ),
     );
-    assert!(replies(&acts, 1).is_empty());
+    assert!(snapshot_states(&acts, 1).is_empty());
     let acts = h.cmd(
         &id(1),
         cmd(
@@ -230,7 +205,7 @@ fn an_upload_beyond_the_totals_is_rejected_and_another_may_start() {
             &upload_set("c", &blob("c")),
         ),
     );
-    assert_eq!(replies(&acts, 1), vec!["REJECTED"]);
+    assert_eq!(snapshot_states(&acts, 1), vec!["REJECTED"]);
     assert!(logged(&acts, "abandoned"), "{:?}", logs(&acts));
     assert!(logged(&acts, "limit max_session_bytes = 3000"));
     assert!(persisted(&acts).iter().any(|c| matches!(c, Change::Reset)));
@@ -239,11 +214,7 @@ fn an_upload_beyond_the_totals_is_rejected_and_another_may_start() {
     // its END closes the abandoned upload quietly; then another upload may start
     let acts = h.cmd(
         &id(1),
-        cmd(
-            CommandKind::ServerSnapshot,
-            "server",
-            &sdict(vec![("STATE", s("END"))]),
-        ),
+        cmd(CommandKind::ServerSnapshot, "server", &upload_end()),
     );
     assert!(
         logged(&acts, "abandoned upload is over"),
@@ -255,5 +226,5 @@ fn an_upload_beyond_the_totals_is_rejected_and_another_may_start() {
         &id(2),
         cmd(CommandKind::ServerSnapshot, "server", &upload_init(&["z"])),
     );
-    assert_eq!(replies(&acts, 2), vec!["ACCEPTED"]);
+    assert_eq!(snapshot_states(&acts, 2), vec!["ACCEPTED"]);
 }

@@ -1,36 +1,10 @@
 //! The first client's upload (ServerSnapshot INIT/SET/END).
 
 use super::harness::*;
+use super::snapshot_msgs::*;
 use crate::pickle::Value;
 use crate::session::io::{Action, Change, SessionState};
 use crate::session::wire::sdict;
-
-fn init(uuids: &[&str]) -> Value {
-    sdict(vec![
-        ("STATE", s("INIT")),
-        ("SIZE", Value::Int(uuids.len() as i64)),
-        ("NODES", Value::list(uuids.iter().map(|u| s(u)).collect())),
-    ])
-}
-
-fn set(uuid: &str, x: i64) -> Value {
-    let chunks = node_frames(uuid, "COMMON", &[], &node_value(uuid, x));
-    sdict(vec![
-        ("STATE", s("SET")),
-        (
-            "DATA",
-            Value::list(chunks.iter().map(|f| Value::Bytes(f.clone())).collect()),
-        ),
-    ])
-}
-
-fn state_reply(acts: &[Action], to: u8) -> Vec<String> {
-    sends_to(acts, &id(to))
-        .iter()
-        .filter(|m| m.kind() == Some(CommandKind::ServerSnapshot))
-        .map(|m| get(&m.data(), "STATE").as_str().unwrap_or("").to_owned())
-        .collect()
-}
 
 #[test]
 fn upload_accepted_stored_done_and_catalog_sent_to_the_lobby() {
@@ -39,9 +13,13 @@ fn upload_accepted_stored_done_and_catalog_sent_to_the_lobby() {
     h.login(&id(2), "early", false);
     let acts = h.cmd(
         &id(1),
-        cmd(CommandKind::ServerSnapshot, "server", &init(&["a", "b"])),
+        cmd(
+            CommandKind::ServerSnapshot,
+            "server",
+            &upload_init(&["a", "b"]),
+        ),
     );
-    assert_eq!(state_reply(&acts, 1), vec!["ACCEPTED"]);
+    assert_eq!(snapshot_states(&acts, 1), vec!["ACCEPTED"]);
     assert!(matches!(
         persisted(&acts)[..],
         [Change::State(SessionState::SrvSync)]
@@ -49,15 +27,23 @@ fn upload_accepted_stored_done_and_catalog_sent_to_the_lobby() {
     assert_eq!(h.s.state(), SessionState::SrvSync);
     let acts = h.cmd(
         &id(1),
-        cmd(CommandKind::ServerSnapshot, "server", &set("a", 1)),
+        cmd(
+            CommandKind::ServerSnapshot,
+            "server",
+            &upload_set("a", &node_value("a", 1)),
+        ),
     );
-    assert!(state_reply(&acts, 1).is_empty());
+    assert!(snapshot_states(&acts, 1).is_empty());
     assert!(matches!(&persisted(&acts)[..], [Change::NodeStored { uuid, .. }] if uuid == "a"));
     let acts = h.cmd(
         &id(1),
-        cmd(CommandKind::ServerSnapshot, "server", &set("b", 2)),
+        cmd(
+            CommandKind::ServerSnapshot,
+            "server",
+            &upload_set("b", &node_value("b", 2)),
+        ),
     );
-    assert_eq!(state_reply(&acts, 1), vec!["DONE"]);
+    assert_eq!(snapshot_states(&acts, 1), vec!["DONE"]);
     assert_eq!(h.s.state(), SessionState::Active);
     // the persisted state change comes before the DONE is sent
     let p = acts
@@ -77,11 +63,7 @@ fn upload_accepted_stored_done_and_catalog_sent_to_the_lobby() {
     // END makes the uploader ACTIVE, logged as "user online", and everyone hears it
     let acts = h.cmd(
         &id(1),
-        cmd(
-            CommandKind::ServerSnapshot,
-            "server",
-            &sdict(vec![("STATE", s("END"))]),
-        ),
+        cmd(CommandKind::ServerSnapshot, "server", &upload_end()),
     );
     assert!(logged(&acts, "host: user online"));
     let states = sends_to(&acts, &id(2));
@@ -96,23 +78,27 @@ fn second_init_is_rejected_while_syncing_and_when_active() {
     h.login(&id(2), "other", false);
     h.cmd(
         &id(1),
-        cmd(CommandKind::ServerSnapshot, "server", &init(&["a"])),
+        cmd(CommandKind::ServerSnapshot, "server", &upload_init(&["a"])),
     );
     let acts = h.cmd(
         &id(2),
-        cmd(CommandKind::ServerSnapshot, "server", &init(&["z"])),
+        cmd(CommandKind::ServerSnapshot, "server", &upload_init(&["z"])),
     );
-    assert_eq!(state_reply(&acts, 2), vec!["REJECTED"]);
+    assert_eq!(snapshot_states(&acts, 2), vec!["REJECTED"]);
     h.cmd(
         &id(1),
-        cmd(CommandKind::ServerSnapshot, "server", &set("a", 1)),
+        cmd(
+            CommandKind::ServerSnapshot,
+            "server",
+            &upload_set("a", &node_value("a", 1)),
+        ),
     );
     assert_eq!(h.s.state(), SessionState::Active);
     let acts = h.cmd(
         &id(2),
-        cmd(CommandKind::ServerSnapshot, "server", &init(&["z"])),
+        cmd(CommandKind::ServerSnapshot, "server", &upload_init(&["z"])),
     );
-    assert_eq!(state_reply(&acts, 2), vec!["REJECTED"]);
+    assert_eq!(snapshot_states(&acts, 2), vec!["REJECTED"]);
     assert!(logged(&acts, "REJECTED"));
     assert_eq!(h.s.repository().len(), 1);
 }
@@ -124,16 +110,28 @@ fn set_from_someone_else_or_unannounced_is_refused() {
     h.login(&id(2), "other", false);
     h.cmd(
         &id(1),
-        cmd(CommandKind::ServerSnapshot, "server", &init(&["a", "b"])),
+        cmd(
+            CommandKind::ServerSnapshot,
+            "server",
+            &upload_init(&["a", "b"]),
+        ),
     );
     let acts = h.cmd(
         &id(2),
-        cmd(CommandKind::ServerSnapshot, "server", &set("a", 9)),
+        cmd(
+            CommandKind::ServerSnapshot,
+            "server",
+            &upload_set("a", &node_value("a", 9)),
+        ),
     );
     assert!(logged(&acts, "not the uploader"));
     let acts = h.cmd(
         &id(1),
-        cmd(CommandKind::ServerSnapshot, "server", &set("zz", 9)),
+        cmd(
+            CommandKind::ServerSnapshot,
+            "server",
+            &upload_set("zz", &node_value("zz", 9)),
+        ),
     );
     assert!(logged(&acts, "was not announced"));
     assert!(h.s.repository().is_empty());
@@ -146,11 +144,19 @@ fn uploader_leaving_mid_upload_resets_to_waiting() {
     h.hb(&id(1), b"INIT");
     h.cmd(
         &id(1),
-        cmd(CommandKind::ServerSnapshot, "server", &init(&["a", "b"])),
+        cmd(
+            CommandKind::ServerSnapshot,
+            "server",
+            &upload_init(&["a", "b"]),
+        ),
     );
     h.cmd(
         &id(1),
-        cmd(CommandKind::ServerSnapshot, "server", &set("a", 1)),
+        cmd(
+            CommandKind::ServerSnapshot,
+            "server",
+            &upload_set("a", &node_value("a", 1)),
+        ),
     );
     // the heartbeat stops; after the timeout the client is lost
     let acts = h.advance(5000);
@@ -161,9 +167,9 @@ fn uploader_leaving_mid_upload_resets_to_waiting() {
     assert_eq!(h.login(&id(3), "next", true), "LOBBY");
     let acts = h.cmd(
         &id(3),
-        cmd(CommandKind::ServerSnapshot, "server", &init(&["c"])),
+        cmd(CommandKind::ServerSnapshot, "server", &upload_init(&["c"])),
     );
-    assert_eq!(state_reply(&acts, 3), vec!["ACCEPTED"]);
+    assert_eq!(snapshot_states(&acts, 3), vec!["ACCEPTED"]);
 }
 
 #[test]
@@ -173,7 +179,7 @@ fn upload_of_node_with_code_is_refused() {
     h.login(&id(1), "host", true);
     h.cmd(
         &id(1),
-        cmd(CommandKind::ServerSnapshot, "server", &init(&["a"])),
+        cmd(CommandKind::ServerSnapshot, "server", &upload_init(&["a"])),
     );
     let mut chunks = node_frames("a", "COMMON", &[], &node_value("a", 1));
     chunks[4] = std::sync::Arc::from(&b"\x80\x04\x95\x1c\x00\x00\x00\x00\x00\x00\x00\x8c\x02os\x94\x8c\x06system\x94\x93\x94\x8c\x02id\x94\x85\x94R\x94."[..]);

@@ -3,39 +3,9 @@
 //! refused until there is a complete scene.
 
 use super::harness::*;
-use crate::pickle::Value;
-use crate::session::io::{Action, Change, SessionState};
+use super::snapshot_msgs::*;
+use crate::session::io::{Change, SessionState};
 use crate::session::wire::sdict;
-
-fn init(uuids: &[&str]) -> Value {
-    sdict(vec![
-        ("STATE", s("INIT")),
-        ("NODES", Value::list(uuids.iter().map(|u| s(u)).collect())),
-    ])
-}
-
-fn set(uuid: &str) -> Value {
-    let chunks = node_frames(uuid, "COMMON", &[], &node_value(uuid, 1));
-    sdict(vec![
-        ("STATE", s("SET")),
-        (
-            "DATA",
-            Value::list(chunks.iter().map(|f| Value::Bytes(f.clone())).collect()),
-        ),
-    ])
-}
-
-fn end() -> Value {
-    sdict(vec![("STATE", s("END"))])
-}
-
-fn replies(acts: &[Action], to: u8) -> Vec<String> {
-    sends_to(acts, &id(to))
-        .iter()
-        .filter(|m| m.kind() == Some(CommandKind::ServerSnapshot))
-        .map(|m| get(&m.data(), "STATE").as_str().unwrap_or("").to_owned())
-        .collect()
-}
 
 #[test]
 fn end_from_another_client_during_an_upload_is_refused_and_changes_nothing() {
@@ -44,13 +14,24 @@ fn end_from_another_client_during_an_upload_is_refused_and_changes_nothing() {
     h.login(&id(2), "mallory", true);
     h.cmd(
         &id(1),
-        cmd(CommandKind::ServerSnapshot, "server", &init(&["a", "b"])),
+        cmd(
+            CommandKind::ServerSnapshot,
+            "server",
+            &upload_init(&["a", "b"]),
+        ),
     );
     h.cmd(
         &id(1),
-        cmd(CommandKind::ServerSnapshot, "server", &set("a")),
+        cmd(
+            CommandKind::ServerSnapshot,
+            "server",
+            &upload_set("a", &node_value("a", 1)),
+        ),
     );
-    let acts = h.cmd(&id(2), cmd(CommandKind::ServerSnapshot, "server", &end()));
+    let acts = h.cmd(
+        &id(2),
+        cmd(CommandKind::ServerSnapshot, "server", &upload_end()),
+    );
     let line = logs(&acts).join("\n");
     assert!(
         line.contains("ServerSnapshot END from mallory") && line.contains("host"),
@@ -63,22 +44,30 @@ fn end_from_another_client_during_an_upload_is_refused_and_changes_nothing() {
     // the would-be hijacker cannot start its own upload either
     let acts = h.cmd(
         &id(2),
-        cmd(CommandKind::ServerSnapshot, "server", &init(&["z"])),
+        cmd(CommandKind::ServerSnapshot, "server", &upload_init(&["z"])),
     );
-    assert_eq!(replies(&acts, 2), vec!["REJECTED"]);
+    assert_eq!(snapshot_states(&acts, 2), vec!["REJECTED"]);
     // nor add a node to the running one
     let acts = h.cmd(
         &id(2),
-        cmd(CommandKind::ServerSnapshot, "server", &set("b")),
+        cmd(
+            CommandKind::ServerSnapshot,
+            "server",
+            &upload_set("b", &node_value("b", 1)),
+        ),
     );
     assert!(logged(&acts, "SET from mallory"));
     assert!(persisted(&acts).is_empty());
     // the real upload completes
     let acts = h.cmd(
         &id(1),
-        cmd(CommandKind::ServerSnapshot, "server", &set("b")),
+        cmd(
+            CommandKind::ServerSnapshot,
+            "server",
+            &upload_set("b", &node_value("b", 1)),
+        ),
     );
-    assert_eq!(replies(&acts, 1), vec!["DONE"]);
+    assert_eq!(snapshot_states(&acts, 1), vec!["DONE"]);
     assert_eq!(h.s.repository().len(), 2);
 }
 
@@ -89,20 +78,33 @@ fn only_the_uploader_becomes_active_with_end() {
     h.login(&id(2), "lobby", false);
     h.cmd(
         &id(1),
-        cmd(CommandKind::ServerSnapshot, "server", &init(&["a"])),
+        cmd(CommandKind::ServerSnapshot, "server", &upload_init(&["a"])),
     );
     h.cmd(
         &id(1),
-        cmd(CommandKind::ServerSnapshot, "server", &set("a")),
+        cmd(
+            CommandKind::ServerSnapshot,
+            "server",
+            &upload_set("a", &node_value("a", 1)),
+        ),
     );
     assert_eq!(h.s.state(), SessionState::Active);
-    let acts = h.cmd(&id(2), cmd(CommandKind::ServerSnapshot, "server", &end()));
+    let acts = h.cmd(
+        &id(2),
+        cmd(CommandKind::ServerSnapshot, "server", &upload_end()),
+    );
     assert!(logged(&acts, "END from lobby"), "{:?}", logs(&acts));
     assert!(!logged(&acts, "user online"));
-    let acts = h.cmd(&id(1), cmd(CommandKind::ServerSnapshot, "server", &end()));
+    let acts = h.cmd(
+        &id(1),
+        cmd(CommandKind::ServerSnapshot, "server", &upload_end()),
+    );
     assert!(logged(&acts, "host: user online"));
     // a second END (replayed) is refused too: the upload is over
-    let acts = h.cmd(&id(1), cmd(CommandKind::ServerSnapshot, "server", &end()));
+    let acts = h.cmd(
+        &id(1),
+        cmd(CommandKind::ServerSnapshot, "server", &upload_end()),
+    );
     assert!(logged(&acts, "refused: no upload in progress"));
 }
 
@@ -110,7 +112,10 @@ fn only_the_uploader_becomes_active_with_end() {
 fn end_while_waiting_is_refused() {
     let mut h = H::new();
     h.login(&id(2), "mallory", false);
-    let acts = h.cmd(&id(2), cmd(CommandKind::ServerSnapshot, "server", &end()));
+    let acts = h.cmd(
+        &id(2),
+        cmd(CommandKind::ServerSnapshot, "server", &upload_end()),
+    );
     assert!(logged(&acts, "END from mallory"));
     assert!(persisted(&acts).is_empty());
     assert_eq!(h.s.state(), SessionState::Waiting);
@@ -125,25 +130,37 @@ fn uploader_leaving_lets_another_admin_upload_and_forgets_the_end() {
     h.hb(&id(2), b"INIT");
     h.cmd(
         &id(1),
-        cmd(CommandKind::ServerSnapshot, "server", &init(&["a", "b"])),
+        cmd(
+            CommandKind::ServerSnapshot,
+            "server",
+            &upload_init(&["a", "b"]),
+        ),
     );
     h.cmd(
         &id(1),
-        cmd(CommandKind::ServerSnapshot, "server", &set("a")),
+        cmd(
+            CommandKind::ServerSnapshot,
+            "server",
+            &upload_set("a", &node_value("a", 1)),
+        ),
     );
     let acts = h.advance_answering(5000, &[id(2)]);
     assert!(persisted(&acts).iter().any(|c| matches!(c, Change::Reset)));
     assert_eq!(h.s.state(), SessionState::Waiting);
     let acts = h.cmd(
         &id(2),
-        cmd(CommandKind::ServerSnapshot, "server", &init(&["c"])),
+        cmd(CommandKind::ServerSnapshot, "server", &upload_init(&["c"])),
     );
-    assert_eq!(replies(&acts, 2), vec!["ACCEPTED"]);
+    assert_eq!(snapshot_states(&acts, 2), vec!["ACCEPTED"]);
     let acts = h.cmd(
         &id(2),
-        cmd(CommandKind::ServerSnapshot, "server", &set("c")),
+        cmd(
+            CommandKind::ServerSnapshot,
+            "server",
+            &upload_set("c", &node_value("c", 1)),
+        ),
     );
-    assert_eq!(replies(&acts, 2), vec!["DONE"]);
+    assert_eq!(snapshot_states(&acts, 2), vec!["DONE"]);
 }
 
 #[test]
@@ -153,11 +170,19 @@ fn joins_are_refused_until_the_scene_is_complete() {
     h.login(&id(2), "early", false);
     h.cmd(
         &id(1),
-        cmd(CommandKind::ServerSnapshot, "server", &init(&["a", "b"])),
+        cmd(
+            CommandKind::ServerSnapshot,
+            "server",
+            &upload_init(&["a", "b"]),
+        ),
     );
     h.cmd(
         &id(1),
-        cmd(CommandKind::ServerSnapshot, "server", &set("a")),
+        cmd(
+            CommandKind::ServerSnapshot,
+            "server",
+            &upload_set("a", &node_value("a", 1)),
+        ),
     );
     for state in ["REQUEST_INIT", "DONE"] {
         let acts = h.cmd(
