@@ -287,16 +287,22 @@ mod tests {
         assert_eq!(parse(&[]), None);
     }
 
+    /// A ROUTER bound to a free loopback port: the socket, its endpoint and its port.
+    fn loopback_router(ctx: &zmq::Context) -> (zmq::Socket, String, u16) {
+        let router = ctx.socket(zmq::ROUTER).unwrap();
+        router.set_linger(0).unwrap();
+        router.bind("tcp://127.0.0.1:0").unwrap();
+        let ep = router.get_last_endpoint().unwrap().unwrap();
+        let port: u16 = ep.rsplit(':').next().unwrap().parse().unwrap();
+        (router, ep, port)
+    }
+
     /// libzmq sends monitor events with a blocking send: events nobody reads must not stall its
     /// I/O thread (the default pipe would fill after 2000 events, about 700 connections).
     #[test]
     fn unread_monitor_events_never_stall_libzmq() {
         let ctx = zmq::Context::new();
-        let mut router = ctx.socket(zmq::ROUTER).unwrap();
-        router.set_linger(0).unwrap();
-        router.bind("tcp://127.0.0.1:0").unwrap();
-        let ep = router.get_last_endpoint().unwrap().unwrap();
-        let port: u16 = ep.rsplit(':').next().unwrap().parse().unwrap();
+        let (mut router, ep, port) = loopback_router(&ctx);
         let m = Monitor::attach(&ctx, &mut router, Channel::Command, port).unwrap();
         let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
         for i in 0..800 {
@@ -323,11 +329,7 @@ mod tests {
     fn libzmq_reports_the_peer_of_a_non_zeromq_connection() {
         use std::io::Write;
         let ctx = zmq::Context::new();
-        let mut router = ctx.socket(zmq::ROUTER).unwrap();
-        router.set_linger(0).unwrap();
-        router.bind("tcp://127.0.0.1:0").unwrap();
-        let ep = router.get_last_endpoint().unwrap().unwrap();
-        let port: u16 = ep.rsplit(':').next().unwrap().parse().unwrap();
+        let (mut router, ep, port) = loopback_router(&ctx);
         let mut m = Monitor::attach(&ctx, &mut router, Channel::Command, port).unwrap();
         let dealer = ctx.socket(zmq::DEALER).unwrap();
         dealer.set_linger(0).unwrap();
