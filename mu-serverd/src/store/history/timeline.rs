@@ -17,7 +17,6 @@ use crate::store::journal::{self, Meta};
 use crate::store::layout;
 use crate::store::record::Damage;
 use crate::store::record::Records;
-use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
@@ -73,8 +72,15 @@ pub struct Scan {
 
 /// Reads the header record of a snapshot file without reading its nodes.
 pub fn snapshot_header(path: &Path) -> io::Result<SnapInfo> {
-    let mut f = File::open(path)?;
-    let bytes = f.metadata()?.len();
+    // Like every state file: no symlink, nothing but a regular file, never a blocking open.
+    let (mut f, meta) =
+        crate::files::open_regular(path, crate::files::Links::Refuse).map_err(|e| {
+            io::Error::new(
+                e.io_kind().unwrap_or(io::ErrorKind::InvalidData),
+                e.to_string(),
+            )
+        })?;
+    let bytes = meta.len();
     let mut buf = Vec::with_capacity(4096);
     f.by_ref().take(4096).read_to_end(&mut buf)?;
     let bad = |why: String| io::Error::new(io::ErrorKind::InvalidData, why);
@@ -307,6 +313,30 @@ pub fn fmt_ms(ms: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A FIFO (or a symlink) where a snapshot should be is refused at once: opening a FIFO for
+    /// reading would otherwise wait for a writer that never comes.
+    #[test]
+    fn a_fifo_or_symlink_named_as_a_snapshot_is_refused_without_blocking() {
+        let dir = std::env::temp_dir().join(format!("mu-timeline-fifo-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("snapshot-fifo");
+        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let link = dir.join("snapshot-link");
+        std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        for p in [fifo.clone(), link.clone()] {
+            let tx = tx.clone();
+            std::thread::spawn(move || tx.send(snapshot_header(&p).map(|_| ())).unwrap());
+        }
+        for _ in 0..2 {
+            let got = rx.recv_timeout(std::time::Duration::from_secs(5));
+            assert!(matches!(got, Ok(Err(_))), "not refused at once: {got:?}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn utc_text() {
