@@ -8,6 +8,7 @@
 //! export. An export is written into a new file next to the target and renamed over it only
 //! when the daemon reports success, so a failed export never leaves half a file under the name.
 
+use mu_ctl::proto::ErrorCode;
 use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
@@ -32,6 +33,23 @@ fn kind(meta: &fs::Metadata) -> &'static str {
     }
 }
 
+/// Why the file named for export or import cannot be used; nothing was sent.
+pub struct FileError {
+    /// The daemon's code for the same fault (`not_found` for a missing file); `None`: mu-ctl's
+    /// own code `file`.
+    pub code: Option<ErrorCode>,
+    pub message: String,
+}
+
+impl From<String> for FileError {
+    fn from(message: String) -> FileError {
+        FileError {
+            code: None,
+            message,
+        }
+    }
+}
+
 fn refuse(path: &Path, meta: &fs::Metadata) -> String {
     let mut msg = format!("{} is {}, not a regular file", path.display(), kind(meta));
     if meta.file_type().is_symlink() {
@@ -41,7 +59,7 @@ fn refuse(path: &Path, meta: &fs::Metadata) -> String {
 }
 
 /// Opens the file to import: read-only, without blocking on a FIFO, without following a link.
-pub fn open_import(path: &Path) -> Result<File, String> {
+pub fn open_import(path: &Path) -> Result<File, FileError> {
     let opened = OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_CLOEXEC)
@@ -50,19 +68,22 @@ pub fn open_import(path: &Path) -> Result<File, String> {
         Ok(f) => f,
         Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
             let meta = fs::symlink_metadata(path).map_err(|e| open_err(path, &e))?;
-            return Err(refuse(path, &meta));
+            return Err(refuse(path, &meta).into());
         }
         Err(e) => return Err(open_err(path, &e)),
     };
     let meta = file.metadata().map_err(|e| open_err(path, &e))?;
     if !meta.file_type().is_file() {
-        return Err(refuse(path, &meta));
+        return Err(refuse(path, &meta).into());
     }
     Ok(file)
 }
 
-fn open_err(path: &Path, e: &io::Error) -> String {
-    format!("cannot open {}: {e}", path.display())
+fn open_err(path: &Path, e: &io::Error) -> FileError {
+    FileError {
+        code: (e.kind() == io::ErrorKind::NotFound).then_some(ErrorCode::NotFound),
+        message: format!("cannot open {}: {e}", path.display()),
+    }
 }
 
 /// A new file next to the export's target; renamed over the target by [`ExportTarget::commit`],

@@ -131,14 +131,14 @@ fn logs(cli: &Cli, follow: bool) -> ExitCode {
 fn export(cli: &Cli, sock: &Path, timeout: Duration, req: &Request, file: &Path) -> ExitCode {
     let target = match files::create_export(file) {
         Ok(t) => t,
-        Err(msg) => return file_error(cli, &msg),
+        Err(msg) => return file_error(cli, &msg.into()),
     };
     let result = Client::connect(sock, timeout)
         .and_then(|mut c| c.request_with_file(req, target.file.as_fd()));
     match result {
         Ok(reply) => match target.commit() {
             Ok(()) => show(cli, req, reply, None),
-            Err(msg) => file_error(cli, &msg),
+            Err(msg) => file_error(cli, &msg.into()),
         },
         Err(e) => fail(cli, &e),
     }
@@ -148,7 +148,7 @@ fn export(cli: &Cli, sock: &Path, timeout: Duration, req: &Request, file: &Path)
 fn import(cli: &Cli, sock: &Path, timeout: Duration, req: &Request, file: &Path) -> ExitCode {
     let f = match files::open_import(file) {
         Ok(f) => f,
-        Err(msg) => return file_error(cli, &msg),
+        Err(e) => return file_error(cli, &e),
     };
     match Client::connect(sock, timeout).and_then(|mut c| c.request_with_file(req, f.as_fd())) {
         Ok(reply) => show(cli, req, reply, None),
@@ -156,12 +156,14 @@ fn import(cli: &Cli, sock: &Path, timeout: Duration, req: &Request, file: &Path)
     }
 }
 
-/// The file named for export/import cannot be used; nothing was sent. Exit 1, JSON code `file`.
-fn file_error(cli: &Cli, message: &str) -> ExitCode {
+/// The file named for export/import cannot be used; nothing was sent. Exit 1, JSON code
+/// `not_found` for a missing file, else `file`.
+fn file_error(cli: &Cli, e: &files::FileError) -> ExitCode {
     if cli.json {
-        println!("{}", output::error_json("file", message));
+        let code = e.code.map_or("file", |c| c.as_str());
+        println!("{}", output::error_json(code, &e.message));
     } else {
-        eprintln!("mu-ctl: {message}");
+        eprintln!("mu-ctl: {}", e.message);
     }
     ExitCode::from(1)
 }

@@ -332,6 +332,39 @@ fn a_failed_export_leaves_no_file_and_special_files_are_refused_locally() {
 }
 
 #[test]
+fn a_missing_import_file_is_not_found_and_other_file_faults_are_file() {
+    let dir = tempdir("import-missing");
+    let missing = dir.join("missing.db");
+    // Nothing is sent: no daemon listens on this socket.
+    let out = mu_ctl(&[
+        "--json",
+        "--socket",
+        "/nonexistent.sock",
+        "import",
+        missing.to_str().expect("utf8"),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["error"]["code"], "not_found", "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("missing.db"),
+        "{v}"
+    );
+    let out = mu_ctl(&[
+        "--json",
+        "--socket",
+        "/nonexistent.sock",
+        "import",
+        "/dev/zero",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["error"]["code"], "file", "{v}");
+}
+
+#[test]
 fn generate_assets_writes_man_page_and_completions() {
     let dir = tempdir("assets");
     let out = mu_ctl(&["--generate-assets", dir.to_str().expect("utf8")]);

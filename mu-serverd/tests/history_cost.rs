@@ -12,10 +12,10 @@ use scene_support::{node_value, session_with};
 
 use mu_serverd::config::Config;
 use mu_serverd::pickle::{self, Limits, Value};
-use mu_serverd::session::io::{Action, Change, SessionState};
+use mu_serverd::session::io::{Change, SessionState};
 use mu_serverd::session::{Repository, Scene, Session, SessionConfig};
-use mu_serverd::store::export;
 use mu_serverd::store::history::{rebuild, timeline};
+use mu_serverd::store::{export, Store};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -42,12 +42,12 @@ fn install(session: &mut Session, repo: &Repository) {
     while session.poll_action().is_some() {}
 }
 
-fn save(store: &mut Box<dyn mu_serverd::daemon::Persistence>, session: &mut Session) {
+fn save(store: &mut Store, session: &mut Session) {
     store.save_start(session).unwrap();
     for _ in 0..60_000 {
         // The loop's tick collects the finished snapshot.
-        store.tick(Instant::now(), session);
-        if let Some(r) = store.save_poll() {
+        store.tick_session(Instant::now(), session);
+        if let Some(r) = store.take_save_result() {
             r.unwrap();
             return;
         }
@@ -75,7 +75,7 @@ fn an_hour_of_history_on_10k_nodes() {
     cfg.storage.state_dir_explicit = true;
     let seed = session_with(10_000);
     let mut session = Session::new(SessionConfig::default());
-    let mut store = mu_serverd::store::hook::open(&cfg, &mut session, false).unwrap();
+    let mut store = Store::open_for(&cfg, &mut session, false).unwrap();
     // The 10,000 nodes uploaded (journaled like an upload), then a snapshot.
     let uploads: Vec<Change> = seed
         .repository()
@@ -177,17 +177,13 @@ fn an_hour_of_history_on_10k_nodes() {
     );
     // restore: what the loop does once the thread has rebuilt the repository.
     let mut repo = rebuild::repository_at(&scan, &point, Limits::default()).unwrap();
-    let head = rebuild::Encoded::of(&rebuild::image_of(&mut repo));
+    let head = rebuild::encode(&rebuild::image_of(&mut repo));
     let t = Instant::now();
     let cpu0 = thread_cpu_ms();
-    let scene = store.restore_scene(repo, head).unwrap();
+    let scene = Store::restore_scene(repo, head);
     let old = session.replace_scene(0, "restore", scene);
     while let Some(a) = session.poll_action() {
-        match a {
-            Action::Persist(c) => store.record(&c),
-            Action::PersistScene(r) => store.record_scene(&r),
-            _ => {}
-        }
+        let _ = a.journal_into(&mut store);
     }
     store.flush();
     std::thread::spawn(move || drop(old));

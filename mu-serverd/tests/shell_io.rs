@@ -12,7 +12,7 @@ mod shell_support;
 
 use mu_serverd::session::io::{Action, Channel, Frame, Identity, Millis, SendFailure};
 use mu_serverd::shell::Core;
-use shell_support::{dealer, echo_client, Server};
+use shell_support::{dealer, echo_client, no_journal, Server};
 use std::collections::HashSet;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
@@ -49,13 +49,7 @@ impl Core for Echo {
 
 /// The shell around the echoing core, without persistence, draining every socket each pump.
 fn echo_server(port: u16, limit: usize) -> Server {
-    Server::start(
-        port,
-        limit,
-        Echo { out: Vec::new() },
-        Box::new(|_| {}),
-        false,
-    )
+    Server::start(port, limit, Echo { out: Vec::new() }, no_journal(), false)
 }
 
 #[test]
@@ -147,7 +141,7 @@ fn slow_peer_overflows_alone_and_others_get_everything() {
         dead: HashSet::new(),
     };
     let limit = 200;
-    let server = Server::start(port, limit, core, Box::new(|_| {}), false);
+    let server = Server::start(port, limit, core, no_journal(), false);
     let ctx = zmq::Context::new();
     let sender = dealer(&ctx, b"sender", port + 1);
     let fast1 = dealer(&ctx, b"fast-1", port + 1);
@@ -252,7 +246,7 @@ fn departed_peer_is_reported_unreachable() {
         out: Default::default(),
         dead: HashSet::new(),
     };
-    let server = Server::start(port, 1000, core, Box::new(|_| {}), false);
+    let server = Server::start(port, 1000, core, no_journal(), false);
     let ctx = zmq::Context::new();
     let sender = dealer(&ctx, b"sender", port + 1);
     let gone = dealer(&ctx, b"gone", port + 1);
@@ -360,7 +354,7 @@ fn every_message_carries_its_peer_address() {
         echo: Echo { out: Vec::new() },
         seen: seen.clone(),
     };
-    let server = Server::start(port, 100_000, core, Box::new(|_| {}), true);
+    let server = Server::start(port, 100_000, core, no_journal(), true);
     let ctx = zmq::Context::new();
     let peers: Vec<zmq::Socket> = (0..3u8).map(|i| dealer(&ctx, &[b'p', i], port)).collect();
     let n = 2000;

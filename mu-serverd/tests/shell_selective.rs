@@ -15,8 +15,9 @@
 mod shell_support;
 
 use mu_serverd::session::io::{Action, Change, Channel, Frame, Identity, Millis, SendFailure};
-use mu_serverd::shell::{Core, PersistOp};
-use shell_support::{dealer, echo_client, Persist, Server};
+use mu_serverd::session::io::{Journal, SceneRecord};
+use mu_serverd::shell::Core;
+use shell_support::{dealer, echo_client, no_journal, Persist, Server};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
@@ -96,7 +97,7 @@ fn selective_pumps_never_stall() {
     let core = Hop {
         out: VecDeque::new(),
     };
-    let server = Server::start(port, 1_000_000, core, Box::new(|_| {}), true);
+    let server = Server::start(port, 1_000_000, core, no_journal(), true);
     let hop = std::thread::spawn(move || hop_client(port, 3_000));
     let floods: Vec<_> = (1..=2u8)
         .map(|c| std::thread::spawn(move || echo_client(port, 10_000, c, 200)))
@@ -157,24 +158,40 @@ impl Core for Journaled {
     }
 }
 
+/// A journal whose flush takes 2 ms and then publishes the highest request number recorded.
+struct SlowJournal {
+    flushed: Arc<AtomicU32>,
+    recorded: u32,
+}
+
+impl Journal for SlowJournal {
+    fn record(&mut self, change: &Change) {
+        match change {
+            Change::NodeDeleted { uuid } => {
+                self.recorded = self.recorded.max(uuid.parse().unwrap());
+            }
+            other => panic!("unexpected change {other:?}"),
+        }
+    }
+    fn record_scene(&mut self, _: &SceneRecord) {
+        panic!("unexpected scene");
+    }
+    fn record_sender(&mut self, _: Option<&str>) {}
+    fn flush(&mut self) {
+        std::thread::sleep(Duration::from_millis(2));
+        self.flushed.fetch_max(self.recorded, Ordering::SeqCst);
+    }
+}
+
 #[test]
 fn journaled_replies_wait_for_their_flush_and_keep_their_order() {
     let port = 26583;
     // Highest request number whose change has been flushed; flushing takes 2 ms, so a reply
     // sent before its flush reaches the client while the flush is still running.
     let flushed = Arc::new(AtomicU32::new(0));
-    let (f2, mut recorded) = (flushed.clone(), 0u32);
-    let persist: Persist = Box::new(move |op| match op {
-        PersistOp::Record(Change::NodeDeleted { uuid }) => {
-            recorded = recorded.max(uuid.parse().unwrap());
-        }
-        PersistOp::Record(other) => panic!("unexpected change {other:?}"),
-        PersistOp::Scene(_) => panic!("unexpected scene"),
-        PersistOp::Sender(_) => {}
-        PersistOp::Flush => {
-            std::thread::sleep(Duration::from_millis(2));
-            f2.fetch_max(recorded, Ordering::SeqCst);
-        }
+    let persist: Persist = Box::new(SlowJournal {
+        flushed: flushed.clone(),
+        recorded: 0,
     });
     let core = Journaled {
         out: VecDeque::new(),

@@ -13,7 +13,7 @@ use scene_support::{node_value, session_with};
 use mu_serverd::config::{Fsync, Storage};
 use mu_serverd::pickle;
 use mu_serverd::session::io::Change;
-use mu_serverd::store::hook::image_of;
+use mu_serverd::store::image_of;
 use mu_serverd::store::Store;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -146,6 +146,11 @@ def test_restore_on_the_live_server_and_undo_it(daemon, peers, tmp_path):
 
     r = d.ctl("restore", "--at", at(t1), check=False)
     assert r.returncode == 64 and "--yes" in r.stderr  # refused without confirmation
+    # A moment the history does not hold (1970) is not_found, and nothing changes.
+    r = d.ctl("--json", "restore", "--at", "@1", "--yes", check=False)
+    assert r.returncode == 1, r.stdout + r.stderr
+    err = json.loads(r.stdout)["error"]
+    assert err["code"] == "not_found" and "before the oldest" in err["message"], err
     r = d.ctl("restore", "--at", at(t1), "--yes")
     assert "session restored" in r.stdout, r.stdout
     pump([a, b], lambda: a.exit_reason is not None and b.exit_reason is not None,

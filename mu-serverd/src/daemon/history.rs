@@ -4,11 +4,14 @@
 //! for a restore it then disconnects everyone and installs the rebuilt repository.
 
 use super::run::Daemon;
+use super::store_requests::store_reply;
 use crate::control::{ConnId, PeerInfo};
 use crate::pickle::Value;
+use crate::session::io::EncodedChanges;
 use crate::session::Repository;
 use crate::store::export;
 use crate::store::history::{rebuild, summary, timeline};
+use crate::store::{Store, StoreError};
 use mu_ctl::proto::{ErrorCode, Reply, Request};
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -24,7 +27,7 @@ enum Outcome {
     Reply(Reply),
     Restore {
         repo: Box<Repository>,
-        head: rebuild::Encoded,
+        head: EncodedChanges,
         label: String,
     },
 }
@@ -49,12 +52,19 @@ impl Jobs {
     }
 }
 
-fn failed(msg: String) -> Outcome {
-    Outcome::Reply(Reply::error(ErrorCode::Failed, msg))
+fn failed(e: StoreError) -> Outcome {
+    Outcome::Reply(store_reply(&e))
 }
 
-fn scan(dir: &Path) -> Result<timeline::Scan, String> {
-    timeline::scan(dir).map_err(|e| format!("cannot read the history in {}: {e}", dir.display()))
+fn scan(dir: &Path) -> Result<timeline::Scan, StoreError> {
+    timeline::scan(dir).map_err(|e| {
+        StoreError::io("", e).context(format!("cannot read the history in {}", dir.display()))
+    })
+}
+
+/// The restore point for `at`: a moment the history does not hold is `NotFound`.
+fn resolve(scan: &timeline::Scan, at: u64) -> Result<timeline::Point, StoreError> {
+    scan.resolve(at).cloned().map_err(StoreError::NotFound)
 }
 
 /// `export --at`: the whole job, on the thread; `file` is the one mu-ctl created and passed.
@@ -70,13 +80,13 @@ fn export_at(
         Ok(s) => s,
         Err(e) => return failed(e),
     };
-    let point = match scan.resolve(at) {
-        Ok(p) => p.clone(),
+    let point = match resolve(&scan, at) {
+        Ok(p) => p,
         Err(e) => return failed(e),
     };
     let mut repo = match rebuild::repository_at(&scan, &point, limits) {
         Ok(r) => r,
-        Err(e) => return failed(e),
+        Err(e) => return failed(StoreError::Corrupt(e)),
     };
     let image = rebuild::image_of(&mut repo);
     let n = image.nodes.len();
@@ -88,7 +98,7 @@ fn export_at(
             timeline::fmt_ms(point.unix_ms),
             t.elapsed().as_millis()
         ))),
-        Err(e) => failed(format!("export to {path} failed: {e}")),
+        Err(e) => failed(StoreError::io("", e).context(format!("export to {path} failed"))),
     }
 }
 
@@ -97,21 +107,21 @@ fn restore_at(dir: PathBuf, limits: crate::pickle::Limits, at: u64) -> Outcome {
         Ok(s) => s,
         Err(e) => return failed(e),
     };
-    let point = match scan.resolve(at) {
-        Ok(p) => p.clone(),
+    let point = match resolve(&scan, at) {
+        Ok(p) => p,
         Err(e) => return failed(e),
     };
     match rebuild::repository_at(&scan, &point, limits) {
         Ok(mut repo) => {
             // Encode edited nodes and the journal records here, not on the loop.
-            let head = rebuild::Encoded::of(&rebuild::image_of(&mut repo));
+            let head = rebuild::encode(&rebuild::image_of(&mut repo));
             Outcome::Restore {
                 repo: Box::new(repo),
                 head,
                 label: timeline::fmt_ms(at),
             }
         }
-        Err(e) => failed(e),
+        Err(e) => failed(StoreError::Corrupt(e)),
     }
 }
 
@@ -125,11 +135,9 @@ impl Daemon {
         peer: &PeerInfo,
         file: Option<File>,
     ) -> Result<(), Box<Reply>> {
-        let Some(dir) = self.store.history_dir() else {
-            return Err(Box::new(Reply::error(
-                ErrorCode::Refused,
-                "there is no history: persistence is disabled ([storage] enabled = false)",
-            )));
+        let Some(dir) = self.store.as_ref().map(|s| s.state_dir().to_path_buf()) else {
+            let e = StoreError::Disabled.context("there is no history");
+            return Err(Box::new(store_reply(&e)));
         };
         if self.history.running.len() >= MAX_JOBS {
             return Err(Box::new(Reply::error(
@@ -155,7 +163,7 @@ impl Daemon {
                         "no file came with the request",
                     )));
                 };
-                let name = super::control::shown(&name);
+                let name = super::requests::shown(&name);
                 log::info!(
                     "export of the session as at {} to {name} requested by {peer}",
                     timeline::fmt_ms(at_unix_ms)
@@ -207,7 +215,10 @@ impl Daemon {
         for job in done {
             let t = Instant::now();
             let outcome = job.handle.join().unwrap_or_else(|_| {
-                failed("the history thread panicked (a bug; the daemon keeps running)".into())
+                Outcome::Reply(Reply::error(
+                    ErrorCode::Internal,
+                    "the history thread panicked (a bug; the daemon keeps running)",
+                ))
             });
             let reply = match outcome {
                 Outcome::Reply(r) => r,
@@ -227,13 +238,10 @@ impl Daemon {
 
     /// On the loop: the rebuilt session replaces the current one; everyone gets a Disconnect
     /// whose reason names the restore, and the new head is journaled.
-    fn install_restore(&mut self, repo: Repository, head: rebuild::Encoded, label: &str) -> Reply {
+    fn install_restore(&mut self, repo: Repository, head: EncodedChanges, label: &str) -> Reply {
         let t = Instant::now();
         let what = format!("{} nodes", head.nodes);
-        let scene = match self.store.restore_scene(repo, head) {
-            Ok(scene) => scene,
-            Err(e) => return Reply::error(ErrorCode::Failed, format!("restore failed: {e}")),
-        };
+        let scene = Store::restore_scene(repo, head);
         let now = self.shell.now();
         let reason = format!(
             "the administrator restored the session to {label}; reconnect to get the restored scene"

@@ -6,7 +6,7 @@
 //! served. One job at a time: a second request is refused while one runs.
 
 use crate::control::ConnId;
-use crate::store::hook::PreparedImport;
+use crate::store::{PreparedImport, StoreError};
 use std::fs::File;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -14,17 +14,14 @@ use std::time::{Duration, Instant};
 /// How often the loop looks at a running job (it wakes only while one runs).
 const POLL: Duration = Duration::from_millis(10);
 
-/// Work for the thread, built by the store on the loop.
-pub type Work<T> = Box<dyn FnOnce() -> Result<T, String> + Send>;
-
 /// What a finished job produced.
 pub enum Output {
     /// The reply text of an export (Ok) or why it failed.
-    Exported(Result<String, String>),
+    Exported(Result<String, StoreError>),
     /// A checked import, still to be installed on the loop.
-    Imported(Result<PreparedImport, String>),
+    Imported(Result<PreparedImport, StoreError>),
     /// The backup `mu-ctl reset` writes first (its path), or why it failed.
-    ResetBackup(Result<String, String>),
+    ResetBackup(Result<String, StoreError>),
 }
 
 struct Running {
@@ -79,6 +76,7 @@ impl Jobs {
         let out = r.handle.join().unwrap_or_else(|_| {
             let msg = format!("internal error: the {} thread panicked", r.what);
             log::error!("{msg}");
+            let msg = StoreError::Failed(msg);
             match r.what {
                 "import" => Output::Imported(Err(msg)),
                 "reset" => Output::ResetBackup(Err(msg)),
@@ -91,10 +89,11 @@ impl Jobs {
 
 /// Checks a descriptor a control peer passed: a regular file, open for reading (import) or
 /// writing (export). The peer chose it; the daemon only ever uses it as given.
-pub fn check_passed(file: &File, write: bool) -> Result<(), String> {
-    crate::files::check_regular(file).map_err(|e| format!("the file passed {e}"))?;
+pub fn check_passed(file: &File, write: bool) -> Result<(), StoreError> {
+    crate::files::check_regular(file)
+        .map_err(|e| StoreError::Refused(format!("the file passed {e}")))?;
     let flags = nix::fcntl::fcntl(file, nix::fcntl::FcntlArg::F_GETFL)
-        .map_err(|e| format!("cannot inspect the file passed: {e}"))?;
+        .map_err(|e| StoreError::io("", e.into()).context("cannot inspect the file passed"))?;
     let mode = flags & libc::O_ACCMODE;
     let ok = if write {
         mode == libc::O_WRONLY || mode == libc::O_RDWR
@@ -103,7 +102,9 @@ pub fn check_passed(file: &File, write: bool) -> Result<(), String> {
     };
     if !ok {
         let want = if write { "writing" } else { "reading" };
-        return Err(format!("the file passed is not open for {want}"));
+        return Err(StoreError::Refused(format!(
+            "the file passed is not open for {want}"
+        )));
     }
     Ok(())
 }

@@ -9,11 +9,12 @@ pub mod lock;
 pub mod notify;
 pub mod persist;
 pub mod reload;
+mod requests;
 mod run;
 pub mod session_config;
 pub mod signals;
 pub mod status;
+mod store_requests;
 
-pub use persist::{NoPersistence, Persistence};
 pub use reload::Reloader;
 pub use run::{Bound, Daemon};

@@ -1,139 +1,9 @@
-//! The event loop's persistence hook. The store (`crate::store`) implements [`Persistence`];
-//! [`NoPersistence`] runs a throw-away session (`[storage] enabled = false`, most tests).
-//!
-//! Contract with the loop:
-//! - [`Persistence::record`] is called for every `Action::Persist` (and
-//!   [`Persistence::record_scene`] for every `Action::PersistScene`), in order, and
-//!   [`Persistence::flush`] after the records of a batch of messages, before the loop performs
-//!   any send of that batch (one journal write per batch);
-//! - [`Persistence::tick`] runs on every loop iteration once [`Persistence::next_deadline`]
-//!   has passed (batch fsync, periodic snapshots);
-//! - [`Persistence::shutdown`] writes the final snapshot after every client got its Disconnect.
+//! Persistence for the daemon: where the state directory is, and opening the store
+//! ([`crate::store::Store`]) when `[storage] enabled`; persistence switched off is no store
+//! (`None`, which is also the core's journal that journals nothing).
 
-use super::jobs::Work;
-use crate::session::io::{Change, SceneRecord};
-use crate::session::{Scene, Session};
-use crate::store::hook::PreparedImport;
-use std::fs::File;
-use std::time::Instant;
-
-pub trait Persistence {
-    fn record(&mut self, change: &Change);
-    fn next_deadline(&self) -> Option<Instant>;
-    fn tick(&mut self, now: Instant, session: &mut Session);
-    fn shutdown(&mut self, session: &mut Session);
-    /// `mu-ctl save`: starts a snapshot now (written by a thread); Err if it cannot start.
-    fn save_start(&mut self, session: &mut Session) -> Result<(), String>;
-    /// The outcome of the snapshot `save_start` asked for, once it is on disk.
-    fn save_poll(&mut self) -> Option<Result<String, String>> {
-        None
-    }
-    /// `mu-ctl export`: takes the session's image on the loop (`Arc` clones) and returns the
-    /// work that writes it into `file`, for another thread.
-    fn export_job(
-        &mut self,
-        session: &mut Session,
-        file: File,
-        name: String,
-    ) -> Result<Work<String>, String>;
-    /// `mu-ctl import`: the work that reads and checks `file` and builds the new repository,
-    /// for another thread. Refused unless the session is WAITING.
-    fn import_job(
-        &mut self,
-        session: &mut Session,
-        file: File,
-        name: String,
-    ) -> Result<Work<PreparedImport>, String>;
-    /// Checks, on the loop, that what `import_job` prepared may still replace the session, and
-    /// returns it as the scene the caller hands to [`Session::replace_scene`] (which
-    /// disconnects every client, then emits the record for [`Persistence::record_scene`]),
-    /// with the reply for the administrator.
-    fn import_finish(
-        &mut self,
-        session: &Session,
-        prepared: PreparedImport,
-    ) -> Result<(Scene, String), String>;
-    /// Last snapshot on disk, milliseconds since the Unix epoch.
-    fn last_save_unix_ms(&self) -> Option<u64>;
-    /// `mu-ctl reset`: the work that writes a backup of the session (taken now, written on
-    /// another thread) before the core drops it; an Err from it refuses the reset. None: no
-    /// backup needed (nothing to lose, or no state directory).
-    fn reset_backup_job(&mut self, _session: &mut Session) -> Option<Work<String>> {
-        None
-    }
-    /// The state directory the history is read from (None: persistence off, no history).
-    fn history_dir(&self) -> Option<std::path::PathBuf> {
-        None
-    }
-    /// Who is logged in (called about once a second), for the history.
-    fn note_users(&mut self, _names: Vec<String>) {}
-    /// `mu-ctl restore`: `repo` (rebuilt from the history) as the scene the caller hands to
-    /// [`Session::replace_scene`]; its record journals `head` (the encoded nodes of `repo`)
-    /// as the new head.
-    fn restore_scene(
-        &mut self,
-        _repo: crate::session::Repository,
-        _head: crate::store::history::rebuild::Encoded,
-    ) -> Result<Scene, String> {
-        Err(DISABLED.into())
-    }
-    /// Journals a whole new scene (an `Action::PersistScene` the core emitted when it
-    /// installed a scene this layer prepared), like `record`.
-    fn record_scene(&mut self, _scene: &SceneRecord) {}
-    /// Bytes in the journal being written (`mu-ctl status`).
-    fn journal_bytes(&self) -> Option<u64> {
-        None
-    }
-    /// Writes what `record` buffered; the loop calls it before the sends that relay those
-    /// changes.
-    fn flush(&mut self) {}
-    /// Who sends the changes `record` is called for next (`None`: the server), for the
-    /// history's attribution.
-    fn record_sender(&mut self, _who: Option<&str>) {}
-    /// The shell's persistence callback: `record`, `record_scene` or `flush`.
-    fn op(&mut self, op: crate::shell::PersistOp<'_>) {
-        match op {
-            crate::shell::PersistOp::Record(c) => self.record(c),
-            crate::shell::PersistOp::Scene(r) => self.record_scene(r),
-            crate::shell::PersistOp::Sender(w) => self.record_sender(w),
-            crate::shell::PersistOp::Flush => self.flush(),
-        }
-    }
-}
-
-const DISABLED: &str = "persistence is disabled ([storage] enabled = false)";
-
-/// Persistence switched off: nothing is read or written.
-pub struct NoPersistence;
-
-impl Persistence for NoPersistence {
-    fn record(&mut self, _: &Change) {}
-    fn next_deadline(&self) -> Option<Instant> {
-        None
-    }
-    fn tick(&mut self, _: Instant, _: &mut Session) {}
-    fn shutdown(&mut self, _: &mut Session) {}
-    fn save_start(&mut self, _: &mut Session) -> Result<(), String> {
-        Err(DISABLED.into())
-    }
-    fn export_job(&mut self, _: &mut Session, _: File, _: String) -> Result<Work<String>, String> {
-        Err(DISABLED.into())
-    }
-    fn import_job(
-        &mut self,
-        _: &mut Session,
-        _: File,
-        _: String,
-    ) -> Result<Work<PreparedImport>, String> {
-        Err(DISABLED.into())
-    }
-    fn import_finish(&mut self, _: &Session, _: PreparedImport) -> Result<(Scene, String), String> {
-        Err(DISABLED.into())
-    }
-    fn last_save_unix_ms(&self) -> Option<u64> {
-        None
-    }
-}
+use crate::session::Session;
+use crate::store::Store;
 
 /// Where this daemon keeps its session: `[storage] state_dir`, or for an ordinary user whose
 /// built-in default `/var/lib/mu-server` cannot be created, the per-user directory of
@@ -160,19 +30,21 @@ pub fn resolve_state_dir(cfg: &mut crate::config::Config) {
 /// The caller resolved the state dir ([`resolve_state_dir`]) and holds its lock.
 ///
 /// `reset_state` (`--reset-state`) moves old, possibly unreadable state aside first.
-/// The store's side lives in `crate::store::hook`.
+/// The store's side lives in `crate::store::open`.
 pub fn open(
     cfg: &crate::config::Config,
     session: &mut Session,
     reset_state: bool,
-) -> Result<Box<dyn Persistence>, String> {
+) -> Result<Option<Store>, String> {
     if cfg.storage.enabled {
-        return crate::store::hook::open(cfg, session, reset_state);
+        return Store::open_for(cfg, session, reset_state)
+            .map(Some)
+            .map_err(|e| e.to_string());
     }
     log::info!(
         "persistence disabled ([storage] enabled = false): the session lives in memory only"
     );
-    Ok(Box::new(NoPersistence))
+    Ok(None)
 }
 
 /// Where a daemon started by hand by an ordinary user keeps its session when the built-in

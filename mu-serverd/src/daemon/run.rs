@@ -3,8 +3,8 @@
 //! tick, the watchdog ping and a STATUS= refresh. The poll timeout is the earliest of the
 //! core's deadline, the shell's retry timer, the watchdog and the store; idle means no wake-ups.
 
+use super::control::Control;
 use super::notify::Notifier;
-use super::persist::Persistence;
 use super::reload::Reloader;
 use super::session_config::session_config;
 use super::signals::{Request as SignalRequest, Signals};
@@ -12,6 +12,7 @@ use super::status;
 use crate::config::Config;
 use crate::session::{ControlRequest, Session};
 use crate::shell::{Shell, SocketOptions};
+use crate::store::Store;
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 use std::time::{Duration, Instant};
@@ -19,9 +20,6 @@ use std::time::{Duration, Instant};
 pub const SIGNALS: Token = Token(0);
 /// ZMQ_FDs: command, data, heartbeat; then their socket monitors (tokens 4-6).
 pub const ZMQ_FIRST: usize = 1;
-/// The control listener; its connections use the tokens after it.
-pub const CONTROL_LISTENER: Token = Token(10);
-pub const CONTROL_FIRST_CONN: usize = 11;
 
 /// STATUS= is recomputed at most this often: the summary walks every node.
 const STATUS_EVERY: Duration = Duration::from_secs(1);
@@ -41,12 +39,13 @@ pub struct Daemon {
     pub(super) poll: Poll,
     pub(super) shell: Shell,
     pub(super) session: Session,
-    pub(super) store: Box<dyn Persistence>,
+    /// The store; `None`: persistence is off.
+    pub(super) store: Option<Store>,
     pub(super) signals: Signals,
     pub(super) notifier: Notifier,
     pub(super) cfg: Config,
     pub(super) reloader: Reloader,
-    pub(super) control: Option<super::control::Control>,
+    pub(super) control: Option<Control>,
     pub(super) started: Instant,
     /// Set by SIGTERM/SIGINT or `mu-ctl stop`: the reason given to clients.
     pub(super) stop: Option<String>,
@@ -66,7 +65,7 @@ pub struct Daemon {
 pub struct Bound {
     poll: Poll,
     shell: Shell,
-    control: Option<super::control::Control>,
+    control: Option<Control>,
 }
 
 impl Daemon {
@@ -81,7 +80,7 @@ impl Daemon {
         };
         let shell = Shell::bind(&opts, cfg.server.client_queue_limit)?;
         let poll = Poll::new().map_err(|e| format!("cannot create the event loop: {e}"))?;
-        let control = super::control::Control::start(cfg, poll.registry())?;
+        let control = Control::start(cfg, poll.registry())?;
         Ok(Bound {
             poll,
             shell,
@@ -97,7 +96,7 @@ impl Daemon {
         reloader: Reloader,
         signals: Signals,
         session: Session,
-        store: Box<dyn Persistence>,
+        store: Option<Store>,
     ) -> Result<Daemon, String> {
         let Bound {
             poll,
@@ -190,7 +189,7 @@ impl Daemon {
         let other = [
             self.shell.next_wake(&self.session),
             self.notifier.deadline(),
-            self.store.next_deadline(),
+            self.store.as_ref().map(Store::next_deadline),
             self.control.as_ref().and_then(|c| c.next_deadline()),
             self.history.next_wake(),
         ]
@@ -212,11 +211,10 @@ impl Daemon {
 
     /// After every wake-up: ZMQ sockets and core, store timers, watchdog, status.
     pub(super) fn pump(&mut self) {
-        let store = &mut self.store;
-        self.shell.pump(&mut self.session, &mut |op| store.op(op));
+        self.shell.pump(&mut self.session, &mut self.store);
         let now = Instant::now();
-        if self.store.next_deadline().is_some_and(|d| d <= now) {
-            self.store.tick(now, &mut self.session);
+        if let Some(store) = self.store.as_mut().filter(|s| s.next_deadline() <= now) {
+            store.tick_session(now, &mut self.session);
         }
         self.notifier.tick(now);
         self.note_users(now);
@@ -235,7 +233,9 @@ impl Daemon {
         }
         self.users_noted_at = now;
         self.users_noted_count = count;
-        self.store.note_users(self.session.client_names());
+        if let Some(store) = self.store.as_mut() {
+            store.note_users(self.session.client_names());
+        }
     }
 
     fn status_stale(&self) -> bool {
@@ -314,15 +314,12 @@ impl Daemon {
         let now = self.shell.now();
         self.session
             .handle_control(now, ControlRequest::Shutdown { reason });
-        let store = &mut self.store;
-        self.shell
-            .drain_actions(&mut self.session, &mut |op| store.op(op));
+        self.shell.drain_actions(&mut self.session, &mut self.store);
         // Parked messages get a bounded chance to leave.
         let deadline = Instant::now() + SHUTDOWN_LINGER / 2;
         let mut events = Events::with_capacity(16);
         loop {
-            let store = &mut self.store;
-            self.shell.pump(&mut self.session, &mut |op| store.op(op));
+            self.shell.pump(&mut self.session, &mut self.store);
             let now = Instant::now();
             if self.shell.parked() == 0 || now >= deadline {
                 break;
@@ -330,7 +327,9 @@ impl Daemon {
             let wait = (deadline - now).min(Duration::from_millis(10));
             let _ = self.poll.poll(&mut events, Some(wait));
         }
-        self.store.shutdown(&mut self.session);
+        if let Some(store) = self.store.take() {
+            store.shutdown_session(&mut self.session);
+        }
         if let Some(c) = self.control.take() {
             c.close(self.poll.registry());
         }

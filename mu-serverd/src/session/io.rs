@@ -94,27 +94,126 @@ pub enum Action {
     PersistScene(SceneRecord),
 }
 
-/// The persistence layer's own record of a whole scene it prepared off the loop (an import's
-/// snapshot file, a restore's encoded journal records). The core does not look inside: it
-/// hands the record back as [`Action::PersistScene`] at the point where the scene is
-/// installed, after the Disconnects, so the journal follows the session's order.
-#[derive(Clone)]
-pub struct SceneRecord(Arc<dyn std::any::Any + Send + Sync>);
-
-impl SceneRecord {
-    pub fn new<T: std::any::Any + Send + Sync>(record: T) -> SceneRecord {
-        SceneRecord(Arc::new(record))
-    }
-
-    /// The record, if it is a `T` (the persistence layer that made it knows which).
-    pub fn get<T: std::any::Any>(&self) -> Option<&T> {
-        self.0.downcast_ref()
+impl Action {
+    /// Hands a persistence action to `journal` (the one routing the shell and the tests
+    /// share): `Ok(true)` for a change or a scene, whose sends must wait for a
+    /// [`Journal::flush`]; `Ok(false)` for a sender; `Err(action)`: not the journal's.
+    #[inline]
+    pub fn journal_into<J: Journal + ?Sized>(self, journal: &mut J) -> Result<bool, Action> {
+        match self {
+            Action::Persist(change) => {
+                journal.record(&change);
+                Ok(true)
+            }
+            Action::PersistScene(scene) => {
+                journal.record_scene(&scene);
+                Ok(true)
+            }
+            Action::PersistSender(who) => {
+                journal.record_sender(who.as_deref());
+                Ok(false)
+            }
+            other => Err(other),
+        }
     }
 }
 
-impl std::fmt::Debug for SceneRecord {
+/// What the core asks persistence to do, in the session's order: the driver hands every
+/// [`Action::Persist`], [`Action::PersistScene`] and [`Action::PersistSender`] to one
+/// `Journal`, and calls [`Journal::flush`] before it performs any send queued after them, so a
+/// change is durable (as durable as the journal is) before a client can have seen it.
+///
+/// The store (`crate::store::Store`) is the one implementation the daemon runs; persistence
+/// switched off is `None` (the `Option` impl below); the core's tests keep an in-memory one.
+pub trait Journal {
+    /// Journals one change; it may wait in a buffer until [`Journal::flush`].
+    fn record(&mut self, change: &Change);
+    /// Journals a whole new scene the core installed ([`Action::PersistScene`]), like `record`.
+    fn record_scene(&mut self, scene: &SceneRecord);
+    /// Who sends the changes recorded next (a client's name; `None`: the server), for the
+    /// history's attribution.
+    fn record_sender(&mut self, who: Option<&str>);
+    /// Writes what was recorded since the last flush.
+    fn flush(&mut self);
+}
+
+/// Persistence switched off: nothing is journaled.
+impl<J: Journal> Journal for Option<J> {
+    fn record(&mut self, change: &Change) {
+        if let Some(j) = self {
+            j.record(change);
+        }
+    }
+    fn record_scene(&mut self, scene: &SceneRecord) {
+        if let Some(j) = self {
+            j.record_scene(scene);
+        }
+    }
+    fn record_sender(&mut self, who: Option<&str>) {
+        if let Some(j) = self {
+            j.record_sender(who);
+        }
+    }
+    fn flush(&mut self) {
+        if let Some(j) = self {
+            j.flush();
+        }
+    }
+}
+
+/// How a whole scene the persistence layer prepared off the loop (an import, a restore) is
+/// journaled. The core does not look inside: it hands the record back as
+/// [`Action::PersistScene`] at the point where the scene is installed, after the Disconnects,
+/// so the journal follows the session's order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SceneRecord {
+    /// An import, already written and synced as the next snapshot: journaling it is renaming
+    /// the file into place and starting a new journal after it.
+    Snapshot(SnapshotSlot),
+    /// A restore: `Reset`, then these changes (every node, the client version, the state),
+    /// encoded off the loop as journal payloads, so the loop only frames and writes them.
+    Changes(Arc<EncodedChanges>),
+}
+
+/// Where a snapshot prepared off the loop was written, and where it stands in the journal.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SnapshotSlot {
+    pub path: std::path::PathBuf,
+    pub generation: u64,
+    /// The sequence number the snapshot stands at: the last change journaled before it.
+    pub last_seq: u64,
+}
+
+/// Changes encoded as journal payloads without their sequence numbers (the store's record
+/// format, built by `crate::store::history::rebuild::encode`).
+#[derive(Default, PartialEq, Eq)]
+pub struct EncodedChanges {
+    pub bytes: Vec<u8>,
+    /// End offset of each change in `bytes`.
+    pub ends: Vec<usize>,
+    /// Nodes among the changes.
+    pub nodes: usize,
+}
+
+impl EncodedChanges {
+    /// Each change's payload, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &[u8]> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts
+            .zip(self.ends.iter().copied())
+            .map(|(a, b)| &self.bytes[a..b])
+    }
+}
+
+impl std::fmt::Debug for EncodedChanges {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SceneRecord(..)")
+        write!(
+            f,
+            "EncodedChanges({} changes, {} nodes, {} bytes)",
+            self.ends.len(),
+            self.nodes,
+            self.bytes.len()
+        )
     }
 }
 

@@ -18,5 +18,5 @@ pub mod sockets;
 pub mod zmsg;
 
 pub use self::core::Core;
-pub use pump::{PersistOp, Shell};
+pub use pump::Shell;
 pub use sockets::SocketOptions;

@@ -6,24 +6,13 @@ use super::core::Core;
 use super::monitor::{Monitor, Monitors};
 use super::router::{Received, Router, Sent};
 use super::sockets::{self, SocketOptions};
-use crate::session::io::{Action, Change, Channel, Identity, Millis, SceneRecord, SendFailure};
+use crate::session::io::{Action, Channel, Identity, Journal, Millis, SendFailure};
 use mio::unix::SourceFd;
 use mio::{Interest, Registry, Token};
 use std::time::{Duration, Instant};
 
 const CHANNELS: [Channel; 3] = [Channel::Command, Channel::Data, Channel::Heartbeat];
 
-/// What the shell asks of persistence while it drains actions: journal a change (it may be
-/// buffered), or write everything journaled so far. `Flush` always comes before the sends of
-/// the changes recorded before it.
-pub enum PersistOp<'a> {
-    Record(&'a Change),
-    /// A whole new scene ([`Action::PersistScene`]), journaled like a `Record`.
-    Scene(&'a SceneRecord),
-    /// Who sends the `Record`s that follow ([`Action::PersistSender`]; `None`: the server).
-    Sender(Option<&'a str>),
-    Flush,
-}
 /// Messages read from one socket before the others get a turn.
 const RECV_BATCH: usize = 256;
 /// Rounds per pump before returning to `poll` (with a zero timeout) to look at other sources.
@@ -201,27 +190,19 @@ impl Shell {
     /// and flushed (one journal write) before any of the batch's sends is handed to ZeroMQ, so
     /// a change is on disk before any client can have received it. Send failures go straight
     /// back to the core, which may queue more actions (handled in a next round).
-    pub fn drain_actions<C: Core>(&mut self, core: &mut C, persist: &mut dyn FnMut(PersistOp<'_>)) {
+    pub fn drain_actions<C: Core, J: Journal + ?Sized>(&mut self, core: &mut C, journal: &mut J) {
         loop {
             // Actions held by `answer` come first: they were queued before the core's.
             let mut batch = std::mem::take(&mut self.actions);
             let mut recorded = std::mem::take(&mut self.unflushed);
             while let Some(action) = core.poll_action() {
-                match action {
-                    Action::Persist(change) => {
-                        persist(PersistOp::Record(&change));
-                        recorded = true;
-                    }
-                    Action::PersistScene(scene) => {
-                        persist(PersistOp::Scene(&scene));
-                        recorded = true;
-                    }
-                    Action::PersistSender(who) => persist(PersistOp::Sender(who.as_deref())),
-                    other => batch.push(other),
+                match action.journal_into(journal) {
+                    Ok(wrote) => recorded |= wrote,
+                    Err(other) => batch.push(other),
                 }
             }
             if recorded {
-                persist(PersistOp::Flush);
+                journal.flush();
             }
             if batch.is_empty() {
                 self.actions = batch;
@@ -238,20 +219,12 @@ impl Shell {
     /// earlier message of the batch journaled a change (a Snapshot GET's reply then leaves
     /// before the socket is read again); otherwise records the changes and holds every action,
     /// in order, for the batch's flush in `drain_actions`.
-    fn answer<C: Core>(&mut self, core: &mut C, persist: &mut dyn FnMut(PersistOp<'_>)) {
+    fn answer<C: Core, J: Journal + ?Sized>(&mut self, core: &mut C, journal: &mut J) {
         let start = self.actions.len();
         while let Some(action) = core.poll_action() {
-            match action {
-                Action::Persist(change) => {
-                    persist(PersistOp::Record(&change));
-                    self.unflushed = true;
-                }
-                Action::PersistScene(scene) => {
-                    persist(PersistOp::Scene(&scene));
-                    self.unflushed = true;
-                }
-                Action::PersistSender(who) => persist(PersistOp::Sender(who.as_deref())),
-                other => self.actions.push(other),
+            match action.journal_into(journal) {
+                Ok(wrote) => self.unflushed |= wrote,
+                Err(other) => self.actions.push(other),
             }
         }
         if self.unflushed || self.actions.len() == start {
@@ -320,7 +293,7 @@ impl Shell {
     /// In selective mode only sockets marked dirty are touched (fired, sent on, or parked).
     // Index loops: each router is re-borrowed around `&mut self` calls (drain_actions).
     #[allow(clippy::needless_range_loop)]
-    pub fn pump<C: Core>(&mut self, core: &mut C, persist: &mut dyn FnMut(PersistOp<'_>)) {
+    pub fn pump<C: Core, J: Journal + ?Sized>(&mut self, core: &mut C, journal: &mut J) {
         let start = Instant::now();
         let now = self.now();
         // Connection events only: a monitor is read when its own token fired.
@@ -332,7 +305,7 @@ impl Shell {
             core.handle_tick(now);
             self.ticks += 1;
         }
-        self.drain_actions(core, persist);
+        self.drain_actions(core, journal);
         let timer_due = self.retry_at.is_some_and(|t| t <= start);
         let mut retried = [false; 3];
         let mut flushed_any = false;
@@ -352,7 +325,7 @@ impl Shell {
                         let now = self.now();
                         core.handle_send_failure(now, ch, &peer, SendFailure::Unreachable);
                     }
-                    self.drain_actions(core, persist);
+                    self.drain_actions(core, journal);
                 }
                 // Still dirty after the receives: the batch ended on its size, not on EAGAIN.
                 self.dirty[i] = true;
@@ -368,7 +341,7 @@ impl Shell {
                             let ch = self.routers[i].channel;
                             let now = self.now();
                             core.handle_frame_from(now, ch, &from, addr.as_ref(), frames);
-                            self.answer(core, persist);
+                            self.answer(core, journal);
                         }
                         Some(Received::Dropped(from, n)) => {
                             progress[i] = true;
@@ -384,7 +357,7 @@ impl Shell {
                 }
                 // One drain per batch of messages: their changes reach the journal in one
                 // write, before any of their sends (sends mark their socket dirty again).
-                self.drain_actions(core, persist);
+                self.drain_actions(core, journal);
             }
             // A socket sent on after its EAGAIN, cut off by the batch size, or with parked
             // messages ends on ZMQ_EVENTS: the last zmq call before sleeping.

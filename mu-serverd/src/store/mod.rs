@@ -4,20 +4,26 @@
 //! sequence number; `journal-<generation>.log` the changes made after it. Every record is framed
 //! with a length and a CRC ([`record`]) around a postcard payload ([`format`]).
 //!
-//! - [`recover`]: start-up (newest good snapshot, journal replay, torn-tail truncation).
-//! - [`live::Store`]: what the event loop drives (append, periodic snapshots, shutdown, status).
+//! - [`recover`]: start-up (newest good snapshot, journal replay, torn-tail truncation);
+//!   [`open`] puts it in the session and starts the [`Store`].
+//! - [`live::Store`]: what the event loop drives: the core's
+//!   [`crate::session::io::Journal`], periodic snapshots, shutdown, status; [`admin`]: the
+//!   control requests' work (save, export, import, reset backup, restore).
 //! - [`compact`], [`syncer`]: the background snapshot writer and the batch fsync thread.
 //! - [`export`], [`import`]: the replication client's `Repository.dumps`/`loads` file format.
+//! - [`error`]: [`StoreError`], what callers act on.
 
+pub mod admin;
 pub mod compact;
+pub mod error;
 pub mod export;
 pub mod format;
 pub mod history;
-pub mod hook;
 pub mod import;
 pub mod journal;
 pub mod layout;
 pub mod live;
+pub mod open;
 pub mod record;
 pub mod recover;
 pub mod snapshot;
@@ -26,7 +32,10 @@ pub mod syncer;
 #[cfg(test)]
 mod tests;
 
+pub use admin::{PreparedImport, Work};
+pub use error::StoreError;
 pub use live::{Store, StoreStatus};
+pub use open::image_of;
 pub use recover::{recover, RecoverError, Recovered};
 pub use snapshot::{Image, NodeImage};
 

@@ -5,7 +5,8 @@
 #![allow(dead_code)] // each test binary uses its own part
 
 use mio::{Events, Poll, Token, Waker};
-use mu_serverd::shell::{Core, PersistOp, Shell, SocketOptions};
+use mu_serverd::session::io::Journal;
+use mu_serverd::shell::{Core, Shell, SocketOptions};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -14,7 +15,12 @@ use std::time::{Duration, Instant};
 const WAKE: Token = Token(0);
 const FIRST_ZMQ: usize = 1;
 
-pub type Persist = Box<dyn FnMut(PersistOp<'_>) + Send>;
+pub type Persist = Box<dyn Journal + Send>;
+
+/// Persistence off, as the daemon runs it: no store.
+pub fn no_journal() -> Persist {
+    Box::new(None::<mu_serverd::store::Store>)
+}
 
 #[derive(Default)]
 pub struct LoopStats {

@@ -1,9 +1,16 @@
 //! Whole-session changes (`mu-ctl import`, `reset`, `restore --at`): every client, in the lobby
 //! or active, gets a Disconnect saying why, and the journal receives the new scene.
+//!
+//! The actions go through the one routing the shell uses ([`Action::journal_into`]) into an
+//! in-memory [`Journal`]; replaying that journal on top of the session as it was must give the
+//! session as it is (state, nodes, owners).
 
 use super::harness::*;
-use crate::session::io::{Action, Change, SceneRecord, SessionState};
+use crate::session::io::{
+    Action, Change, EncodedChanges, Journal, SceneRecord, SessionState, SnapshotSlot,
+};
 use crate::session::{ClientStatus, ControlReply, ControlRequest, Repository, Scene};
+use std::sync::Arc;
 
 /// "host" uploaded a scene (active); "waiter" logged in and did not join (lobby).
 fn active_and_lobby() -> H {
@@ -45,93 +52,192 @@ fn each_told(acts: &[Action], ids: &[u8], reason: &str) {
     }
 }
 
-/// The marker a persistence layer would put in its record.
-#[derive(Debug, PartialEq)]
-struct Marker(&'static str);
+/// An in-memory journal: what the core asked to journal, in order, and what was flushed.
+#[derive(Default)]
+struct MemJournal {
+    entries: Vec<Entry>,
+    flushed: usize,
+}
 
-fn replaced_by(what: &'static str) {
+#[derive(Debug)]
+enum Entry {
+    Change(Change),
+    Scene(SceneRecord),
+}
+
+impl Journal for MemJournal {
+    fn record(&mut self, change: &Change) {
+        self.entries.push(Entry::Change(change.clone()));
+    }
+    fn record_scene(&mut self, scene: &SceneRecord) {
+        self.entries.push(Entry::Scene(scene.clone()));
+    }
+    fn record_sender(&mut self, _who: Option<&str>) {}
+    fn flush(&mut self) {
+        self.flushed = self.entries.len();
+    }
+}
+
+impl MemJournal {
+    /// Routes the core's actions as the shell does: the journal's to the journal (then one
+    /// flush), the rest returned.
+    fn drain(&mut self, h: &mut H) -> Vec<Action> {
+        let mut rest = Vec::new();
+        while let Some(a) = h.s.poll_action() {
+            if let Err(other) = a.journal_into(self) {
+                rest.push(other);
+            }
+        }
+        self.flush();
+        rest
+    }
+
+    /// `base` with every flushed entry applied; a scene record stands for the scene the
+    /// persistence layer prepared it from (`scenes`), as the store's snapshot or encoded
+    /// records do.
+    fn replay(&self, base: &Repository, scenes: &[(SceneRecord, Repository)]) -> Repository {
+        let mut repo = base.clone();
+        for e in &self.entries[..self.flushed] {
+            match e {
+                Entry::Change(c) => repo.apply_change(c).expect("a journaled change applies"),
+                Entry::Scene(r) => {
+                    let (_, scene) = scenes
+                        .iter()
+                        .find(|(rec, _)| rec == r)
+                        .expect("a record the test prepared");
+                    repo = scene.clone();
+                }
+            }
+        }
+        repo
+    }
+}
+
+/// What a client can see of a repository: its state, and each node with its owner.
+fn seen(repo: &Repository) -> (SessionState, Vec<(String, String)>) {
+    let mut owners: Vec<(String, String)> = repo
+        .owners()
+        .map(|(u, o)| (u.to_owned(), o.to_owned()))
+        .collect();
+    owners.sort();
+    (repo.state(), owners)
+}
+
+/// A record as the store makes it for an import (a snapshot written off the loop).
+fn import_record() -> SceneRecord {
+    SceneRecord::Snapshot(SnapshotSlot {
+        path: "/nonexistent/import-7.snap".into(),
+        generation: 7,
+        last_seq: 41,
+    })
+}
+
+/// A record as the store makes it for a restore (journal payloads encoded off the loop).
+fn restore_record() -> SceneRecord {
+    SceneRecord::Changes(Arc::new(EncodedChanges {
+        bytes: b"restore".to_vec(),
+        ends: vec![7],
+        nodes: 2,
+    }))
+}
+
+/// A lobby client and an active client; the session replaced by `scene` (with `record`), or
+/// reset when `record` is None. Each client gets one Disconnect with the reason, and the
+/// journal, replayed on the session as it was, gives the session as it is.
+fn replaced_by(what: &str, record: Option<SceneRecord>) {
     let mut h = active_and_lobby();
-    let reason = format!("the administrator did an {what}");
-    let scene = Scene::Rebuilt {
-        repo: other_scene(),
-        record: Some(SceneRecord::new(Marker(what))),
+    let base = h.s.repository().clone();
+    let mut journal = MemJournal::default();
+    // The scene the persistence layer prepared: one node still locked by its old owner.
+    let mut scene = other_scene();
+    let lock = Change::OwnersChanged {
+        uuids: vec!["bbbb".into()],
+        owner: "someone".into(),
     };
-    let old = h.s.replace_scene(h.now, &reason, scene);
-    let acts: Vec<Action> = std::iter::from_fn(|| h.s.poll_action()).collect();
+    scene.apply_change(&lock).expect("owner");
+    let scenes: Vec<(SceneRecord, Repository)> =
+        record.iter().map(|r| (r.clone(), scene.clone())).collect();
+    let reason = match &record {
+        Some(r) => {
+            let reason = format!("the administrator did an {what}");
+            let scene = Scene::Rebuilt {
+                repo: scene.clone(),
+                record: Some(r.clone()),
+            };
+            let old = h.s.replace_scene(h.now, &reason, scene);
+            assert_eq!(
+                old.map(|r| r.len()),
+                Some(1),
+                "the old scene is handed back"
+            );
+            reason
+        }
+        None => {
+            let reply = h.s.handle_control(h.now, ControlRequest::Reset);
+            assert_eq!(reply, ControlReply::Done);
+            "session reset by the administrator".to_owned()
+        }
+    };
+    let acts = journal.drain(&mut h);
     each_told(&acts, &[1, 2], &reason);
     assert_eq!(h.s.client_count(), 0);
+    assert_eq!(journal.flushed, journal.entries.len(), "all flushed");
+    // The journal holds the new scene: replayed, it is the session.
+    let replayed = journal.replay(&base, &scenes);
     assert_eq!(
-        old.map(|r| r.len()),
-        Some(1),
-        "the old scene is handed back"
+        seen(&replayed),
+        seen(h.s.repository()),
+        "{:?}",
+        journal.entries
     );
-    // The new scene is installed and its record reaches persistence, once.
-    assert_eq!(h.s.state(), SessionState::Active);
-    let uuids: Vec<&str> = h.s.repository().iter().map(|n| n.uuid).collect();
-    assert_eq!(uuids.len(), 2);
-    assert!(
-        uuids.contains(&"bbbb") && uuids.contains(&"cccc"),
-        "{uuids:?}"
-    );
-    let records: Vec<&Marker> = acts
-        .iter()
-        .filter_map(|a| match a {
-            Action::PersistScene(r) => r.get::<Marker>(),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(records, vec![&Marker(what)], "{acts:?}");
-    // Nothing else is journaled for the old scene (its locks, its clients).
-    assert!(persisted(&acts).is_empty(), "{:?}", persisted(&acts));
-    // A client that comes back joins the new scene.
-    let got = h.join(&id(3), "back");
-    assert_eq!(got.len(), 2);
+    match &record {
+        Some(r) => {
+            // Installed, locks back to COMMON, the record journaled once and first.
+            let (state, owners) = seen(h.s.repository());
+            assert_eq!(state, SessionState::Active);
+            assert_eq!(
+                owners,
+                vec![
+                    ("bbbb".into(), "COMMON".into()),
+                    ("cccc".into(), "COMMON".into())
+                ]
+            );
+            assert!(
+                matches!(journal.entries.first(), Some(Entry::Scene(got)) if got == r),
+                "{:?}",
+                journal.entries
+            );
+            let scenes_journaled = journal
+                .entries
+                .iter()
+                .filter(|e| matches!(e, Entry::Scene(_)))
+                .count();
+            assert_eq!(scenes_journaled, 1);
+            // A client that comes back joins the new scene.
+            assert_eq!(h.join(&id(3), "back").len(), 2);
+        }
+        None => {
+            assert_eq!(seen(h.s.repository()), (SessionState::Waiting, vec![]));
+            assert!(
+                matches!(journal.entries.as_slice(), [Entry::Change(Change::Reset)]),
+                "{:?}",
+                journal.entries
+            );
+        }
+    }
 }
 
 #[test]
 fn an_import_disconnects_lobby_and_active_clients_and_journals_the_scene() {
-    replaced_by("import");
+    replaced_by("import", Some(import_record()));
 }
 
 #[test]
 fn a_restore_disconnects_lobby_and_active_clients_and_journals_the_scene() {
-    replaced_by("restore");
+    replaced_by("restore", Some(restore_record()));
 }
 
 #[test]
 fn a_reset_disconnects_lobby_and_active_clients_and_journals_the_reset() {
-    let mut h = active_and_lobby();
-    let reply = h.s.handle_control(h.now, ControlRequest::Reset);
-    assert_eq!(reply, ControlReply::Done);
-    let acts: Vec<Action> = std::iter::from_fn(|| h.s.poll_action()).collect();
-    each_told(&acts, &[1, 2], "session reset by the administrator");
-    assert_eq!(h.s.client_count(), 0);
-    assert_eq!(h.s.state(), SessionState::Waiting);
-    assert!(h.s.repository().is_empty());
-    assert!(
-        matches!(persisted(&acts).as_slice(), [Change::Reset]),
-        "{:?}",
-        persisted(&acts)
-    );
-}
-
-#[test]
-fn a_rebuilt_scene_releases_its_locks_after_its_record() {
-    let mut h = active_and_lobby();
-    let mut repo = other_scene();
-    let change = Change::OwnersChanged {
-        uuids: vec!["bbbb".into()],
-        owner: "someone".into(),
-    };
-    repo.apply_change(&change).expect("owner");
-    let record = Some(SceneRecord::new(Marker("restore")));
-    h.s.replace_scene(h.now, "restored", Scene::Rebuilt { repo, record });
-    let acts: Vec<Action> = std::iter::from_fn(|| h.s.poll_action()).collect();
-    let scene = acts
-        .iter()
-        .position(|a| matches!(a, Action::PersistScene(_)));
-    let owners = acts.iter().position(
-        |a| matches!(a, Action::Persist(Change::OwnersChanged { owner, .. }) if owner == "COMMON"),
-    );
-    assert!(scene.is_some() && scene < owners, "{acts:?}");
+    replaced_by("reset", None);
 }

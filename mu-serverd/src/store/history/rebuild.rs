@@ -8,7 +8,7 @@
 
 use super::timeline::{Point, Scan};
 use crate::pickle::Limits;
-use crate::session::io::Change;
+use crate::session::io::{Change, EncodedChanges};
 use crate::session::Repository;
 use crate::store::snapshot::{self, Image};
 use crate::store::{journal, layout};
@@ -130,55 +130,37 @@ pub fn image_of(repo: &mut Repository) -> Image {
 }
 
 /// The changes that make an image the new head (every node, the client version, the state, as
-/// `store::hook` rebuilds an image), encoded as
-/// journal payloads without their sequence numbers: a restore builds this on its thread, so the
-/// event loop only frames and writes it ([`crate::store::Store::record_encoded`]).
-#[derive(Debug, Default)]
-pub struct Encoded {
-    pub bytes: Vec<u8>,
-    /// End offset of each change in `bytes`.
-    pub ends: Vec<usize>,
-    pub nodes: usize,
-}
-
-impl Encoded {
-    pub fn of(image: &Image) -> Encoded {
-        use crate::store::format::{self, ChangeRec};
-        let mut out = Encoded {
-            bytes: Vec::with_capacity(image.nodes.iter().map(|n| n.data.len() + 64).sum()),
-            ends: Vec::with_capacity(image.nodes.len() + 1),
-            nodes: image.nodes.len(),
-        };
-        let mut payload = Vec::new();
-        let mut push = |rec: ChangeRec<'_>, out: &mut Encoded| {
-            // Our own types always encode (see format::encode).
-            if format::encode(&rec, &mut payload).is_ok() {
-                out.bytes.extend_from_slice(&payload);
-                out.ends.push(out.bytes.len());
-            }
-        };
-        for n in &image.nodes {
-            let rec = ChangeRec::NodeStored {
-                uuid: &n.uuid,
-                owner: &n.owner,
-                deps: &n.deps,
-                data: &n.data,
-            };
-            push(rec, &mut out);
+/// the store rebuilds an image), encoded as journal payloads without their sequence numbers: a
+/// restore builds this on its thread, so the event loop only frames and writes it
+/// ([`crate::session::io::SceneRecord::Changes`]).
+pub fn encode(image: &Image) -> EncodedChanges {
+    use crate::store::format::{self, ChangeRec};
+    let mut out = EncodedChanges {
+        bytes: Vec::with_capacity(image.nodes.iter().map(|n| n.data.len() + 64).sum()),
+        ends: Vec::with_capacity(image.nodes.len() + 1),
+        nodes: image.nodes.len(),
+    };
+    let mut payload = Vec::new();
+    let mut push = |rec: ChangeRec<'_>, out: &mut EncodedChanges| {
+        // Our own types always encode (see format::encode).
+        if format::encode(&rec, &mut payload).is_ok() {
+            out.bytes.extend_from_slice(&payload);
+            out.ends.push(out.bytes.len());
         }
-        push(
-            ChangeRec::ClientVersion(image.client_version.as_deref()),
-            &mut out,
-        );
-        push(ChangeRec::State(image.state), &mut out);
-        out
+    };
+    for n in &image.nodes {
+        let rec = ChangeRec::NodeStored {
+            uuid: &n.uuid,
+            owner: &n.owner,
+            deps: &n.deps,
+            data: &n.data,
+        };
+        push(rec, &mut out);
     }
-
-    /// Each change's payload, in order.
-    pub fn iter(&self) -> impl Iterator<Item = &[u8]> {
-        let starts = std::iter::once(0).chain(self.ends.iter().copied());
-        starts
-            .zip(self.ends.iter().copied())
-            .map(|(a, b)| &self.bytes[a..b])
-    }
+    push(
+        ChangeRec::ClientVersion(image.client_version.as_deref()),
+        &mut out,
+    );
+    push(ChangeRec::State(image.state), &mut out);
+    out
 }

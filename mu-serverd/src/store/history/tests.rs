@@ -89,7 +89,7 @@ fn drive_with(dir: &Path, thin: bool) -> Vec<(u64, Held)> {
     let mut store = Store::open(&cfg(dir), 0, &crate::store::Image::empty()).unwrap();
     store.set_clock(fake);
     if !thin {
-        let mut p = store.policy().unwrap();
+        let mut p = store.policy();
         p.snapshot_every_ms = 0;
         store.set_policy(p);
     }

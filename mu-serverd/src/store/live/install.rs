@@ -4,32 +4,34 @@
 
 use super::{layout, JournalWriter, Store};
 use crate::config::Fsync;
+use crate::session::io::SnapshotSlot;
+use crate::store::StoreError;
 use crate::wallclock::now_unix_ms;
-use std::io;
-use std::path::PathBuf;
 use std::time::Instant;
 
 impl Store {
     /// Where `mu-ctl import` may write the imported session as the next snapshot, off the
-    /// loop: `(file, generation, last_seq)`. [`Store::install_import`] gives it its name.
-    pub fn import_slot(&self) -> Result<ImportSlot, String> {
-        let s = self.inner.as_ref().ok_or("persistence is disabled")?;
-        if let Some(why) = &s.degraded {
-            return Err(format!("persistence is degraded ({why}); import refused"));
+    /// loop. [`Store::install_import`] gives it its name.
+    pub fn import_slot(&self) -> Result<SnapshotSlot, StoreError> {
+        if let Some(why) = &self.degraded {
+            return Err(StoreError::Failed(format!(
+                "persistence is degraded ({why}); import refused"
+            )));
         }
-        let generation = s.generation + 1;
-        Ok(ImportSlot {
-            path: layout::import_tmp_path(&s.dir, generation),
+        let generation = self.generation + 1;
+        Ok(SnapshotSlot {
+            path: layout::import_tmp_path(&self.dir, generation),
             generation,
-            last_seq: s.next_seq - 1,
+            last_seq: self.next_seq - 1,
         })
     }
 
     /// Installs a snapshot written into `slot` as the current one and starts the journal after
-    /// it: one rename and one new journal (and a directory fsync under `fsync = "always"`). Refused (the file removed) if
-    /// anything was journaled or snapshotted since [`Store::import_slot`]. On success the
-    /// import is on disk: a crash from here on restarts into it; before, into the old session.
-    pub fn install_import(&mut self, slot: &ImportSlot) -> Result<(), String> {
+    /// it: one rename and one new journal (and a directory fsync under `fsync = "always"`).
+    /// Refused (the file removed) if anything was journaled or snapshotted since
+    /// [`Store::import_slot`]. On success the import is on disk: a crash from here on restarts
+    /// into it; before, into the old session.
+    pub fn install_import(&mut self, slot: &SnapshotSlot) -> Result<(), StoreError> {
         let result = self.try_install(slot);
         if result.is_err() {
             let _ = std::fs::remove_file(&slot.path);
@@ -40,18 +42,17 @@ impl Store {
     /// Whether [`Store::install_import`] would accept `slot` now: nothing was journaled or
     /// snapshotted since [`Store::import_slot`]. The loop checks it before the core installs
     /// the import, so the install itself can only fail on I/O.
-    pub fn check_import(&self, slot: &ImportSlot) -> Result<(), String> {
-        let s = self.inner.as_ref().ok_or("persistence is disabled")?;
-        if s.generation + 1 != slot.generation
-            || s.next_seq - 1 != slot.last_seq
-            || s.compaction.is_some()
-            || s.journal.is_none()
+    pub fn check_import(&self, slot: &SnapshotSlot) -> Result<(), StoreError> {
+        if self.generation + 1 != slot.generation
+            || self.next_seq - 1 != slot.last_seq
+            || self.compaction.is_some()
+            || self.journal.is_none()
         {
-            return Err(
+            return Err(StoreError::Failed(
                 "the session was saved or changed while the file was being read; run \
-                        mu-ctl import again"
+                 mu-ctl import again"
                     .into(),
-            );
+            ));
         }
         Ok(())
     }
@@ -59,22 +60,22 @@ impl Store {
     /// [`Store::install_import`] once the core has installed the imported session: if the
     /// import cannot be installed on disk, the store turns degraded (nothing more is journaled
     /// behind the old session) until a full snapshot of the session in memory succeeds.
-    pub fn install_import_or_degrade(&mut self, slot: &ImportSlot) {
+    pub fn install_import_or_degrade(&mut self, slot: &SnapshotSlot) {
         let Err(e) = self.install_import(slot) else {
             return;
         };
-        if let Some(s) = self.inner.as_mut() {
-            let seq = s.next_seq;
-            s.degrade(format!("the imported session is not on disk: {e}"), seq);
-        }
+        let seq = self.next_seq;
+        self.degrade(format!("the imported session is not on disk: {e}"), seq);
     }
 
-    fn try_install(&mut self, slot: &ImportSlot) -> Result<(), String> {
+    fn try_install(&mut self, slot: &SnapshotSlot) -> Result<(), StoreError> {
         self.check_import(slot)?;
-        let s = self.inner.as_mut().ok_or("persistence is disabled")?;
+        let s = self;
         let g = slot.generation;
         let snap = layout::snapshot_path(&s.dir, g);
-        let fail = |what: &str, e: io::Error| format!("cannot install the import ({what}): {e}");
+        let fail = |what: &str, e| {
+            StoreError::io("", e).context(format!("cannot install the import ({what})"))
+        };
         std::fs::rename(&slot.path, &snap).map_err(|e| fail("rename", e))?;
         // Until the new journal exists, changes would go to the old one, which recovery ignores
         // behind the newer snapshot: take the snapshot back if it cannot be created.
@@ -106,13 +107,4 @@ impl Store {
         s.next_snapshot_at = Instant::now() + s.snapshot_interval;
         Ok(())
     }
-}
-
-/// Where an import is written off the loop (see [`Store::import_slot`]).
-#[derive(Clone, Debug)]
-pub struct ImportSlot {
-    pub path: PathBuf,
-    pub generation: u64,
-    /// The sequence number the snapshot stands at: the last change journaled before it.
-    pub last_seq: u64,
 }

@@ -1,16 +1,14 @@
 //! `mu-ctl save` without holding the loop: the snapshot starts like a periodic one and the
 //! daemon answers when [`Store::take_save_result`] reports it on disk.
 
-use super::{Image, Inner, Store};
+use super::{Image, Store};
 use std::time::Instant;
 
 impl Store {
     /// `mu-ctl save` without holding the loop: starts a snapshot now (or as soon as the one
     /// being written is done); [`Store::take_save_result`] gives the outcome once it is on disk.
     pub fn request_save(&mut self, image: impl FnOnce() -> Image) -> Result<(), String> {
-        let Some(s) = self.inner.as_mut() else {
-            return Err("persistence is disabled ([storage] enabled = false)".into());
-        };
+        let s = self;
         if s.save_wanted || s.save_generation.is_some() {
             return Ok(());
         }
@@ -32,11 +30,11 @@ impl Store {
 
     /// The outcome of the snapshot [`Store::request_save`] started, once it is known.
     pub fn take_save_result(&mut self) -> Option<Result<String, String>> {
-        self.inner.as_mut()?.save_result.take()
+        self.save_result.take()
     }
 }
 
-impl Inner {
+impl Store {
     /// Starts the snapshot `mu-ctl save` waits for.
     pub(super) fn start_save(&mut self, now: Instant, image: impl FnOnce() -> Image) {
         self.save_wanted = false;

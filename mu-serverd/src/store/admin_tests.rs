@@ -2,13 +2,12 @@
 //! import, a restore and a reset is what a restart finds on disk (the store dropped without a
 //! final snapshot, so the journal and the installed import alone carry it).
 
-use super::{export, open};
+use super::{export, Store};
 use crate::config::Config;
-use crate::daemon::Persistence;
 use crate::pickle::{self, Value};
-use crate::session::io::{Action, Change, SessionState};
+use crate::session::io::{Change, Journal, SessionState};
 use crate::session::{ControlRequest, Repository, Session, SessionConfig};
-use crate::store::history::rebuild::{self, Encoded};
+use crate::store::history::rebuild;
 use crate::store::testutil::tempdir;
 use std::path::Path;
 use std::sync::Arc;
@@ -40,21 +39,17 @@ fn scene(prefix: &str, n: usize) -> Repository {
 }
 
 /// What the event loop does with the core's actions (`Shell::drain_actions`).
-fn drain(session: &mut Session, p: &mut dyn Persistence) {
+fn drain(session: &mut Session, p: &mut Store) {
     while let Some(a) = session.poll_action() {
-        match a {
-            Action::Persist(c) => p.record(&c),
-            Action::PersistScene(r) => p.record_scene(&r),
-            _ => {}
-        }
+        let _ = a.journal_into(p);
     }
-    p.flush();
+    Journal::flush(p);
 }
 
 /// The node uuids and state a restart recovers from `dir` (no final snapshot was written).
 fn restarted(dir: &Path) -> (SessionState, Vec<String>) {
     let mut s = Session::new(SessionConfig::default());
-    let _p = open(&cfg(dir), &mut s, false).expect("reopen");
+    let _p = Store::open_for(&cfg(dir), &mut s, false).expect("reopen");
     let mut uuids: Vec<String> = s.repository().iter().map(|n| n.uuid.to_owned()).collect();
     uuids.sort();
     (s.state(), uuids)
@@ -76,32 +71,32 @@ fn an_import_a_restore_and_a_reset_are_what_a_restart_finds() {
     let mut seed = scene("imp", 3);
     export::write(&file, &rebuild::image_of(&mut seed), Value::dict(vec![])).expect("export");
     let mut s = Session::new(SessionConfig::default());
-    let mut p = open(&c, &mut s, false).expect("open");
+    let mut p = Store::open_for(&c, &mut s, false).expect("open");
     let f = std::fs::File::open(&file).expect("seed");
     let job = p.import_job(&mut s, f, "seed.db".into()).expect("job");
     let prepared = job().expect("read");
     let (scene_in, _) = p.import_finish(&s, prepared).expect("finish");
     s.replace_scene(0, "imported", scene_in);
-    drain(&mut s, p.as_mut());
+    drain(&mut s, &mut p);
     drop(p);
     assert_eq!(restarted(&dir), (SessionState::Active, names("imp", 3)));
 
     // mu-ctl restore --at: the rebuilt scene and its encoded head.
     let mut s = Session::new(SessionConfig::default());
-    let mut p = open(&c, &mut s, false).expect("open");
+    let mut p = Store::open_for(&c, &mut s, false).expect("open");
     let mut back = scene("old", 2);
-    let head = Encoded::of(&rebuild::image_of(&mut back));
-    let scene_in = p.restore_scene(back, head).expect("restore");
+    let head = rebuild::encode(&rebuild::image_of(&mut back));
+    let scene_in = Store::restore_scene(back, head);
     s.replace_scene(0, "restored", scene_in);
-    drain(&mut s, p.as_mut());
+    drain(&mut s, &mut p);
     drop(p);
     assert_eq!(restarted(&dir), (SessionState::Active, names("old", 2)));
 
     // mu-ctl reset (its backup is the daemon's business).
     let mut s = Session::new(SessionConfig::default());
-    let mut p = open(&c, &mut s, false).expect("open");
+    let mut p = Store::open_for(&c, &mut s, false).expect("open");
     s.handle_control(0, ControlRequest::Reset);
-    drain(&mut s, p.as_mut());
+    drain(&mut s, &mut p);
     drop(p);
     assert_eq!(restarted(&dir), (SessionState::Waiting, vec![]));
     let _ = std::fs::remove_dir_all(&dir);
