@@ -1,6 +1,6 @@
 //! The Unix control socket served inside the daemon's mio loop, speaking `mu_ctl::proto`.
 //!
-//! This module owns the socket file, accepts and authorizes peers (see [`peer`]), frames and
+//! This module owns the socket file, accepts and authorizes peers (see [`admit`], [`peer`]), frames and
 //! decodes requests, answers the `Hello` handshake itself, and buffers replies. It does not know
 //! what a request means: [`ControlServer::handle_event`] hands decoded requests to the event
 //! loop, which dispatches them to the session/store and answers with [`ControlServer::reply`].
@@ -13,6 +13,7 @@
 //!           reply(registry, id, dispatch(req, &peer))
 //! ```
 
+mod admit;
 mod conn;
 mod error;
 mod limits;
@@ -26,7 +27,7 @@ pub use peer::PeerInfo;
 use conn::{Conn, ReadOutcome};
 use mio::{Interest, Registry, Token};
 use mu_ctl::frame;
-use mu_ctl::proto::{ErrorCode, Reply, Request, PROTOCOL_VERSION};
+use mu_ctl::proto::{ErrorCode, Reply, Request};
 use nix::unistd::{Gid, Uid};
 use socket::BoundSocket;
 use std::path::Path;
@@ -206,138 +207,6 @@ impl ControlServer {
         }
     }
 
-    fn accept_all(&mut self, registry: &Registry) -> Vec<Incoming> {
-        let mut out = Vec::new();
-        // Until WouldBlock (edge-triggered: a connection left in the backlog would not be
-        // reported again). Finite: the kernel's backlog is bounded and every connection beyond
-        // MAX_CONNS is refused and closed at once.
-        loop {
-            let mut stream = match self.socket.listener.accept() {
-                Ok((s, _)) => s,
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return out,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    log::warn!("control: accept failed: {e}");
-                    return out;
-                }
-            };
-            let peer = match PeerInfo::of(&stream) {
-                Ok(p) => p,
-                Err(e) => {
-                    log::warn!("control: cannot read peer credentials, closing: {e}");
-                    continue;
-                }
-            };
-            if !peer.allowed(self.daemon_uid, self.group) {
-                let msg = format!(
-                    "permission denied: uid {} is not root, the daemon user or in group {}",
-                    peer.uid, self.group_name
-                );
-                log::warn!("control: refused {peer}: {msg}");
-                refuse(&mut stream, ErrorCode::Refused, &msg);
-                continue;
-            }
-            if let Err(msg) = self.room_for(&peer) {
-                log::warn!("control: refused {peer}: {msg}");
-                refuse(&mut stream, ErrorCode::Refused, &msg);
-                continue;
-            }
-            let Some(slot) = self.conns.iter().position(Option::is_none) else {
-                log::warn!("control: refused {peer}: {MAX_CONNS} control connections open");
-                refuse(
-                    &mut stream,
-                    ErrorCode::Refused,
-                    "too many control connections",
-                );
-                continue;
-            };
-            let token = Token(self.first_conn + slot);
-            if let Err(e) = registry.register(&mut stream, token, Interest::READABLE) {
-                log::warn!("control: cannot register connection from {peer}: {e}");
-                continue;
-            }
-            log::debug!("control: connection from {peer}");
-            self.generation += 1;
-            self.conns[slot] = Some(Conn::new(stream, peer, self.generation));
-            // Data may already be waiting (a client pipelining Hello and a request); the
-            // edge-triggered registration will not report it again.
-            out.extend(self.handle_event(registry, token));
-        }
-    }
-
-    /// Handles the handshake; returns the requests the daemon must answer.
-    fn screen(
-        &mut self,
-        registry: &Registry,
-        slot: usize,
-        req: Request,
-        file: Option<std::os::fd::OwnedFd>,
-    ) -> Option<Incoming> {
-        let conn = self.conns[slot].as_mut()?;
-        if conn.close_after_flush {
-            return None;
-        }
-        match req {
-            Request::Hello { version } => {
-                if version != PROTOCOL_VERSION {
-                    log::warn!(
-                        "control: {} speaks control protocol {version}, we speak \
-                         {PROTOCOL_VERSION}; closing",
-                        conn.peer
-                    );
-                    conn.close_after_flush = true;
-                }
-                conn.greeted = true;
-                let hello = Reply::Hello {
-                    version: PROTOCOL_VERSION,
-                    daemon_version: env!("CARGO_PKG_VERSION").to_string(),
-                };
-                self.send(registry, slot, &hello);
-                None
-            }
-            other if !conn.greeted => {
-                log::warn!(
-                    "control: {} sent {} before Hello; closing",
-                    conn.peer,
-                    other.name()
-                );
-                conn.close_after_flush = true;
-                let e = Reply::error(ErrorCode::BadRequest, "the first request must be Hello");
-                self.send(registry, slot, &e);
-                None
-            }
-            other if other.carries_file() && file.is_none() => {
-                log::warn!(
-                    "control: {} sent {} without a file descriptor",
-                    conn.peer,
-                    other.name()
-                );
-                let e = Reply::error(
-                    ErrorCode::BadRequest,
-                    format!(
-                        "{} needs the open file passed with it (SCM_RIGHTS)",
-                        other.name()
-                    ),
-                );
-                self.send(registry, slot, &e);
-                None
-            }
-            other => {
-                conn.awaiting += 1;
-                let id = ConnId {
-                    slot,
-                    generation: conn.generation,
-                };
-                Some(Incoming {
-                    id,
-                    request: other,
-                    peer: conn.peer.clone(),
-                    file,
-                })
-            }
-        }
-    }
-
     fn send(&mut self, registry: &Registry, slot: usize, reply: &Reply) {
         let Some(conn) = self.conns[slot].as_mut() else {
             return;
@@ -398,15 +267,6 @@ impl ControlServer {
         if let Some(mut conn) = self.conns[slot].take() {
             let _ = registry.deregister(&mut conn.stream);
         }
-    }
-}
-
-/// Writes one error frame to a fresh connection and drops it. The reply is tiny, so a
-/// non-blocking write into an empty socket buffer always takes it whole.
-fn refuse(stream: &mut mio::net::UnixStream, code: ErrorCode, message: &str) {
-    use std::io::Write;
-    if let Ok(bytes) = frame::encode(&Reply::error(code, message)) {
-        let _ = stream.write_all(&bytes);
     }
 }
 

@@ -77,7 +77,7 @@ fn replay(
         })
         .map_err(|e| format!("snapshot {base}: {e}"))?;
     }
-    // As `store::hook` rebuilds an image: the version, then the state.
+    // As `store::open` rebuilds an image: the version, then the state.
     let _ = repo.apply_change(&Change::ClientVersion(image.client_version));
     let _ = repo.apply_change(&Change::State(state));
     for g in scan
