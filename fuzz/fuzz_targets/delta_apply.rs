@@ -1,6 +1,9 @@
-//! Fuzzes the Delta engine: `u16 LE length | old-node pickle | delta pickle`. No input may
-//! panic; `apply` must leave the old value untouched and agree with `apply_owned`; the
-//! production entry point `session::codec::apply_delta` must leave it unchanged on failure.
+//! Fuzzes the Delta engine: `u16 LE length | old-node pickle | delta pickle`. The old node is
+//! what the server would have stored (accepted by `objects::check_node_data`, decoded); the
+//! delta goes through the server's one entry point, `delta::apply_bytes` (which parses with
+//! `Delta::from_bytes`). No input may panic; `apply_bytes` must leave the value unchanged on
+//! failure; the parsed delta's `apply` must leave the old value untouched and agree with
+//! `apply_owned`.
 //! Every walk runs under the work meter granted for the input's size, as in production;
 //! libFuzzer's `-timeout=2 -rss_limit_mb=512` are the cost budget: a walk that escapes the
 //! meter on a memo DAG (the seeds in `fuzz/seeds/delta_apply` have several) times out.
@@ -9,7 +12,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mu_serverd::delta::Delta;
+use mu_serverd::delta::{self, Delta};
+use mu_serverd::objects;
 use mu_serverd::pickle::{self, budget, Limits};
 
 fuzz_target!(|data: &[u8]| {
@@ -24,7 +28,11 @@ fuzz_target!(|data: &[u8]| {
         max_items: 1 << 16,
         ..Limits::default()
     };
-    let Ok(old) = pickle::decode_plain(old_raw, &limits) else {
+    // A node the server would have stored, decoded as its repository does before a Commit.
+    if objects::check_node_data(old_raw, &limits).is_err() {
+        return;
+    }
+    let Ok(old) = pickle::decode(old_raw, &limits) else {
         return;
     };
     let Ok(delta) = Delta::from_bytes(delta_raw, &limits) else {
@@ -32,7 +40,7 @@ fuzz_target!(|data: &[u8]| {
     };
     // an independent copy (the encoder's memo output depends on reference counts, so compare
     // values, not re-encodings)
-    let Ok(pristine) = pickle::decode_plain(old_raw, &limits) else {
+    let Ok(pristine) = pickle::decode(old_raw, &limits) else {
         return;
     };
     // The production entry point (decode, policy, parse, apply in place under the work meter
@@ -40,11 +48,9 @@ fuzz_target!(|data: &[u8]| {
     // exactly as it was when it fails.
     let grant = data.len();
     let mut edited = old.clone();
-    if mu_serverd::session::codec::apply_delta(&mut edited, delta_raw, old_raw.len(), &limits)
-        .is_err()
-    {
+    if delta::apply_bytes(&mut edited, delta_raw, old_raw.len(), &limits).is_err() {
         if let Some(same) = metered(grant, || edited.strict_eq(&pristine)) {
-            assert!(same, "a failed apply_delta changed the value");
+            assert!(same, "a failed apply_bytes changed the value");
         }
     }
     // The engine itself, under the same grant (without one the meter is unlimited and a memo

@@ -1,6 +1,8 @@
-//! Fuzzes the pickle decoder, the plain-data validator and the object parser: no input may
-//! panic, the fast validator must agree with `decode` + `check_plain`, and whatever decodes must
-//! survive an encode/decode round trip unchanged (byte-equal re-encoding).
+//! Fuzzes the pickle decoder, the plain-data validator, the object parser and the message
+//! policy the server runs (`Message::check`, made of the session's own `objects::check_node_data`,
+//! `command_data`, `node_frames`, `read_deps` and `Delta::from_bytes`): no input may panic, the
+//! fast validator must agree with `decode` + `check_plain`, and whatever decodes must survive an
+//! encode/decode round trip unchanged (byte-equal re-encoding).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -43,5 +45,7 @@ fuzz_target!(|data: &[u8]| {
     }
     // The same bytes as a multipart message: split at every 0xff byte.
     let frames: Vec<objects::Frame> = data.split(|&b| b == 0xff).map(Arc::from).collect();
-    let _ = objects::parse(&frames);
+    if let Ok(m) = objects::parse(&frames) {
+        let _ = m.check(&limits);
+    }
 });

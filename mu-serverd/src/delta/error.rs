@@ -10,8 +10,11 @@ use std::fmt;
 /// What went wrong, coarse enough for a caller to act on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DeltaErrorKind {
-    /// The bytes are not a pickle the codec accepts, or the policy refused them.
+    /// The bytes are not a pickle the codec accepts.
     Decode,
+    /// The pickle decodes but names something the Delta policy (`pickle::check_delta`, difference
+    /// 2) does not allow: the only way a delta is refused for what it names.
+    Refused,
     /// The decoded value is not a Delta deepdiff would load (`Delta(raw)` would raise).
     Format,
     /// deepdiff raises out of `old + delta` here (the message names the Python exception).
@@ -50,6 +53,7 @@ impl fmt::Display for DeltaError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let what = match self.kind {
             DeltaErrorKind::Decode => "undecodable delta",
+            DeltaErrorKind::Refused => "delta policy",
             DeltaErrorKind::Format => "malformed delta",
             DeltaErrorKind::Raised => "deepdiff would raise",
             DeltaErrorKind::Unsupported => "unsupported delta",

@@ -70,6 +70,24 @@ fn top_flag(top: &[(Value, Value)], name: &str) -> bool {
         .is_some_and(|(_, v)| pyops::truthy(v))
 }
 
+/// How the server applies a Commit (the session's repository, on the wire and when the journal
+/// is replayed; the fuzz target `delta_apply` and the walk tests call it too): the delta's bytes
+/// through [`Delta::from_bytes`] (decode, policy, parse), then applied to `data` in place,
+/// returning the problems deepdiff would log and skip. On error `data` is exactly as it was.
+///
+/// Every walk, the decode included, is charged to a work meter granted for the delta's bytes
+/// plus `node_bytes`, the encoded size of the node it edits (`pickle::budget`); a delta that
+/// spends it is refused (difference 14).
+pub fn apply_bytes(
+    data: &mut Value,
+    delta: &[u8],
+    node_bytes: usize,
+    limits: &crate::pickle::Limits,
+) -> Result<Vec<String>, DeltaError> {
+    let _meter = crate::pickle::budget::scope(delta.len() + node_bytes, limits.max_input);
+    Delta::from_bytes(delta, limits)?.apply_in_place(data)
+}
+
 impl Delta {
     /// Parses the decoded delta pickle (a dict of groups; 8.1.1 dialect, or 5.7.0 when
     /// `OrderedDictPlus` wrappers are present).
@@ -123,12 +141,14 @@ impl Delta {
         })
     }
 
-    /// Decodes, checks against the Delta policy (`pickle::check_delta`) and parses.
+    /// The one way from a peer's bytes to a Delta: decodes, checks against the Delta policy
+    /// (`pickle::check_delta`; a refusal is [`DeltaErrorKind::Refused`]) and parses. The server
+    /// reaches it through [`apply_bytes`]; `objects::Message::check` and the tests call it too.
     pub fn from_bytes(bytes: &[u8], limits: &crate::pickle::Limits) -> Result<Delta, DeltaError> {
         let v = crate::pickle::decode(bytes, limits)
             .map_err(|e| DeltaError::new(DeltaErrorKind::Decode, e.to_string()))?;
         crate::pickle::check_delta(&v)
-            .map_err(|e| DeltaError::new(DeltaErrorKind::Decode, e.to_string()))?;
+            .map_err(|e| DeltaError::new(DeltaErrorKind::Refused, e.to_string()))?;
         Delta::from_value(&v)
     }
 

@@ -1,5 +1,7 @@
 //! Why a multipart message is not a replication object.
 
+use super::deps::DepsError;
+use crate::delta::DeltaError;
 use crate::pickle::{CheckError, DecodeError, PolicyError};
 use std::fmt;
 
@@ -23,8 +25,14 @@ pub enum ObjectError {
     Payload(DecodeError),
     /// A value that should be a list of node frames is something else.
     NotFrames(&'static str),
-    /// A payload decodes but its policy refuses it ([`Message::check`](super::Message::check)).
+    /// A payload decodes but its policy refuses it (the plain-data checks of [`super::check`]).
     Refused(PolicyError),
+    /// Dependencies that are neither `None` nor a list of uuid strings ([`super::read_deps`]).
+    Deps(DepsError),
+    /// A Commit's Delta refused by [`Delta::from_bytes`](crate::delta::Delta::from_bytes).
+    Delta(DeltaError),
+    /// The frames inside a Snapshot or ServerSnapshot `DATA` are not a Node.
+    NotANode(u8),
 }
 
 impl fmt::Display for ObjectError {
@@ -44,6 +52,9 @@ impl fmt::Display for ObjectError {
             ObjectError::Payload(e) => write!(f, "payload: {e}"),
             ObjectError::NotFrames(why) => write!(f, "not a list of node frames: {why}"),
             ObjectError::Refused(e) => write!(f, "payload {e}"),
+            ObjectError::Deps(e) => e.fmt(f),
+            ObjectError::Delta(e) => e.fmt(f),
+            ObjectError::NotANode(t) => write!(f, "DATA is a message of type {t}, not a Node"),
         }
     }
 }

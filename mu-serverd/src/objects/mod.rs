@@ -7,8 +7,8 @@
 //!
 //! API summary:
 //! - [`parse`]`(&[Frame]) -> Result<Message, ObjectError>` keeps every payload as the peer's
-//!   original shared bytes (the server forwards them unchanged); [`Message::decode_data`] and
-//!   friends decode a payload on demand with [`Limits`](crate::pickle::Limits).
+//!   original shared bytes (the server forwards them unchanged); a payload is decoded only by
+//!   the policy functions below.
 //! - Builders for frames the server originates: [`build_command`], [`build_command_raw`],
 //!   [`build_node`], [`build_commit`]; [`type_frame`] gives the precomputed frame 0.
 //! - [`build_snapshot_set`]: the Snapshot `SET` reply of a join, written directly around a
@@ -18,8 +18,11 @@
 //! - Readers of payloads the relay and a join meet on every message, without the general
 //!   decoder where CPython's exact bytes allow: [`read_deps`] (and its writer [`write_deps`]),
 //!   [`read_snapshot_get`] (a join's per-node GET).
-//! - [`Message::check`]: every pickle of a message against its policy (plain data; deepdiff's
-//!   names for a Commit's Delta; the node inside a Snapshot/ServerSnapshot `DATA` too).
+//! - The policy on a peer's payloads, one function per decision, the same ones the session calls
+//!   ([`check`] has the map): [`check_node_data`], [`command_data`], [`node_frames`] (a node
+//!   inside a Snapshot/ServerSnapshot `DATA`), [`read_deps`]; a Commit's Delta goes through
+//!   [`Delta::from_bytes`](crate::delta::Delta::from_bytes). [`Message::check`] runs them on a
+//!   whole message.
 //!
 //! Frames are `Arc<[u8]>`, the same type as `session::io::Frame`.
 
@@ -35,6 +38,7 @@ mod snapshot_get;
 pub use build::{
     build_command, build_command_raw, build_commit, build_node, frames_to_value, value_to_frames,
 };
+pub use check::{check_node_data, command_data, node_frames, NodeFrames};
 pub use deps::{read_deps, write_deps, DepsError};
 pub use error::ObjectError;
 pub use kind::{type_frame, type_name, CommandKind, T_COMMIT, T_NODE};

@@ -4,7 +4,7 @@
 use super::error::ObjectError;
 use super::kind::{CommandKind, T_COMMIT, T_NODE};
 use super::Frame;
-use crate::pickle::{self, DecodeError, Limits, Value};
+use crate::pickle::{self, Limits, Value};
 
 /// A parsed replication object.
 #[derive(Clone, Debug)]
@@ -108,34 +108,6 @@ impl Message {
             Message::Commit { .. } => T_COMMIT,
             Message::Node { .. } => T_NODE,
             Message::Command { kind, .. } => kind.num(),
-        }
-    }
-
-    /// Decodes the `data` payload of a Node or command (a Commit has none: `None`).
-    pub fn decode_data(&self, limits: &Limits) -> Option<Result<Value, DecodeError>> {
-        match self {
-            Message::Node { data, .. } | Message::Command { data, .. } => {
-                Some(pickle::decode(data, limits))
-            }
-            Message::Commit { .. } => None,
-        }
-    }
-
-    /// Decodes the dependencies of a Node or Commit (`None` for commands).
-    pub fn decode_deps(&self, limits: &Limits) -> Option<Result<Value, DecodeError>> {
-        match self {
-            Message::Node { deps, .. } | Message::Commit { deps, .. } => {
-                Some(pickle::decode(deps, limits))
-            }
-            Message::Command { .. } => None,
-        }
-    }
-
-    /// Decodes a Commit's Delta pickle (`None` for the others). The Delta engine interprets it.
-    pub fn decode_delta(&self, limits: &Limits) -> Option<Result<Value, DecodeError>> {
-        match self {
-            Message::Commit { delta, .. } => Some(pickle::decode(delta, limits)),
-            _ => None,
         }
     }
 }

@@ -68,13 +68,16 @@ fn build_then_parse() {
     let data = Value::dict(vec![(Value::str("STATE"), Value::str("INIT"))]);
     let frames = build_command(CommandKind::Snapshot, "server", &data);
     let m = parse(&frames).unwrap();
-    let Message::Command { kind, owner, .. } = &m else {
+    let Message::Command {
+        kind,
+        owner,
+        data: raw,
+    } = &m
+    else {
         panic!()
     };
     assert_eq!((*kind, owner.as_str()), (CommandKind::Snapshot, "server"));
-    assert!(m
-        .decode_data(&Limits::default())
-        .unwrap()
+    assert!(command_data(*kind, raw, &Limits::default())
         .unwrap()
         .strict_eq(&data));
 

@@ -1,10 +1,15 @@
-//! The only place where the session core calls the pickle codec, its policy and the Delta
-//! engine, so their exact signatures stay out of the protocol logic. Errors become strings here
-//! because the core only logs them (the peer gets no detail).
+//! The session's contact with the pickle codec for bytes it already trusts: it encodes the
+//! values it builds, and decodes a node's stored data (bytes that passed the node-data policy
+//! when they arrived) before a Commit edits it. Every decision on a peer's bytes (plain data,
+//! allowed Delta) is made elsewhere, by the functions tests and fuzz targets call too:
+//! `objects::{check_node_data, command_data, node_frames, read_deps}` and
+//! `delta::apply_bytes` (see `objects/check.rs`). Errors become strings here because the core
+//! only logs them (the peer gets no detail).
 
 use crate::pickle::{Limits, Value};
 
-/// Decodes a pickle into an inert value (difference 1: nothing is constructed or called).
+/// Decodes stored node data into an inert value (difference 1: nothing is constructed or
+/// called).
 pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Value, String> {
     crate::pickle::decode(bytes, limits).map_err(|e| e.to_string())
 }
@@ -12,35 +17,4 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Value, String> {
 /// Encodes a value as protocol 4, as CPython would.
 pub fn encode(value: &Value) -> Vec<u8> {
     crate::pickle::encode(value)
-}
-
-/// Difference 2: plain data only (no globals, no reduce/build).
-pub fn check_plain(value: &Value) -> Result<(), String> {
-    crate::pickle::policy::check_plain(value).map_err(|e| e.to_string())
-}
-
-/// Difference 2 on the relay path, without building the value.
-pub fn check_plain_bytes(bytes: &[u8], limits: &Limits) -> Result<(), String> {
-    crate::pickle::check_plain_bytes(bytes, limits).map_err(|e| e.to_string())
-}
-
-/// Applies a deepdiff Delta (its `dumps()` bytes) to a node value in place, returning the
-/// problems deepdiff would log and skip. The delta may name only deepdiff's own globals
-/// (difference 2). On error `data` is exactly as it was (the delta is decoded and parsed before
-/// anything is touched; writes of a delta that fails halfway are undone).
-///
-/// Every walk over the values is charged to a work meter granted for the delta's bytes plus
-/// `node_bytes`, the encoded size of the node it edits (`pickle::budget`); a delta that spends
-/// it is refused (difference 14).
-pub fn apply_delta(
-    data: &mut Value,
-    delta: &[u8],
-    node_bytes: usize,
-    limits: &Limits,
-) -> Result<Vec<String>, String> {
-    let _meter = crate::pickle::budget::scope(delta.len() + node_bytes, limits.max_input);
-    let v = decode(delta, limits)?;
-    crate::pickle::check_delta(&v).map_err(|e| e.to_string())?;
-    let delta = crate::delta::Delta::from_value(&v).map_err(|e| e.to_string())?;
-    delta.apply_in_place(data).map_err(|e| e.to_string())
 }

@@ -201,10 +201,10 @@ impl Session {
         }
         let parsed = match objects::parse(frames) {
             Ok(Message::Command { kind, owner, data }) => {
-                wire::command_data(kind, &data, &self.cfg.limits).map(|v| Some((kind, owner, v)))
+                objects::command_data(kind, &data, &self.cfg.limits).map(|v| Some((kind, owner, v)))
             }
             Ok(Message::Node { .. } | Message::Commit { .. }) => Ok(None),
-            Err(e) => Err(e.to_string()),
+            Err(e) => Err(e),
         };
         let (kind, owner, data) = match parsed {
             Ok(Some(command)) => command,

@@ -2,7 +2,6 @@
 //! checked, stored, journaled and forwarded as the same shared frames to every other logged-in
 //! client, whatever their status (joining clients queue them).
 
-use super::codec;
 use super::io::{Change, Channel, Frame, Identity, Millis};
 use super::Session;
 use crate::objects::{self, Message};
@@ -43,7 +42,7 @@ impl Session {
                     return self.refuse_data(from, &format!("node {uuid}: {e}"));
                 }
                 // the costly check last, once the cheap ones passed
-                if let Err(e) = codec::check_plain_bytes(&data, &self.cfg.limits) {
+                if let Err(e) = objects::check_node_data(&data, &self.cfg.limits) {
                     return self.refuse_data(from, &format!("node {uuid}: {e}"));
                 }
                 Change::NodeStored {

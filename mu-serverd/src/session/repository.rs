@@ -318,11 +318,11 @@ impl Repository {
                 false,
             ),
         };
-        if let Err(e) = codec::apply_delta(&mut value, delta, node.data_len, &limits) {
+        if let Err(e) = crate::delta::apply_bytes(&mut value, delta, node.data_len, &limits) {
             if was_decoded {
                 node.value = Some(value);
             }
-            return Err(ApplyError::BadDelta(e));
+            return Err(ApplyError::BadDelta(e.to_string()));
         }
         let before = node.accounted_bytes();
         node.value = Some(value);

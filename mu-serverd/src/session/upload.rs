@@ -10,11 +10,10 @@
 //! start again.
 
 use super::clients::ClientStatus;
-use super::codec;
 use super::io::{Change, Channel, Frame, Identity, SessionState};
-use super::wire::{self, sdict};
+use super::wire::sdict;
 use super::{Session, Upload, UploadEnd};
-use crate::objects::{self, CommandKind, Message};
+use crate::objects::{self, CommandKind};
 use crate::pickle::Value;
 use log::Level;
 use std::collections::HashSet;
@@ -270,25 +269,14 @@ impl Session {
         }
     }
 
-    /// `Node.as_raw_chunks()` inside a ServerSnapshot SET: five bytes objects.
+    /// `Node.as_raw_chunks()` inside a ServerSnapshot SET: five bytes objects, checked by
+    /// [`objects::node_frames`].
     fn parse_node_chunks(
         &self,
         chunks: Option<&Value>,
     ) -> Result<(String, String, Frame, Frame), String> {
         let chunks = chunks.ok_or("no DATA")?;
-        let frames = objects::value_to_frames(chunks).map_err(|e| e.to_string())?;
-        match objects::parse(&frames).map_err(|e| e.to_string())? {
-            Message::Node {
-                uuid,
-                owner,
-                deps,
-                data,
-            } => {
-                wire::parse_deps(&deps, &self.cfg.limits)?;
-                codec::check_plain_bytes(&data, &self.cfg.limits)?;
-                Ok((uuid, owner, deps, data))
-            }
-            Message::Commit { .. } | Message::Command { .. } => Err("DATA is not a Node".into()),
-        }
+        let n = objects::node_frames(chunks, &self.cfg.limits).map_err(|e| e.to_string())?;
+        Ok((n.uuid, n.owner, n.deps, n.data))
     }
 }

@@ -1,26 +1,10 @@
-//! The session's reading of payloads inside replication 0.9.10 messages. The messages
-//! themselves, their type numbers and kinds, and the pickle-level readers of their payloads are
-//! [`crate::objects`]' (`Message`, `CommandKind`, `read_deps`, `read_snapshot_get`), which the
-//! session calls directly: here are command data decoded and checked to be plain data (through
-//! [`codec`]), and the small helpers the handlers share (`sdict`, `peer_name`).
+//! Small helpers the handlers share (`parse_deps`, `sdict`, `py_str`, `peer_name`). The
+//! messages themselves, their type numbers and kinds, the pickle-level readers of their payloads
+//! and the policy on them are [`crate::objects`]' (`Message`, `CommandKind`, `read_deps`,
+//! `command_data`, `check_node_data`: see `objects/check.rs`), which the session calls directly.
 
-use super::codec;
-use crate::objects::{self, CommandKind};
+use crate::objects;
 use crate::pickle::{Limits, Value};
-
-/// The data of a command a peer sent (a [`Message::Command`](crate::objects::Message)),
-/// decoded and checked to be plain data. A join's `Snapshot` GETs, one per node, skip the
-/// general decoder ([`objects::read_snapshot_get`]).
-pub fn command_data(kind: CommandKind, data: &[u8], limits: &Limits) -> Result<Value, String> {
-    if kind == CommandKind::Snapshot {
-        if let Some(v) = objects::read_snapshot_get(data, limits) {
-            return Ok(v);
-        }
-    }
-    let v = codec::decode(data, limits)?;
-    codec::check_plain(&v)?;
-    Ok(v)
-}
 
 /// Dependencies as the client sends them ([`objects::read_deps`]); the error is for a log line.
 pub fn parse_deps(bytes: &[u8], limits: &Limits) -> Result<Option<Vec<String>>, String> {

@@ -12,7 +12,6 @@ use crate::delta::repr::{repr, str_raises};
 use crate::pickle::budget::{self, PER_BYTE, VISITS, VISIT_LIMIT};
 use crate::pickle::{self, decode, Limits, Value};
 use crate::session::clients::Client;
-use crate::session::codec;
 use dag::{build, tree_size, Spec, P};
 use proptest::prelude::*;
 
@@ -117,7 +116,7 @@ proptest! {
         }
     }
 
-    /// The Delta engine through the entry point production calls (`codec::apply_delta`, which
+    /// The Delta engine through the entry point production calls (`delta::apply_bytes`, which
     /// grants the meter from the delta's and the node's sizes).
     #[test]
     fn delta_apply_is_linear_in_the_delta_and_node_sizes(spec in spec(), group in 0u8..4) {
@@ -159,7 +158,7 @@ proptest! {
         let grant = budget::grant_for(delta_bytes.len() + node_bytes.len());
         let limit = bound(grant, delta_bytes.len() + node_bytes.len());
         let (visits, _) = visits_within(u64::MAX / 4, limit, || {
-            let _ = codec::apply_delta(&mut node, &delta_bytes, node_bytes.len(), &limits);
+            let _ = crate::delta::apply_bytes(&mut node, &delta_bytes, node_bytes.len(), &limits);
         });
         prop_assert!(
             visits <= bound(grant, delta_bytes.len() + node_bytes.len()),

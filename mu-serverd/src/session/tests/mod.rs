@@ -12,6 +12,7 @@ mod identity;
 mod join;
 mod kinds;
 mod leave;
+mod policy;
 mod quota;
 mod random;
 mod relay;
