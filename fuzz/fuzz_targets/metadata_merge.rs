@@ -24,7 +24,9 @@ fuzz_target!(|data: &[u8]| {
     };
     let mut c = Client::new("u".into(), false, 0);
     for raw in [first, second] {
-        let Ok(Value::Dict(items)) = objects::command_data(CommandKind::UpdateUserMetadata, raw, &limits) else {
+        let Ok(Value::Dict(items)) =
+            objects::command_data(CommandKind::UpdateUserMetadata, raw, &limits)
+        else {
             continue;
         };
         let before = c.metadata.len();
