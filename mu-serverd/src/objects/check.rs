@@ -5,8 +5,8 @@
 //!
 //! | payload | decided by | production caller |
 //! |---|---|---|
-//! | Node data | [`check_node_data`] (plain, on the bytes) | relay (`session/relay.rs`), via [`node_frames`] an upload's SET |
-//! | Node/Commit dependencies | [`read_deps`](super::read_deps) | `session/repository.rs` |
+//! | Node data | [`check_node_data`] (plain, on the bytes) | relay (`session/relay.rs`), via [`node_frames`] an upload's SET, `mu-ctl import` (`store/import.rs`) |
+//! | Node/Commit dependencies | [`read_deps`](super::read_deps) | `session/repository.rs`, `store/import.rs` |
 //! | command data | [`command_data`] (decoded, plain) | `Session::handle_frame` (`session/mod.rs`) |
 //! | a node inside a Snapshot/ServerSnapshot `DATA` | [`node_frames`] | upload (`session/upload.rs`) |
 //! | a Commit's Delta | [`Delta::from_bytes`] (decode, `check_delta`, parse) | `delta::apply_bytes`, from `session/repository.rs` |

@@ -172,13 +172,10 @@ fn node(chunks: &Value, limits: &Limits) -> Result<NodeImage, NodeErr> {
     }
     let named = |why: String| (Some(uuid.clone()), why);
     std::str::from_utf8(&frames[2]).map_err(|_| named("owner is not UTF-8".into()))?;
-    match pickle::decode_plain(&frames[3], limits) {
-        Ok(Value::None) => {}
-        Ok(Value::List(deps)) if deps.iter().all(|d| matches!(d, Value::Str(_))) => {}
-        Ok(other) => return Err(named(format!("dependencies are a {}", other.type_name()))),
-        Err(e) => return Err(named(format!("dependencies: {e}"))),
-    }
-    pickle::check_plain_bytes(&frames[4], limits).map_err(|e| named(format!("data: {e}")))?;
+    // checked like a Node from a client (the policy's entry points, objects/check.rs)
+    crate::objects::read_deps(&frames[3], limits)
+        .map_err(|e| named(format!("dependencies: {e}")))?;
+    crate::objects::check_node_data(&frames[4], limits).map_err(|e| named(format!("data: {e}")))?;
     Ok(NodeImage {
         uuid: uuid.clone(),
         owner: COMMON.to_string(),
