@@ -25,7 +25,7 @@ pub enum ObjectError {
     Payload(DecodeError),
     /// A value that should be a list of node frames is something else.
     NotFrames(&'static str),
-    /// A payload decodes but its policy refuses it (the plain-data checks of [`super::check`]).
+    /// A payload decodes but its policy refuses it (the plain-data checks of `objects/check.rs`).
     Refused(PolicyError),
     /// Dependencies that are neither `None` nor a list of uuid strings ([`super::read_deps`]).
     Deps(DepsError),

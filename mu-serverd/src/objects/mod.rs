@@ -19,7 +19,7 @@
 //!   decoder where CPython's exact bytes allow: [`read_deps`] (and its writer [`write_deps`]),
 //!   [`read_snapshot_get`] (a join's per-node GET).
 //! - The policy on a peer's payloads, one function per decision, the same ones the session calls
-//!   ([`check`] has the map): [`check_node_data`], [`command_data`], [`node_frames`] (a node
+//!   (`objects/check.rs` has the map): [`check_node_data`], [`command_data`], [`node_frames`] (a node
 //!   inside a Snapshot/ServerSnapshot `DATA`), [`read_deps`]; a Commit's Delta goes through
 //!   [`Delta::from_bytes`](crate::delta::Delta::from_bytes). [`Message::check`] runs them on a
 //!   whole message.
