@@ -5,7 +5,9 @@
 //! (strings, scalars, tuples of those) are built directly. Arena types: [`super::arena`];
 //! the conversion at `STOP`: [`super::finish`].
 
-use super::arena::{extend_object, room, CallNode, Item, Node, ObjNode, Pairs, Seq, Slot};
+use super::arena::{
+    extend_object, push_arena, room, CallNode, Item, Node, ObjNode, Pairs, Seq, Slot, EMPTY,
+};
 use super::error::DecodeErrorKind as K;
 use super::sink::{Kind, Sink, SinkResult};
 use super::value::{BigInt, PyStr, Value};
@@ -18,7 +20,13 @@ pub(crate) struct ValueSink {
     pub(super) depth: Vec<u32>,
     pub(super) max_depth: u32,
     empty_tuple: Option<Arc<Vec<Value>>>,
+    /// Per `EMPTY_LIST` of the pickle ([`Slot::Empty`]): [`FRESH`] while it is an empty list
+    /// referred to once, else the arena node it became.
+    pub(super) empties: Vec<u32>,
 }
+
+/// An empty list without an arena node (see [`ValueSink::empties`]).
+pub(super) const FRESH: u32 = u32::MAX;
 
 impl ValueSink {
     pub(crate) fn new(max_depth: u32) -> Self {
@@ -27,6 +35,7 @@ impl ValueSink {
             depth: Vec::new(),
             max_depth,
             empty_tuple: None,
+            empties: Vec::new(),
         }
     }
 
@@ -42,6 +51,25 @@ impl ValueSink {
         match it.slot {
             Slot::Leaf(_) => d,
             Slot::Node(i) => self.depth[i as usize],
+            Slot::Empty(e) => match self.empties[e as usize] {
+                FRESH => d,
+                n => self.depth[n as usize],
+            },
+        }
+    }
+
+    /// The arena node of an empty list, made when it is first needed: something is added to
+    /// it, or it is referred to a second time (so both places get the one `Arc` at `STOP`).
+    fn promote(&mut self, e: u32) -> SinkResult<u32> {
+        match self.empties[e as usize] {
+            FRESH => {
+                let Slot::Node(n) = self.node(Node::List(Seq::default()), 1)?.slot else {
+                    unreachable!("node() returns a node")
+                };
+                self.empties[e as usize] = n;
+                Ok(n)
+            }
+            n => Ok(n),
         }
     }
 
@@ -57,11 +85,15 @@ impl ValueSink {
 
     fn node(&mut self, n: Node, depth: u32) -> SinkResult<Item> {
         let depth = self.checked(depth)?;
-        let idx = u32::try_from(self.nodes.len()).map_err(|_| K::TooManyItems {
-            max: u32::MAX as usize,
-        })?;
-        self.nodes.push(n);
-        self.depth.push(depth);
+        // Below `EMPTY`, so a hole can tell nodes from empty lists.
+        let idx = u32::try_from(self.nodes.len())
+            .ok()
+            .filter(|&i| i < EMPTY)
+            .ok_or(K::TooManyItems {
+                max: EMPTY as usize,
+            })?;
+        push_arena(&mut self.nodes, n);
+        push_arena(&mut self.depth, depth);
         Ok(Item {
             slot: Slot::Node(idx),
         })
@@ -92,7 +124,7 @@ impl ValueSink {
                 .into_iter()
                 .filter_map(|it| match it.slot {
                     Slot::Leaf(v) => Some(v),
-                    Slot::Node(_) => None,
+                    Slot::Node(_) | Slot::Empty(_) => None,
                 })
                 .collect();
             let v = match kind {
@@ -123,9 +155,10 @@ impl ValueSink {
         self.node(Node::Object(Box::new(obj)), depth)
     }
 
-    fn target(target: &Item) -> SinkResult<u32> {
+    fn target(&mut self, target: &Item) -> SinkResult<u32> {
         match target.slot {
             Slot::Node(i) => Ok(i),
+            Slot::Empty(e) => self.promote(e),
             // The interpreter checked the kind; leaves are never mutable containers.
             Slot::Leaf(_) => Err(K::BadOperand {
                 opcode: 0,
@@ -162,6 +195,7 @@ impl Sink for ValueSink {
     fn kind(&self, item: &Item) -> Kind {
         match &item.slot {
             Slot::Leaf(v) => value_kind(v),
+            Slot::Empty(_) => Kind::List,
             Slot::Node(i) => match self.nodes.get(*i as usize) {
                 Some(Node::List(_)) => Kind::List,
                 Some(Node::Dict(_)) => Kind::Dict,
@@ -215,8 +249,27 @@ impl Sink for ValueSink {
         }
     }
 
-    fn empty_list(&mut self) -> SinkResult<Item> {
-        self.node(Node::List(Seq::default()), 1)
+    fn empty_list(&mut self, filled: bool) -> SinkResult<Item> {
+        if filled {
+            // It will be a node at its first `APPENDS`: no detour through `empties`.
+            return self.node(Node::List(Seq::default()), 1);
+        }
+        let e = u32::try_from(self.empties.len())
+            .ok()
+            .filter(|&e| e < EMPTY)
+            .ok_or(K::TooManyItems {
+                max: EMPTY as usize,
+            })?;
+        push_arena(&mut self.empties, FRESH);
+        Ok(Item {
+            slot: Slot::Empty(e),
+        })
+    }
+    fn copied(&mut self, item: &Item) -> SinkResult<()> {
+        if let Slot::Empty(e) = item.slot {
+            self.promote(e)?;
+        }
+        Ok(())
     }
     fn empty_dict(&mut self) -> SinkResult<Item> {
         self.node(Node::Dict(Pairs::default()), 1)
@@ -250,7 +303,7 @@ impl Sink for ValueSink {
     }
 
     fn append(&mut self, target: &Item, items: Drain<'_, Item>) -> SinkResult<()> {
-        let t = Self::target(target)?;
+        let t = self.target(target)?;
         let d = match &mut self.nodes[t as usize] {
             Node::List(v) => v.extend(items, &self.depth),
             Node::Object(o) => extend_object(&mut o.list_items, items, &self.depth),
@@ -268,7 +321,7 @@ impl Sink for ValueSink {
         target: &Item,
         floats: impl Iterator<Item = f64>,
     ) -> SinkResult<()> {
-        let t = Self::target(target)?;
+        let t = self.target(target)?;
         match &mut self.nodes[t as usize] {
             Node::List(v) => {
                 room(&mut v.values, floats.size_hint().0);
@@ -288,7 +341,7 @@ impl Sink for ValueSink {
         target: &Item,
         ints: impl Iterator<Item = u8>,
     ) -> SinkResult<()> {
-        let t = Self::target(target)?;
+        let t = self.target(target)?;
         match &mut self.nodes[t as usize] {
             Node::List(v) => {
                 room(&mut v.values, ints.size_hint().0);
@@ -304,7 +357,7 @@ impl Sink for ValueSink {
         self.grow(t, 0)
     }
     fn setitems(&mut self, target: &Item, items: Drain<'_, Item>) -> SinkResult<()> {
-        let t = Self::target(target)?;
+        let t = self.target(target)?;
         let d = match &mut self.nodes[t as usize] {
             Node::Dict(v) => v.extend(items, &self.depth),
             Node::Object(o) => {
@@ -326,7 +379,7 @@ impl Sink for ValueSink {
         self.grow(t, d)
     }
     fn additems(&mut self, target: &Item, items: Drain<'_, Item>) -> SinkResult<()> {
-        let t = Self::target(target)?;
+        let t = self.target(target)?;
         let d = match &mut self.nodes[t as usize] {
             Node::Set(v) => v.extend(items, &self.depth),
             Node::Object(o) => extend_object(&mut o.set_items, items, &self.depth),
@@ -340,7 +393,7 @@ impl Sink for ValueSink {
         self.grow(t, d)
     }
     fn build(&mut self, target: &Item, state: Item) -> SinkResult<()> {
-        let t = Self::target(target)?;
+        let t = self.target(target)?;
         let d = self.depth_of(&state);
         self.grow(t, d)?;
         match &mut self.nodes[t as usize] {
@@ -387,6 +440,10 @@ impl Sink for ValueSink {
         match root.slot {
             Slot::Leaf(v) => Ok(v),
             Slot::Node(r) => self.convert(r),
+            Slot::Empty(e) => match self.empties[e as usize] {
+                FRESH => Ok(Value::list(Vec::new())),
+                r => self.convert(r),
+            },
         }
     }
 }

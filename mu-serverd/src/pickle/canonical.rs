@@ -73,6 +73,10 @@ fn rewrite_one(v: &Value) -> Option<Value> {
         if builtin(callable, name) {
             return match args {
                 [] => Some(make(Arc::new(Vec::new()))),
+                // The decoder's shared stand-in for empty lists must not make two sets one.
+                [Value::List(items)] if super::value::is_distinct_empty_list(items) => {
+                    Some(make(Arc::new(Vec::new())))
+                }
                 [Value::List(items)] => Some(make(items.clone())),
                 _ => None,
             };
@@ -93,6 +97,12 @@ fn rewrite(v: &Value, memo: &mut std::collections::HashMap<usize, Value>, depth:
     // deeper than 1000 is returned unchanged rather than risk the stack.
     if depth > 1_000 {
         return v.clone();
+    }
+    if let Value::List(a) = v {
+        if super::value::is_distinct_empty_list(a) {
+            // Not one object: caching it would alias every empty list of the value.
+            return v.clone();
+        }
     }
     let key = match v {
         Value::Tuple(a) | Value::List(a) | Value::Set(a) | Value::FrozenSet(a) => {

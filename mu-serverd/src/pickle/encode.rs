@@ -5,7 +5,7 @@
 //! overflow the stack.
 
 use super::opcodes::*;
-use super::value::{Call, Object, PyStr, Value};
+use super::value::{is_distinct_empty_list, Call, Object, PyStr, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -279,6 +279,11 @@ impl<'a> Encoder<'a> {
                 self.out.push(MARK);
             }
             Value::List(l) => {
+                if is_distinct_empty_list(l) {
+                    // Stands for a separate empty list at each place (never a memo reference).
+                    self.out.push(EMPTY_LIST);
+                    return;
+                }
                 let key = shared(l, 7);
                 if self.recall(key) {
                     return;

@@ -1,9 +1,10 @@
 //! The end of a decode: the arena reachable from the root becomes values, bottom-up and once
 //! per node (shared nodes become shared `Arc`s), with the exact depth and cycle detection.
-//! Iterative, so no input can exhaust the stack.
+//! Iterative, so no input can exhaust the stack. An empty list that never got a node (referred
+//! to once, nothing added) becomes [`Value::distinct_empty_list`]: no allocation of its own.
 
-use super::arena::{CallNode, Item, Node, Seq, Slot};
-use super::build::ValueSink;
+use super::arena::{CallNode, Item, Node, Seq, Slot, EMPTY};
+use super::build::{ValueSink, FRESH};
 use super::error::DecodeErrorKind as K;
 use super::sink::SinkResult;
 use super::value::{Call, Object, Value};
@@ -17,6 +18,8 @@ impl ValueSink {
         // slack (up to half of it) was a tenth of the peak on pickles of tiny containers.
         shrink(&mut self.nodes);
         shrink(&mut self.depth);
+        shrink(&mut self.empties);
+        let empty = Value::distinct_empty_list();
         let n = self.nodes.len();
         let mut open = vec![false; n];
         let mut work: Vec<(u32, bool)> = vec![(root, false)];
@@ -26,7 +29,7 @@ impl ValueSink {
             let iu = i as usize;
             if post {
                 let node = std::mem::replace(&mut self.nodes[iu], Node::Taken);
-                let (v, d) = self.assemble(node, &self.nodes, &self.depth)?;
+                let (v, d) = self.assemble(node, &self.nodes, &self.depth, &empty)?;
                 open[iu] = false;
                 // The lower bound kept while decoding covers the node's leaves (see
                 // `Seq::extend`); its children's exact depths are in `d`.
@@ -44,7 +47,7 @@ impl ValueSink {
             open[iu] = true;
             work.push((i, true));
             children.clear();
-            node_children(&self.nodes[iu], &mut children);
+            node_children(&self.nodes[iu], &self.empties, &mut children);
             for &c in &children {
                 if open[c as usize] {
                     return Err(K::Cyclic);
@@ -62,8 +65,35 @@ impl ValueSink {
 
     /// The value of `node` and the depth its children give it (`done`, `depths`: the converted
     /// nodes and their exact depths).
-    fn assemble(&self, node: Node, done: &[Node], depths: &[u32]) -> SinkResult<(Value, u32)> {
+    fn assemble(
+        &self,
+        node: Node,
+        done: &[Node],
+        depths: &[u32],
+        empty: &Value,
+    ) -> SinkResult<(Value, u32)> {
+        let empties = &self.empties[..];
         let mut depth = 0u32;
+        // A converted node, or a fresh empty list (a hole's number with `EMPTY` set).
+        let node_value = |n: u32, depth: &mut u32| -> SinkResult<Value> {
+            let n = match n {
+                n if n & EMPTY == 0 => n,
+                e => match empties[(e & !EMPTY) as usize] {
+                    FRESH => {
+                        *depth = (*depth).max(1);
+                        return Ok(empty.clone());
+                    }
+                    n => n,
+                },
+            };
+            match done.get(n as usize) {
+                Some(Node::Done(v)) => {
+                    *depth = (*depth).max(depths[n as usize]);
+                    Ok(v.clone())
+                }
+                _ => Err(K::Cyclic),
+            }
+        };
         let mut val = |it: Item| -> SinkResult<Value> {
             let d = it.depth();
             match it.slot {
@@ -71,13 +101,8 @@ impl ValueSink {
                     depth = depth.max(d);
                     Ok(v)
                 }
-                Slot::Node(c) => match done.get(c as usize) {
-                    Some(Node::Done(v)) => {
-                        depth = depth.max(depths[c as usize]);
-                        Ok(v.clone())
-                    }
-                    _ => Err(K::Cyclic),
-                },
+                Slot::Node(c) => node_value(c, &mut depth),
+                Slot::Empty(e) => node_value(e | EMPTY, &mut depth),
             }
         };
         let seq = |items: Vec<Item>, val: &mut dyn FnMut(Item) -> SinkResult<Value>| {
@@ -86,15 +111,6 @@ impl ValueSink {
                 out.push(val(it)?);
             }
             Ok::<_, K>(out)
-        };
-        let node_value = |n: u32, depth: &mut u32| -> SinkResult<Value> {
-            match done.get(n as usize) {
-                Some(Node::Done(v)) => {
-                    *depth = (*depth).max(depths[n as usize]);
-                    Ok(v.clone())
-                }
-                _ => Err(K::Cyclic),
-            }
         };
         let filled = |s: Seq, depth: &mut u32| -> SinkResult<Vec<Value>> {
             let mut values = s.values;
@@ -176,18 +192,34 @@ fn shrink<T>(v: &mut Vec<T>) {
     }
 }
 
+/// The arena node a hole refers to (`None`: an empty list that never became one).
+#[inline(always)]
+fn hole_node(n: u32, empties: &[u32]) -> Option<u32> {
+    if n & EMPTY == 0 {
+        return Some(n);
+    }
+    match empties[(n & !EMPTY) as usize] {
+        FRESH => None,
+        n => Some(n),
+    }
+}
+
 /// The arena nodes a node refers to directly.
-fn node_children(node: &Node, out: &mut Vec<u32>) {
-    let mut one = |it: &Item| {
-        if let Slot::Node(c) = it.slot {
-            out.push(c);
-        }
+fn node_children(node: &Node, empties: &[u32], out: &mut Vec<u32>) {
+    let mut one = |it: &Item| match it.slot {
+        Slot::Node(c) => out.push(c),
+        Slot::Empty(e) => out.extend(hole_node(e | EMPTY, empties)),
+        Slot::Leaf(_) => {}
     };
     match node {
         Node::List(s) | Node::Set(s) | Node::Tuple(s) | Node::FrozenSet(s) => {
-            out.extend(s.holes.iter().map(|&(_, n)| n))
+            out.extend(s.holes.iter().filter_map(|&(_, n)| hole_node(n, empties)))
         }
-        Node::Dict(p) => out.extend(p.holes.iter().map(|&(_, _, n)| n)),
+        Node::Dict(p) => out.extend(
+            p.holes
+                .iter()
+                .filter_map(|&(_, _, n)| hole_node(n, empties)),
+        ),
         Node::PersId(it) => one(it),
         Node::Object(o) => {
             match &o.call {

@@ -25,7 +25,7 @@ impl<T: Clone> Memo<T> {
         {
             slot.replace(v).is_none()
         } else if idx == self.dense.len() as u64 {
-            self.dense.push(Some(v));
+            super::arena::push_arena(&mut self.dense, Some(v));
             // The common case (no index ever left the sequence) skips hashing `idx`.
             self.sparse.is_empty() || self.sparse.remove(&idx).is_none()
         } else {

@@ -320,7 +320,7 @@ impl Sink for ScanSink<'_, '_> {
         }
     }
 
-    fn empty_list(&mut self) -> SinkResult<SItem> {
+    fn empty_list(&mut self, _filled: bool) -> SinkResult<SItem> {
         self.new_node(Kind::List, 1, false, 0)
     }
     fn empty_dict(&mut self) -> SinkResult<SItem> {

@@ -74,7 +74,13 @@ pub(crate) trait Sink {
     /// `STACK_GLOBAL`; both items are `str`.
     fn global_from(&mut self, module: Self::Item, name: Self::Item) -> Self::Item;
 
-    fn empty_list(&mut self) -> SinkResult<Self::Item>;
+    /// `EMPTY_LIST`; `filled`: items follow at once (`MARK` next, after a memo put), a hint
+    /// that changes nothing in the result.
+    fn empty_list(&mut self, filled: bool) -> SinkResult<Self::Item>;
+    /// `item` now exists in one more place (`GET`, `DUP`): the same object twice.
+    fn copied(&mut self, _item: &Self::Item) -> SinkResult<()> {
+        Ok(())
+    }
     fn empty_dict(&mut self) -> SinkResult<Self::Item>;
     fn empty_set(&mut self) -> SinkResult<Self::Item>;
     fn tuple(&mut self, items: Drain<'_, Self::Item>) -> SinkResult<Self::Item>;

@@ -320,3 +320,39 @@ fn validator_sees_changes_made_after_a_container_was_placed() {
     assert!(matches!(slow, DecodeErrorKind::TooDeep { .. }), "{slow:?}");
     assert!(matches!(fast, DecodeErrorKind::TooDeep { .. }), "{fast:?}");
 }
+
+#[test]
+fn unshared_empty_lists_share_one_allocation_and_edits_copy_it() {
+    // [[], [], a, a, [], []] with a = [] referenced twice (`h` GET), each `] MEMOIZE` as
+    // CPython writes them.
+    let v = decode(b"\x80\x04]\x94(]\x94]\x94]\x94h\x03]\x94]\x94e.", &lim()).unwrap();
+    let Value::List(items) = &v else {
+        panic!("{v:?}")
+    };
+    let lists: Vec<&Arc<Vec<Value>>> = items
+        .iter()
+        .map(|x| match x {
+            Value::List(l) => l,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(lists.len(), 6);
+    // The unshared ones are the stand-in; the one referenced twice is its own object.
+    assert!(value::is_distinct_empty_list(lists[0]) && value::is_distinct_empty_list(lists[1]));
+    assert!(!value::is_distinct_empty_list(lists[2]));
+    assert!(Arc::ptr_eq(lists[2], lists[3]));
+    // Editing one place copies the stand-in and leaves every other empty list alone.
+    let mut first = Value::List(lists[0].clone());
+    if let Value::List(l) = &mut first {
+        Arc::make_mut(l).push(Value::Int(1));
+    }
+    assert!(lists[1].is_empty() && value::is_distinct_empty_list(lists[1]));
+    assert!(Value::distinct_empty_list().strict_eq(&Value::list(vec![])));
+    // Memo-filled later (`h` GET then APPEND), and appended to itself: a node, then a cycle.
+    let filled = decode(b"\x80\x04]\x94(]\x94e\x94h\x01K\x07a0.", &lim()).unwrap();
+    let Value::List(outer) = &filled else {
+        panic!("{filled:?}")
+    };
+    assert!(matches!(&outer[0], Value::List(l) if l.len() == 1));
+    assert_eq!(kind_of(b"\x80\x04]\x94h\x00a."), DecodeErrorKind::Cyclic);
+}

@@ -122,6 +122,11 @@ impl Value {
     pub fn list(items: Vec<Value>) -> Value {
         Value::List(Arc::new(items))
     }
+    /// An empty list that is its own Python object, without an allocation of its own (see
+    /// [`is_distinct_empty_list`]).
+    pub fn distinct_empty_list() -> Value {
+        Value::List(DISTINCT_EMPTY_LIST.clone())
+    }
     pub fn tuple(items: Vec<Value>) -> Value {
         Value::Tuple(Arc::new(items))
     }
@@ -211,6 +216,22 @@ impl Value {
             _ => false,
         }
     }
+}
+
+/// The one allocation behind every empty list the decoder found unshared (issue 14: a
+/// pickle of memoized empty lists is 2 bytes per list, and an `Arc<Vec>` of its own is 40 more
+/// bytes each). Each place holding it is a *distinct* empty list, as in the pickle it came from:
+/// the encoder writes it afresh every time (never as a memo reference), and anything that edits
+/// it goes through `Arc::make_mut`, which copies it (the static keeps its count above one).
+static DISTINCT_EMPTY_LIST: std::sync::LazyLock<Arc<Vec<Value>>> =
+    std::sync::LazyLock::new(|| Arc::new(Vec::new()));
+
+/// Whether `list` is the allocation of [`Value::distinct_empty_list`]: every occurrence is a
+/// separate Python object, so identity-aware walks (the encoder's memo, aliasing checks) must
+/// not take two occurrences for one object.
+#[inline]
+pub fn is_distinct_empty_list(list: &Arc<Vec<Value>>) -> bool {
+    list.is_empty() && Arc::ptr_eq(list, &DISTINCT_EMPTY_LIST)
 }
 
 /// Charges a container visit of `len` items to the work meter.

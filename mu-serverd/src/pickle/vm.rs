@@ -241,6 +241,7 @@ impl<'a, S: Sink> Vm<'a, '_, S> {
 
     pub(super) fn get(&mut self, idx: u64) -> Result<(), K> {
         let v = self.memo.get(idx).ok_or(K::MemoMissing(idx))?.clone();
+        self.sink.copied(&v)?;
         self.push(v)
     }
 
@@ -341,6 +342,7 @@ impl<'a, S: Sink> Vm<'a, '_, S> {
             }
             DUP => {
                 let v = self.top()?.clone();
+                self.sink.copied(&v)?;
                 self.push(v)?;
             }
             FLOAT => {

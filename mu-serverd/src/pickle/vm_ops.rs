@@ -40,7 +40,16 @@ impl<S: Sink> Vm<'_, '_, S> {
                 self.push(v)?;
             }
             EMPTY_LIST => {
-                let v = self.sink.empty_list()?;
+                // `] MEMOIZE (` is how CPython starts every list of two or more items.
+                let rest = &self.input[self.pos..];
+                let after_memo = match rest.first() {
+                    Some(&MEMOIZE) => 1,
+                    Some(&BINPUT) => 2,
+                    Some(&LONG_BINPUT) => 5,
+                    _ => 0,
+                };
+                let filled = rest.get(after_memo) == Some(&MARK);
+                let v = self.sink.empty_list(filled)?;
                 self.push(v)?;
             }
             EMPTY_DICT => {

@@ -134,7 +134,13 @@ impl Describer {
                 self.out.push(')');
             }
             Value::List(l) => {
-                if self.mutable(Arc::as_ptr(l) as usize, "[") {
+                // The decoder's stand-in for unshared empty lists: a new object at each place.
+                let ptr = if mu_serverd::pickle::value::is_distinct_empty_list(l) {
+                    usize::MAX - self.ids.len()
+                } else {
+                    Arc::as_ptr(l) as usize
+                };
+                if self.mutable(ptr, "[") {
                     self.items(l, false);
                     self.out.push(']');
                 }
