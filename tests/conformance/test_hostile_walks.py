@@ -231,3 +231,34 @@ def test_commit_type_change_of_a_megabyte_integer(mu_server, peers, raw, new_typ
     assert len(delta) < 150
     attack_and_check(server, peers, a, b, objs, lambda: commit(m, node, delta), "ValueError",
                      rss_growth_mb=48)
+
+
+def test_commits_growing_a_node_past_the_message_cap(mu_server, peers, raw):
+    """Each Commit fits in a message, but together they would grow mallory's node past
+    max_message_bytes: the one that would is refused (nothing stored or relayed, mallory stays
+    connected), so the server never holds a node it could not accept or send again."""
+    cap = 256 << 10
+    server = mu_server(server_extra=[f"max_message_bytes = {cap}"])
+    a, b, scene, objs, blob = session(server, peers)
+    m = logged_in_raw(server, raw)
+    node = put_evil(server, m, a, b, objs, 0)
+    chunk = "x" * (60 << 10)
+
+    def grow(i):
+        return pickle.dumps({"dictionary_item_added": {f"root['grow{i}']": chunk}}, protocol=4)
+
+    def send():
+        for i in range(5):
+            commit(m, node, grow(i))
+            exchange(a, b, objs, rounds=1)
+
+    attack_and_check(server, peers, a, b, objs, send, "refused as too large", str(cap))
+    held = b.repo.graph.get(node).data
+    grown = sorted(k for k in held if k.startswith("grow"))
+    # 4 x 60 KiB fit in 256 KiB with the rest of the node; the 5th was refused
+    assert grown == ["grow0", "grow1", "grow2", "grow3"], grown
+    assert len(pickle.dumps(held, protocol=4)) <= cap
+    # mallory is still connected: a small Commit of its own still reaches bob
+    commit(m, node, pickle.dumps({"dictionary_item_removed": {"root['grow0']": chunk}}, protocol=4))
+    pump([a, b], lambda: "grow0" not in b.repo.graph.get(node).data, timeout=2.0,
+         what="mallory's shrinking Commit at bob")

@@ -195,7 +195,7 @@ impl Delta {
         let old = std::mem::replace(value, Value::None);
         let mut e = Engine::new(old, self.dialect, self.compare_func_used, true);
         let outcome = self.run(&mut e).and_then(|()| match &e.root.value {
-            Some(_) => Ok(()),
+            Some(v) => fits_output_cap(v),
             None => Err(root_deleted()),
         });
         match outcome {
@@ -316,6 +316,22 @@ impl Delta {
         }
         Ok(())
     }
+}
+
+/// Whether the edited value still encodes within the open work meter's output cap
+/// (`pickle::budget::output_cap`: the session's `max_message_bytes`; unlimited without a
+/// scope, and then not walked). A node no Commit may grow past what the server can accept and
+/// send again (issue 14); the delta's writes are undone like any other refusal's.
+fn fits_output_cap(v: &Value) -> Result<(), DeltaError> {
+    let cap = crate::pickle::budget::output_cap();
+    if cap == usize::MAX {
+        return Ok(());
+    }
+    crate::pickle::encoded_len(v, cap).map(|_| ()).map_err(|t| {
+        DeltaError::unsupported(format!(
+            "refused as too large: the edited node would not fit in a message ({t})"
+        ))
+    })
 }
 
 /// The refusal of a delta whose walks spent the work meter.

@@ -3,6 +3,10 @@
 //! values rebuilt as the opcodes that made them. Values shared through one `Arc` are memoized,
 //! so aliasing survives. No `FRAME`s (optional for every loader). Iterative: deep values cannot
 //! overflow the stack.
+//!
+//! [`encode_capped`] and [`encoded_len`] stop once the output passes a cap (issue 14: walks that
+//! build output are capped by `max_message_bytes`): the server checks with them that a node a
+//! Commit edited still encodes to a pickle it could accept and send.
 
 use super::opcodes::*;
 use super::value::{is_distinct_empty_list, Call, Object, PyStr, Value};
@@ -21,24 +25,102 @@ enum Task<'a> {
     Pairs(std::slice::Iter<'a, (Value, Value)>),
 }
 
-struct Encoder<'a> {
-    out: Vec<u8>,
-    memo: HashMap<Key, u32>,
-    tasks: Vec<Task<'a>>,
+/// Where the encoder writes: the bytes, or only their count.
+trait Out {
+    fn push(&mut self, b: u8);
+    fn extend_from_slice(&mut self, b: &[u8]);
+    fn len(&self) -> usize;
 }
 
-/// Encodes `value` as a protocol-4 pickle.
-pub fn encode(value: &Value) -> Vec<u8> {
+impl Out for Vec<u8> {
+    #[inline(always)]
+    fn push(&mut self, b: u8) {
+        Vec::push(self, b)
+    }
+    #[inline(always)]
+    fn extend_from_slice(&mut self, b: &[u8]) {
+        Vec::extend_from_slice(self, b)
+    }
+    #[inline(always)]
+    fn len(&self) -> usize {
+        Vec::len(self)
+    }
+}
+
+/// Counts the bytes [`encode`] would write, without writing them.
+struct Count(usize);
+
+impl Out for Count {
+    #[inline(always)]
+    fn push(&mut self, _: u8) {
+        self.0 += 1;
+    }
+    #[inline(always)]
+    fn extend_from_slice(&mut self, b: &[u8]) {
+        self.0 += b.len();
+    }
+    #[inline(always)]
+    fn len(&self) -> usize {
+        self.0
+    }
+}
+
+struct Encoder<'a, O: Out> {
+    out: O,
+    memo: HashMap<Key, u32>,
+    tasks: Vec<Task<'a>>,
+    /// The walk stops once `out` is longer than this.
+    cap: usize,
+}
+
+/// The encoding of a value would be longer than the cap it was given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TooLarge {
+    pub cap: usize,
+}
+
+impl std::fmt::Display for TooLarge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "its pickle would be longer than {} bytes", self.cap)
+    }
+}
+
+impl std::error::Error for TooLarge {}
+
+fn run_encoder<O: Out>(value: &Value, out: O, cap: usize) -> Result<O, TooLarge> {
     let mut e = Encoder {
-        out: Vec::with_capacity(256),
+        out,
         memo: HashMap::new(),
         tasks: Vec::new(),
+        cap,
     };
     e.out.extend_from_slice(&[PROTO, 4]);
     e.tasks.push(Task::Val(value));
     e.run();
     e.out.push(STOP);
-    e.out
+    if e.out.len() > cap {
+        return Err(TooLarge { cap });
+    }
+    Ok(e.out)
+}
+
+/// Encodes `value` as a protocol-4 pickle.
+pub fn encode(value: &Value) -> Vec<u8> {
+    run_encoder(value, Vec::with_capacity(256), usize::MAX).unwrap_or_default()
+}
+
+/// [`encode`], or `TooLarge` once the pickle passes `cap` bytes (the walk stops there, having
+/// written at most `cap` bytes plus the last value's).
+pub fn encode_capped(value: &Value, cap: usize) -> Result<Vec<u8>, TooLarge> {
+    run_encoder(value, Vec::with_capacity(256.min(cap)), cap)
+}
+
+/// The length of [`encode`]`(value)` when it is at most `cap`, computed without writing it; the
+/// walk stops once it passes `cap`. Values shared through one `Arc` count once and then as a
+/// memo reference, as the encoder writes them; a value shared with something outside `value`
+/// (another holder of its `Arc`) counts one `MEMOIZE` byte more than when it is not.
+pub fn encoded_len(value: &Value, cap: usize) -> Result<usize, TooLarge> {
+    run_encoder(value, Count(0), cap).map(|c| c.0)
 }
 
 /// A memo key: the allocation address of an `Arc` and the kind of value it is used as (one
@@ -50,9 +132,12 @@ fn shared<T: ?Sized>(a: &Arc<T>, kind: u8) -> Option<Key> {
     (Arc::strong_count(a) > 1).then_some((Arc::as_ptr(a) as *const u8 as usize, kind))
 }
 
-impl<'a> Encoder<'a> {
+impl<'a, O: Out> Encoder<'a, O> {
     fn run(&mut self) {
         while let Some(t) = self.tasks.pop() {
+            if self.out.len() > self.cap {
+                return;
+            }
             match t {
                 Task::Val(v) => self.value(v),
                 Task::Op(op) => self.out.push(op),

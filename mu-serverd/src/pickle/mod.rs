@@ -10,6 +10,7 @@
 //!   -> [`Value::PersId`]. Cycles, `EXT1/2/4` and `NEXT_BUFFER` are typed errors. Trailing bytes
 //!   after `STOP` are ignored, as CPython does.
 //! - [`encode`]`(&Value) -> Vec<u8>`: protocol 4, shared `Arc`s memoized.
+//!   [`encode_capped`] / [`encoded_len`] stop once the output passes a cap.
 //! - [`check_plain`] / [`check_delta`]: policy on a decoded value ([`policy`]).
 //! - [`check_plain_bytes`]`(bytes, &Limits)`: the verdict of `decode` + `check_plain` without
 //!   building values (fast; for frames the server forwards unchanged).
@@ -41,7 +42,7 @@ pub mod value;
 mod vm;
 mod vm_ops;
 
-pub use encode::encode;
+pub use encode::{encode, encode_capped, encoded_len, TooLarge};
 pub use error::{CheckError, DecodeError, DecodeErrorKind, PolicyError};
 pub use limits::Limits;
 pub use policy::{check_delta, check_plain};

@@ -356,3 +356,27 @@ fn unshared_empty_lists_share_one_allocation_and_edits_copy_it() {
     assert!(matches!(&outer[0], Value::List(l) if l.len() == 1));
     assert_eq!(kind_of(b"\x80\x04]\x94h\x00a."), DecodeErrorKind::Cyclic);
 }
+
+#[test]
+fn capped_encodings_agree_with_encode_and_stop_at_the_cap() {
+    let shared = Value::list(vec![Value::str("abc"); 3]);
+    let v = Value::dict(vec![
+        (Value::str("a"), shared.clone()),
+        (Value::str("b"), shared),
+        (Value::str("c"), Value::bytes(&[7; 300])),
+        (Value::str("d"), Value::distinct_empty_list()),
+    ]);
+    let full = encode(&v);
+    let n = full.len();
+    assert_eq!(encoded_len(&v, n), Ok(n));
+    assert_eq!(encode_capped(&v, n).as_deref(), Ok(&full[..]));
+    assert_eq!(encoded_len(&v, n - 1), Err(TooLarge { cap: n - 1 }));
+    assert_eq!(encode_capped(&v, n - 1), Err(TooLarge { cap: n - 1 }));
+    // A 2^40-leaf memo DAG is small to encode, and counted as small.
+    let mut dag = Value::Int(1);
+    for _ in 0..40 {
+        dag = Value::tuple(vec![dag.clone(), dag]);
+    }
+    let len = encoded_len(&dag, 4096).expect("a few hundred bytes");
+    assert_eq!(len, encode(&dag).len());
+}

@@ -211,3 +211,45 @@ fn byte_total_follows_every_change() {
     repo.apply_change(&Change::Reset).expect("reset");
     assert_eq!(repo.stored_bytes(), 0);
 }
+
+/// Issue 14: a Commit may not grow a node past what the session accepts as a pickle
+/// (`max_message_bytes`, which is `Limits::max_input`): it is refused like any other delta that
+/// cannot be applied, nothing changes, and the node stays one the server can decode and send.
+#[test]
+fn commit_that_would_grow_a_node_past_the_message_cap_is_refused() {
+    const CAP: usize = 4096;
+    let limits = Limits {
+        max_input: CAP,
+        ..Limits::default()
+    };
+    let mut repo = Repository::new(limits);
+    let small = Value::dict(vec![(s("name"), s("Cube"))]);
+    store(&mut repo, &small);
+    let add = |key: &str| {
+        vec![group(
+            "dictionary_item_added",
+            vec![(&format!("root['{key}']"), s(&"x".repeat(1500)))],
+        )]
+    };
+    commit(&mut repo, add("a")).expect("3 KB fits");
+    commit(&mut repo, add("b")).expect("the second 1.5 KB fits");
+    let before = current(&repo);
+    assert!(before.len() <= CAP && before.len() > CAP - 1500, "{}", before.len());
+    match commit(&mut repo, add("c")) {
+        Err(ApplyError::BadDelta(e)) => {
+            assert!(e.contains("too large") && e.contains("4096"), "{e}")
+        }
+        other => panic!("expected the Commit to be refused, got {other:?}"),
+    }
+    assert_eq!(current(&repo), before, "the refused Commit changed nothing");
+    let now = repo.fresh_data("n").expect("n");
+    assert!(now.len() <= CAP);
+    decode(&now, &limits).expect("the node still decodes under the session's limits");
+    // Shrinking it again is fine.
+    let shrink = vec![group(
+        "dictionary_item_removed",
+        vec![("root['a']", s(&"x".repeat(1500)))],
+    )];
+    commit(&mut repo, shrink).expect("a smaller node");
+    commit(&mut repo, add("c")).expect("fits again");
+}
