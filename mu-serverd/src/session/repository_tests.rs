@@ -234,7 +234,11 @@ fn commit_that_would_grow_a_node_past_the_message_cap_is_refused() {
     commit(&mut repo, add("a")).expect("3 KB fits");
     commit(&mut repo, add("b")).expect("the second 1.5 KB fits");
     let before = current(&repo);
-    assert!(before.len() <= CAP && before.len() > CAP - 1500, "{}", before.len());
+    assert!(
+        before.len() <= CAP && before.len() > CAP - 1500,
+        "{}",
+        before.len()
+    );
     match commit(&mut repo, add("c")) {
         Err(ApplyError::BadDelta(e)) => {
             assert!(e.contains("too large") && e.contains("4096"), "{e}")
