@@ -63,9 +63,7 @@ impl ValueSink {
     fn promote(&mut self, e: u32) -> SinkResult<u32> {
         match self.empties[e as usize] {
             FRESH => {
-                let Slot::Node(n) = self.node(Node::List(Seq::default()), 1)?.slot else {
-                    unreachable!("node() returns a node")
-                };
+                let n = self.new_node(Node::List(Seq::default()), 1)?;
                 self.empties[e as usize] = n;
                 Ok(n)
             }
@@ -84,6 +82,13 @@ impl ValueSink {
     }
 
     fn node(&mut self, n: Node, depth: u32) -> SinkResult<Item> {
+        Ok(Item {
+            slot: Slot::Node(self.new_node(n, depth)?),
+        })
+    }
+
+    /// Adds a node to the arena; returns its index.
+    fn new_node(&mut self, n: Node, depth: u32) -> SinkResult<u32> {
         let depth = self.checked(depth)?;
         // Below `EMPTY`, so a hole can tell nodes from empty lists.
         let idx = u32::try_from(self.nodes.len())
@@ -94,9 +99,7 @@ impl ValueSink {
             })?;
         push_arena(&mut self.nodes, n);
         push_arena(&mut self.depth, depth);
-        Ok(Item {
-            slot: Slot::Node(idx),
-        })
+        Ok(idx)
     }
 
     /// Raises a node's depth after something was added to it.
