@@ -88,6 +88,7 @@ impl ValueSink {
     }
 
     /// Adds a node to the arena; returns its index.
+    #[inline(always)]
     fn new_node(&mut self, n: Node, depth: u32) -> SinkResult<u32> {
         let depth = self.checked(depth)?;
         // Below `EMPTY`, so a hole can tell nodes from empty lists.

@@ -40,16 +40,7 @@ impl<S: Sink> Vm<'_, '_, S> {
                 self.push(v)?;
             }
             EMPTY_LIST => {
-                // `] MEMOIZE (` is how CPython starts every list of two or more items.
-                let rest = &self.input[self.pos..];
-                let after_memo = match rest.first() {
-                    Some(&MEMOIZE) => 1,
-                    Some(&BINPUT) => 2,
-                    Some(&LONG_BINPUT) => 5,
-                    _ => 0,
-                };
-                let filled = rest.get(after_memo) == Some(&MARK);
-                let v = self.sink.empty_list(filled)?;
+                let v = self.sink.empty_list(filled_next(&self.input[self.pos..]))?;
                 self.push(v)?;
             }
             EMPTY_DICT => {
@@ -180,4 +171,27 @@ impl<S: Sink> Vm<'_, '_, S> {
         }
         Ok(())
     }
+}
+
+/// Whether the list an `EMPTY_LIST` just made gets items at once, as CPython writes lists:
+/// `] MEMOIZE ( ...` (two or more items) or `] MEMOIZE <number> APPEND` (one). Only a hint to
+/// the sink (see [`Sink::empty_list`]): the result is the same either way.
+fn filled_next(rest: &[u8]) -> bool {
+    let after_memo = match rest.first() {
+        Some(&MEMOIZE) => 1,
+        Some(&BINPUT) => 2,
+        Some(&LONG_BINPUT) => 5,
+        _ => 0,
+    };
+    let rest = rest.get(after_memo..).unwrap_or_default();
+    let width = match rest.first() {
+        Some(&MARK) => return true,
+        Some(&(NONE | NEWTRUE | NEWFALSE)) => 1,
+        Some(&BININT1) => 2,
+        Some(&BININT2) => 3,
+        Some(&BININT) => 5,
+        Some(&BINFLOAT) => 9,
+        _ => return false,
+    };
+    rest.get(width) == Some(&APPEND)
 }
