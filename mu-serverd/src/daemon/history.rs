@@ -1,17 +1,18 @@
 //! `mu-ctl history`, `export --at` and `restore --at`: the work runs on a thread of its own
 //! (scanning the state directory, rebuilding the session as at a moment), never on the event
-//! loop. The loop only starts the thread, polls it every few milliseconds, and sends the reply;
-//! for a restore it then disconnects everyone and installs the rebuilt repository.
+//! loop. The loop only starts the thread ([`Jobs::start`]), polls it every few milliseconds
+//! ([`Jobs::take_finished`]), and sends the reply; for a restore it then disconnects everyone
+//! and installs the rebuilt repository (`Daemon::install_restore`). This file knows nothing of
+//! the daemon: it is given the state directory and the limits, and hands back outcomes.
 
-use super::run::Daemon;
-use super::store_requests::store_reply;
+use super::replies::{shown, store_reply};
 use crate::control::{ConnId, PeerInfo};
-use crate::pickle::Value;
+use crate::pickle::{Limits, Value};
 use crate::session::io::EncodedChanges;
 use crate::session::Repository;
 use crate::store::export;
 use crate::store::history::{rebuild, summary, timeline};
-use crate::store::{Store, StoreError};
+use crate::store::StoreError;
 use mu_ctl::proto::{ErrorCode, Reply, Request};
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -23,8 +24,11 @@ pub const POLL: Duration = Duration::from_millis(10);
 /// History jobs running at once; more are refused (each may read the whole history).
 const MAX_JOBS: usize = 2;
 
-enum Outcome {
+/// What a history job produced.
+pub enum Outcome {
+    /// The reply, as it is.
     Reply(Reply),
+    /// A rebuilt session to install on the loop, then answer.
     Restore {
         repo: Box<Repository>,
         head: EncodedChanges,
@@ -32,13 +36,34 @@ enum Outcome {
     },
 }
 
-pub struct Job {
+struct Job {
     conn: ConnId,
     name: &'static str,
     /// Time the loop spent starting the thread.
     spawn: Duration,
     started: Instant,
     handle: JoinHandle<Outcome>,
+}
+
+/// A job whose thread is done: who asked, and how long it took.
+pub struct Finished {
+    pub conn: ConnId,
+    name: &'static str,
+    spawn: Duration,
+    started: Instant,
+}
+
+impl Finished {
+    /// One line once the reply is sent: the time on the thread and on the loop (`on_loop`:
+    /// what the loop spent after the thread finished, installing and answering).
+    pub fn log_answered(&self, on_loop: Duration) {
+        log::info!(
+            "history job answered: {} in {} ms on its thread; the event loop spent {} us on it",
+            self.name,
+            self.started.elapsed().as_millis(),
+            (self.spawn + on_loop).as_micros()
+        );
+    }
 }
 
 #[derive(Default)]
@@ -50,103 +75,30 @@ impl Jobs {
     pub fn next_wake(&self) -> Option<Instant> {
         (!self.running.is_empty()).then(|| Instant::now() + POLL)
     }
-}
 
-fn failed(e: StoreError) -> Outcome {
-    Outcome::Reply(store_reply(&e))
-}
-
-fn scan(dir: &Path) -> Result<timeline::Scan, StoreError> {
-    timeline::scan(dir).map_err(|e| {
-        StoreError::io("", e).context(format!("cannot read the history in {}", dir.display()))
-    })
-}
-
-/// The restore point for `at`: a moment the history does not hold is `NotFound`.
-fn resolve(scan: &timeline::Scan, at: u64) -> Result<timeline::Point, StoreError> {
-    scan.resolve(at).cloned().map_err(StoreError::NotFound)
-}
-
-/// `export --at`: the whole job, on the thread; `file` is the one mu-ctl created and passed.
-fn export_at(
-    dir: PathBuf,
-    limits: crate::pickle::Limits,
-    file: File,
-    path: String,
-    at: u64,
-) -> Outcome {
-    let t = Instant::now();
-    let scan = match scan(&dir) {
-        Ok(s) => s,
-        Err(e) => return failed(e),
-    };
-    let point = match resolve(&scan, at) {
-        Ok(p) => p,
-        Err(e) => return failed(e),
-    };
-    let mut repo = match rebuild::repository_at(&scan, &point, limits) {
-        Ok(r) => r,
-        Err(e) => return failed(StoreError::Corrupt(e)),
-    };
-    let image = rebuild::image_of(&mut repo);
-    let n = image.nodes.len();
-    match export::write_to(file, &image, Value::dict(vec![])) {
-        Ok(bytes) => Outcome::Reply(Reply::done(format!(
-            "exported {n} nodes as at {} (the last change at or before it was journaled at {}) \
-             to {path} ({bytes} bytes) in {} ms",
-            timeline::fmt_ms(at),
-            timeline::fmt_ms(point.unix_ms),
-            t.elapsed().as_millis()
-        ))),
-        Err(e) => failed(StoreError::io("", e).context(format!("export to {path} failed"))),
-    }
-}
-
-fn restore_at(dir: PathBuf, limits: crate::pickle::Limits, at: u64) -> Outcome {
-    let scan = match scan(&dir) {
-        Ok(s) => s,
-        Err(e) => return failed(e),
-    };
-    let point = match resolve(&scan, at) {
-        Ok(p) => p,
-        Err(e) => return failed(e),
-    };
-    match rebuild::repository_at(&scan, &point, limits) {
-        Ok(mut repo) => {
-            // Encode edited nodes and the journal records here, not on the loop.
-            let head = rebuild::encode(&rebuild::image_of(&mut repo));
-            Outcome::Restore {
-                repo: Box::new(repo),
-                head,
-                label: timeline::fmt_ms(at),
-            }
-        }
-        Err(e) => failed(StoreError::Corrupt(e)),
-    }
-}
-
-impl Daemon {
     /// Starts the job of a history request. `Err(reply)`: answer at once (refused). The reply
     /// is boxed: a `Reply` can hold a whole history listing.
-    pub(super) fn start_history_job(
+    /// `dir`: the state directory, `None` when persistence is off (there is no history).
+    pub fn start(
         &mut self,
         conn: ConnId,
         req: Request,
         peer: &PeerInfo,
         file: Option<File>,
+        dir: Option<PathBuf>,
+        limits: Limits,
     ) -> Result<(), Box<Reply>> {
-        let Some(dir) = self.store.as_ref().map(|s| s.state_dir().to_path_buf()) else {
+        let Some(dir) = dir else {
             let e = StoreError::Disabled.context("there is no history");
             return Err(Box::new(store_reply(&e)));
         };
-        if self.history.running.len() >= MAX_JOBS {
+        if self.running.len() >= MAX_JOBS {
             return Err(Box::new(Reply::error(
                 ErrorCode::Refused,
                 "busy: two history requests are running; try again when they are done",
             )));
         }
         let t0 = Instant::now();
-        let limits = self.session.config().limits;
         let name = req.name();
         let work: Box<dyn FnOnce() -> Outcome + Send> = match req {
             Request::History { since_unix_ms } => {
@@ -163,7 +115,7 @@ impl Daemon {
                         "no file came with the request",
                     )));
                 };
-                let name = super::requests::shown(&name);
+                let name = shown(&name);
                 log::info!(
                     "export of the session as at {} to {name} requested by {peer}",
                     timeline::fmt_ms(at_unix_ms)
@@ -193,7 +145,7 @@ impl Daemon {
                     format!("cannot start a thread: {e}"),
                 ))
             })?;
-        self.history.running.push(Job {
+        self.running.push(Job {
             conn,
             name,
             spawn: t0.elapsed(),
@@ -203,64 +155,98 @@ impl Daemon {
         Ok(())
     }
 
-    /// Called on every wake-up: answers the jobs that finished; installs a restore.
-    pub(super) fn poll_history_jobs(&mut self) {
-        if self.history.running.iter().all(|j| !j.handle.is_finished()) {
-            return;
+    /// The jobs whose thread is done (a panicked thread is answered as an internal error).
+    pub fn take_finished(&mut self) -> Vec<(Finished, Outcome)> {
+        if self.running.iter().all(|j| !j.handle.is_finished()) {
+            return Vec::new();
         }
-        let (done, running): (Vec<Job>, Vec<Job>) = std::mem::take(&mut self.history.running)
+        let (done, running): (Vec<Job>, Vec<Job>) = std::mem::take(&mut self.running)
             .into_iter()
             .partition(|j| j.handle.is_finished());
-        self.history.running = running;
-        for job in done {
-            let t = Instant::now();
-            let outcome = job.handle.join().unwrap_or_else(|_| {
-                Outcome::Reply(Reply::error(
-                    ErrorCode::Internal,
-                    "the history thread panicked (a bug; the daemon keeps running)",
-                ))
-            });
-            let reply = match outcome {
-                Outcome::Reply(r) => r,
-                Outcome::Restore { repo, head, label } => self.install_restore(*repo, head, &label),
-            };
-            self.pump();
-            self.control_reply(job.conn, reply);
-            log::info!(
-                "history job answered: {} in {} ms on its thread; the event loop spent {} us \
-                 on it",
-                job.name,
-                job.started.elapsed().as_millis(),
-                (job.spawn + t.elapsed()).as_micros()
-            );
-        }
+        self.running = running;
+        done.into_iter()
+            .map(|job| {
+                let outcome = job.handle.join().unwrap_or_else(|_| {
+                    Outcome::Reply(Reply::error(
+                        ErrorCode::Internal,
+                        "the history thread panicked (a bug; the daemon keeps running)",
+                    ))
+                });
+                let done = Finished {
+                    conn: job.conn,
+                    name: job.name,
+                    spawn: job.spawn,
+                    started: job.started,
+                };
+                (done, outcome)
+            })
+            .collect()
     }
+}
 
-    /// On the loop: the rebuilt session replaces the current one; everyone gets a Disconnect
-    /// whose reason names the restore, and the new head is journaled.
-    fn install_restore(&mut self, repo: Repository, head: EncodedChanges, label: &str) -> Reply {
-        let t = Instant::now();
-        let what = format!("{} nodes", head.nodes);
-        let scene = Store::restore_scene(repo, head);
-        let now = self.shell.now();
-        let reason = format!(
-            "the administrator restored the session to {label}; reconnect to get the restored scene"
-        );
-        let old = self.session.replace_scene(now, &reason, scene);
-        // 10,000 nodes take milliseconds to free: on a thread of its own.
-        let _ = std::thread::Builder::new()
-            .name("drop-old-session".into())
-            .spawn(move || drop(old));
-        let held = t.elapsed();
-        log::warn!(
-            "session restored to {label}: {what}; the event loop was held {} ms",
-            held.as_millis()
-        );
-        self.last_restore_pause = Some(held);
-        Reply::done(format!(
-            "session restored to {label} ({what}); every client was disconnected and \
-             gets the restored scene when it rejoins; the loop was held {} ms",
-            held.as_millis()
-        ))
+fn failed(e: StoreError) -> Outcome {
+    Outcome::Reply(store_reply(&e))
+}
+
+fn scan(dir: &Path) -> Result<timeline::Scan, StoreError> {
+    timeline::scan(dir).map_err(|e| {
+        StoreError::io("", e).context(format!("cannot read the history in {}", dir.display()))
+    })
+}
+
+/// The restore point for `at`: a moment the history does not hold is `NotFound`.
+fn resolve(scan: &timeline::Scan, at: u64) -> Result<timeline::Point, StoreError> {
+    scan.resolve(at).cloned().map_err(StoreError::NotFound)
+}
+
+/// `export --at`: the whole job, on the thread; `file` is the one mu-ctl created and passed.
+fn export_at(dir: PathBuf, limits: Limits, file: File, path: String, at: u64) -> Outcome {
+    let t = Instant::now();
+    let scan = match scan(&dir) {
+        Ok(s) => s,
+        Err(e) => return failed(e),
+    };
+    let point = match resolve(&scan, at) {
+        Ok(p) => p,
+        Err(e) => return failed(e),
+    };
+    let mut repo = match rebuild::repository_at(&scan, &point, limits) {
+        Ok(r) => r,
+        Err(e) => return failed(StoreError::Corrupt(e)),
+    };
+    let image = rebuild::image_of(&mut repo);
+    let n = image.nodes.len();
+    match export::write_to(file, &image, Value::dict(vec![])) {
+        Ok(bytes) => Outcome::Reply(Reply::done(format!(
+            "exported {n} nodes as at {} (the last change at or before it was journaled at {}) \
+             to {path} ({bytes} bytes) in {} ms",
+            timeline::fmt_ms(at),
+            timeline::fmt_ms(point.unix_ms),
+            t.elapsed().as_millis()
+        ))),
+        Err(e) => failed(StoreError::io("", e).context(format!("export to {path} failed"))),
+    }
+}
+
+fn restore_at(dir: PathBuf, limits: Limits, at: u64) -> Outcome {
+    let scan = match scan(&dir) {
+        Ok(s) => s,
+        Err(e) => return failed(e),
+    };
+    let point = match resolve(&scan, at) {
+        Ok(p) => p,
+        Err(e) => return failed(e),
+    };
+    match rebuild::repository_at(&scan, &point, limits) {
+        Ok(mut repo) => {
+            // Encode edited nodes and the journal records here, not on the loop.
+            let head = rebuild::encode(&rebuild::image_of(&mut repo));
+            Outcome::Restore {
+                repo: Box::new(repo),
+                head,
+                label: timeline::fmt_ms(at),
+            }
+        }
+        Err(e) => failed(StoreError::Corrupt(e)),
     }
 }

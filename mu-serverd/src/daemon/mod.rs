@@ -9,6 +9,7 @@ pub mod lock;
 pub mod notify;
 pub mod persist;
 pub mod reload;
+mod replies;
 mod requests;
 mod run;
 pub mod session_config;

@@ -2,9 +2,10 @@
 //! status are the daemon's own, save/export/import/reset's backup go to the store
 //! ([`super::store_requests`]), history/export --at/restore to [`super::history`].
 
+use super::history::Outcome;
 use super::jobs::{check_passed, Output};
+use super::replies::{done_or, shown, store_reply};
 use super::run::Daemon;
-use super::store_requests::{done_or, store_reply};
 use crate::control::{ConnId, Incoming, PeerInfo};
 use crate::session::{ClientStatus, ControlReply, ControlRequest};
 use crate::store::StoreError;
@@ -87,6 +88,34 @@ impl Daemon {
                     self.control_reply(id, reply);
                 }
             }
+        }
+    }
+
+    /// Starts the thread of a history request ([`super::history`]). `Err(reply)`: answer at
+    /// once (refused). The reply is boxed: a `Reply` can hold a whole history listing.
+    fn start_history_job(
+        &mut self,
+        conn: ConnId,
+        req: Request,
+        peer: &PeerInfo,
+        file: Option<File>,
+    ) -> Result<(), Box<Reply>> {
+        let dir = self.store.as_ref().map(|s| s.state_dir().to_path_buf());
+        let limits = self.session.config().limits;
+        self.history.start(conn, req, peer, file, dir, limits)
+    }
+
+    /// Called on every wake-up: answers the history jobs that finished; installs a restore.
+    pub(super) fn poll_history_jobs(&mut self) {
+        for (job, outcome) in self.history.take_finished() {
+            let t = Instant::now();
+            let reply = match outcome {
+                Outcome::Reply(r) => r,
+                Outcome::Restore { repo, head, label } => self.install_restore(*repo, head, &label),
+            };
+            self.pump();
+            self.control_reply(job.conn, reply);
+            job.log_answered(t.elapsed());
         }
     }
 
@@ -278,19 +307,6 @@ fn status_word(s: ClientStatus) -> &'static str {
         ClientStatus::Lobby => "lobby",
         ClientStatus::Active => "active",
     }
-}
-
-/// The file name a control peer gave, for log lines and replies: at most 256 characters, with
-/// control characters escaped (it is only a label; the peer chose it).
-pub(super) fn shown(name: &str) -> String {
-    let mut short: String = name.chars().take(256).collect();
-    if short.len() < name.len() {
-        short.push('…');
-    }
-    if short.chars().any(char::is_control) {
-        short = format!("{short:?}");
-    }
-    short
 }
 
 /// How long a control request held the event loop (its work on other threads excluded), for

@@ -1,46 +1,20 @@
 //! The control requests the store carries out: `save` (a snapshot thread), `export`, `import`
 //! and `reset`'s backup (a job thread, [`super::jobs`]); the reply goes out when the work is
-//! done. Every [`StoreError`] becomes a control protocol error code here, in one place.
+//! done; a store error is answered with [`store_reply`] ([`super::replies`]). Also where a
+//! session rebuilt off the loop (an import, a restore) replaces the running one.
 
 use super::jobs::{check_passed, Output};
+use super::replies::store_reply;
 use super::run::Daemon;
 use crate::control::ConnId;
+use crate::session::io::EncodedChanges;
+use crate::session::Repository;
 use crate::session::{ControlReply, ControlRequest};
-use crate::store::{PreparedImport, StoreError};
+use crate::store::{PreparedImport, Store, StoreError};
 use mu_ctl::proto::{ErrorCode, Reply};
 use std::fs::File;
 use std::os::fd::OwnedFd;
-
-/// What the administrator's tool is told a store error was.
-impl From<&StoreError> for ErrorCode {
-    fn from(e: &StoreError) -> ErrorCode {
-        match e.kind() {
-            // Not permitted here or now; the request itself may be fine elsewhere.
-            StoreError::Disabled
-            | StoreError::NotNow(_)
-            | StoreError::Refused(_)
-            | StoreError::TooBig(_) => ErrorCode::Refused,
-            StoreError::NotFound(_) => ErrorCode::NotFound,
-            StoreError::Corrupt(_) | StoreError::Io { .. } | StoreError::Failed(_) => {
-                ErrorCode::Failed
-            }
-            // `kind` looks under every context.
-            StoreError::Context(..) => ErrorCode::Internal,
-        }
-    }
-}
-
-/// The error reply for a store error: its code and its sentence.
-pub(super) fn store_reply(e: &StoreError) -> Reply {
-    Reply::error(ErrorCode::from(e), e.to_string())
-}
-
-pub(super) fn done_or(r: Result<String, StoreError>) -> Reply {
-    match r {
-        Ok(m) => Reply::done(m),
-        Err(e) => store_reply(&e),
-    }
-}
+use std::time::Instant;
 
 impl Daemon {
     /// `mu-ctl save`: starts the snapshot; the reply waits for it (`None`) unless refused.
@@ -158,5 +132,38 @@ impl Daemon {
                 format!("unexpected core reply {other:?}"),
             ),
         }
+    }
+
+    /// On the loop: the rebuilt session replaces the current one; everyone gets a Disconnect
+    /// whose reason names the restore, and the new head is journaled.
+    pub(super) fn install_restore(
+        &mut self,
+        repo: Repository,
+        head: EncodedChanges,
+        label: &str,
+    ) -> Reply {
+        let t = Instant::now();
+        let what = format!("{} nodes", head.nodes);
+        let scene = Store::restore_scene(repo, head);
+        let now = self.shell.now();
+        let reason = format!(
+            "the administrator restored the session to {label}; reconnect to get the restored scene"
+        );
+        let old = self.session.replace_scene(now, &reason, scene);
+        // 10,000 nodes take milliseconds to free: on a thread of its own.
+        let _ = std::thread::Builder::new()
+            .name("drop-old-session".into())
+            .spawn(move || drop(old));
+        let held = t.elapsed();
+        log::warn!(
+            "session restored to {label}: {what}; the event loop was held {} ms",
+            held.as_millis()
+        );
+        self.last_restore_pause = Some(held);
+        Reply::done(format!(
+            "session restored to {label} ({what}); every client was disconnected and \
+             gets the restored scene when it rejoins; the loop was held {} ms",
+            held.as_millis()
+        ))
     }
 }
