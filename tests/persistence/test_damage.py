@@ -1,7 +1,9 @@
 """Damaged or unusable state, each with its log line: a torn journal tail, a corrupt snapshot
 (one flipped byte), nothing readable (refuse to start; --reset-state starts over), a state
-directory the daemon's user cannot read, and a full disk (a 1 MiB tmpfs)."""
+directory the daemon's user cannot read, a full disk (a 1 MiB tmpfs), and a `mu-ctl save` whose
+journal cannot be created."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -143,6 +145,24 @@ def test_state_dir_that_is_a_file_refuses_to_start(daemon, tmp_path):
     d.start(expect_ready=False)
     rc = d.wait_exit(20)
     assert rc != 0 and "is unreadable" in d.log(), d.log()
+
+
+def test_a_save_that_cannot_start_says_which_file_and_why(daemon):
+    # Issue 19: the store's save results were strings, and a snapshot that could not start was
+    # answered "the snapshot could not be started (see the log)". The reply now carries the
+    # store's typed error: the journal file that could not be created and the reason, code
+    # `failed` (an I/O error), and the next save works once the obstacle is gone.
+    d = daemon().start()
+    gen = max(int(p.name[len("journal-"):-len(".log")]) for p in files(d, "journal-"))
+    blocker = d.state_dir / f"journal-{gen + 1:020}.log"
+    blocker.mkdir()  # the next journal's name is taken (by a directory: even root cannot open it)
+    r = d.ctl("--json", "save", check=False)
+    assert r.returncode == 1, r.stdout + r.stderr
+    err = json.loads(r.stdout)["error"]
+    assert err["code"] == "failed", err
+    assert str(blocker) in err["message"] and "exists" in err["message"], err
+    blocker.rmdir()
+    assert "snapshot" in d.ctl("save").stdout
 
 
 @pytest.fixture

@@ -51,3 +51,34 @@ pub fn shown(name: &str) -> String {
     }
     short
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_store_error_gets_the_code_docs_mu_ctl_md_names() {
+        let io = || std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+        let code = |e: StoreError| ErrorCode::from(&e);
+        assert_eq!(code(StoreError::Disabled), ErrorCode::Refused);
+        assert_eq!(code(StoreError::NotNow("x".into())), ErrorCode::Refused);
+        assert_eq!(code(StoreError::TooBig("x".into())), ErrorCode::Refused);
+        assert_eq!(code(StoreError::NotFound("x".into())), ErrorCode::NotFound);
+        assert_eq!(code(StoreError::io("/d", io())), ErrorCode::Failed);
+        assert_eq!(code(StoreError::Corrupt("x".into())), ErrorCode::Failed);
+        // The code is the kind's under every context, not `internal`.
+        let deep = StoreError::NotFound("x".into()).context("a").context("b");
+        assert_eq!(code(deep), ErrorCode::NotFound);
+        let r = store_reply(&StoreError::Disabled.context("there is no history"));
+        assert!(
+            matches!(
+                r,
+                Reply::Error {
+                    code: ErrorCode::Refused,
+                    ..
+                }
+            ),
+            "{r:?}"
+        );
+    }
+}

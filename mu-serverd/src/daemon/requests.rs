@@ -80,12 +80,9 @@ impl Daemon {
                     .as_mut()
                     .map(|c| std::mem::take(&mut c.save_waiters))
                     .unwrap_or_default();
+                let reply = done_or(r);
                 for id in waiters {
-                    let reply = match &r {
-                        Ok(m) => Reply::done(m.clone()),
-                        Err(e) => Reply::error(ErrorCode::Failed, e.clone()),
-                    };
-                    self.control_reply(id, reply);
+                    self.control_reply(id, reply.clone());
                 }
             }
         }

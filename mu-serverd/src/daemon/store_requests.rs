@@ -36,7 +36,7 @@ impl Daemon {
     }
 
     /// The outcome of the snapshot `mu-ctl save` waits for, once it is on disk.
-    pub(super) fn save_poll(&mut self) -> Option<Result<String, String>> {
+    pub(super) fn save_poll(&mut self) -> Option<Result<String, StoreError>> {
         self.store.as_mut()?.take_save_result()
     }
 

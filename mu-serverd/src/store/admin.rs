@@ -47,7 +47,6 @@ impl Store {
     /// reports it on disk.
     pub fn save_start(&mut self, session: &mut Session) -> Result<(), StoreError> {
         self.request_save(|| image_of(session))
-            .map_err(StoreError::Failed)
     }
 
     /// `mu-ctl export`: takes the session's image on the loop (`Arc` clones) and returns the

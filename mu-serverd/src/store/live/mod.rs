@@ -25,6 +25,7 @@ use super::layout;
 use super::snapshot::{self, Image};
 use super::syncer::Syncer;
 use crate::config::{Fsync, Storage};
+use crate::store::StoreError;
 use crate::wallclock::now_unix_ms;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -94,7 +95,7 @@ pub struct Store {
     save_wanted: bool,
     /// The generation `mu-ctl save` waits for, and its outcome once known.
     save_generation: Option<u64>,
-    save_result: Option<Result<String, String>>,
+    save_result: Option<Result<String, StoreError>>,
     /// `[storage] max_import_bytes`.
     pub(super) max_import_bytes: u64,
 }

@@ -9,6 +9,7 @@ use crate::store::history;
 use crate::store::journal::JournalWriter;
 use crate::store::layout;
 use crate::store::snapshot::{self, Image};
+use crate::store::StoreError;
 use crate::wallclock::now_unix_ms;
 use std::io;
 use std::time::Instant;
@@ -23,7 +24,8 @@ impl Store {
             s.start_save(now, image);
         } else if s.compaction.is_none() && now >= s.next_snapshot_at {
             if s.changes_since_snapshot > 0 || s.degraded.is_some() {
-                s.start_snapshot(now, image);
+                // Logged where it failed; retried after RETRY_AFTER.
+                let _ = s.start_snapshot(now, image);
             } else {
                 s.next_snapshot_at = now + s.snapshot_interval;
             }
@@ -31,27 +33,34 @@ impl Store {
     }
 
     /// `mu-ctl save`: writes a snapshot now and waits for it (the relay pauses for the write;
-    /// an admin asked for it). Returns a human-readable result.
-    pub fn save_blocking(&mut self, image: impl FnOnce() -> Image) -> Result<String, String> {
+    /// an admin asked for it). Returns the sentence for the administrator.
+    pub fn save_blocking(&mut self, image: impl FnOnce() -> Image) -> Result<String, StoreError> {
         let s = self;
         if let Some(c) = s.compaction.take() {
             let _ = s.finish(c.join(), Instant::now());
         }
-        s.start_snapshot(Instant::now(), image);
+        s.start_snapshot(Instant::now(), image)?;
         let Some(c) = s.compaction.take() else {
-            return Err(s
-                .degraded
-                .clone()
-                .unwrap_or_else(|| "snapshot not started".into()));
+            return Err(StoreError::Failed("snapshot not started".into()));
         };
         let generation = c.generation();
-        match s.finish(c.join(), Instant::now()) {
+        let result = s.finish(c.join(), Instant::now());
+        s.saved(generation, result)
+    }
+
+    /// The outcome of snapshot `generation` as `mu-ctl save` reports it.
+    pub(super) fn saved(
+        &self,
+        generation: u64,
+        result: io::Result<u64>,
+    ) -> Result<String, StoreError> {
+        match result {
             Ok(bytes) => Ok(format!(
-                "snapshot {} written ({bytes} bytes) in {}",
-                generation,
-                s.dir.display()
+                "snapshot {generation} written ({bytes} bytes) in {}",
+                self.dir.display()
             )),
-            Err(e) => Err(format!("snapshot failed: {e}")),
+            Err(e) => Err(StoreError::io(self.dir.display(), e)
+                .context(format!("snapshot {generation} failed"))),
         }
     }
 
@@ -112,7 +121,13 @@ impl Store {
         self.next_snapshot_at = Instant::now() + RETRY_AFTER;
     }
 
-    pub(super) fn start_snapshot(&mut self, now: Instant, image: impl FnOnce() -> Image) {
+    /// Rotates the journal and starts the thread that writes the snapshot. An error (logged
+    /// here) means no snapshot was started; the next try is at `now + RETRY_AFTER`.
+    pub(super) fn start_snapshot(
+        &mut self,
+        now: Instant,
+        image: impl FnOnce() -> Image,
+    ) -> Result<(), StoreError> {
         let t0 = Instant::now();
         if let Some(j) = self.journal.as_mut() {
             // The loop flushes after every batch; this only guards the rotation.
@@ -126,12 +141,11 @@ impl Store {
         let journal = match JournalWriter::create(&self.dir, generation, self.next_seq) {
             Ok(j) => j,
             Err(e) => {
-                log::error!(
-                    "cannot start journal {generation} in {}: {e}",
-                    self.dir.display()
-                );
+                let e = StoreError::io(layout::journal_path(&self.dir, generation).display(), e)
+                    .context(format!("cannot start journal {generation}"));
+                log::error!("{e}");
                 self.next_snapshot_at = now + RETRY_AFTER;
-                return;
+                return Err(e);
             }
         };
         if self.fsync == Fsync::Always {
@@ -149,21 +163,26 @@ impl Store {
         self.generation = generation;
         self.changes_since_snapshot = 0;
         let old_file = old.as_ref().and_then(|j| j.sync_handle().ok());
-        match compact::spawn(self.dir.clone(), generation, image, old_file, self.policy) {
-            Ok(c) => {
-                self.compaction = Some(c);
-                self.poll_at = Some(now + POLL_COMPACTION);
-            }
-            Err(e) => {
-                log::error!("cannot start the snapshot thread: {e}");
-                self.next_snapshot_at = now + RETRY_AFTER;
-            }
-        }
+        let started =
+            match compact::spawn(self.dir.clone(), generation, image, old_file, self.policy) {
+                Ok(c) => {
+                    self.compaction = Some(c);
+                    self.poll_at = Some(now + POLL_COMPACTION);
+                    Ok(())
+                }
+                Err(e) => {
+                    let e = StoreError::Failed(format!("cannot start the snapshot thread: {e}"));
+                    log::error!("{e}");
+                    self.next_snapshot_at = now + RETRY_AFTER;
+                    Err(e)
+                }
+            };
         self.last_pause_us = t0.elapsed().as_micros() as u64;
         log::debug!(
             "snapshot {generation} requested; event loop held {} us",
             self.last_pause_us
         );
+        started
     }
 
     fn poll_compaction(&mut self, now: Instant) {
@@ -175,13 +194,7 @@ impl Store {
                 let result = self.finish(c.join(), now);
                 if self.save_generation == Some(generation) {
                     self.save_generation = None;
-                    self.save_result = Some(match result {
-                        Ok(bytes) => Ok(format!(
-                            "snapshot {generation} written ({bytes} bytes) in {}",
-                            self.dir.display()
-                        )),
-                        Err(e) => Err(format!("snapshot failed: {e}")),
-                    });
+                    self.save_result = Some(self.saved(generation, result));
                 }
             }
         }

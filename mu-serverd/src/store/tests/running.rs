@@ -2,6 +2,7 @@
 //! version and imports installed as snapshots, each checked by what a restart recovers.
 
 use super::*;
+use crate::store::StoreError;
 
 #[test]
 fn rotation_keeps_max_backups_plus_current() {
@@ -151,6 +152,24 @@ fn an_import_is_refused_when_the_journal_moved_meanwhile() {
     assert!(e.to_string().contains("run mu-ctl import again"), "{e}");
     assert!(!slot.path.exists(), "the aside file is removed");
     run(&mut s, &mut toy, 11..20);
+    drop(s);
+    assert_eq!(recovered(&d), toy);
+}
+
+#[test]
+fn a_save_that_cannot_create_its_journal_is_an_io_error_naming_it() {
+    let d = tempdir("t-save-blocked");
+    let (mut s, mut toy) = start(&d, Fsync::Batch);
+    run(&mut s, &mut toy, 0..3);
+    let next = layout::journal_path(&d, s.status().generation + 1);
+    std::fs::create_dir(&next).unwrap();
+    let t = toy.clone();
+    let e = s.save_blocking(|| t.image()).unwrap_err();
+    assert!(matches!(e.kind(), StoreError::Io { .. }), "{e:?}");
+    assert!(e.to_string().contains(&next.display().to_string()), "{e}");
+    // Nothing was lost: the journal still holds every change.
+    std::fs::remove_dir(&next).unwrap();
+    s.save_blocking(|| t.image()).unwrap();
     drop(s);
     assert_eq!(recovered(&d), toy);
 }
