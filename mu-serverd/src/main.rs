@@ -73,7 +73,7 @@ fn main() -> ExitCode {
     let mut session = Session::new(session_config(&cfg));
     let store = match daemon::persist::open(&cfg, &mut session, cli.reset_state) {
         Ok(s) => s,
-        Err(e) => return fail_logged(&e),
+        Err(e) => return fail_logged(&e.to_string()),
     };
     match Daemon::start(bound, cfg, reloader, signals, session, store) {
         Ok(d) => ExitCode::from(d.run() as u8),

@@ -3,7 +3,7 @@
 //! (`None`, which is also the core's journal that journals nothing).
 
 use crate::session::Session;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 
 /// Where this daemon keeps its session: `[storage] state_dir`, or for an ordinary user whose
 /// built-in default `/var/lib/mu-server` cannot be created, the per-user directory of
@@ -30,16 +30,15 @@ pub fn resolve_state_dir(cfg: &mut crate::config::Config) {
 /// The caller resolved the state dir ([`resolve_state_dir`]) and holds its lock.
 ///
 /// `reset_state` (`--reset-state`) moves old, possibly unreadable state aside first.
-/// The store's side lives in `crate::store::open`.
+/// The store's side lives in `crate::store::open`. The error is rendered once, by `main`'s
+/// start-up log line; its sentence names the file or directory and the reason.
 pub fn open(
     cfg: &crate::config::Config,
     session: &mut Session,
     reset_state: bool,
-) -> Result<Option<Store>, String> {
+) -> Result<Option<Store>, StoreError> {
     if cfg.storage.enabled {
-        return Store::open_for(cfg, session, reset_state)
-            .map(Some)
-            .map_err(|e| e.to_string());
+        return Store::open_for(cfg, session, reset_state).map(Some);
     }
     log::info!(
         "persistence disabled ([storage] enabled = false): the session lives in memory only"
@@ -72,6 +71,7 @@ fn user_state_dir(
 mod tests {
     use super::*;
     use crate::config::Config;
+    use crate::store::RecoverError;
     use std::path::{Path, PathBuf};
 
     /// A state dir below a regular file cannot be created, even by root (ENOTDIR).
@@ -109,5 +109,30 @@ mod tests {
         let usable = storage(&std::env::temp_dir(), false);
         assert!(user_state_dir(&usable, &home).is_none());
         let _ = std::fs::remove_file(file);
+    }
+
+    #[test]
+    fn a_state_dir_that_is_a_file_is_a_typed_start_up_error_naming_it() {
+        let file = std::env::temp_dir().join(format!("mu-persist-file-{}", std::process::id()));
+        std::fs::write(&file, b"not a directory").unwrap();
+        let mut cfg = Config::default();
+        cfg.storage.enabled = true;
+        cfg.storage.state_dir = file.clone();
+        let mut session = Session::new(crate::daemon::session_config::session_config(&cfg));
+        let e = open(&cfg, &mut session, false).err().expect("refused");
+        let _ = std::fs::remove_file(&file);
+        assert!(
+            matches!(
+                e.kind(),
+                StoreError::Recover(RecoverError::Unreadable { .. })
+            ),
+            "{e:?}"
+        );
+        // The one start-up log line keeps the directory and the reason.
+        let line = e.to_string();
+        assert!(
+            line.contains(&format!("state directory {} is unreadable", file.display())),
+            "{line}"
+        );
     }
 }

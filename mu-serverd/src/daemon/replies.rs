@@ -4,7 +4,7 @@
 //! [`super::store_requests`]) and the history jobs ([`super::history`]) import it, it imports
 //! none of them.
 
-use crate::store::StoreError;
+use crate::store::{RecoverError, StoreError};
 use mu_ctl::proto::{ErrorCode, Reply};
 
 /// What the administrator's tool is told a store error was.
@@ -20,6 +20,9 @@ impl From<&StoreError> for ErrorCode {
             StoreError::Corrupt(_) | StoreError::Io { .. } | StoreError::Failed(_) => {
                 ErrorCode::Failed
             }
+            // Start-up only; a state file someone else put there is refused, like a passed one.
+            StoreError::Recover(RecoverError::Foreign { .. }) => ErrorCode::Refused,
+            StoreError::Recover(_) => ErrorCode::Failed,
             // `kind` looks under every context.
             StoreError::Context(..) => ErrorCode::Internal,
         }

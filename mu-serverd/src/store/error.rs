@@ -1,10 +1,11 @@
 //! [`StoreError`]: why the store could not do what the daemon asked (`mu-ctl save`, `export`,
 //! `import`, `reset`, `history`, `restore`, start-up). The kind says what a caller may act on
 //! (the daemon maps it to a control protocol error code in one place,
-//! `crate::daemon::control`); the text is the sentence the administrator reads.
+//! `crate::daemon::replies`); the text is the sentence the administrator reads.
 
 use crate::files::FileError;
 use crate::store::import::ImportError;
+use crate::store::recover::RecoverError;
 use std::fmt;
 use std::io;
 
@@ -29,6 +30,9 @@ pub enum StoreError {
     /// The store cannot take this now and the session is unchanged: persistence degraded, the
     /// session changed while a file was read, a thread could not start.
     Failed(String),
+    /// At start-up: the state directory cannot be used (unreadable, nothing in it readable, a
+    /// file the daemon never wrote). Kept whole: its sentence names the file and the fix.
+    Recover(RecoverError),
     /// The same error, said of something (`"import of x.db refused"`).
     Context(String, Box<StoreError>),
 }
@@ -69,12 +73,28 @@ impl fmt::Display for StoreError {
             | StoreError::Failed(m) => f.write_str(m),
             StoreError::Io { path, source } if path.is_empty() => write!(f, "{source}"),
             StoreError::Io { path, source } => write!(f, "{path}: {source}"),
+            StoreError::Recover(e) => write!(f, "{e}"),
             StoreError::Context(what, e) => write!(f, "{what}: {e}"),
         }
     }
 }
 
-impl std::error::Error for StoreError {}
+impl std::error::Error for StoreError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            StoreError::Io { source, .. } => Some(source),
+            StoreError::Recover(e) => Some(e),
+            StoreError::Context(_, e) => Some(e.as_ref()),
+            _ => None,
+        }
+    }
+}
+
+impl From<RecoverError> for StoreError {
+    fn from(e: RecoverError) -> StoreError {
+        StoreError::Recover(e)
+    }
+}
 
 /// A file the store was handed or named: a missing one is `NotFound`, one it will not read is
 /// `Refused`, one too large `TooBig`.

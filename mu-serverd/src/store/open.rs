@@ -77,7 +77,7 @@ impl Store {
         let t = Instant::now();
         let limits = session.config().limits;
         let mut repo = Repository::new(limits);
-        let recovered = recover::recover(dir).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let recovered = recover::recover(dir)?;
         let (newest, last_seq) = match recovered {
             Some(Recovered {
                 base,
