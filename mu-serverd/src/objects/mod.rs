@@ -43,7 +43,9 @@ pub use deps::{read_deps, write_deps, DepsError};
 pub use error::ObjectError;
 pub use kind::{type_frame, type_name, CommandKind, T_COMMIT, T_NODE};
 pub use parse::{parse, parse_type, Message};
-pub use snapshot::{build_snapshot_set, snapshot_set_pickle};
+pub use snapshot::{
+    build_snapshot_init, build_snapshot_set, snapshot_init_pickle, snapshot_set_pickle,
+};
 pub use snapshot_get::read_snapshot_get;
 
 /// One ZeroMQ frame (same type as `session::io::Frame`).

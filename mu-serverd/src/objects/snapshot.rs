@@ -11,8 +11,8 @@
 use super::kind::CommandKind;
 use super::Frame;
 use crate::pickle::opcodes::{
-    APPENDS, BINBYTES, BINBYTES8, EMPTY_DICT, EMPTY_LIST, MARK, PROTO, SETITEMS, SHORT_BINBYTES,
-    SHORT_BINUNICODE, STOP,
+    APPEND, APPENDS, BINBYTES, BINBYTES8, BINUNICODE, BINUNICODE8, EMPTY_DICT, EMPTY_LIST, MARK,
+    PROTO, SETITEMS, SHORT_BINBYTES, SHORT_BINUNICODE, STOP,
 };
 use std::sync::Arc;
 
@@ -80,4 +80,91 @@ pub fn build_snapshot_set(owner: &str, node: &[&[u8]]) -> Vec<Frame> {
         Arc::from(owner.as_bytes()),
         Arc::from(snapshot_set_pickle(node)),
     ]
+}
+
+/// Appends one `str` (valid UTF-8) with the opcode CPython picks for its length.
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    let b = s.as_bytes();
+    if let Ok(n) = u8::try_from(b.len()) {
+        out.extend_from_slice(&[SHORT_BINUNICODE, n]);
+    } else if let Ok(n) = u32::try_from(b.len()) {
+        out.push(BINUNICODE);
+        out.extend_from_slice(&n.to_le_bytes());
+    } else {
+        out.push(BINUNICODE8);
+        out.extend_from_slice(&(b.len() as u64).to_le_bytes());
+    }
+    out.extend_from_slice(b);
+}
+
+/// Items per `APPENDS` batch, as CPython (and `pickle::encode`) writes them.
+const BATCH: usize = 1000;
+
+/// `pickle({'STATE': 'INIT', 'CATALOG': [uuid, ...]})` at protocol 4, byte for byte what
+/// `pickle::encode` writes for that value, written straight from the uuids: a join of N nodes
+/// builds no tree of N `Value`s (issue 16: the catalog is paid by every join, once per joiner).
+pub fn snapshot_init_pickle<'a>(uuids: impl ExactSizeIterator<Item = &'a str> + Clone) -> Vec<u8> {
+    let n = uuids.len();
+    let size = 32 + uuids.clone().map(|u| u.len() + 9).sum::<usize>() + 2 * n.div_ceil(BATCH);
+    let mut out = Vec::with_capacity(size);
+    out.extend_from_slice(&[PROTO, 4, EMPTY_DICT, MARK]);
+    put_str(&mut out, "STATE");
+    put_str(&mut out, "INIT");
+    put_str(&mut out, "CATALOG");
+    out.push(EMPTY_LIST);
+    // `MARK items APPENDS` per batch; a list of one item is `item APPEND` (as the encoder).
+    let mut left = n;
+    let mut uuids = uuids;
+    while left > 0 {
+        let batch = left.min(BATCH);
+        left -= batch;
+        if n > 1 {
+            out.push(MARK);
+        }
+        for u in uuids.by_ref().take(batch) {
+            put_str(&mut out, u);
+        }
+        out.push(if n > 1 { APPENDS } else { APPEND });
+    }
+    out.extend_from_slice(&[SETITEMS, STOP]);
+    out
+}
+
+/// The whole Snapshot `INIT` command from `owner` listing `uuids`.
+pub fn build_snapshot_init<'a>(
+    owner: &str,
+    uuids: impl ExactSizeIterator<Item = &'a str> + Clone,
+) -> Vec<Frame> {
+    vec![
+        Arc::from(CommandKind::Snapshot.frame0()),
+        Arc::from(owner.as_bytes()),
+        Arc::from(snapshot_init_pickle(uuids)),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pickle::{encode, Value};
+
+    fn via_value(uuids: &[String]) -> Vec<u8> {
+        let list = Value::list(uuids.iter().map(|u| Value::str(u)).collect());
+        encode(&Value::dict(vec![
+            (Value::str("STATE"), Value::str("INIT")),
+            (Value::str("CATALOG"), list),
+        ]))
+    }
+
+    #[test]
+    fn the_init_pickle_is_what_the_general_encoder_writes() {
+        // Empty, one batch, a batch boundary, several batches; a uuid past 255 bytes.
+        for n in [0, 1, 999, 1000, 1001, 2500] {
+            let mut uuids: Vec<String> = (0..n).map(|i| format!("{i:08x}-uuid")).collect();
+            if n == 999 {
+                uuids[3] = "x".repeat(300);
+            }
+            let direct = snapshot_init_pickle(uuids.iter().map(String::as_str));
+            assert!(direct == via_value(&uuids), "{n} uuids");
+        }
+    }
 }

@@ -9,12 +9,13 @@
 
 use super::catalog;
 use super::io::{Channel, Identity, SessionState};
-use super::push::{self, GetVerdict, JoinPush};
+use super::push::{self, GetVerdict, JoinPush, PopOrder};
 use super::wire::sdict;
 use super::Session;
 use crate::objects::{self, CommandKind};
 use crate::pickle::Value;
 use log::Level;
+use std::sync::Arc;
 
 impl Session {
     pub(super) fn on_join(&mut self, from: &Identity, data: &Value) {
@@ -75,11 +76,21 @@ impl Session {
             return;
         }
         let order = catalog::dependencies_last(&self.repo);
-        let list = Value::list(order.iter().map(|u| Value::str(u)).collect());
-        let data = sdict(vec![("STATE", Value::str("INIT")), ("CATALOG", list)]);
-        let frames = objects::build_command(CommandKind::Snapshot, "server", &data);
-        let push = (self.cfg.join_window.nodes > 0 && !order.is_empty())
-            .then(|| JoinPush::new(order.iter().copied()));
+        // Written straight from the uuids: no `Value` per node (issue 16, RSS per joiner).
+        let frames = objects::build_snapshot_init("server", order.iter().copied());
+        let push = (self.cfg.join_window.nodes > 0 && !order.is_empty()).then(|| {
+            let order = Arc::new(PopOrder::new(order.iter().copied()));
+            // What the join holds besides its SETs counts in its window: the pop order (shared
+            // by the joiners of this call, counted for each) until the join ends, the INIT
+            // message until the joiner's first GET.
+            let init: usize = frames.iter().map(|f| f.len()).sum();
+            JoinPush::new(
+                order.clone(),
+                order.heap_bytes(),
+                init + push::PER_SET_OVERHEAD,
+            )
+        });
+        drop(order);
         for id in to {
             self.send(Channel::Command, id, frames.clone());
             self.joins.remove(id);

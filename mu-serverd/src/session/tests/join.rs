@@ -180,24 +180,57 @@ fn sets_are_pushed_in_pop_order_and_each_get_moves_the_window_by_one() {
     assert!(logged(&acts, "bob: user online"));
 }
 
+/// The bytes of the INIT message a join starts with, and the SETs pushed with it.
+fn init_and_pushed(h: &mut H, who: &Identity) -> (usize, Vec<Sent>) {
+    h.login(who, "bob", false);
+    h.hb(who, b"INIT");
+    let acts = h.cmd(
+        who,
+        cmd(
+            CommandKind::Snapshot,
+            "bob",
+            &sdict(vec![("STATE", s("REQUEST_INIT"))]),
+        ),
+    );
+    let mut to = sends_to(&acts, who).into_iter();
+    let init = to.next().expect("catalog");
+    (init.frames.iter().map(|f| f.len()).sum(), to.collect())
+}
+
 #[test]
 fn the_byte_budget_limits_the_window() {
-    // Each SET counts its frames plus PER_SET_OVERHEAD: a budget of two such SETs (minus one
-    // byte) lets two go ahead, the second one passing it; a budget of one byte still lets one go.
+    // Each SET counts its frames plus PER_SET_OVERHEAD; the join also holds its pop order (for
+    // the whole join) and its INIT message (until the first GET). A budget of what is held plus
+    // two SETs (minus one byte) lets two go ahead, the second one passing it; a budget of one
+    // byte still lets one go.
+    let overhead = crate::session::push::PER_SET_OVERHEAD;
     let mut probe = windowed(10, 1);
-    host_scene(&mut probe, 5);
-    let (_, one) = start_join(&mut probe, &id(2));
+    host_scene(&mut probe, 20);
+    let (init, one) = init_and_pushed(&mut probe, &id(2));
     assert_eq!(one.len(), 1);
     let set = one[0].frames.iter().map(|f| f.len()).sum::<usize>();
-    let cost = set + crate::session::push::PER_SET_OVERHEAD;
-    let mut h = windowed(10, 2 * cost - 1);
-    host_scene(&mut h, 5);
-    let (_, pushed) = start_join(&mut h, &id(2));
+    let cost = set + overhead;
+    let uuids: Vec<String> = probe.s.repository().uuids().map(str::to_owned).collect();
+    let order = crate::session::push::PopOrder::new(uuids.iter().map(String::as_str));
+    let held = order.heap_bytes() + init + overhead;
+    let mut h = windowed(10, held + 2 * cost - 1);
+    host_scene(&mut h, 20);
+    let (_, pushed) = init_and_pushed(&mut h, &id(2));
     assert_eq!(pushed.len(), 2);
-    let mut h = windowed(10, 2 * cost + 1);
-    host_scene(&mut h, 5);
-    let (_, pushed) = start_join(&mut h, &id(2));
+    let mut h = windowed(10, held + 2 * cost + 1);
+    host_scene(&mut h, 20);
+    let (_, pushed) = init_and_pushed(&mut h, &id(2));
     assert_eq!(pushed.len(), 3);
+    // The first GET frees the INIT's share: room for that many more bytes of SETs at once.
+    let first = set_uuid(&pushed[0]).expect("node");
+    let more = sends_to(&h.cmd(&id(2), get_frames(&first)), &id(2));
+    // SETs k = 0, 1, ... go while 2 + k SETs and the order fit: k * cost <= init + overhead.
+    let expect = (init + overhead) / cost + 1;
+    assert!(
+        expect >= 2,
+        "the INIT ({init}) must be worth a SET ({cost}) for this test"
+    );
+    assert_eq!(more.len(), expect, "init {init}, cost {cost}");
 }
 
 #[test]
