@@ -88,6 +88,7 @@ impl Session {
                 order.clone(),
                 order.heap_bytes(),
                 init + push::PER_SET_OVERHEAD,
+                self.now,
             )
         });
         drop(order);
@@ -107,7 +108,7 @@ impl Session {
             self.send_node(from, uuid);
             return;
         };
-        match push.on_get(uuid) {
+        match push.on_get(uuid, self.now, self.cfg.join_window.bytes) {
             GetVerdict::AlreadySent => {}
             GetVerdict::AnswerInOrder => {
                 self.send_node(from, uuid);
@@ -133,22 +134,25 @@ impl Session {
         }
     }
 
-    /// Sends the SETs the joiner's window has room for, in its pop order.
+    /// Sends the SETs the joiner's window has room for, in its pop order: within its own
+    /// window ([`push`], [`super::pace`]) and its equal share of the session-wide budget.
     fn push_ahead(&mut self, to: &Identity) {
         let window = self.cfg.join_window;
+        let share = window.bytes.saturating_mul(push::SESSION_BUDGET_WINDOWS)
+            / self.joins.len().max(1);
         // Bounded by the window: each round either pushes one node or stops.
         for _ in 0..window.nodes {
             let Some(uuid) = self
                 .joins
                 .get(to)
-                .and_then(|p| p.next(window))
+                .and_then(|p| p.next(window, share))
                 .map(str::to_owned)
             else {
                 return;
             };
             let size = self.send_node(to, &uuid) + push::PER_SET_OVERHEAD;
             if let Some(p) = self.joins.get_mut(to) {
-                p.pushed(size);
+                p.pushed(size, self.now);
             }
         }
     }

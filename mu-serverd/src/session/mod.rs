@@ -18,6 +18,7 @@ mod catalog;
 mod commands;
 mod heartbeat;
 mod join;
+mod pace;
 mod leave;
 pub mod push;
 mod quota;

@@ -11,6 +11,8 @@
 //! This module is the bookkeeping alone (no repository, no frames): the session asks it what
 //! to push next and tells it what it pushed and which GET came in.
 
+use super::io::Millis;
+use super::pace::Pace;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -21,13 +23,19 @@ use std::sync::Arc;
 /// 4 MiB budget of ~3,700 SETs of 1.1 KiB counted without it, about 620 bytes per SET.
 pub const PER_SET_OVERHEAD: usize = 640;
 
+/// All joiners together hold at most this many times [`Window::bytes`] ahead: with many
+/// joiners at once each gets an equal share (a studio at 9 am: 20 joiners do not hold 20
+/// windows).
+pub const SESSION_BUDGET_WINDOWS: usize = 4;
+
 /// How far ahead of a joiner's GETs the server may be.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Window {
     /// SETs sent and not yet asked for (0: push-ahead is off).
     pub nodes: usize,
-    /// Bytes those SETs hold (frames plus [`PER_SET_OVERHEAD`] each). One SET is always
-    /// allowed, whatever its size.
+    /// Most bytes those SETs may hold (frames plus [`PER_SET_OVERHEAD`] each); within it,
+    /// each joiner's window follows its own [`Pace`]. One SET is always allowed, whatever its
+    /// size.
     pub bytes: usize,
 }
 
@@ -104,16 +112,31 @@ pub struct JoinPush {
     sent: usize,
     /// GETs matched so far (`order[..asked]`); `asked <= sent`.
     asked: usize,
-    /// Sizes of the SETs sent and not yet asked for (`order[asked..sent]`), and their sum.
-    ahead: VecDeque<usize>,
+    /// Sizes and push times of the SETs sent and not yet asked for (`order[asked..sent]`),
+    /// and the sum of the sizes.
+    ahead: VecDeque<(usize, Millis)>,
     ahead_bytes: usize,
+    /// The joiner's bandwidth-delay estimate: the bytes its window aims at.
+    pace: Pace,
+    /// When the message before the next expected GET's SET was sent (the INIT, then each
+    /// SET in turn). The client sends GET k once it has handled SET k-1 (it pops and asks
+    /// before it reads), so GET k times the round trip of SET k-1, not of SET k: a SET
+    /// pushed a round trip after its predecessor is asked for about when it arrives.
+    prev_sent_at: Millis,
 }
 
 impl JoinPush {
-    /// A join through `order`; `whole_join` bytes count in the window until the join ends
-    /// (the pop order's share), `until_first_get` until the joiner's first GET (its INIT).
-    pub fn new(order: Arc<PopOrder>, whole_join: usize, until_first_get: usize) -> JoinPush {
+    /// A join through `order` whose INIT was sent at `now`; `whole_join` bytes count in the
+    /// window until the join ends (the pop order's share), `until_first_get` until the
+    /// joiner's first GET (its INIT).
+    pub fn new(
+        order: Arc<PopOrder>,
+        whole_join: usize,
+        until_first_get: usize,
+        now: Millis,
+    ) -> JoinPush {
         JoinPush {
+            prev_sent_at: now,
             held: whole_join + until_first_get,
             init_bytes: until_first_get,
             order,
@@ -121,30 +144,36 @@ impl JoinPush {
             asked: 0,
             ahead: VecDeque::new(),
             ahead_bytes: 0,
+            pace: Pace::default(),
         }
     }
 
-    /// The uuid to push next if the window has room for it.
-    pub fn next(&self, w: Window) -> Option<&str> {
+    /// The uuid to push next if the window has room for it: SETs of at most the joiner's
+    /// [`Pace`] target, and with what the join holds, at most `w` and `share` bytes (its part
+    /// of the session-wide budget).
+    pub fn next(&self, w: Window, share: usize) -> Option<&str> {
         let room = self.ahead.len() < w.nodes
-            && (self.ahead.is_empty() || self.ahead_bytes + self.held < w.bytes);
+            && (self.ahead.is_empty()
+                || (self.ahead_bytes < self.pace.target()
+                    && self.ahead_bytes + self.held < w.bytes.min(share)));
         if !room {
             return None;
         }
         self.order.get(self.sent)
     }
 
-    /// The SET of [`JoinPush::next`] was sent, `size` bytes.
-    pub fn pushed(&mut self, size: usize) {
+    /// The SET of [`JoinPush::next`] was sent at `now`, `size` bytes.
+    pub fn pushed(&mut self, size: usize, now: Millis) {
         if self.sent < self.order.len() {
             self.sent += 1;
-            self.ahead.push_back(size);
+            self.ahead.push_back((size, now));
             self.ahead_bytes += size;
         }
     }
 
-    /// A GET for `uuid` came in.
-    pub fn on_get(&mut self, uuid: &str) -> GetVerdict {
+    /// A GET for `uuid` came in at `now`.
+    /// `cap` is the most the caller would let the window hold (its [`Pace`] aims below it).
+    pub fn on_get(&mut self, uuid: &str, now: Millis, cap: usize) -> GetVerdict {
         if self.order.get(self.asked).is_none_or(|u| u != uuid) {
             return GetVerdict::OutOfOrder;
         }
@@ -153,10 +182,13 @@ impl JoinPush {
         self.asked += 1;
         if self.asked > self.sent {
             self.sent = self.asked;
+            self.prev_sent_at = now;
             return GetVerdict::AnswerInOrder;
         }
-        if let Some(size) = self.ahead.pop_front() {
+        if let Some((size, at)) = self.ahead.pop_front() {
             self.ahead_bytes -= size;
+            self.pace.acked(size, self.prev_sent_at, now, cap);
+            self.prev_sent_at = at;
         }
         GetVerdict::AlreadySent
     }
@@ -169,6 +201,11 @@ impl JoinPush {
     /// SETs sent and not yet asked for, and their bytes.
     pub fn ahead(&self) -> (usize, usize) {
         (self.ahead.len(), self.ahead_bytes)
+    }
+
+    /// The bytes the window aims at, before the caller's caps.
+    pub fn target(&self) -> usize {
+        self.pace.target()
     }
 
     /// Bytes counted in the window besides those SETs (see [`JoinPush::new`]).
@@ -187,16 +224,16 @@ mod tests {
     };
 
     fn jp(cat: &[&str]) -> JoinPush {
-        JoinPush::new(Arc::new(PopOrder::new(cat.iter().copied())), 0, 0)
+        JoinPush::new(Arc::new(PopOrder::new(cat.iter().copied())), 0, 0, 0)
     }
 
     fn fill(j: &mut JoinPush, w: Window, size: usize) -> Vec<String> {
         let mut out = Vec::new();
         for _ in 0..100 {
-            let Some(u) = j.next(w).map(str::to_owned) else {
+            let Some(u) = j.next(w, usize::MAX).map(str::to_owned) else {
                 break;
             };
-            j.pushed(size);
+            j.pushed(size, 0);
             out.push(u);
         }
         out
@@ -207,15 +244,15 @@ mod tests {
         let cat = ["a", "b", "c", "d", "e"];
         let mut j = jp(&cat);
         assert_eq!(fill(&mut j, W, 10), ["e", "d", "c"]);
-        assert_eq!(j.on_get("e"), GetVerdict::AlreadySent);
+        assert_eq!(j.on_get("e", 0, usize::MAX), GetVerdict::AlreadySent);
         assert_eq!(fill(&mut j, W, 10), ["b"]);
-        assert_eq!(j.on_get("d"), GetVerdict::AlreadySent);
-        assert_eq!(j.on_get("c"), GetVerdict::AlreadySent);
+        assert_eq!(j.on_get("d", 0, usize::MAX), GetVerdict::AlreadySent);
+        assert_eq!(j.on_get("c", 0, usize::MAX), GetVerdict::AlreadySent);
         assert_eq!(fill(&mut j, W, 10), ["a"]);
         assert_eq!(j.ahead(), (2, 20));
-        assert_eq!(j.on_get("b"), GetVerdict::AlreadySent);
+        assert_eq!(j.on_get("b", 0, usize::MAX), GetVerdict::AlreadySent);
         assert!(!j.finished());
-        assert_eq!(j.on_get("a"), GetVerdict::AlreadySent);
+        assert_eq!(j.on_get("a", 0, usize::MAX), GetVerdict::AlreadySent);
         assert!(j.finished());
         assert_eq!(fill(&mut j, W, 10), Vec::<String>::new());
         assert_eq!(j.ahead(), (0, 0));
@@ -227,12 +264,12 @@ mod tests {
         let mut j = jp(&cat);
         // 60 + 60 passes 100: the second is the last one allowed.
         assert_eq!(fill(&mut j, W, 60), ["c", "b"]);
-        assert_eq!(j.on_get("c"), GetVerdict::AlreadySent);
+        assert_eq!(j.on_get("c", 0, usize::MAX), GetVerdict::AlreadySent);
         assert_eq!(fill(&mut j, W, 60), ["a"]);
         // A node bigger than the whole budget still goes when nothing is ahead.
         let mut big = jp(&cat);
         assert_eq!(fill(&mut big, W, 1000), ["c"]);
-        assert_eq!(big.on_get("c"), GetVerdict::AlreadySent);
+        assert_eq!(big.on_get("c", 0, usize::MAX), GetVerdict::AlreadySent);
         assert_eq!(fill(&mut big, W, 1000), ["b"]);
     }
 
@@ -241,21 +278,70 @@ mod tests {
         let cat = ["a", "b", "c", "d", "e", "f"];
         let order = Arc::new(PopOrder::new(cat.iter().copied()));
         // 30 bytes for the whole join, 40 until the first GET: 30 left of the 100 at first.
-        let mut j = JoinPush::new(order, 30, 40);
+        let mut j = JoinPush::new(order, 30, 40, 0);
         assert_eq!(j.held(), 70);
         let w = Window {
             nodes: 10,
             bytes: 100,
         };
         assert_eq!(fill(&mut j, w, 20), ["f", "e"]);
-        assert_eq!(j.on_get("f"), GetVerdict::AlreadySent);
+        assert_eq!(j.on_get("f", 0, usize::MAX), GetVerdict::AlreadySent);
         assert_eq!(j.held(), 30);
         // 20 ahead + 30 held: room for 50 more bytes, i.e. three SETs of 20 (the last passes).
         assert_eq!(fill(&mut j, w, 20), ["d", "c", "b"]);
         assert_eq!(j.ahead(), (4, 80));
         // A pop order bigger than the window: one SET at a time.
-        let mut k = JoinPush::new(Arc::new(PopOrder::new(cat.iter().copied())), 500, 0);
+        let mut k = JoinPush::new(Arc::new(PopOrder::new(cat.iter().copied())), 500, 0, 0);
         assert_eq!(fill(&mut k, w, 20), ["f"]);
+    }
+
+    /// A join of `n` SETs of 1,000 bytes by the replication client's loop (pop, GET, wait for
+    /// the SET, handle it in `cost_us`) on a link of `rtt_ms`: returns the window's target at
+    /// the end and the join's time in ms.
+    fn client_join(n: usize, rtt_ms: u64, cost_us: u64) -> (usize, u64) {
+        let names: Vec<String> = (0..n).map(|i| format!("u{i:06}")).collect();
+        let mut j = JoinPush::new(
+            Arc::new(PopOrder::new(names.iter().map(String::as_str))),
+            0,
+            0,
+            0,
+        );
+        let w = Window {
+            nodes: usize::MAX,
+            bytes: 64 << 20,
+        };
+        let half = rtt_ms * 500;
+        let mut sent_at: Vec<u64> = Vec::with_capacity(n);
+        let mut push_all = |j: &mut JoinPush, sent_at: &mut Vec<u64>, t_us: u64| {
+            while j.next(w, usize::MAX).is_some() {
+                j.pushed(1000, t_us / 1000);
+                sent_at.push(t_us);
+            }
+        };
+        push_all(&mut j, &mut sent_at, 0);
+        // The client got the INIT at `half`; then GET k leaves once SET k-1 is handled.
+        let mut client = half;
+        for (k, uuid) in names.iter().rev().enumerate() {
+            let at_server = client + half;
+            if j.on_get(uuid, at_server / 1000, w.bytes) == GetVerdict::AnswerInOrder {
+                sent_at.push(at_server);
+            }
+            push_all(&mut j, &mut sent_at, at_server);
+            client = client.max(sent_at[k] + half) + cost_us;
+        }
+        (j.target(), client / 1000)
+    }
+
+    #[test]
+    fn a_fast_client_on_a_long_link_opens_the_window_wide() {
+        // A SET every 10 us = 100,000 bytes/ms; 100 ms: twice the BDP is 20 MB.
+        let (target, ms) = client_join(30_000, 100, 10);
+        assert!((15_000_000..=25_000_000).contains(&target), "{target}");
+        // 30 MB at 100 MB/s is 300 ms of the client's time, plus the round trips to open.
+        assert!(ms < 1000, "{ms} ms");
+        // The real client's pace keeps it small: 4,000 bytes/ms, 2 x BDP = 800 KB.
+        let (target, _) = client_join(10_000, 100, 250);
+        assert!((600_000..=1_000_000).contains(&target), "{target}");
     }
 
     #[test]
@@ -273,8 +359,8 @@ mod tests {
         let cat = ["a", "b"];
         let mut j = jp(&cat);
         assert!(fill(&mut j, Window::OFF, 1).is_empty());
-        assert_eq!(j.on_get("b"), GetVerdict::AnswerInOrder);
-        assert_eq!(j.on_get("a"), GetVerdict::AnswerInOrder);
+        assert_eq!(j.on_get("b", 0, usize::MAX), GetVerdict::AnswerInOrder);
+        assert_eq!(j.on_get("a", 0, usize::MAX), GetVerdict::AnswerInOrder);
         assert!(j.finished());
     }
 
@@ -284,15 +370,15 @@ mod tests {
         let mut j = jp(&cat);
         fill(&mut j, W, 1);
         // Catalog order instead of pop order (a hand-made peer).
-        assert_eq!(j.on_get("a"), GetVerdict::OutOfOrder);
+        assert_eq!(j.on_get("a", 0, usize::MAX), GetVerdict::OutOfOrder);
         // The same uuid twice.
         let mut k = jp(&cat);
         fill(&mut k, W, 1);
-        assert_eq!(k.on_get("c"), GetVerdict::AlreadySent);
-        assert_eq!(k.on_get("c"), GetVerdict::OutOfOrder);
+        assert_eq!(k.on_get("c", 0, usize::MAX), GetVerdict::AlreadySent);
+        assert_eq!(k.on_get("c", 0, usize::MAX), GetVerdict::OutOfOrder);
         // A GET past the end of the catalog.
         let mut e = jp(&["a"]);
-        assert_eq!(e.on_get("a"), GetVerdict::AnswerInOrder);
-        assert_eq!(e.on_get("a"), GetVerdict::OutOfOrder);
+        assert_eq!(e.on_get("a", 0, usize::MAX), GetVerdict::AnswerInOrder);
+        assert_eq!(e.on_get("a", 0, usize::MAX), GetVerdict::OutOfOrder);
     }
 }
