@@ -20,6 +20,7 @@ mod servers;
 mod targets;
 mod wan;
 mod wanjoin;
+mod wanrelay;
 mod wanrows;
 
 use std::path::PathBuf;

@@ -3,7 +3,9 @@
 //! each doing exactly what the replication client does (one GET per SET it reads, popping the
 //! catalog from its end, checking each SET's uuid). Each joiner's time runs from its
 //! REQUEST_INIT to its DONE; logins come first, then every joiner starts at once. The server's
-//! RSS is sampled every 10 ms during the joins.
+//! RSS is sampled every 10 ms during the joins. With more than one joiner, two active clients
+//! (direct, no proxy) exchange 1 KiB Nodes at 100 msg/s ([`wanrelay`]) for 2 s before the
+//! joins and all through them.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier};
@@ -15,6 +17,7 @@ use crate::frames::{self, Frames};
 use crate::rig;
 use crate::servers::{self, Server};
 use crate::wan::{Link, Proxy};
+use crate::wanrelay::{self, Latencies};
 
 pub struct WanJoin {
     /// Each joiner's REQUEST_INIT-to-DONE time, s.
@@ -24,6 +27,9 @@ pub struct WanJoin {
     /// Bytes of the n nodes' SET messages (the upload's SETs: the same frames), for the
     /// transfer time at a capped rate.
     pub set_bytes: u64,
+    /// Relay latency between two active clients with no join running, and during the joins.
+    pub relay_quiet: Option<Latencies>,
+    pub relay_busy: Option<Latencies>,
 }
 
 pub fn run(
@@ -41,11 +47,17 @@ pub fn run(
     let set_bytes = (0..n)
         .map(|i| f.get(&format!("{dataset}/set/{i}")).map(frames::msg_bytes))
         .sum::<Result<usize, String>>()? as u64;
-    let rig = rig::session(srv.kind, srv.port, f, &dataset, 0)?;
+    let relay = joiners > 1;
+    let mut rig = rig::session(srv.kind, srv.port, f, &dataset, usize::from(relay))?;
+    let mut probe = match rig.receivers.pop() {
+        Some(rx) if relay => Some(wanrelay::Probe::start(f, rx)?),
+        _ => None,
+    };
     let proxy = Proxy::start(servers::free_base_port()?, srv.port, link)?;
     let mut clients = Vec::with_capacity(joiners);
     for i in 0..joiners {
-        let mut c = Client::connect(&rig.ctx, proxy.base, i + 1)?;
+        // Client 0 uploaded, client 1 is the relay probe's receiver.
+        let mut c = Client::connect(&rig.ctx, proxy.base, i + 2)?;
         let ans = c.login(f)?;
         rig.keep_hb(&mut c);
         if ans != "RUNNING" {
@@ -55,6 +67,12 @@ pub fn run(
     }
     // Let the logins' user-list broadcasts settle before the RSS baseline.
     thread::sleep(Duration::from_millis(300));
+    // The probe's node is new: it is in the joiners' catalogs from here on.
+    let relay_quiet = match &mut probe {
+        Some(p) => Some(p.run(&rig.sender, 200, 200, || false)?),
+        None => None,
+    };
+    let expected = n + usize::from(relay_quiet.is_some());
     let rss0 = srv.rss_kib();
     let sampling = Arc::new(AtomicBool::new(true));
     let pid = srv.pid();
@@ -72,6 +90,7 @@ pub fn run(
         })
     };
     let start = Barrier::new(joiners);
+    let mut relay_busy = None;
     let results: Vec<_> = thread::scope(|s| {
         let handles: Vec<_> = clients
             .into_iter()
@@ -85,18 +104,24 @@ pub fn run(
                 })
             })
             .collect();
+        if let Some(p) = &mut probe {
+            let joining = || handles.iter().any(|h| !h.is_finished());
+            relay_busy = Some(p.run(&rig.sender, 100, 60_000, joining));
+        }
         handles.into_iter().map(|h| h.join()).collect()
     });
+    drop(probe);
+    let relay_busy = relay_busy.transpose()?;
     let mut join_s = Vec::with_capacity(joiners);
     let mut err = None;
     for r in results {
         match r {
-            Ok((c, Ok(got), secs)) if got == n => {
+            Ok((c, Ok(got), secs)) if got == expected => {
                 join_s.push(secs);
                 rig.keep(c);
             }
             Ok((c, Ok(got), _)) => {
-                err.get_or_insert(format!("joined {got} of {n} nodes"));
+                err.get_or_insert(format!("joined {got} of {expected} nodes"));
                 rig.keep(c);
             }
             Ok((_, Err(e), _)) => {
@@ -118,6 +143,8 @@ pub fn run(
         join_s,
         rss_growth_kib: rss0.map(|r| peak.saturating_sub(r)),
         set_bytes,
+        relay_quiet,
+        relay_busy,
     })
 }
 

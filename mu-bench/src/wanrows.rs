@@ -79,6 +79,33 @@ pub fn record(
             plain(secs * s),
         );
     }
+    for (what, l) in [
+        ("no join running", &j.relay_quiet),
+        ("during the joins", &j.relay_busy),
+    ] {
+        let Some(l) = l else { continue };
+        let tag = if what.starts_with("no") {
+            "quiet"
+        } else {
+            "busy"
+        };
+        for (q, name) in [(0.5, "p50"), (0.99, "p99"), (1.0, "max")] {
+            if let Some(v) = l.quantile(q) {
+                rep.record(
+                    &format!("{id}-relay-{tag}-{name}"),
+                    &format!(
+                        "  same, relay latency between 2 active clients, {what}, {name} ({} msgs, {} lost)",
+                        l.ms.len(),
+                        l.lost
+                    ),
+                    "ms",
+                    false,
+                    kind,
+                    plain(v),
+                );
+            }
+        }
+    }
     if let Some(kib) = j.rss_growth_kib {
         rep.record(
             &format!("{id}-rss"),

@@ -138,8 +138,8 @@ impl Session {
     /// window ([`push`], [`super::pace`]) and its equal share of the session-wide budget.
     fn push_ahead(&mut self, to: &Identity) {
         let window = self.cfg.join_window;
-        let share = window.bytes.saturating_mul(push::SESSION_BUDGET_WINDOWS)
-            / self.joins.len().max(1);
+        let share =
+            window.bytes.saturating_mul(push::SESSION_BUDGET_WINDOWS) / self.joins.len().max(1);
         // Bounded by the window: each round either pushes one node or stops.
         for _ in 0..window.nodes {
             let Some(uuid) = self
