@@ -128,7 +128,18 @@ impl Session {
             }
         }
         if self.joins.get(from).is_some_and(JoinPush::finished) {
-            self.joins.remove(from);
+            if let Some(p) = self.joins.remove(from) {
+                let who = self.who(from);
+                self.log(
+                    Level::Info,
+                    format!(
+                        "{who} has every node of its catalog: the push-ahead window held at \
+                         most {} KiB (aiming at {} KiB of SETs at the end)",
+                        p.peak() / 1024,
+                        p.target() / 1024
+                    ),
+                );
+            }
         } else {
             self.push_ahead(from);
         }

@@ -123,6 +123,8 @@ pub struct JoinPush {
     /// before it reads), so GET k times the round trip of SET k-1, not of SET k: a SET
     /// pushed a round trip after its predecessor is asked for about when it arrives.
     prev_sent_at: Millis,
+    /// The most bytes the window held at once (SETs ahead plus what the join holds).
+    peak: usize,
 }
 
 impl JoinPush {
@@ -137,6 +139,7 @@ impl JoinPush {
     ) -> JoinPush {
         JoinPush {
             prev_sent_at: now,
+            peak: 0,
             held: whole_join + until_first_get,
             init_bytes: until_first_get,
             order,
@@ -168,6 +171,7 @@ impl JoinPush {
             self.sent += 1;
             self.ahead.push_back((size, now));
             self.ahead_bytes += size;
+            self.peak = self.peak.max(self.ahead_bytes + self.held);
         }
     }
 
@@ -201,6 +205,11 @@ impl JoinPush {
     /// SETs sent and not yet asked for, and their bytes.
     pub fn ahead(&self) -> (usize, usize) {
         (self.ahead.len(), self.ahead_bytes)
+    }
+
+    /// The most bytes the window held at once, counted as [`JoinPush::next`] counts them.
+    pub fn peak(&self) -> usize {
+        self.peak
     }
 
     /// The bytes the window aims at, before the caller's caps.
