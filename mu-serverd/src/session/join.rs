@@ -128,18 +128,7 @@ impl Session {
             }
         }
         if self.joins.get(from).is_some_and(JoinPush::finished) {
-            if let Some(p) = self.joins.remove(from) {
-                let who = self.who(from);
-                self.log(
-                    Level::Info,
-                    format!(
-                        "{who} has every node of its catalog: the push-ahead window held at \
-                         most {} KiB (aiming at {} KiB of SETs at the end)",
-                        p.peak() / 1024,
-                        p.target() / 1024
-                    ),
-                );
-            }
+            self.joins.remove(from);
         } else {
             self.push_ahead(from);
         }
@@ -162,8 +151,20 @@ impl Session {
                 return;
             };
             let size = self.send_node(to, &uuid) + push::PER_SET_OVERHEAD;
-            if let Some(p) = self.joins.get_mut(to) {
-                p.pushed(size, self.now);
+            let Some(p) = self.joins.get_mut(to) else {
+                return;
+            };
+            p.pushed(size, self.now);
+            if p.all_sent() {
+                let (peak, target) = (p.peak() / 1024, p.target() / 1024);
+                let who = self.who(to);
+                self.log(
+                    Level::Info,
+                    format!(
+                        "{who}: the last SET of its catalog is pushed; the push-ahead window \
+                         held at most {peak} KiB (aiming at {target} KiB of SETs at the end)"
+                    ),
+                );
             }
         }
     }

@@ -197,6 +197,11 @@ impl JoinPush {
         GetVerdict::AlreadySent
     }
 
+    /// Every SET was sent (some may not be asked for yet).
+    pub fn all_sent(&self) -> bool {
+        self.sent == self.order.len()
+    }
+
     /// Every SET was sent and asked for: the joiner's DONE is next.
     pub fn finished(&self) -> bool {
         self.asked == self.order.len()
@@ -321,7 +326,7 @@ mod tests {
         };
         let half = rtt_ms * 500;
         let mut sent_at: Vec<u64> = Vec::with_capacity(n);
-        let mut push_all = |j: &mut JoinPush, sent_at: &mut Vec<u64>, t_us: u64| {
+        let push_all = |j: &mut JoinPush, sent_at: &mut Vec<u64>, t_us: u64| {
             while j.next(w, usize::MAX).is_some() {
                 j.pushed(1000, t_us / 1000);
                 sent_at.push(t_us);
