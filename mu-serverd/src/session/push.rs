@@ -152,13 +152,16 @@ impl JoinPush {
     }
 
     /// The uuid to push next if the window has room for it: SETs of at most the joiner's
-    /// [`Pace`] target, and with what the join holds, at most `w` and `share` bytes (its part
-    /// of the session-wide budget).
+    /// [`Pace`] target and `share` bytes (its part of the session-wide budget), and with what
+    /// the join holds (its catalog), at most `w.bytes` -- except that SETs may always fill a
+    /// quarter of `w.bytes`, so a catalog as large as the ceiling does not turn the join back
+    /// into one SET per round trip.
     pub fn next(&self, w: Window, share: usize) -> Option<&str> {
+        let within_ceiling =
+            self.ahead_bytes + self.held < w.bytes || self.ahead_bytes < w.bytes / 4;
         let room = self.ahead.len() < w.nodes
             && (self.ahead.is_empty()
-                || (self.ahead_bytes < self.pace.target()
-                    && self.ahead_bytes + self.held < w.bytes.min(share)));
+                || (self.ahead_bytes < self.pace.target().min(share) && within_ceiling));
         if !room {
             return None;
         }
@@ -304,9 +307,11 @@ mod tests {
         // 20 ahead + 30 held: room for 50 more bytes, i.e. three SETs of 20 (the last passes).
         assert_eq!(fill(&mut j, w, 20), ["d", "c", "b"]);
         assert_eq!(j.ahead(), (4, 80));
-        // A pop order bigger than the window: one SET at a time.
+        // A catalog bigger than the window: the SETs still get a quarter of it (25 bytes).
         let mut k = JoinPush::new(Arc::new(PopOrder::new(cat.iter().copied())), 500, 0, 0);
-        assert_eq!(fill(&mut k, w, 20), ["f"]);
+        assert_eq!(fill(&mut k, w, 20), ["f", "e"]);
+        assert_eq!(k.on_get("f", 0, usize::MAX), GetVerdict::AlreadySent);
+        assert_eq!(fill(&mut k, w, 20), ["d"]);
     }
 
     /// A join of `n` SETs of 1,000 bytes by the replication client's loop (pop, GET, wait for
