@@ -182,13 +182,17 @@ fn sets_are_pushed_in_pop_order_and_each_get_moves_the_window_by_one() {
 
 /// The bytes of the INIT message a join starts with, and the SETs pushed with it.
 fn init_and_pushed(h: &mut H, who: &Identity) -> (usize, Vec<Sent>) {
-    h.login(who, "bob", false);
+    init_and_pushed_as(h, who, "bob")
+}
+
+fn init_and_pushed_as(h: &mut H, who: &Identity, name: &str) -> (usize, Vec<Sent>) {
+    h.login(who, name, false);
     h.hb(who, b"INIT");
     let acts = h.cmd(
         who,
         cmd(
             CommandKind::Snapshot,
-            "bob",
+            name,
             &sdict(vec![("STATE", s("REQUEST_INIT"))]),
         ),
     );
@@ -231,6 +235,29 @@ fn the_byte_budget_limits_the_window() {
         "the INIT ({init}) must be worth a SET ({cost}) for this test"
     );
     assert_eq!(more.len(), expect, "init {init}, cost {cost}");
+}
+
+#[test]
+fn joiners_at_once_share_the_session_wide_budget() {
+    // A ceiling of 20 SETs; all joiners' SETs together at most 4 ceilings: the 16th joiner
+    // in progress gets a quarter of a ceiling (5 SETs), the first up to its ceiling.
+    let mut probe = windowed(1000, 1);
+    host_scene(&mut probe, 60);
+    let (_, one) = init_and_pushed(&mut probe, &id(2));
+    let cost = one[0].frames.iter().map(|f| f.len()).sum::<usize>()
+        + crate::session::push::PER_SET_OVERHEAD;
+    let mut h = windowed(1000, 20 * cost);
+    host_scene(&mut h, 60);
+    let mut pushed = Vec::new();
+    for k in 0..16u8 {
+        let (_, p) = init_and_pushed_as(&mut h, &id(10 + k), &format!("bob{k}"));
+        pushed.push(p.len());
+    }
+    assert_eq!(h.s.joins_in_progress(), 16);
+    let share = 4 * 20 * cost / 16;
+    // SETs go while those ahead are below the share: ceil(share / cost).
+    assert_eq!(pushed[15], share.div_ceil(cost), "{pushed:?}");
+    assert!(pushed[0] > 2 * pushed[15], "{pushed:?}");
 }
 
 #[test]
