@@ -14,6 +14,7 @@ Prints one line per join: server, nodes, RTT, seconds, ms per node. Every wait i
 """
 
 import argparse
+import shutil
 import sys
 import tempfile
 import time
@@ -35,6 +36,7 @@ def main():
     ap.add_argument("--nodes", type=int, default=10000)
     ap.add_argument("--delay-ms", type=int, nargs="+", default=[0, 25, 75])
     ap.add_argument("--timeout", type=float, default=900.0, help="per step, seconds")
+    ap.add_argument("--keep-tmp", action="store_true", help="keep the servers' logs")
     a = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="real-wan-join.")
     srv = c.Server(a.server, tmp, timeout_ms=10000)
@@ -71,6 +73,10 @@ def main():
         for p in made:
             p.close()
         srv.stop()
+        if a.keep_tmp:
+            print(f"# logs in {tmp}", flush=True)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
