@@ -262,7 +262,7 @@ impl Daemon {
             ControlReply::Summary(s) => Reply::Status(StatusInfo {
                 version: env!("CARGO_PKG_VERSION").into(),
                 uptime_s: self.uptime_s(),
-                session_state: ctl_state(s.state).into(),
+                session_state: s.state.name().into(),
                 nodes: s.nodes as u64,
                 bytes_stored: s.bytes_stored,
                 users: s.users as u32,
@@ -287,15 +287,6 @@ impl Daemon {
             }),
             other => unexpected(other),
         }
-    }
-}
-
-fn ctl_state(s: crate::session::io::SessionState) -> &'static str {
-    use crate::session::io::SessionState::*;
-    match s {
-        Waiting => "waiting",
-        SrvSync => "srv_sync",
-        Active => "active",
     }
 }
 

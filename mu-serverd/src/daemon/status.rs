@@ -2,16 +2,7 @@
 //! replication 0.9.10": the last part while the session holds a client version).
 
 use crate::session::io::Millis;
-use crate::session::io::SessionState;
 use crate::session::{ControlReply, ControlRequest, Session};
-
-pub fn state_word(s: SessionState) -> &'static str {
-    match s {
-        SessionState::Waiting => "waiting",
-        SessionState::SrvSync => "uploading",
-        SessionState::Active => "active",
-    }
-}
 
 pub fn line(session: &mut Session, now: Millis) -> String {
     let version = session
@@ -25,7 +16,7 @@ pub fn line(session: &mut Session, now: Millis) -> String {
             if s.users == 1 { "" } else { "s" },
             s.nodes,
             if s.nodes == 1 { "" } else { "s" },
-            state_word(s.state)
+            s.state.name()
         ),
         _ => String::from("serving"),
     }

@@ -46,6 +46,16 @@ pub enum SessionState {
 }
 
 impl SessionState {
+    /// The state's one name in logs, `STATUS=` and the control protocol: the replication
+    /// library's (`STATE_SRV_SYNC`...) in lower case.
+    pub fn name(self) -> &'static str {
+        match self {
+            SessionState::Waiting => "waiting",
+            SessionState::SrvSync => "srv_sync",
+            SessionState::Active => "active",
+        }
+    }
+
     pub fn code(self) -> i64 {
         match self {
             SessionState::Waiting => 6,
