@@ -17,8 +17,6 @@ mod groups;
 mod ignore_order;
 mod listops;
 pub mod literal;
-mod literal_num;
-mod literal_simple;
 pub mod num;
 pub mod path;
 mod place;

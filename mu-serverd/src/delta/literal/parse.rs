@@ -1,39 +1,15 @@
-//! A subset of Python's `ast.literal_eval`, as deepdiff's path parser applies it to each path
-//! element (`root[1.5]` → float, `root['a']` → str, `root[x]` → raw text `'x'`).
-//!
-//! What matters is the *classification*: text that CPython evaluates to a literal must give the
-//! same value, and text it rejects (`SyntaxError`/`ValueError`) must be rejected so the caller
-//! falls back to the raw text. Literals that cannot be dict keys or list indexes in the data
-//! (complex numbers, dicts, sets, `...`) are returned as [`Lit::Opaque`], which fails every lookup
-//! like the real object would. `\N{...}` escapes are refused as unsupported.
+//! The full `literal_eval` parser: expressions, tuples, displays (lists, sets, dicts: opaque),
+//! numbers with their signs and imaginary parts, adjacent strings. Run when the shortcut
+//! ([`super::simple`]) cannot answer.
 
-use super::error::{PyErr, PyExc};
-use super::literal_num::parse_number;
-use super::literal_simple::simple_literal;
-use super::num::PyInt;
-use super::pyops::str_from_cps;
+use super::lit::{Lit, LitErr};
+use super::num::parse_number;
+use super::string::one_string;
+use crate::delta::error::PyErr;
+use crate::delta::num::PyInt;
+use crate::delta::pyops::str_from_cps;
 use crate::pickle::value::Value;
 use std::sync::Arc;
-
-/// A literal's value.
-#[derive(Clone, Debug)]
-pub enum Lit {
-    Val(Value),
-    /// A literal that is not a plain data key (complex, dict, set, list, Ellipsis).
-    Opaque {
-        desc: &'static str,
-        hashable: bool,
-    },
-}
-
-/// Why evaluation failed.
-#[derive(Clone, Debug)]
-pub enum LitErr {
-    /// `SyntaxError`/`ValueError`: deepdiff keeps the raw text.
-    Fallback,
-    /// Another exception escapes `literal_eval` (e.g. `TypeError: unhashable type`).
-    Raise(PyErr),
-}
 
 const MAX_DEPTH: usize = 100;
 
@@ -45,17 +21,6 @@ struct P<'a> {
 
 fn ch(c: char) -> u32 {
     c as u32
-}
-
-/// `ast.literal_eval(text)` for text given as code points.
-pub fn literal_eval(text: &[u32]) -> Result<Lit, LitErr> {
-    if text.contains(&0) || text.iter().any(|c| (0xd800..0xe000).contains(c)) {
-        return Err(LitErr::Fallback);
-    }
-    match simple_literal(text) {
-        Some(v) => Ok(v),
-        None => parse_literal(text),
-    }
 }
 
 /// The full parser behind [`literal_eval`].
@@ -368,7 +333,7 @@ impl P<'_> {
                 return Err(LitErr::Fallback);
             }
             bytes = Some(is_bytes);
-            self.one_string(q, is_bytes, raw, &mut text)?;
+            one_string(self.s, &mut self.i, q, is_bytes, raw, &mut text)?;
         }
         match bytes {
             None => Err(LitErr::Fallback),
@@ -378,116 +343,11 @@ impl P<'_> {
             Some(false) => Ok(Lit::Val(str_from_cps(&text))),
         }
     }
-
-    fn one_string(
-        &mut self,
-        q: u32,
-        is_bytes: bool,
-        raw: bool,
-        out: &mut Vec<u32>,
-    ) -> Result<(), LitErr> {
-        let triple = self.s[self.i..].starts_with(&[q, q, q]);
-        self.i += if triple { 3 } else { 1 };
-        loop {
-            let c = self.peek().ok_or(LitErr::Fallback)?;
-            if c == q && (!triple || self.s[self.i..].starts_with(&[q, q, q])) {
-                self.i += if triple { 3 } else { 1 };
-                return Ok(());
-            }
-            if (c == ch('\n') || c == ch('\r')) && !triple {
-                return Err(LitErr::Fallback);
-            }
-            if is_bytes && c >= 0x80 {
-                return Err(LitErr::Fallback);
-            }
-            self.i += 1;
-            if c != ch('\\') {
-                out.push(if c == ch('\r') { ch('\n') } else { c });
-                continue;
-            }
-            let e = self.peek().ok_or(LitErr::Fallback)?;
-            if raw {
-                out.push(c);
-                out.push(e);
-                self.i += 1;
-                continue;
-            }
-            self.i += 1;
-            let simple = match char::from_u32(e).unwrap_or('\0') {
-                '\n' => Some(None),
-                '\\' => Some(Some(ch('\\'))),
-                '\'' => Some(Some(ch('\''))),
-                '"' => Some(Some(ch('"'))),
-                'a' => Some(Some(7)),
-                'b' => Some(Some(8)),
-                'f' => Some(Some(12)),
-                'n' => Some(Some(10)),
-                'r' => Some(Some(13)),
-                't' => Some(Some(9)),
-                'v' => Some(Some(11)),
-                _ => None,
-            };
-            if let Some(s) = simple {
-                if let Some(v) = s {
-                    out.push(v);
-                }
-                continue;
-            }
-            if (ch('0')..=ch('7')).contains(&e) {
-                let mut v = e - ch('0');
-                for _ in 0..2 {
-                    match self.peek() {
-                        Some(d) if (ch('0')..=ch('7')).contains(&d) => {
-                            v = v * 8 + (d - ch('0'));
-                            self.i += 1;
-                        }
-                        _ => break,
-                    }
-                }
-                if is_bytes {
-                    v &= 0xff;
-                }
-                out.push(v);
-                continue;
-            }
-            let hex_len = match char::from_u32(e).unwrap_or('\0') {
-                'x' => 2,
-                'u' if !is_bytes => 4,
-                'U' if !is_bytes => 8,
-                'N' if !is_bytes => {
-                    return Err(LitErr::Raise(PyErr::new(
-                        PyExc::Unsupported,
-                        "\\N{...} escapes in paths are not supported",
-                    )))
-                }
-                _ => 0,
-            };
-            if hex_len == 0 {
-                out.push(c);
-                out.push(e);
-                continue;
-            }
-            let mut v: u32 = 0;
-            for _ in 0..hex_len {
-                let d = self
-                    .peek()
-                    .and_then(char::from_u32)
-                    .and_then(|d| d.to_digit(16))
-                    .ok_or(LitErr::Fallback)?;
-                v = v * 16 + d;
-                self.i += 1;
-            }
-            if v > 0x10ffff {
-                return Err(LitErr::Fallback);
-            }
-            out.push(v);
-        }
-    }
 }
 
 fn lit_hashable(l: &Lit) -> bool {
     match l {
-        Lit::Val(v) => super::pyops::is_hashable(v),
+        Lit::Val(v) => crate::delta::pyops::is_hashable(v),
         Lit::Opaque { hashable, .. } => *hashable,
     }
 }
@@ -520,62 +380,4 @@ fn is_name_start(c: u32) -> bool {
 }
 fn is_name_char(c: u32) -> bool {
     is_name_start(c) || is_digit(c)
-}
-
-/// Convenience for tests and the path parser: text as `&str`.
-pub fn literal_eval_str(s: &str) -> Result<Lit, LitErr> {
-    let cps: Vec<u32> = s.chars().map(|c| c as u32).collect();
-    literal_eval(&cps)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn val(s: &str) -> Value {
-        match literal_eval_str(s) {
-            Ok(Lit::Val(v)) => v,
-            other => panic!("{s}: {other:?}"),
-        }
-    }
-    fn falls_back(s: &str) -> bool {
-        matches!(literal_eval_str(s), Err(LitErr::Fallback))
-    }
-
-    #[test]
-    fn literal_eval_classifies_like_cpython() {
-        assert!(val("1_0").strict_eq(&Value::Int(10)));
-        assert!(val(" 1").strict_eq(&Value::Int(1)));
-        assert!(val("1 ").strict_eq(&Value::Int(1)));
-        assert!(val("-1.5").strict_eq(&Value::Float(-1.5)));
-        assert!(val("1e+16").strict_eq(&Value::Float(1e16)));
-        assert!(val("0x10").strict_eq(&Value::Int(16)));
-        assert!(val("'a'  'b'").strict_eq(&Value::str("ab")));
-        assert!(val("(1,2)").strict_eq(&Value::tuple(vec![Value::Int(1), Value::Int(2)])));
-        assert!(val("1,").strict_eq(&Value::tuple(vec![Value::Int(1)])));
-        assert!(val("None").strict_eq(&Value::None));
-        assert!(val("'a\\x41\\n'").strict_eq(&Value::str("aA\n")));
-        assert!(val("b'\\x00'").strict_eq(&Value::bytes(&[0])));
-        assert!(val("'\\q'").strict_eq(&Value::str("\\q")));
-        assert!(falls_back("-True"));
-        assert!(falls_back("01"));
-        assert!(falls_back("x"));
-        assert!(falls_back("'a\rb'"));
-        assert!(falls_back("'a\nb'"));
-        assert!(falls_back("1 2"));
-        assert!(falls_back("--1"));
-        assert!(falls_back("f'x'"));
-        assert!(matches!(literal_eval_str("..."), Ok(Lit::Opaque { .. })));
-        assert!(matches!(
-            literal_eval_str("1+2j"),
-            Ok(Lit::Opaque {
-                desc: "complex",
-                ..
-            })
-        ));
-        assert!(matches!(
-            literal_eval_str("{[1]: 2}"),
-            Err(LitErr::Raise(_))
-        ));
-    }
 }

@@ -1,9 +1,9 @@
 //! The shortcut in front of the `literal_eval` parser: the two shapes nearly every path element
 //! of a Commit has (`'name'` and `12`). Reading a small delta spent most of its time parsing
-//! those with the full parser ([`super::literal`]).
+//! those with the full parser ([`super::parse`]).
 
-use super::literal::Lit;
-use super::pyops::str_from_cps;
+use super::lit::Lit;
+use crate::delta::pyops::str_from_cps;
 use crate::pickle::value::Value;
 
 fn ch(c: char) -> u32 {
@@ -35,7 +35,7 @@ pub(super) fn simple_literal(text: &[u32]) -> Option<Lit> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::literal::parse_literal;
+    use super::super::parse::parse_literal;
     use super::*;
 
     /// Where the shortcut answers, the parser gives the same value, over every short text of

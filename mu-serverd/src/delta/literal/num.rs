@@ -1,7 +1,7 @@
 //! Python number tokens for [`super::literal`]: ints in every radix with PEP 515 underscores,
 //! floats, and imaginary literals (classified only), with CPython's rejections (`01`, `1__0`).
 
-use super::num::PyInt;
+use crate::delta::num::PyInt;
 use crate::pickle::value::Value;
 
 /// Digits with optional single underscores between them (after a radix prefix one may lead).
