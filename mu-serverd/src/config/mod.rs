@@ -6,6 +6,7 @@
 //! chain is unit-tested without touching the process environment. Reload runs the same load and
 //! [`reload::plan`] says what can change live.
 
+mod apply_file;
 mod build;
 pub mod error;
 pub mod file;

@@ -2,6 +2,7 @@
 //! is refused for the same reason wherever it came from.
 
 use std::net::IpAddr;
+use std::path::PathBuf;
 
 /// The three ROUTER sockets use port, port+1 and port+2, so the base port stops at 65533.
 pub fn port(v: i64) -> Result<u16, String> {
@@ -128,6 +129,16 @@ pub fn log_target(v: &str) -> Result<super::LogTarget, String> {
         _ => Err(format!(
             "'{v}' is not one of \"auto\", \"journal\", \"syslog\", \"stderr\""
         )),
+    }
+}
+
+/// A path that must be absolute (the daemon runs in `/`, relative paths would mean nothing).
+pub fn absolute(v: &str) -> Result<PathBuf, String> {
+    let p = PathBuf::from(v);
+    if p.is_absolute() {
+        Ok(p)
+    } else {
+        Err(format!("'{v}' is not an absolute path"))
     }
 }
 
