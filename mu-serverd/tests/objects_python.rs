@@ -63,21 +63,31 @@ fn real_replication_objects_round_trip() {
         }
         seen_kinds.push(msg.type_num());
         let frames_back = match &msg {
-            Message::Node {
-                uuid: u,
-                owner: o,
-                deps,
-                data,
-            } => {
-                assert_eq!((u.as_str(), o.as_str()), (uuid, owner), "{what}");
-                let d = decode_checked(deps, &deps_desc, &format!("{what} deps"), &mut failures);
-                let v = decode_checked(data, &data_desc, &format!("{what} data"), &mut failures);
-                objects::build_node(
-                    u,
-                    o,
-                    Arc::from(pickle::encode(&d)),
-                    Arc::from(pickle::encode(&v)),
-                )
+            Message::Node(node) => {
+                assert_eq!(
+                    (node.uuid.as_str(), node.owner.as_str()),
+                    (uuid, owner),
+                    "{what}"
+                );
+                let d = decode_checked(
+                    &node.deps,
+                    &deps_desc,
+                    &format!("{what} deps"),
+                    &mut failures,
+                );
+                let v = decode_checked(
+                    &node.data,
+                    &data_desc,
+                    &format!("{what} data"),
+                    &mut failures,
+                );
+                // Written back by the server's own writer: the frames CPython wrote, byte for byte.
+                objects::Node {
+                    deps: Arc::from(pickle::encode(&d)),
+                    data: Arc::from(pickle::encode(&v)),
+                    ..node.clone()
+                }
+                .frames()
             }
             Message::Commit {
                 uuid: u,

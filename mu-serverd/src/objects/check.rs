@@ -15,7 +15,7 @@
 
 use super::error::ObjectError;
 use super::parse::{parse, Message};
-use super::{read_deps, read_snapshot_get, value_to_frames, CommandKind, Frame};
+use super::{read_deps, read_snapshot_get, value_to_frames, CommandKind, Node};
 use crate::delta::Delta;
 use crate::pickle::{self, Limits, Value};
 
@@ -37,33 +37,15 @@ pub fn command_data(kind: CommandKind, data: &[u8], limits: &Limits) -> Result<V
     Ok(pickle::decode_plain(data, limits)?)
 }
 
-/// A node carried as `Node.as_raw_chunks()` (the `DATA` of a ServerSnapshot or Snapshot SET):
-/// its frames, checked like a Node on the data channel.
-#[derive(Clone, Debug)]
-pub struct NodeFrames {
-    pub uuid: String,
-    pub owner: String,
-    pub deps: Frame,
-    pub data: Frame,
-}
-
-/// Reads the frames of a node inside a `DATA` list and checks its dependencies and data.
-pub fn node_frames(chunks: &Value, limits: &Limits) -> Result<NodeFrames, ObjectError> {
+/// Reads the frames of a node carried as `Node.as_raw_chunks()` (the `DATA` of a
+/// ServerSnapshot or Snapshot SET) and checks its dependencies and data like a Node on the data
+/// channel.
+pub fn node_frames(chunks: &Value, limits: &Limits) -> Result<Node, ObjectError> {
     match parse(&value_to_frames(chunks)?)? {
-        Message::Node {
-            uuid,
-            owner,
-            deps,
-            data,
-        } => {
-            read_deps(&deps, limits).map_err(ObjectError::Deps)?;
-            check_node_data(&data, limits)?;
-            Ok(NodeFrames {
-                uuid,
-                owner,
-                deps,
-                data,
-            })
+        Message::Node(node) => {
+            read_deps(&node.deps, limits).map_err(ObjectError::Deps)?;
+            check_node_data(&node.data, limits)?;
+            Ok(node)
         }
         other => Err(ObjectError::NotANode(other.type_num())),
     }
@@ -74,7 +56,7 @@ impl Message {
     /// without keeping any value.
     pub fn check(&self, limits: &Limits) -> Result<(), ObjectError> {
         match self {
-            Message::Node { deps, data, .. } => {
+            Message::Node(Node { deps, data, .. }) => {
                 read_deps(deps, limits).map_err(ObjectError::Deps)?;
                 check_node_data(data, limits)
             }

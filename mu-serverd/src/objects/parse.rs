@@ -3,6 +3,7 @@
 
 use super::error::ObjectError;
 use super::kind::{CommandKind, T_COMMIT, T_NODE};
+use super::node::Node;
 use super::Frame;
 use crate::pickle::{self, Limits, Value};
 
@@ -16,12 +17,7 @@ pub enum Message {
         delta: Frame,
     },
     /// Type 2: a whole node.
-    Node {
-        uuid: String,
-        owner: String,
-        deps: Frame,
-        data: Frame,
-    },
+    Node(Node),
     /// Types 3..=14.
     Command {
         kind: CommandKind,
@@ -87,12 +83,12 @@ pub fn parse(frames: &[Frame]) -> Result<Message, ObjectError> {
             deps: frames[2].clone(),
             delta: frames[3].clone(),
         },
-        T_NODE => Message::Node {
+        T_NODE => Message::Node(Node {
             uuid: utf8(&frames[1], "node uuid")?,
             owner: utf8(&frames[2], "owner")?,
             deps: frames[3].clone(),
             data: frames[4].clone(),
-        },
+        }),
         _ => Message::Command {
             kind: CommandKind::from_num(i64::from(t))
                 .ok_or(ObjectError::UnknownType(i64::from(t)))?,

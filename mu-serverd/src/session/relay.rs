@@ -23,12 +23,12 @@ impl Session {
             Err(e) => return self.refuse_data(from, &e.to_string()),
         };
         let change = match parsed {
-            Message::Node {
+            Message::Node(objects::Node {
                 uuid,
                 owner,
                 deps,
                 data,
-            } => {
+            }) => {
                 // An update keeps the stored owner; a new node takes the one it carries.
                 let (owner, old) = match self.repo.get(&uuid) {
                     Some(n) if !self.may_modify(from, &n.owner) => {

@@ -10,7 +10,7 @@
 //! start again.
 
 use super::clients::ClientStatus;
-use super::io::{Change, Channel, Frame, Identity, SessionState};
+use super::io::{Change, Channel, Identity, SessionState};
 use super::wire::sdict;
 use super::{Session, Upload, UploadEnd};
 use crate::objects::{self, CommandKind};
@@ -126,7 +126,12 @@ impl Session {
                 return;
             }
         };
-        let (uuid, owner, deps, data) = node;
+        let objects::Node {
+            uuid,
+            owner,
+            deps,
+            data,
+        } = node;
         let held = self.repo.get(&uuid).map(|n| n.accounted_bytes());
         if let Err(e) = self.room_for_node(held, (deps.len() + data.len()) as u64) {
             let who = self.who(from);
@@ -271,12 +276,8 @@ impl Session {
 
     /// `Node.as_raw_chunks()` inside a ServerSnapshot SET: five bytes objects, checked by
     /// [`objects::node_frames`].
-    fn parse_node_chunks(
-        &self,
-        chunks: Option<&Value>,
-    ) -> Result<(String, String, Frame, Frame), String> {
+    fn parse_node_chunks(&self, chunks: Option<&Value>) -> Result<objects::Node, String> {
         let chunks = chunks.ok_or("no DATA")?;
-        let n = objects::node_frames(chunks, &self.cfg.limits).map_err(|e| e.to_string())?;
-        Ok((n.uuid, n.owner, n.deps, n.data))
+        objects::node_frames(chunks, &self.cfg.limits).map_err(|e| e.to_string())
     }
 }
