@@ -6,9 +6,9 @@
 //! - [`objects`]: the replication wire objects (multipart frames of types 1-14).
 //! - [`delta`]: applies deepdiff Deltas exactly as deepdiff 8.1.1 (and 5.7.0) do.
 //! - [`session`]: the sans-IO protocol core (events in, actions out).
-//! - [`shell`]: the mio event loop around the core: ZeroMQ sockets, timers, signals.
+//! - [`shell`]: the ZeroMQ half of the event loop: the three sockets, moving frames to the core.
 //! - [`config`]: `/etc/mu-server.toml`, overrides, validation with file/line/reason.
-//! - [`daemon`]: systemd notification, signals, reload, status and the event loop.
+//! - [`daemon`]: the event loop (`daemon/run.rs`), systemd notification, signals, reload, status.
 //! - [`cli`]: command-line flags (with the reference's `-apwd`/`-spwd`), assets.
 //! - [`logging`]: journald/syslog/stderr sinks with correct priorities.
 //! - [`control`]: the Unix control socket that `mu-ctl` talks to.
