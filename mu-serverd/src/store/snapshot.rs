@@ -9,7 +9,7 @@ use super::format::{
 };
 use super::layout;
 use super::record::{self, Records};
-use crate::session::io::{Frame, SessionState};
+use crate::session::io::SessionState;
 use crate::session::Repository;
 use crate::wallclock::now_unix_ms;
 use std::fs::{self, File};
@@ -17,14 +17,8 @@ use std::io::{self, BufWriter};
 use std::path::Path;
 use std::sync::Arc;
 
-/// One node as clients receive it: the pickle frames exactly as stored.
-#[derive(Clone, Debug, PartialEq)]
-pub struct NodeImage {
-    pub uuid: String,
-    pub owner: String,
-    pub deps: Frame,
-    pub data: Frame,
-}
+/// One node as clients receive it: the pickle frames exactly as stored (the wire's node shape).
+pub use crate::objects::Node as NodeImage;
 
 /// The session as a snapshot holds it. Cloning the node list is cheap: frames are `Arc`s.
 #[derive(Clone, Debug, PartialEq)]
