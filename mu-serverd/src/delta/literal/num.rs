@@ -1,5 +1,6 @@
-//! Python number tokens for [`super::literal`]: ints in every radix with PEP 515 underscores,
-//! floats, and imaginary literals (classified only), with CPython's rejections (`01`, `1__0`).
+//! Python number tokens for the parser ([`super::parse`]): ints in every radix with PEP 515
+//! underscores, floats, and imaginary literals (classified only), with CPython's rejections
+//! (`01`, `1__0`).
 
 use crate::delta::num::PyInt;
 use crate::pickle::value::Value;

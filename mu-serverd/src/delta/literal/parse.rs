@@ -23,7 +23,7 @@ fn ch(c: char) -> u32 {
     c as u32
 }
 
-/// The full parser behind [`literal_eval`].
+/// The full parser behind [`super::literal_eval`].
 pub(super) fn parse_literal(text: &[u32]) -> Result<Lit, LitErr> {
     let mut start = 0;
     while start < text.len() && (text[start] == ch(' ') || text[start] == ch('\t')) {

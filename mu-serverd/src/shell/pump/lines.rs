@@ -1,6 +1,6 @@
-//! The shell's own log lines about a peer. They name it with the core's
-//! [`peer_name`](crate::session::wire::peer_name), so one client reads the same in every line,
-//! whichever half of the server wrote it (difference 15: only the first bytes of an identity).
+//! The shell's own log lines about a peer. They name it with the core's [`peer_name`], so one
+//! client reads the same in every line, whichever half of the server wrote it (difference 15:
+//! only the first bytes of an identity).
 
 use crate::session::io::Channel;
 use crate::session::wire::peer_name;
