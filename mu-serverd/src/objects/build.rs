@@ -2,7 +2,7 @@
 //! Right from `server`, Disconnect, RequestServerInfo answers, re-sent nodes).
 
 use super::error::ObjectError;
-use super::kind::{type_frame, CommandKind, T_COMMIT, T_NODE};
+use super::kind::{type_frame, CommandKind, T_COMMIT};
 use super::parse::parse;
 use super::Frame;
 use crate::pickle::{self, Value};
@@ -20,17 +20,6 @@ pub fn build_command(kind: CommandKind, owner: &str, data: &Value) -> Vec<Frame>
 /// A command whose data pickle is already at hand (e.g. forwarded unchanged).
 pub fn build_command_raw(kind: CommandKind, owner: &str, data: Frame) -> Vec<Frame> {
     vec![Arc::from(kind.frame0()), Arc::from(owner.as_bytes()), data]
-}
-
-/// `[2, uuid, owner, pickle(deps), pickle(data)]`.
-pub fn build_node(uuid: &str, owner: &str, deps: Frame, data: Frame) -> Vec<Frame> {
-    vec![
-        frame0(T_NODE),
-        Arc::from(uuid.as_bytes()),
-        Arc::from(owner.as_bytes()),
-        deps,
-        data,
-    ]
 }
 
 /// `[1, uuid, pickle(deps), delta]`.

@@ -36,14 +36,12 @@ mod parse;
 mod snapshot;
 mod snapshot_get;
 
-pub use build::{
-    build_command, build_command_raw, build_commit, build_node, frames_to_value, value_to_frames,
-};
+pub use build::{build_command, build_command_raw, build_commit, frames_to_value, value_to_frames};
 pub use check::{check_node_data, command_data, node_frames};
 pub use deps::{read_deps, write_deps, DepsError};
 pub use error::ObjectError;
 pub use kind::{type_frame, type_name, CommandKind, T_COMMIT, T_NODE};
-pub use node::Node;
+pub use node::{build_node, Node};
 pub use parse::{parse, parse_type, Message};
 pub use snapshot::{
     build_snapshot_init, build_snapshot_set, snapshot_init_pickle, snapshot_set_pickle,
