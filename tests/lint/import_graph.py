@@ -71,9 +71,7 @@ ALLOWED = {
 
 # (folder, cycle's nodes, owner and reason). Only for cycles being removed in another open
 # branch; the lead deletes the entry when that branch is merged.
-ALLOWED_CYCLES = [
-    ("delta", {"literal", "literal_simple"}, "h19-tidy removes it in its branch (split of delta/literal.rs)"),
-]
+ALLOWED_CYCLES = []
 
 STRIP = re.compile(
     r"""//[^\n]*                                  # line comment
