@@ -16,7 +16,7 @@ use std::path::Path;
 
 /// Whether a symbolic link as the last path component is followed or refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Links {
+pub(crate) enum Links {
     Follow,
     Refuse,
 }
@@ -63,7 +63,7 @@ impl FileError {
 }
 
 /// What kind of file `meta` describes, in words for error messages.
-pub fn kind(meta: &Metadata) -> &'static str {
+pub(crate) fn kind(meta: &Metadata) -> &'static str {
     let t = meta.file_type();
     if t.is_file() {
         "regular file"
@@ -85,7 +85,7 @@ pub fn kind(meta: &Metadata) -> &'static str {
 }
 
 /// `fstat`s an open file and refuses anything but a regular file.
-pub fn check_regular(file: &File) -> Result<Metadata, FileError> {
+pub(crate) fn check_regular(file: &File) -> Result<Metadata, FileError> {
     let meta = file.metadata().map_err(FileError::Open)?;
     if !meta.file_type().is_file() {
         return Err(FileError::NotRegular(kind(&meta)));
@@ -94,7 +94,7 @@ pub fn check_regular(file: &File) -> Result<Metadata, FileError> {
 }
 
 /// Opens `path` for reading without blocking, and only if it is a regular file.
-pub fn open_regular(path: &Path, links: Links) -> Result<(File, Metadata), FileError> {
+pub(crate) fn open_regular(path: &Path, links: Links) -> Result<(File, Metadata), FileError> {
     let mut flags = libc::O_NONBLOCK | libc::O_CLOEXEC;
     if links == Links::Refuse {
         flags |= libc::O_NOFOLLOW;
@@ -113,7 +113,7 @@ pub fn open_regular(path: &Path, links: Links) -> Result<(File, Metadata), FileE
 
 /// Reads an open regular file whole: at most the size `fstat` gave when it was opened (a file
 /// that grows meanwhile is cut there, as a file being written is) and at most `max` bytes.
-pub fn read_open(mut file: File, meta: &Metadata, max: u64) -> Result<Vec<u8>, FileError> {
+pub(crate) fn read_open(mut file: File, meta: &Metadata, max: u64) -> Result<Vec<u8>, FileError> {
     let size = meta.len();
     if size > max {
         return Err(FileError::TooLarge { size, max });
@@ -127,7 +127,7 @@ pub fn read_open(mut file: File, meta: &Metadata, max: u64) -> Result<Vec<u8>, F
 }
 
 /// [`open_regular`] then [`read_open`].
-pub fn read(path: &Path, links: Links, max: u64) -> Result<Vec<u8>, FileError> {
+pub(crate) fn read(path: &Path, links: Links, max: u64) -> Result<Vec<u8>, FileError> {
     let (file, meta) = open_regular(path, links)?;
     read_open(file, &meta, max)
 }

@@ -15,12 +15,14 @@
 //! - [`store`]: durable session state (snapshot + journal), export/import.
 //! - [`wallclock`]: the one place the wall clock is read.
 
+#![warn(unreachable_pub)]
+
 pub mod cli;
 pub mod config;
-pub mod control;
+pub(crate) mod control;
 pub mod daemon;
 pub mod delta;
-pub mod files;
+pub(crate) mod files;
 pub mod logging;
 pub mod objects;
 pub mod pickle;

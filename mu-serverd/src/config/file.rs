@@ -9,7 +9,7 @@ use toml::Spanned;
 /// `/etc/mu-server.toml`, section by section. Absent keys fall back to the built-in defaults.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct FileConfig {
+pub(crate) struct FileConfig {
     #[serde(default)]
     pub server: ServerSection,
     #[serde(default)]
@@ -26,7 +26,7 @@ type Opt<T> = Option<Spanned<T>>;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ServerSection {
+pub(crate) struct ServerSection {
     pub bind: Opt<String>,
     pub port: Opt<i64>,
     pub timeout_ms: Opt<i64>,
@@ -44,7 +44,7 @@ pub struct ServerSection {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct AuthSection {
+pub(crate) struct AuthSection {
     pub admin_password: Opt<String>,
     pub admin_password_file: Opt<String>,
     pub server_password: Opt<String>,
@@ -53,7 +53,7 @@ pub struct AuthSection {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct StorageSection {
+pub(crate) struct StorageSection {
     pub enabled: Opt<bool>,
     pub state_dir: Opt<String>,
     pub fsync: Opt<String>,
@@ -68,7 +68,7 @@ pub struct StorageSection {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ControlSection {
+pub(crate) struct ControlSection {
     pub enabled: Opt<bool>,
     pub socket: Opt<String>,
     pub group: Opt<String>,
@@ -76,7 +76,7 @@ pub struct ControlSection {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct LogSection {
+pub(crate) struct LogSection {
     pub level: Opt<String>,
     pub target: Opt<String>,
     pub syslog_socket: Opt<String>,
@@ -84,7 +84,7 @@ pub struct LogSection {
 
 /// Parses `text` (read from `path`); syntax, unknown keys and wrong types are reported with the
 /// line they are on.
-pub fn parse(path: &Path, text: &str) -> Result<FileConfig, ConfigError> {
+pub(crate) fn parse(path: &Path, text: &str) -> Result<FileConfig, ConfigError> {
     toml::from_str::<FileConfig>(text).map_err(|e| {
         let line = e.span().map(|s| line_of(text, s.start));
         ConfigError::file(path, line, e.message().trim().to_string())
@@ -92,7 +92,7 @@ pub fn parse(path: &Path, text: &str) -> Result<FileConfig, ConfigError> {
 }
 
 /// Validates one spanned value with `check`; a refusal names the file and the value's line.
-pub fn check<T, U>(
+pub(crate) fn check<T, U>(
     path: &Path,
     text: &str,
     key: &str,

@@ -8,11 +8,11 @@
 
 mod apply_file;
 mod build;
-pub mod error;
-pub mod file;
-pub mod reload;
-pub mod secret;
-pub mod values;
+pub(crate) mod error;
+pub(crate) mod file;
+pub(crate) mod reload;
+pub(crate) mod secret;
+pub(crate) mod values;
 
 pub use build::{load, Loaded, Overrides, Sources};
 pub use error::ConfigError;

@@ -13,7 +13,7 @@ pub struct Plan {
 }
 
 /// Settings bound to sockets or opened at start keep their running value until a restart.
-pub fn plan(running: &Config, new: Config) -> Plan {
+pub(crate) fn plan(running: &Config, new: Config) -> Plan {
     let mut eff = new;
     let mut needs_restart = Vec::new();
     macro_rules! keep {

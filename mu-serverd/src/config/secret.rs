@@ -25,13 +25,13 @@ impl fmt::Debug for Secret {
 
 /// The largest password file read. A password is a line; anything longer is a wrong path
 /// (and `/dev/zero` must not fill the memory).
-pub const MAX_SECRET_FILE: u64 = 4096;
+pub(crate) const MAX_SECRET_FILE: u64 = 4096;
 
 /// Reads a password file: the whole file, minus one trailing newline (`echo pw > file`).
 /// An empty file is refused: it is almost certainly a mistake, and "no password" is spelled by
 /// leaving the key out. Only a regular file of at most [`MAX_SECRET_FILE`] bytes is read (a
 /// symbolic link to one is fine): a FIFO would block the daemon, a device never end.
-pub fn read_file(path: &Path) -> Result<Secret, String> {
+pub(crate) fn read_file(path: &Path) -> Result<Secret, String> {
     let bytes = crate::files::read(path, crate::files::Links::Follow, MAX_SECRET_FILE)
         .map_err(|e| format!("cannot read password file {}: {e}", path.display()))?;
     let mut s = String::from_utf8(bytes)

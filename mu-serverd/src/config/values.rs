@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 /// The three ROUTER sockets use port, port+1 and port+2, so the base port stops at 65533.
-pub fn port(v: i64) -> Result<u16, String> {
+pub(crate) fn port(v: i64) -> Result<u16, String> {
     if (1..=65533).contains(&v) {
         Ok(v as u16)
     } else {
@@ -15,7 +15,7 @@ pub fn port(v: i64) -> Result<u16, String> {
     }
 }
 
-pub fn timeout_ms(v: i64) -> Result<u64, String> {
+pub(crate) fn timeout_ms(v: i64) -> Result<u64, String> {
     if (100..=3_600_000).contains(&v) {
         Ok(v as u64)
     } else {
@@ -23,7 +23,7 @@ pub fn timeout_ms(v: i64) -> Result<u64, String> {
     }
 }
 
-pub fn ranged(v: i64, min: i64, max: i64, what: &str) -> Result<u64, String> {
+pub(crate) fn ranged(v: i64, min: i64, max: i64, what: &str) -> Result<u64, String> {
     if (min..=max).contains(&v) {
         Ok(v as u64)
     } else {
@@ -32,7 +32,7 @@ pub fn ranged(v: i64, min: i64, max: i64, what: &str) -> Result<u64, String> {
 }
 
 /// An IPv4/IPv6 address, or `*` for every interface (as the reference binds).
-pub fn bind(v: &str) -> Result<String, String> {
+pub(crate) fn bind(v: &str) -> Result<String, String> {
     if v == "*" {
         return Ok("0.0.0.0".into());
     }
@@ -42,7 +42,7 @@ pub fn bind(v: &str) -> Result<String, String> {
 }
 
 /// Python logging names (the reference's `-l`) and Rust names, case-insensitive.
-pub fn level(v: &str) -> Result<log::LevelFilter, String> {
+pub(crate) fn level(v: &str) -> Result<log::LevelFilter, String> {
     Ok(match v.to_ascii_lowercase().as_str() {
         "off" | "none" => log::LevelFilter::Off,
         "critical" | "fatal" | "error" => log::LevelFilter::Error,
@@ -59,12 +59,12 @@ pub fn level(v: &str) -> Result<log::LevelFilter, String> {
 }
 
 /// The first replication release that left ZeroMQ for a single-port TCP transport.
-pub const FIRST_SINGLE_PORT_VERSION: (u64, u64, u64) = (0, 9, 12);
+pub(crate) const FIRST_SINGLE_PORT_VERSION: (u64, u64, u64) = (0, 9, 12);
 
 /// One entry of `[server] client_versions`: a release number such as `0.9.10`. Releases from
 /// 0.9.12 on speak another transport (one TCP port, no ZeroMQ) and are refused here, so an
 /// admin learns it from `--check-config` rather than from artists who cannot connect.
-pub fn client_version(v: &str) -> Result<String, String> {
+pub(crate) fn client_version(v: &str) -> Result<String, String> {
     let well_formed = !v.is_empty()
         && v.len() <= 32
         && v.starts_with(|c: char| c.is_ascii_digit())
@@ -89,7 +89,7 @@ pub fn client_version(v: &str) -> Result<String, String> {
 
 /// A duration as an admin writes it: a whole number and a unit, `s`, `m`, `h` or `d`
 /// ("90m", "24h", "7d"), or "0" (no history beyond `max_backups`). At most 10 years.
-pub fn duration_ms(v: &str) -> Result<u64, String> {
+pub(crate) fn duration_ms(v: &str) -> Result<u64, String> {
     let bad = || format!("'{v}' is not a duration like \"30m\", \"24h\" or \"7d\"");
     let t = v.trim();
     if t == "0" {
@@ -112,14 +112,14 @@ pub fn duration_ms(v: &str) -> Result<u64, String> {
 }
 
 /// Parses an integer given as text (environment variables and flags).
-pub fn int(v: &str) -> Result<i64, String> {
+pub(crate) fn int(v: &str) -> Result<i64, String> {
     v.trim()
         .parse::<i64>()
         .map_err(|_| format!("'{v}' is not an integer"))
 }
 
 /// `[log] target` and `LOG_TARGET`.
-pub fn log_target(v: &str) -> Result<super::LogTarget, String> {
+pub(crate) fn log_target(v: &str) -> Result<super::LogTarget, String> {
     use super::LogTarget;
     match v {
         "auto" => Ok(LogTarget::Auto),
@@ -133,7 +133,7 @@ pub fn log_target(v: &str) -> Result<super::LogTarget, String> {
 }
 
 /// A path that must be absolute (the daemon runs in `/`, relative paths would mean nothing).
-pub fn absolute(v: &str) -> Result<PathBuf, String> {
+pub(crate) fn absolute(v: &str) -> Result<PathBuf, String> {
     let p = PathBuf::from(v);
     if p.is_absolute() {
         Ok(p)

@@ -20,7 +20,7 @@ const FDS_PER_READ: usize = 4;
 /// Descriptors waiting for their request; more means the peer sends descriptors for nothing.
 const MAX_PENDING_FDS: usize = 2;
 
-pub struct Conn {
+pub(super) struct Conn {
     pub stream: UnixStream,
     pub peer: PeerInfo,
     /// Which accepted connection this is (slots are reused).
@@ -47,7 +47,7 @@ pub struct Conn {
 }
 
 /// What one read pass produced.
-pub enum ReadOutcome {
+pub(super) enum ReadOutcome {
     /// Complete requests, in order (possibly none), with their file descriptors.
     Requests(Vec<(Request, Option<OwnedFd>)>),
     /// The stream broke the protocol or failed; close the connection and log this.
@@ -55,7 +55,7 @@ pub enum ReadOutcome {
 }
 
 impl Conn {
-    pub fn new(stream: UnixStream, peer: PeerInfo, generation: u64) -> Conn {
+    pub(super) fn new(stream: UnixStream, peer: PeerInfo, generation: u64) -> Conn {
         Conn {
             stream,
             peer,
@@ -75,7 +75,7 @@ impl Conn {
 
     /// Reads until `WouldBlock` or end of stream, returning every complete request, each with
     /// the file descriptor that came with it if it is a request that carries one.
-    pub fn read_requests(&mut self) -> ReadOutcome {
+    pub(super) fn read_requests(&mut self) -> ReadOutcome {
         let mut reqs = Vec::new();
         let mut chunk = [0u8; READ_CHUNK];
         while !self.read_closed {
@@ -120,7 +120,7 @@ impl Conn {
     }
 
     /// Queues an encoded frame. Returns false if the peer let too much pile up.
-    pub fn queue(&mut self, frame: &[u8]) -> bool {
+    pub(super) fn queue(&mut self, frame: &[u8]) -> bool {
         if self.out.len() - self.sent + frame.len() > MAX_OUT {
             return false;
         }
@@ -129,7 +129,7 @@ impl Conn {
     }
 
     /// Writes as much buffered output as the socket takes. `Err` means the peer is gone.
-    pub fn flush(&mut self) -> io::Result<()> {
+    pub(super) fn flush(&mut self) -> io::Result<()> {
         while self.sent < self.out.len() {
             match self.stream.write(&self.out[self.sent..]) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
@@ -149,12 +149,12 @@ impl Conn {
         Ok(())
     }
 
-    pub fn has_output(&self) -> bool {
+    pub(super) fn has_output(&self) -> bool {
         self.sent < self.out.len()
     }
 
     /// Nothing more will happen on this connection: it can be closed.
-    pub fn finished(&self) -> bool {
+    pub(super) fn finished(&self) -> bool {
         !self.has_output() && (self.close_after_flush || (self.read_closed && self.awaiting == 0))
     }
 }

@@ -6,7 +6,7 @@ use std::io;
 use std::path::PathBuf;
 
 #[derive(Debug)]
-pub enum ControlError {
+pub(crate) enum ControlError {
     /// `[control] group` names a group that does not exist.
     UnknownGroup {
         name: String,

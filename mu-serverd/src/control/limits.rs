@@ -7,22 +7,23 @@ use mio::Registry;
 use std::time::{Duration, Instant};
 
 /// Connections one group member (any uid but root and the daemon's) may hold at once.
-pub const MAX_PER_UID: usize = 4;
+pub(crate) const MAX_PER_UID: usize = 4;
 /// Slots only root and the daemon's user may take: group members together hold at most
 /// `MAX_CONNS - RESERVED`, so root's `mu-ctl` always gets in.
-pub const RESERVED: usize = 2;
+pub(crate) const RESERVED: usize = 2;
 /// A connection with no request being answered that sends nothing (and takes none of its
 /// output) for this long is closed: mu-ctl sends its request at once.
-pub const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl ControlServer {
     /// Changes [`IDLE_TIMEOUT`] (tests).
-    pub fn set_idle_timeout(&mut self, t: Duration) {
+    #[cfg(test)]
+    pub(crate) fn set_idle_timeout(&mut self, t: Duration) {
         self.idle_timeout = t;
     }
 
     /// When the next idle connection is due to be closed by [`expire`](Self::expire).
-    pub fn next_deadline(&self) -> Option<Instant> {
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
         self.conns
             .iter()
             .flatten()
@@ -32,7 +33,7 @@ impl ControlServer {
     }
 
     /// Closes every connection idle for [`IDLE_TIMEOUT`] with no request being answered.
-    pub fn expire(&mut self, registry: &Registry, now: Instant) {
+    pub(crate) fn expire(&mut self, registry: &Registry, now: Instant) {
         for slot in 0..MAX_CONNS {
             let Some(c) = self.conns[slot].as_ref() else {
                 continue;

@@ -20,9 +20,9 @@ mod limits;
 mod peer;
 mod socket;
 
-pub use error::ControlError;
-pub use limits::{IDLE_TIMEOUT, MAX_PER_UID, RESERVED};
-pub use peer::PeerInfo;
+pub(crate) use error::ControlError;
+pub(crate) use limits::IDLE_TIMEOUT;
+pub(crate) use peer::PeerInfo;
 
 use conn::{Conn, ReadOutcome};
 use mio::{Interest, Registry, Token};
@@ -34,11 +34,11 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// Simultaneous control connections; more are refused with a message.
-pub const MAX_CONNS: usize = 16;
+pub(crate) const MAX_CONNS: usize = 16;
 
 /// A request the daemon must answer with [`ControlServer::reply`].
 #[derive(Debug)]
-pub struct Incoming {
+pub(crate) struct Incoming {
     pub id: ConnId,
     pub request: Request,
     pub peer: PeerInfo,
@@ -50,12 +50,12 @@ pub struct Incoming {
 /// generation, so a reply for a connection that closed can never reach a newer connection that
 /// reused its slot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct ConnId {
+pub(crate) struct ConnId {
     slot: usize,
     generation: u64,
 }
 
-pub struct ControlServer {
+pub(crate) struct ControlServer {
     socket: BoundSocket,
     /// Members of this group may connect (besides root and our own uid).
     group: Gid,
@@ -73,7 +73,7 @@ impl ControlServer {
     /// Creates the socket file (mode 0660, owned by `group`, or by the daemon's own group when
     /// `None`), replacing a stale socket left by a crash, creating the parent directory if
     /// needed. Fails if another daemon is listening on `path`.
-    pub fn bind(path: &Path, group: Option<&str>) -> Result<Self, ControlError> {
+    pub(crate) fn bind(path: &Path, group: Option<&str>) -> Result<Self, ControlError> {
         let gid = match group {
             Some(name) => {
                 nix::unistd::Group::from_name(name)
@@ -100,13 +100,8 @@ impl ControlServer {
         })
     }
 
-    /// The socket's path.
-    pub fn path(&self) -> &Path {
-        &self.socket.path
-    }
-
     /// Registers the listener; connections get tokens `first_conn_token .. + MAX_CONNS`.
-    pub fn register(
+    pub(crate) fn register(
         &mut self,
         registry: &Registry,
         listener_token: Token,
@@ -124,19 +119,20 @@ impl ControlServer {
     }
 
     /// True for the listener's token and every connection token this server may hand out.
-    pub fn owns(&self, token: Token) -> bool {
+    pub(crate) fn owns(&self, token: Token) -> bool {
         token == self.listener_token
             || (token.0 >= self.first_conn && token.0 - self.first_conn < MAX_CONNS)
     }
 
-    /// Number of open connections (for status and tests).
-    pub fn connections(&self) -> usize {
+    /// Number of open connections (tests).
+    #[cfg(test)]
+    pub(crate) fn connections(&self) -> usize {
         self.conns.iter().filter(|c| c.is_some()).count()
     }
 
     /// Handles readiness on one of our tokens: accepts, reads, writes. Returns the requests
     /// (other than `Hello`) that the daemon must answer with [`reply`](Self::reply), in order.
-    pub fn handle_event(&mut self, registry: &Registry, token: Token) -> Vec<Incoming> {
+    pub(crate) fn handle_event(&mut self, registry: &Registry, token: Token) -> Vec<Incoming> {
         if token == self.listener_token {
             return self.accept_all(registry);
         }
@@ -168,7 +164,7 @@ impl ControlServer {
 
     /// Sends the answer to a request returned by `handle_event`. A connection that has gone
     /// away in the meantime is ignored (returns false).
-    pub fn reply(&mut self, registry: &Registry, id: ConnId, reply: Reply) -> bool {
+    pub(crate) fn reply(&mut self, registry: &Registry, id: ConnId, reply: Reply) -> bool {
         let slot = id.slot;
         let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
             return false;
@@ -183,7 +179,7 @@ impl ControlServer {
 
     /// Best-effort flush of pending replies before the daemon exits (so `mu-ctl stop` sees its
     /// answer). Bounded by `limit`.
-    pub fn flush_all(&mut self, limit: Duration) {
+    pub(crate) fn flush_all(&mut self, limit: Duration) {
         let start = Instant::now();
         loop {
             let mut pending = false;
@@ -200,7 +196,7 @@ impl ControlServer {
     }
 
     /// Removes the listener and all connections from the registry (the file goes on drop).
-    pub fn deregister(&mut self, registry: &Registry) {
+    pub(crate) fn deregister(&mut self, registry: &Registry) {
         let _ = registry.deregister(&mut self.socket.listener);
         for slot in 0..MAX_CONNS {
             self.close(registry, slot);

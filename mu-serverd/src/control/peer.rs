@@ -18,7 +18,7 @@ const MAX_GROUPS: usize = 65536;
 
 /// The credentials of a connected peer, fixed at `connect()` time by the kernel.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PeerInfo {
+pub(crate) struct PeerInfo {
     pub pid: i32,
     pub uid: u32,
     pub gid: u32,
@@ -39,7 +39,7 @@ impl fmt::Display for PeerInfo {
 
 impl PeerInfo {
     /// Reads SO_PEERCRED and SO_PEERGROUPS from a connected Unix stream.
-    pub fn of<S: AsFd>(stream: &S) -> std::io::Result<PeerInfo> {
+    pub(crate) fn of<S: AsFd>(stream: &S) -> std::io::Result<PeerInfo> {
         let cred = getsockopt(stream, PeerCredentials).map_err(std::io::Error::from)?;
         let uid = cred.uid();
         let user = User::from_uid(Uid::from_raw(uid))
@@ -56,7 +56,7 @@ impl PeerInfo {
     }
 
     /// Root, the daemon's own user, or a member (primary or supplementary) of `group`.
-    pub fn allowed(&self, daemon_uid: Uid, group: Gid) -> bool {
+    pub(crate) fn allowed(&self, daemon_uid: Uid, group: Gid) -> bool {
         self.uid == 0
             || self.uid == daemon_uid.as_raw()
             || self.gid == group.as_raw()

@@ -27,7 +27,7 @@ pub(super) fn current_umask() -> Mode {
 }
 
 /// A bound listener and the identity of its file.
-pub struct BoundSocket {
+pub(super) struct BoundSocket {
     pub listener: UnixListener,
     pub path: PathBuf,
     /// (device, inode) of the socket file we created.
@@ -35,7 +35,7 @@ pub struct BoundSocket {
 }
 
 impl BoundSocket {
-    pub fn bind(path: &Path, gid: Gid) -> Result<BoundSocket, ControlError> {
+    pub(super) fn bind(path: &Path, gid: Gid) -> Result<BoundSocket, ControlError> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             if !parent.exists() {
                 fs::create_dir_all(parent).map_err(|source| ControlError::CreateDir {
@@ -118,7 +118,7 @@ fn remove_stale(path: &Path) -> Result<(), ControlError> {
 }
 
 /// Name of a group for messages ("gid 123" if the database does not know it).
-pub fn group_name(gid: Gid) -> String {
+pub(super) fn group_name(gid: Gid) -> String {
     nix::unistd::Group::from_gid(gid)
         .ok()
         .flatten()

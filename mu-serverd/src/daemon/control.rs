@@ -9,10 +9,10 @@ use mio::{Registry, Token};
 use std::time::Instant;
 
 /// The control listener's poll token; its connections use the tokens after it.
-pub const CONTROL_LISTENER: Token = Token(10);
-pub const CONTROL_FIRST_CONN: usize = 11;
+pub(super) const CONTROL_LISTENER: Token = Token(10);
+pub(super) const CONTROL_FIRST_CONN: usize = 11;
 
-pub struct Control {
+pub(super) struct Control {
     pub(super) server: ControlServer,
     pub(super) jobs: Jobs,
     /// `mu-ctl save` requests waiting for their snapshot to reach the disk.
@@ -36,7 +36,7 @@ impl Control {
     /// `$XDG_RUNTIME_DIR/mu-server/control.sock`, where mu-ctl looks next; if that fails too the
     /// daemon runs without a control socket (warning). A configured path that fails stops the
     /// start, and so does a live socket of another daemon at either path: it is never unlinked.
-    pub fn start(cfg: &Config, registry: &Registry) -> Result<Option<Control>, String> {
+    pub(super) fn start(cfg: &Config, registry: &Registry) -> Result<Option<Control>, String> {
         if !cfg.control.enabled {
             return Ok(None);
         }
@@ -82,12 +82,12 @@ impl Control {
         }
     }
 
-    pub fn owns(&self, t: Token) -> bool {
+    pub(super) fn owns(&self, t: Token) -> bool {
         self.server.owns(t)
     }
 
     /// When [`Daemon::control_tick`] has work: an idle connection to close, a job to collect.
-    pub fn next_deadline(&self) -> Option<Instant> {
+    pub(super) fn next_deadline(&self) -> Option<Instant> {
         [self.server.next_deadline(), self.jobs.next_deadline()]
             .into_iter()
             .flatten()
@@ -95,7 +95,7 @@ impl Control {
     }
 
     /// Lets pending replies (`mu-ctl stop`'s answer) go out, then removes the socket.
-    pub fn close(mut self, registry: &Registry) {
+    pub(super) fn close(mut self, registry: &Registry) {
         self.server.flush_all(std::time::Duration::from_millis(500));
         self.server.deregister(registry);
         log::debug!("control socket {} closed", self.path.display());

@@ -20,12 +20,12 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// How often the loop checks a running job.
-pub const POLL: Duration = Duration::from_millis(10);
+pub(super) const POLL: Duration = Duration::from_millis(10);
 /// History jobs running at once; more are refused (each may read the whole history).
 const MAX_JOBS: usize = 2;
 
 /// What a history job produced.
-pub enum Outcome {
+pub(super) enum Outcome {
     /// The reply, as it is.
     Reply(Reply),
     /// A rebuilt session to install on the loop, then answer.
@@ -46,7 +46,7 @@ struct Job {
 }
 
 /// A job whose thread is done: who asked, and how long it took.
-pub struct Finished {
+pub(super) struct Finished {
     pub conn: ConnId,
     name: &'static str,
     spawn: Duration,
@@ -56,7 +56,7 @@ pub struct Finished {
 impl Finished {
     /// One line once the reply is sent: the time on the thread and on the loop (`on_loop`:
     /// what the loop spent after the thread finished, installing and answering).
-    pub fn log_answered(&self, on_loop: Duration) {
+    pub(super) fn log_answered(&self, on_loop: Duration) {
         log::info!(
             "history job answered: {} in {} ms on its thread; the event loop spent {} us on it",
             self.name,
@@ -67,19 +67,19 @@ impl Finished {
 }
 
 #[derive(Default)]
-pub struct Jobs {
+pub(super) struct Jobs {
     running: Vec<Job>,
 }
 
 impl Jobs {
-    pub fn next_wake(&self) -> Option<Instant> {
+    pub(super) fn next_wake(&self) -> Option<Instant> {
         (!self.running.is_empty()).then(|| Instant::now() + POLL)
     }
 
     /// Starts the job of a history request. `Err(reply)`: answer at once (refused). The reply
     /// is boxed: a `Reply` can hold a whole history listing.
     /// `dir`: the state directory, `None` when persistence is off (there is no history).
-    pub fn start(
+    pub(super) fn start(
         &mut self,
         conn: ConnId,
         req: Request,
@@ -156,7 +156,7 @@ impl Jobs {
     }
 
     /// The jobs whose thread is done (a panicked thread is answered as an internal error).
-    pub fn take_finished(&mut self) -> Vec<(Finished, Outcome)> {
+    pub(super) fn take_finished(&mut self) -> Vec<(Finished, Outcome)> {
         if self.running.iter().all(|j| !j.handle.is_finished()) {
             return Vec::new();
         }

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 const POLL: Duration = Duration::from_millis(10);
 
 /// What a finished job produced.
-pub enum Output {
+pub(crate) enum Output {
     /// The reply text of an export (Ok) or why it failed.
     Exported(Result<String, StoreError>),
     /// A checked import, still to be installed on the loop.
@@ -31,18 +31,18 @@ struct Running {
 }
 
 #[derive(Default)]
-pub struct Jobs {
+pub(crate) struct Jobs {
     running: Option<Running>,
 }
 
 impl Jobs {
     /// The kind of job running, if any.
-    pub fn busy(&self) -> Option<&'static str> {
+    pub(crate) fn busy(&self) -> Option<&'static str> {
         self.running.as_ref().map(|r| r.what)
     }
 
     /// Starts `work` on a new thread; its result is answered to `conn`.
-    pub fn spawn(
+    pub(crate) fn spawn(
         &mut self,
         conn: ConnId,
         what: &'static str,
@@ -63,12 +63,12 @@ impl Jobs {
     }
 
     /// When the loop should look again (only while a job runs).
-    pub fn next_deadline(&self) -> Option<Instant> {
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
         self.running.as_ref().map(|_| Instant::now() + POLL)
     }
 
     /// The finished job, if the thread is done.
-    pub fn take_finished(&mut self) -> Option<(ConnId, Output)> {
+    pub(crate) fn take_finished(&mut self) -> Option<(ConnId, Output)> {
         if !self.running.as_ref()?.handle.is_finished() {
             return None;
         }
@@ -89,7 +89,7 @@ impl Jobs {
 
 /// Checks a descriptor a control peer passed: a regular file, open for reading (import) or
 /// writing (export). The peer chose it; the daemon only ever uses it as given.
-pub fn check_passed(file: &File, write: bool) -> Result<(), StoreError> {
+pub(crate) fn check_passed(file: &File, write: bool) -> Result<(), StoreError> {
     crate::files::check_regular(file)
         .map_err(|e| StoreError::Refused(format!("the file passed {e}")))?;
     let flags = nix::fcntl::fcntl(file, nix::fcntl::FcntlArg::F_GETFL)

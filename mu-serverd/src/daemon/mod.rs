@@ -4,17 +4,17 @@
 pub mod check;
 mod control;
 mod history;
-pub mod jobs;
+pub(crate) mod jobs;
 pub mod lock;
-pub mod notify;
+pub(crate) mod notify;
 pub mod persist;
-pub mod reload;
+pub(crate) mod reload;
 mod replies;
 mod requests;
 mod run;
 pub mod session_config;
 pub mod signals;
-pub mod status;
+pub(crate) mod status;
 mod store_requests;
 
 pub use reload::Reloader;

@@ -6,7 +6,7 @@
 use sd_notify::NotifyState;
 use std::time::{Duration, Instant};
 
-pub struct Notifier {
+pub(crate) struct Notifier {
     enabled: bool,
     ping_every: Option<Duration>,
     next_ping: Option<Instant>,
@@ -14,7 +14,7 @@ pub struct Notifier {
 }
 
 impl Notifier {
-    pub fn from_env() -> Notifier {
+    pub(crate) fn from_env() -> Notifier {
         let enabled = std::env::var_os("NOTIFY_SOCKET").is_some();
         let ping_every = if enabled {
             sd_notify::watchdog_enabled().map(|d| (d / 2).max(Duration::from_millis(1)))
@@ -39,21 +39,21 @@ impl Notifier {
     }
 
     /// Sockets bound, state loaded: start the watchdog clock.
-    pub fn ready(&mut self, status: &str, now: Instant) {
+    pub(crate) fn ready(&mut self, status: &str, now: Instant) {
         self.last_status = status.to_string();
         self.send(&[NotifyState::Ready, NotifyState::Status(status)]);
         self.next_ping = self.ping_every.map(|d| now + d);
     }
 
     /// Sends STATUS= only when the text changed.
-    pub fn status(&mut self, status: &str) {
+    pub(crate) fn status(&mut self, status: &str) {
         if status != self.last_status {
             self.last_status = status.to_string();
             self.send(&[NotifyState::Status(status)]);
         }
     }
 
-    pub fn reloading(&mut self) {
+    pub(crate) fn reloading(&mut self) {
         let mut states = vec![
             NotifyState::Reloading,
             NotifyState::Status("reloading configuration"),
@@ -67,22 +67,22 @@ impl Notifier {
     }
 
     /// READY=1 after a reload; `status` is sent as well.
-    pub fn reloaded(&mut self, status: &str) {
+    pub(crate) fn reloaded(&mut self, status: &str) {
         self.last_status = status.to_string();
         self.send(&[NotifyState::Ready, NotifyState::Status(status)]);
     }
 
-    pub fn stopping(&mut self, status: &str) {
+    pub(crate) fn stopping(&mut self, status: &str) {
         self.send(&[NotifyState::Stopping, NotifyState::Status(status)]);
     }
 
     /// When the loop must wake up to ping, if the watchdog is on.
-    pub fn deadline(&self) -> Option<Instant> {
+    pub(crate) fn deadline(&self) -> Option<Instant> {
         self.next_ping
     }
 
     /// Pings if due. Called on every loop iteration.
-    pub fn tick(&mut self, now: Instant) {
+    pub(crate) fn tick(&mut self, now: Instant) {
         if let (Some(at), Some(every)) = (self.next_ping, self.ping_every) {
             if now >= at {
                 self.send(&[NotifyState::Watchdog]);

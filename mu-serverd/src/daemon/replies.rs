@@ -30,12 +30,12 @@ impl From<&StoreError> for ErrorCode {
 }
 
 /// The error reply for a store error: its code and its sentence.
-pub fn store_reply(e: &StoreError) -> Reply {
+pub(super) fn store_reply(e: &StoreError) -> Reply {
     Reply::error(ErrorCode::from(e), e.to_string())
 }
 
 /// `Done` with the store's sentence, or the error reply.
-pub fn done_or(r: Result<String, StoreError>) -> Reply {
+pub(super) fn done_or(r: Result<String, StoreError>) -> Reply {
     match r {
         Ok(m) => Reply::done(m),
         Err(e) => store_reply(&e),
@@ -44,7 +44,7 @@ pub fn done_or(r: Result<String, StoreError>) -> Reply {
 
 /// The file name a control peer gave, for log lines and replies: at most 256 characters, with
 /// control characters escaped (it is only a label; the peer chose it).
-pub fn shown(name: &str) -> String {
+pub(super) fn shown(name: &str) -> String {
     let mut short: String = name.chars().take(256).collect();
     if short.len() < name.len() {
         short.push('…');

@@ -17,9 +17,9 @@ use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 use std::time::{Duration, Instant};
 
-pub const SIGNALS: Token = Token(0);
+pub(super) const SIGNALS: Token = Token(0);
 /// ZMQ_FDs: command, data, heartbeat; then their socket monitors (tokens 4-6).
-pub const ZMQ_FIRST: usize = 1;
+pub(super) const ZMQ_FIRST: usize = 1;
 
 /// STATUS= is recomputed at most this often: the summary walks every node.
 const STATUS_EVERY: Duration = Duration::from_secs(1);

@@ -4,7 +4,7 @@
 use crate::session::io::Millis;
 use crate::session::{ControlReply, ControlRequest, Session};
 
-pub fn line(session: &mut Session, now: Millis) -> String {
+pub(crate) fn line(session: &mut Session, now: Millis) -> String {
     let version = session
         .client_version()
         .map(|v| format!(", replication {v}"))

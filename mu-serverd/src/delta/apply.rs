@@ -90,7 +90,12 @@ fn join_fails(elements: &[Elem]) -> bool {
 
 impl Engine {
     /// `record`: keep an undo log so that a failed apply can give `old` back unchanged.
-    pub fn new(old: Value, dialect: Dialect, compare_func_used: bool, record: bool) -> Engine {
+    pub(super) fn new(
+        old: Value,
+        dialect: Dialect,
+        compare_func_used: bool,
+        record: bool,
+    ) -> Engine {
         Engine {
             root: Root::new(old, record),
             logs: Vec::new(),
@@ -103,12 +108,12 @@ impl Engine {
         }
     }
 
-    pub fn log(&mut self, msg: String) {
+    pub(super) fn log(&mut self, msg: String) {
         self.logs.push(msg);
     }
 
     /// `_get_elements_and_details(path)`; `Ok(None)` when deepdiff logs and skips.
-    pub fn details(
+    pub(super) fn details(
         &mut self,
         text: &str,
         elements: &Result<Vec<Elem>, PyErr>,
@@ -169,7 +174,7 @@ impl Engine {
     }
 
     /// `_simple_set_elem_value`; returns whether the value was stored.
-    pub fn simple_set(
+    pub(super) fn simple_set(
         &mut self,
         node: &mut Node,
         e: &Elem,
@@ -245,7 +250,7 @@ impl Engine {
     }
 
     /// `_set_new_value`: coerces a tuple container to a list first (`_coerce_obj`).
-    pub fn set_new_value(
+    pub(super) fn set_new_value(
         &mut self,
         d: &Details,
         value: Value,
@@ -293,7 +298,7 @@ impl Engine {
     }
 
     /// A group that is present but not a dict: `x.items()` raises when `x` is truthy.
-    pub fn post_process(&mut self) -> Result<(), DeltaError> {
+    pub(super) fn post_process(&mut self) -> Result<(), DeltaError> {
         if self.post.is_empty() {
             return Ok(());
         }

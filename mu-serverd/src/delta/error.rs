@@ -67,56 +67,55 @@ impl std::error::Error for DeltaError {}
 /// The Python exception classes the engine distinguishes, because deepdiff catches some of
 /// them (`except (KeyError, IndexError, AttributeError, TypeError)`) and not others.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PyExc {
+pub(crate) enum PyExc {
     KeyError,
     IndexError,
     TypeError,
     AttributeError,
     ValueError,
     OverflowError,
-    RuntimeError,
     /// Not a Python exception: the engine refuses to go on (see [`DeltaErrorKind::Unsupported`]).
     Unsupported,
 }
 
 /// A Python exception as the engine models it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PyErr {
+pub(crate) struct PyErr {
     pub exc: PyExc,
     pub msg: String,
 }
 
 impl PyErr {
-    pub fn new(exc: PyExc, msg: impl Into<String>) -> Self {
+    pub(crate) fn new(exc: PyExc, msg: impl Into<String>) -> Self {
         PyErr {
             exc,
             msg: msg.into(),
         }
     }
-    pub fn type_err(msg: impl Into<String>) -> Self {
+    pub(crate) fn type_err(msg: impl Into<String>) -> Self {
         Self::new(PyExc::TypeError, msg)
     }
-    pub fn key(msg: impl Into<String>) -> Self {
+    pub(crate) fn key(msg: impl Into<String>) -> Self {
         Self::new(PyExc::KeyError, msg)
     }
-    pub fn index(msg: impl Into<String>) -> Self {
+    pub(crate) fn index(msg: impl Into<String>) -> Self {
         Self::new(PyExc::IndexError, msg)
     }
-    pub fn attr(msg: impl Into<String>) -> Self {
+    pub(crate) fn attr(msg: impl Into<String>) -> Self {
         Self::new(PyExc::AttributeError, msg)
     }
-    pub fn value(msg: impl Into<String>) -> Self {
+    pub(crate) fn value(msg: impl Into<String>) -> Self {
         Self::new(PyExc::ValueError, msg)
     }
     /// True for the four classes deepdiff's item helpers catch.
-    pub fn is_lookup_like(&self) -> bool {
+    pub(crate) fn is_lookup_like(&self) -> bool {
         matches!(
             self.exc,
             PyExc::KeyError | PyExc::IndexError | PyExc::TypeError | PyExc::AttributeError
         )
     }
     /// Turns an uncaught exception into the error `apply` returns.
-    pub fn raise(self, context: &str) -> DeltaError {
+    pub(crate) fn raise(self, context: &str) -> DeltaError {
         if self.exc == PyExc::Unsupported {
             DeltaError::unsupported(format!("{context}: {}", self.msg))
         } else {

@@ -32,7 +32,7 @@ impl Engine {
     }
 
     /// `_do_values_or_type_changed` for `values_changed` / `type_changes`.
-    pub fn values_or_types(
+    pub(super) fn values_or_types(
         &mut self,
         group: &Group,
         name: &str,
@@ -138,7 +138,7 @@ impl Engine {
     }
 
     /// `_do_item_added` (iterable items with insert semantics, dict items, attributes).
-    pub fn item_added(
+    pub(super) fn item_added(
         &mut self,
         entries: &[Entry],
         sort: bool,
@@ -180,7 +180,7 @@ impl Engine {
     }
 
     /// `_do_item_removed` (iterable items, dict items, attributes).
-    pub fn item_removed(&mut self, entries: &[Entry], name: &str) -> Result<(), DeltaError> {
+    pub(super) fn item_removed(&mut self, entries: &[Entry], name: &str) -> Result<(), DeltaError> {
         let order = sorted_entries(entries, true, self.dialect).map_err(|e| e.raise(name))?;
         for entry in order {
             let text = path_text(&entry.path);
@@ -230,7 +230,12 @@ impl Engine {
     }
 
     /// `_do_set_or_frozenset_item`: nothing here is guarded, so most failures raise.
-    pub fn set_items(&mut self, group: &Group, name: &str, union: bool) -> Result<(), DeltaError> {
+    pub(super) fn set_items(
+        &mut self,
+        group: &Group,
+        name: &str,
+        union: bool,
+    ) -> Result<(), DeltaError> {
         let Some(entries) = self.entries(group, name)? else {
             return Ok(());
         };
@@ -270,7 +275,7 @@ impl Engine {
 
     /// `_do_iterable_opcodes` (8.x), including its tuple defect: the *original* tuple is written
     /// into the slot of the object that contains it.
-    pub fn opcodes(&mut self, group: &Group) -> Result<(), DeltaError> {
+    pub(super) fn opcodes(&mut self, group: &Group) -> Result<(), DeltaError> {
         let name = "_iterable_opcodes";
         let Some(entries) = self.entries(group, name)? else {
             return Ok(());
@@ -322,7 +327,7 @@ impl Engine {
     /// `_do_post_process`: lists that were tuples become tuples again. Iterating the map while
     /// `_coerce_obj` adds to it raises like CPython's dict (8.1.1) or OrderedDict (5.7.0).
     /// `iterable_item_moved` entries merged into a removal/addition group (`dict.update`).
-    pub fn merged(
+    pub(super) fn merged(
         &self,
         base: &Group,
         moved: &Group,

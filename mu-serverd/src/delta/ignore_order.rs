@@ -63,7 +63,11 @@ fn index0_path(path: &Value) -> Value {
 }
 
 impl Engine {
-    pub fn ignore_order(&mut self, added: &Group, removed: &Group) -> Result<(), DeltaError> {
+    pub(super) fn ignore_order(
+        &mut self,
+        added: &Group,
+        removed: &Group,
+    ) -> Result<(), DeltaError> {
         let fixed_all = group_items(added, "iterable_items_added_at_indexes")?;
         let removed_all = group_items(removed, "iterable_items_removed_at_indexes")?;
         let mut paths: Vec<Value> = Vec::new();

@@ -32,7 +32,7 @@ fn dist_cmp(t: &Target, i: usize, j: usize) -> Option<Ordering> {
 }
 
 /// `_find_closest_iterable_element_for_index(obj, elem, expected)`.
-pub fn closest_index(
+pub(super) fn closest_index(
     list: Option<&Value>,
     elem: &Lit,
     expected: &Value,
@@ -91,7 +91,7 @@ pub fn closest_index(
 }
 
 /// `current.union(items)` / `current.difference(items)`.
-pub fn set_op(current: &Value, items: &Value, union: bool) -> Result<Value, PyErr> {
+pub(super) fn set_op(current: &Value, items: &Value, union: bool) -> Result<Value, PyErr> {
     let (base, frozen) = match current {
         Value::Set(x) => (x, false),
         Value::FrozenSet(x) => (x, true),
@@ -176,10 +176,10 @@ fn extend_slice(out: &mut Vec<Value>, obj: &Value, from: &Value, to: &Value) -> 
 
 /// A rebuilt list longer than this is refused (a hostile delta can repeat `equal` opcodes to
 /// multiply a list; deepdiff would try to build it).
-pub const MAX_REBUILD_ITEMS: usize = 4_000_000;
+pub(super) const MAX_REBUILD_ITEMS: usize = 4_000_000;
 
 /// The list `_do_iterable_opcodes` builds from `current` and the opcodes of one path.
-pub fn rebuild(current: &Value, opcodes: &Value) -> Result<Vec<Value>, PyErr> {
+pub(super) fn rebuild(current: &Value, opcodes: &Value) -> Result<Vec<Value>, PyErr> {
     let mut out: Vec<Value> = Vec::new();
     for op in py_iter(opcodes)? {
         let op = read_opcode(&op).map_err(|e| PyErr::type_err(e.message))?;

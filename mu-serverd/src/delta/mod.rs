@@ -11,18 +11,18 @@
 //! See docs/delta.md for the behaviour, the reproduced defects and the known differences.
 
 mod apply;
-pub mod convert;
-pub mod error;
+pub(crate) mod convert;
+pub(crate) mod error;
 mod groups;
 mod ignore_order;
 mod listops;
-pub mod literal;
-pub mod num;
-pub mod path;
+pub(crate) mod literal;
+pub(crate) mod num;
+pub(crate) mod path;
 mod place;
-pub mod pyops;
+pub(crate) mod pyops;
 mod read;
-pub mod repr;
+pub(crate) mod repr;
 mod sort;
 mod sorting;
 #[cfg(test)]

@@ -11,10 +11,10 @@ use std::cmp::Ordering;
 use std::sync::Arc;
 
 /// Most decimal digits CPython 3.11 converts between `int` and `str` (`sys.get_int_max_str_digits()`).
-pub const MAX_STR_DIGITS: usize = 4300;
+pub(crate) const MAX_STR_DIGITS: usize = 4300;
 
 /// CPython's `ValueError` for `str()` of an int over [`MAX_STR_DIGITS`] digits.
-pub fn str_digits_error() -> PyErr {
+pub(crate) fn str_digits_error() -> PyErr {
     PyErr::value(format!(
         "Exceeds the limit ({MAX_STR_DIGITS} digits) for integer string conversion; use \
          sys.set_int_max_str_digits() to increase the limit"
@@ -23,19 +23,19 @@ pub fn str_digits_error() -> PyErr {
 
 /// A Python int: sign and magnitude as little-endian base-2^32 limbs (no trailing zero limbs).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PyInt {
+pub(crate) struct PyInt {
     pub neg: bool,
     pub mag: Vec<u32>,
 }
 
 impl PyInt {
-    pub fn zero() -> Self {
+    pub(crate) fn zero() -> Self {
         PyInt {
             neg: false,
             mag: Vec::new(),
         }
     }
-    pub fn from_i128(v: i128) -> Self {
+    pub(crate) fn from_i128(v: i128) -> Self {
         let neg = v < 0;
         let mut m = v.unsigned_abs();
         let mut mag = Vec::new();
@@ -46,7 +46,7 @@ impl PyInt {
         PyInt { neg, mag }
     }
     /// From `LONG1`/`LONG4` payload bytes (little-endian two's complement).
-    pub fn from_le_twos(bytes: &[u8]) -> Self {
+    pub(crate) fn from_le_twos(bytes: &[u8]) -> Self {
         if bytes.is_empty() {
             return Self::zero();
         }
@@ -79,10 +79,10 @@ impl PyInt {
             self.neg = false;
         }
     }
-    pub fn is_zero(&self) -> bool {
+    pub(crate) fn is_zero(&self) -> bool {
         self.mag.is_empty()
     }
-    pub fn to_i128(&self) -> Option<i128> {
+    pub(crate) fn to_i128(&self) -> Option<i128> {
         if self.mag.len() > 4 {
             return None;
         }
@@ -103,7 +103,7 @@ impl PyInt {
         }
     }
     /// Back into the value model (`Int` when it fits `i64`).
-    pub fn to_value(&self) -> Value {
+    pub(crate) fn to_value(&self) -> Value {
         if let Some(v) = self.to_i128() {
             if let Ok(small) = i64::try_from(v) {
                 return Value::Int(small);
@@ -141,7 +141,7 @@ impl PyInt {
             .cmp(&b.len())
             .then_with(|| a.iter().rev().cmp(b.iter().rev()))
     }
-    pub fn cmp_int(&self, other: &PyInt) -> Ordering {
+    pub(crate) fn cmp_int(&self, other: &PyInt) -> Ordering {
         match (self.neg, other.neg) {
             (false, true) => Ordering::Greater,
             (true, false) => Ordering::Less,
@@ -172,7 +172,7 @@ impl PyInt {
         rem as u32
     }
     /// From ASCII decimal digits (no sign, no underscores).
-    pub fn from_decimal_digits(digits: &[u8], neg: bool) -> Self {
+    pub(crate) fn from_decimal_digits(digits: &[u8], neg: bool) -> Self {
         let mut r = PyInt::zero();
         for d in digits {
             r.mul_add(10, (d - b'0') as u32);
@@ -182,7 +182,7 @@ impl PyInt {
         r
     }
     /// Bits in the magnitude (`int.bit_length()`).
-    pub fn bit_length(&self) -> u64 {
+    pub(crate) fn bit_length(&self) -> u64 {
         match self.mag.last() {
             None => 0,
             Some(top) => 32 * (self.mag.len() as u64 - 1) + u64::from(32 - top.leading_zeros()),
@@ -191,7 +191,7 @@ impl PyInt {
 
     /// `str(int)`, with CPython 3.11's limit: more than [`MAX_STR_DIGITS`] decimal digits
     /// raise `ValueError` (so a 1 MB integer costs a length check, not a quadratic division).
-    pub fn to_decimal(&self) -> Result<String, PyErr> {
+    pub(crate) fn to_decimal(&self) -> Result<String, PyErr> {
         if let Some(v) = self.to_i128() {
             return Ok(v.to_string());
         }
@@ -233,7 +233,7 @@ impl PyInt {
 
     /// Would `str(self)` pass [`MAX_STR_DIGITS`]? Decided by the bit length except in the
     /// 20 bits where the digit count is ambiguous.
-    pub fn too_many_digits(&self) -> bool {
+    pub(crate) fn too_many_digits(&self) -> bool {
         match self.bit_length() {
             0..=14_280 => false, // < 2^14280, which has 4,299 digits
             14_301.. => true,
@@ -243,7 +243,7 @@ impl PyInt {
 
     /// `float(int)`: correctly rounded (half to even) straight from the bits, `None` on
     /// overflow (Python raises `OverflowError`).
-    pub fn to_f64(&self) -> Option<f64> {
+    pub(crate) fn to_f64(&self) -> Option<f64> {
         if let Some(v) = self.to_i128() {
             return Some(v as f64);
         }
@@ -274,7 +274,7 @@ impl PyInt {
         Some(if self.neg { -f } else { f })
     }
     /// `int(f)` for a finite float (truncation toward zero).
-    pub fn from_f64_trunc(f: f64) -> Option<Self> {
+    pub(crate) fn from_f64_trunc(f: f64) -> Option<Self> {
         if !f.is_finite() {
             return None;
         }
@@ -302,13 +302,13 @@ impl PyInt {
 
 /// A Python number: `bool`, `int` or `float`.
 #[derive(Clone, Debug)]
-pub enum Num {
+pub(crate) enum Num {
     Int(PyInt),
     Float(f64),
 }
 
 /// The numeric view of a value, or `None` when it is not a number.
-pub fn as_num(v: &Value) -> Option<Num> {
+pub(crate) fn as_num(v: &Value) -> Option<Num> {
     match v {
         Value::Bool(b) => Some(Num::Int(PyInt::from_i128(*b as i128))),
         Value::Int(i) => Some(Num::Int(PyInt::from_i128(*i as i128))),
@@ -319,7 +319,7 @@ pub fn as_num(v: &Value) -> Option<Num> {
 }
 
 /// Python's exact comparison of two numbers; `None` when a NaN is involved.
-pub fn num_cmp(a: &Num, b: &Num) -> Option<Ordering> {
+pub(crate) fn num_cmp(a: &Num, b: &Num) -> Option<Ordering> {
     match (a, b) {
         (Num::Int(x), Num::Int(y)) => Some(x.cmp_int(y)),
         (Num::Float(x), Num::Float(y)) => x.partial_cmp(y),

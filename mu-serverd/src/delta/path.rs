@@ -18,23 +18,16 @@ pub enum Dialect {
 
 /// One path element: `obj[key]` (`attr == false`) or `getattr(obj, key)`.
 #[derive(Clone, Debug)]
-pub struct Elem {
+pub(crate) struct Elem {
     pub key: Lit,
     pub attr: bool,
 }
 
 impl Elem {
-    pub fn root() -> Elem {
+    pub(crate) fn root() -> Elem {
         Elem {
             key: Lit::Val(Value::str("root")),
             attr: true,
-        }
-    }
-    /// The element's value as a sort key / comparison operand.
-    pub fn value(&self) -> Option<&Value> {
-        match &self.key {
-            Lit::Val(v) => Some(v),
-            Lit::Opaque { .. } => None,
         }
     }
 }
@@ -42,7 +35,7 @@ impl Elem {
 const ESCAPE_8: u32 = 0x1d1c0;
 
 /// `_path_to_elements(path)` (with the `('root', GETATTR)` first element).
-pub fn parse(path: &Value, dialect: Dialect) -> Result<Vec<Elem>, PyErr> {
+pub(crate) fn parse(path: &Value, dialect: Dialect) -> Result<Vec<Elem>, PyErr> {
     let mut elements = Vec::with_capacity(4);
     elements.push(Elem::root());
     match path {

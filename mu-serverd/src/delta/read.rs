@@ -12,7 +12,7 @@ use crate::pickle::value::{Call, Value};
 
 /// One `path: value` entry of a group, with the path already parsed.
 #[derive(Clone, Debug)]
-pub struct Entry {
+pub(super) struct Entry {
     pub path: Value,
     pub elems: Result<Vec<Elem>, PyErr>,
     pub value: Value,
@@ -20,7 +20,7 @@ pub struct Entry {
 
 /// A group as found in the delta dict.
 #[derive(Clone, Debug)]
-pub enum Group {
+pub(super) enum Group {
     Absent,
     /// A dict (or `OrderedDictPlus`) of entries, in pickle order.
     Entries(Vec<Entry>),
@@ -29,7 +29,7 @@ pub enum Group {
 }
 
 /// The items of a dict or of an `OrderedDictPlus`/`OrderedDict` object.
-pub fn dict_items(v: &Value) -> Option<Vec<(Value, Value)>> {
+pub(super) fn dict_items(v: &Value) -> Option<Vec<(Value, Value)>> {
     match v {
         Value::Dict(d) => Some(d.to_vec()),
         Value::Object(o) if is_ordered_dict(v) => Some(o.dict_items.clone()),
@@ -42,7 +42,7 @@ fn global_is(v: &Value, module: &str, name: &str) -> bool {
 }
 
 /// `deepdiff.helper.OrderedDictPlus()` / `collections.OrderedDict()` built by `REDUCE`.
-pub fn is_ordered_dict(v: &Value) -> bool {
+pub(super) fn is_ordered_dict(v: &Value) -> bool {
     match v {
         Value::Object(o) => match &o.call {
             Call::Reduce { callable, .. } => {
@@ -60,7 +60,7 @@ fn is_odp(v: &Value) -> bool {
 }
 
 /// Which dialect a decoded delta is in.
-pub fn detect_dialect(top: &[(Value, Value)]) -> Dialect {
+pub(super) fn detect_dialect(top: &[(Value, Value)]) -> Dialect {
     if top.iter().any(|(_, v)| is_odp(v)) {
         Dialect::V5_7_0
     } else {
@@ -68,7 +68,7 @@ pub fn detect_dialect(top: &[(Value, Value)]) -> Dialect {
     }
 }
 
-pub fn read_group(top: &[(Value, Value)], name: &str, dialect: Dialect) -> Group {
+pub(super) fn read_group(top: &[(Value, Value)], name: &str, dialect: Dialect) -> Group {
     let Some((_, v)) = top.iter().find(|(k, _)| k.as_str() == Some(name)) else {
         return Group::Absent;
     };
@@ -89,7 +89,7 @@ pub fn read_group(top: &[(Value, Value)], name: &str, dialect: Dialect) -> Group
 
 /// An `Opcode` of `_iterable_opcodes`, or what stood in its place.
 #[derive(Clone, Debug)]
-pub enum Op {
+pub(super) enum Op {
     Opcode {
         tag: Value,
         t1_from: Value,
@@ -100,7 +100,7 @@ pub enum Op {
     NotOpcode,
 }
 
-pub fn read_opcode(v: &Value) -> Result<Op, DeltaError> {
+pub(super) fn read_opcode(v: &Value) -> Result<Op, DeltaError> {
     let Value::Object(o) = v else {
         return Ok(Op::NotOpcode);
     };
@@ -128,7 +128,7 @@ pub fn read_opcode(v: &Value) -> Result<Op, DeltaError> {
 }
 
 /// True when the value holds a `deepdiff.helper.Opcode` anywhere (5.7.0 cannot load those).
-pub fn contains_opcode(v: &Value) -> bool {
+pub(super) fn contains_opcode(v: &Value) -> bool {
     match v {
         Value::Object(o) => {
             matches!(&o.call, Call::NewObj { cls, .. } if global_is(cls, "deepdiff.helper", "Opcode"))

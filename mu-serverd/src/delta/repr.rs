@@ -14,7 +14,7 @@ use crate::pickle::value::{charge_bytes, charge_items, Value};
 use std::sync::Arc;
 
 /// CPython's `repr(float)`: shortest round-trip digits, scientific below 1e-4 or from 1e16.
-pub fn float_repr(f: f64) -> String {
+pub(crate) fn float_repr(f: f64) -> String {
     if f.is_nan() {
         return "nan".into();
     }
@@ -68,7 +68,7 @@ fn printable(cp: u32) -> bool {
 }
 
 /// `repr(str)`.
-pub fn str_repr(bytes: &[u8], out: &mut String) {
+pub(crate) fn str_repr(bytes: &[u8], out: &mut String) {
     let cps = code_points(bytes);
     let has_sq = cps.contains(&('\'' as u32));
     let has_dq = cps.contains(&('"' as u32));
@@ -101,7 +101,7 @@ pub fn str_repr(bytes: &[u8], out: &mut String) {
 }
 
 /// `repr(bytes)`.
-pub fn bytes_repr(b: &[u8], out: &mut String) {
+pub(crate) fn bytes_repr(b: &[u8], out: &mut String) {
     let quote = if b.contains(&b'\'') && !b.contains(&b'"') {
         b'"'
     } else {
@@ -127,7 +127,7 @@ pub fn bytes_repr(b: &[u8], out: &mut String) {
 
 /// Why `repr(v)` was not produced.
 #[derive(Debug)]
-pub enum ReprError {
+pub(crate) enum ReprError {
     /// Objects and globals: their repr is not modelled.
     NotModelled(&'static str),
     /// What CPython raises (`ValueError` for an int over 4,300 digits).
@@ -139,7 +139,7 @@ pub enum ReprError {
 
 impl ReprError {
     /// As the engine reports it: Python's own exception, or a refusal.
-    pub fn into_py(self, what: &str) -> PyErr {
+    pub(crate) fn into_py(self, what: &str) -> PyErr {
         match self {
             ReprError::Raised(e) => e,
             ReprError::NotModelled(t) => {
@@ -155,7 +155,7 @@ impl ReprError {
 
 /// `repr(v)` appended to `out`. Every container and every output byte is charged to the work
 /// meter, and `out` never grows past `pickle::budget::output_cap()` bytes.
-pub fn repr(v: &Value, out: &mut String) -> Result<(), ReprError> {
+pub(crate) fn repr(v: &Value, out: &mut String) -> Result<(), ReprError> {
     let cap = budget::output_cap();
     let r = repr_at(v, out, cap);
     if r.is_err() && out.len() > cap {
@@ -165,7 +165,7 @@ pub fn repr(v: &Value, out: &mut String) -> Result<(), ReprError> {
 }
 
 /// `repr(v)` as a new string, or `None` when it fails (for messages about path elements).
-pub fn repr_lossy(v: &Value) -> String {
+pub(crate) fn repr_lossy(v: &Value) -> String {
     let mut s = String::new();
     match repr(v, &mut s) {
         Ok(()) => s,
@@ -296,7 +296,7 @@ fn seq_repr(
 /// What `str(v)` raises in CPython whatever the size of its output: `ValueError` when an int
 /// of more than 4,300 digits is inside. Each shared container is visited once (its `Arc`), so
 /// this is linear in the decoded value however many memo references it holds.
-pub fn str_raises(v: &Value) -> Option<PyErr> {
+pub(crate) fn str_raises(v: &Value) -> Option<PyErr> {
     let mut seen = std::collections::HashSet::new();
     let mut work = vec![v];
     while let Some(v) = work.pop() {

@@ -10,7 +10,7 @@
 use super::error::PyErr;
 
 /// Sorts `items` in place with `lt` (Python `<`), like `list.sort(reverse=reverse)`.
-pub fn py_sort<T, F>(items: &mut [T], reverse: bool, mut lt: F) -> Result<(), PyErr>
+pub(super) fn py_sort<T, F>(items: &mut [T], reverse: bool, mut lt: F) -> Result<(), PyErr>
 where
     F: FnMut(&T, &T) -> Result<bool, PyErr>,
 {

@@ -80,7 +80,7 @@ fn sort_comparison(l: &[Elem], r: &[Elem]) -> Result<i32, PyErr> {
 }
 
 /// The entries in deepdiff's application order.
-pub fn sorted_entries(
+pub(super) fn sorted_entries(
     entries: &[Entry],
     reverse: bool,
     dialect: Dialect,

@@ -47,7 +47,7 @@ fn join(at: &[usize], i: usize) -> Vec<usize> {
 }
 
 impl UndoLog {
-    pub fn new(on: bool) -> UndoLog {
+    pub(super) fn new(on: bool) -> UndoLog {
         UndoLog {
             on,
             entries: Vec::new(),
@@ -55,43 +55,43 @@ impl UndoLog {
     }
 
     /// Writes recorded so far.
-    pub fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         self.entries.len()
     }
 
-    pub fn root(&mut self, old: Option<Value>) {
+    pub(super) fn root(&mut self, old: Option<Value>) {
         if self.on {
             self.entries.push(Undo::Root(old));
         }
     }
 
     /// Item `i` of the container at `at` was overwritten; `at` is `None` for detached values.
-    pub fn put(&mut self, at: Option<&[usize]>, i: usize, old: Value) {
+    pub(super) fn put(&mut self, at: Option<&[usize]>, i: usize, old: Value) {
         if let (true, Some(at)) = (self.on, at) {
             self.entries.push(Undo::Put(join(at, i), old));
         }
     }
 
     /// The value at `path` was replaced.
-    pub fn put_path(&mut self, path: &[usize], old: Value) {
+    pub(super) fn put_path(&mut self, path: &[usize], old: Value) {
         if self.on {
             self.entries.push(Undo::Put(path.to_vec(), old));
         }
     }
 
-    pub fn remove(&mut self, at: Option<&[usize]>, i: usize) {
+    pub(super) fn remove(&mut self, at: Option<&[usize]>, i: usize) {
         if let (true, Some(at)) = (self.on, at) {
             self.entries.push(Undo::Remove(join(at, i)));
         }
     }
 
-    pub fn insert(&mut self, at: Option<&[usize]>, i: usize, old: Value) {
+    pub(super) fn insert(&mut self, at: Option<&[usize]>, i: usize, old: Value) {
         if let (true, Some(at)) = (self.on, at) {
             self.entries.push(Undo::Insert(join(at, i), old));
         }
     }
 
-    pub fn insert_entry(&mut self, at: Option<&[usize]>, i: usize, key: Value, old: Value) {
+    pub(super) fn insert_entry(&mut self, at: Option<&[usize]>, i: usize, key: Value, old: Value) {
         if let (true, Some(at)) = (self.on, at) {
             self.entries.push(Undo::InsertEntry(join(at, i), key, old));
         }
@@ -99,14 +99,14 @@ impl UndoLog {
 
     /// Before writing through the container at `path`: if another holder shares it, the write
     /// copies it, so keep the original to put back.
-    pub fn note_shared(&mut self, v: &mut Value, path: &[usize]) {
+    pub(super) fn note_shared(&mut self, v: &mut Value, path: &[usize]) {
         if self.on && is_shared(v) {
             self.entries.push(Undo::Put(path.to_vec(), v.clone()));
         }
     }
 
     /// Undoes every recorded write, last first, and stops recording.
-    pub fn rollback(&mut self, root: &mut Option<Value>) {
+    pub(super) fn rollback(&mut self, root: &mut Option<Value>) {
         self.on = false;
         while let Some(u) = self.entries.pop() {
             undo_one(root, u);

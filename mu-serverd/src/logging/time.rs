@@ -3,12 +3,12 @@
 use mu_ctl::civil::civil_from_days;
 
 /// `YYYY-MM-DDTHH:MM:SS.mmmZ` for now.
-pub fn utc_now() -> String {
+pub(crate) fn utc_now() -> String {
     let ms = crate::wallclock::now_unix_ms();
     format_utc(ms / 1000, (ms % 1000) as u32)
 }
 
-pub fn format_utc(secs: u64, millis: u32) -> String {
+pub(crate) fn format_utc(secs: u64, millis: u32) -> String {
     let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
     let (y, m, d) = civil_from_days(days);

@@ -6,7 +6,7 @@ use super::value::{Call, Object, Value};
 use std::fmt::{self, Write};
 
 /// Most bytes one `{:?}` of a value writes.
-pub const DEBUG_CAP: usize = 4096;
+pub(super) const DEBUG_CAP: usize = 4096;
 
 struct Capped<'a, 'b> {
     f: &'a mut fmt::Formatter<'b>,

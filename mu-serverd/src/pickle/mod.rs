@@ -31,8 +31,8 @@ mod fast_scan;
 mod finish;
 mod limits;
 mod memo;
-pub mod opcodes;
-pub mod policy;
+pub(crate) mod opcodes;
+pub(crate) mod policy;
 mod scan;
 mod sink;
 #[cfg(test)]

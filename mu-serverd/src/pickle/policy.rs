@@ -8,14 +8,13 @@
 //! deepdiff's restricted loader forbids that name, so a Python peer could not load a Delta that
 //! touches one. Blender data never contains it.
 
-pub use super::check_plain_bytes;
 use super::error::PolicyError;
 use super::value::{Call, Object, Value};
 use std::collections::HashSet;
 use std::sync::Arc;
 
 /// The `builtins` type names deepdiff writes as `old_type`/`new_type` of `type_changes`.
-pub const DELTA_BUILTINS: [&str; 10] = [
+pub(crate) const DELTA_BUILTINS: [&str; 10] = [
     "int",
     "float",
     "str",

@@ -7,13 +7,13 @@ use super::error::DecodeErrorKind;
 /// An integer as the decoder produces it: `i64` when it fits, else minimal little-endian two's
 /// complement bytes (the payload format of `LONG1`/`LONG4`).
 #[derive(Debug, PartialEq, Eq)]
-pub enum IntRepr {
+pub(super) enum IntRepr {
     Small(i64),
     Big(Vec<u8>),
 }
 
 /// Interprets little-endian two's complement bytes (a `LONG1`/`LONG4` payload).
-pub fn int_from_le(bytes: &[u8]) -> IntRepr {
+pub(super) fn int_from_le(bytes: &[u8]) -> IntRepr {
     let mut n = bytes.len();
     // Drop redundant sign-extension bytes.
     while n > 1 {
@@ -45,7 +45,7 @@ pub fn int_from_le(bytes: &[u8]) -> IntRepr {
 const MAX_DECIMAL_DIGITS: usize = 4300;
 
 /// Parses an optionally signed decimal integer (the argument of text `INT`/`LONG`).
-pub fn int_from_decimal(text: &[u8]) -> Result<IntRepr, DecodeErrorKind> {
+pub(super) fn int_from_decimal(text: &[u8]) -> Result<IntRepr, DecodeErrorKind> {
     let bad = DecodeErrorKind::BadText("integer");
     let (neg, digits) = match text.first() {
         Some(b'-') => (true, &text[1..]),
@@ -97,7 +97,7 @@ pub fn int_from_decimal(text: &[u8]) -> Result<IntRepr, DecodeErrorKind> {
 }
 
 /// Appends code point `cp` as UTF-8, writing surrogates the way `surrogatepass` does.
-pub fn push_code_point(out: &mut Vec<u8>, cp: u32) {
+pub(super) fn push_code_point(out: &mut Vec<u8>, cp: u32) {
     match cp {
         0..=0x7f => out.push(cp as u8),
         0x80..=0x7ff => out.extend_from_slice(&[0xc0 | (cp >> 6) as u8, 0x80 | (cp & 0x3f) as u8]),
@@ -118,7 +118,7 @@ pub fn push_code_point(out: &mut Vec<u8>, cp: u32) {
 /// True when `bytes` is what CPython's UTF-8 decoder accepts with `surrogatepass`: UTF-8 in
 /// which the three-byte encodings of U+D800..U+DFFF are also allowed.
 #[inline]
-pub fn is_surrogatepass_utf8(bytes: &[u8]) -> bool {
+pub(super) fn is_surrogatepass_utf8(bytes: &[u8]) -> bool {
     // Most strings in a node are short ASCII names (~22 per 1 KiB Blender node): checked here,
     // inlined into the scanners (std's `is_ascii` reads them a word at a time), for a fraction
     // of the call and `from_utf8`'s set-up.
@@ -151,7 +151,7 @@ fn hex_value(b: u8) -> Option<u32> {
 
 /// Decodes CPython's `raw-unicode-escape` (the argument of protocol 0 `UNICODE`): bytes are
 /// Latin-1 code points except `\uXXXX` and `\UXXXXXXXX`. Output is `surrogatepass` UTF-8.
-pub fn raw_unicode_escape(text: &[u8]) -> Result<Vec<u8>, DecodeErrorKind> {
+pub(super) fn raw_unicode_escape(text: &[u8]) -> Result<Vec<u8>, DecodeErrorKind> {
     let mut out = Vec::with_capacity(text.len());
     let mut i = 0;
     while i < text.len() {
@@ -192,7 +192,7 @@ pub fn raw_unicode_escape(text: &[u8]) -> Result<Vec<u8>, DecodeErrorKind> {
 /// Decodes the argument of protocol 0 `STRING`: a quoted Python 2 string literal, unescaped
 /// like `codecs.escape_decode`. Python 3 then decodes it as ASCII (the default `encoding`), so a
 /// non-ASCII result is an error, as in CPython.
-pub fn string_literal(text: &[u8]) -> Result<Vec<u8>, DecodeErrorKind> {
+pub(super) fn string_literal(text: &[u8]) -> Result<Vec<u8>, DecodeErrorKind> {
     let bad = DecodeErrorKind::BadText("STRING argument");
     let inner = match text {
         [q, inner @ .., q2] if q == q2 && (*q == b'\'' || *q == b'"') => inner,

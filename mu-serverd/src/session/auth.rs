@@ -28,7 +28,7 @@ pub(super) fn before_login(kind: CommandKind) -> bool {
 }
 
 /// Compares secrets without an early exit on the first differing byte (difference 5).
-pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+pub(super) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     let mut diff = (a.len() ^ b.len()) as u64;
     for i in 0..a.len().max(b.len()) {
         let x = a.get(i).copied().unwrap_or(0);

@@ -16,7 +16,7 @@ use std::collections::HashSet;
 /// Every uuid once, dependents before their dependencies (so the joiner, popping from the end,
 /// takes dependencies first). Ties keep uuid order. Cycles are cut where the walk meets them.
 /// Costs one visit per node and per dependency edge.
-pub fn dependencies_last(repo: &Repository) -> Vec<&str> {
+pub(super) fn dependencies_last(repo: &Repository) -> Vec<&str> {
     let mut done: HashSet<&str> = HashSet::with_capacity(repo.len());
     // Post-order: a node after all of its dependencies.
     let mut post: Vec<&str> = Vec::with_capacity(repo.len());

@@ -10,11 +10,11 @@ use crate::pickle::{Limits, Value};
 
 /// Decodes stored node data into an inert value (difference 1: nothing is constructed or
 /// called).
-pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Value, String> {
+pub(crate) fn decode(bytes: &[u8], limits: &Limits) -> Result<Value, String> {
     crate::pickle::decode(bytes, limits).map_err(|e| e.to_string())
 }
 
 /// Encodes a value as protocol 4, as CPython would.
-pub fn encode(value: &Value) -> Vec<u8> {
+pub(crate) fn encode(value: &Value) -> Vec<u8> {
     crate::pickle::encode(value)
 }

@@ -10,9 +10,9 @@ use crate::pickle::Value;
 use log::Level;
 
 /// Largest UpdateUserMetadata payload accepted (the addon sends a few KiB).
-pub const MAX_METADATA_BYTES: usize = 1 << 20;
+pub(super) const MAX_METADATA_BYTES: usize = 1 << 20;
 /// Most keys one user's metadata may hold.
-pub const MAX_METADATA_KEYS: usize = 1024;
+pub(super) const MAX_METADATA_KEYS: usize = 1024;
 
 impl Session {
     /// May the client `id` modify a node currently owned by `owner`?

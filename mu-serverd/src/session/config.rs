@@ -7,16 +7,16 @@ use crate::pickle::Limits;
 /// Default totals: far above what a studio's session holds (a large scene is tens of
 /// thousands of nodes and a few hundred MB of pickles; the addon's metadata is a few KiB per
 /// user), low enough that one client cannot make the server hold unbounded memory.
-pub const DEFAULT_MAX_NODES: u64 = 1_000_000;
-pub const DEFAULT_MAX_SESSION_BYTES: u64 = 4 << 30;
-pub const DEFAULT_MAX_USER_METADATA: u64 = 2 << 20;
-pub const DEFAULT_MAX_METADATA_TOTAL: u64 = 16 << 20;
+pub(crate) const DEFAULT_MAX_NODES: u64 = 1_000_000;
+pub(crate) const DEFAULT_MAX_SESSION_BYTES: u64 = 4 << 30;
+pub(crate) const DEFAULT_MAX_USER_METADATA: u64 = 2 << 20;
+pub(crate) const DEFAULT_MAX_METADATA_TOTAL: u64 = 16 << 20;
 
 /// The default heartbeat timeout, `[server] timeout_ms` (docs/configuration.md), for the daemon
 /// and the core alike: the 10 s the seed deployment runs with. The library's own default,
 /// `replication.constants.CONNECTION_TIMEOUT`, is 2 s: a client on a loaded machine or a slow
 /// link would be dropped while alive.
-pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
+pub(crate) const DEFAULT_TIMEOUT_MS: u64 = 10_000;
 
 /// Settings of the session core. Everything here may change on reload (`Session::set_config`);
 /// no client is dropped by a reload, new values apply to the next message or tick.
@@ -55,18 +55,18 @@ pub struct SessionConfig {
 }
 
 /// The replication version the reference server admits, and the default `client_versions`.
-pub const DEFAULT_CLIENT_VERSION: &str = "0.9.10";
+pub(crate) const DEFAULT_CLIENT_VERSION: &str = "0.9.10";
 
 /// `[server] join_window` / `join_window_bytes` (measured: docs/performance.md, "Join through a
 /// WAN link").
-pub const DEFAULT_JOIN_WINDOW: Window = Window {
+pub(crate) const DEFAULT_JOIN_WINDOW: Window = Window {
     nodes: 4000,
     bytes: 4 << 20,
 };
 
 /// Least time a logged-in client is given to start its heartbeat (`ttl.py` is a separate Python
 /// process; on a loaded machine it can take seconds to start).
-pub const HEARTBEAT_START_MIN_MS: u64 = 8000;
+pub(crate) const HEARTBEAT_START_MIN_MS: u64 = 8000;
 
 impl SessionConfig {
     /// How long after login a client may go without a heartbeat `INIT` before it is dropped

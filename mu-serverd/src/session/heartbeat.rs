@@ -11,16 +11,16 @@ use std::sync::Arc;
 
 /// The status round (latencies, losses, UpdateClientsState, PINGs) runs when more than this
 /// elapsed since the last one.
-pub const STATUS_PERIOD_MS: Millis = 1000;
+pub(super) const STATUS_PERIOD_MS: Millis = 1000;
 /// A heartbeat PINGed less than this long ago (INIT is answered at once) is not PINGed again in
 /// the round. The longest gap between two PINGs to a client is thus about
 /// `STATUS_PERIOD_MS + PING_MIN_GAP_MS`; `ttl.py` quits after `timeout + 1000` ms without one
 /// (2000 ms with the library's smallest default timeout), the reference's gap is about 1000 ms.
-pub const PING_MIN_GAP_MS: Millis = 250;
+pub(super) const PING_MIN_GAP_MS: Millis = 250;
 
 /// Heartbeat bookkeeping of one identity.
 #[derive(Clone, Copy, Debug)]
-pub struct Beat {
+pub(super) struct Beat {
     pub started: Millis,
     pub last_received: Millis,
     pub last_sent: Millis,

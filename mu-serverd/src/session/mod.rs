@@ -6,12 +6,12 @@
 //! repository; it never touches a socket, a clock or a thread.
 
 pub mod clients;
-pub mod codec;
-pub mod config;
-pub mod control;
+pub(crate) mod codec;
+pub(crate) mod config;
+pub(crate) mod control;
 pub mod io;
-pub mod repository;
-pub mod wire;
+pub(crate) mod repository;
+pub(crate) mod wire;
 
 mod auth;
 mod catalog;
@@ -21,7 +21,7 @@ mod heartbeat;
 mod join;
 mod leave;
 mod pace;
-pub mod push;
+pub(crate) mod push;
 mod quota;
 mod refusals;
 mod relay;

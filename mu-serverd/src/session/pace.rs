@@ -22,22 +22,22 @@
 use super::io::Millis;
 
 /// The window before the first GET: what the server pushes with the catalog.
-pub const INITIAL_BYTES: usize = 1 << 20;
+pub(super) const INITIAL_BYTES: usize = 1 << 20;
 /// The window never aims lower than this (a link of RTT ~0 gives delays of 0-1 ms).
-pub const MIN_BYTES: usize = 256 << 10;
+pub(super) const MIN_BYTES: usize = 256 << 10;
 /// The window aims at this many bandwidth-delay products.
-pub const MARGIN: u64 = 2;
+pub(super) const MARGIN: u64 = 2;
 /// A SET delayed more than this above the smallest delay waited at the client (the clock
 /// counts whole milliseconds, so a difference of 1 may be none).
-pub const SLACK_MS: Millis = 2;
+pub(super) const SLACK_MS: Millis = 2;
 /// Bytes of window added per byte acknowledged before the client's rate is known.
-pub const GROWTH: usize = 2;
+pub(super) const GROWTH: usize = 2;
 /// Busy time needed before the rate is trusted.
 const RATE_MIN_MS: Millis = 3;
 
 /// One joiner's estimate.
 #[derive(Clone, Debug)]
-pub struct Pace {
+pub(super) struct Pace {
     /// Smallest push-to-GET delay seen.
     min_delay: Option<Millis>,
     /// When the previous GET came.
@@ -63,7 +63,7 @@ impl Default for Pace {
 impl Pace {
     /// A GET acknowledged a SET of `size` bytes pushed at `pushed_at`; it came at `now`. The
     /// target stays within [`MIN_BYTES`] and `cap` (the most the caller would allow).
-    pub fn acked(&mut self, size: usize, pushed_at: Millis, now: Millis, cap: usize) {
+    pub(super) fn acked(&mut self, size: usize, pushed_at: Millis, now: Millis, cap: usize) {
         let delay = now.saturating_sub(pushed_at);
         let min_delay = self.min_delay.map_or(delay, |d| d.min(delay));
         self.min_delay = Some(min_delay);
@@ -86,7 +86,7 @@ impl Pace {
     }
 
     /// The bytes of SETs the window aims at.
-    pub fn target(&self) -> usize {
+    pub(super) fn target(&self) -> usize {
         self.target
     }
 }

@@ -21,12 +21,12 @@ use std::sync::Arc;
 /// message slots in libzmq's pipes per SET, with the identity frame, plus allocation headers).
 /// Measured with `mu-bench --phases wan` (docs/performance.md): RSS grew by 6.2 MiB over a
 /// 4 MiB budget of ~3,700 SETs of 1.1 KiB counted without it, about 620 bytes per SET.
-pub const PER_SET_OVERHEAD: usize = 640;
+pub(crate) const PER_SET_OVERHEAD: usize = 640;
 
 /// All joiners together hold at most this many times [`Window::bytes`] ahead: with many
 /// joiners at once each gets an equal share (a studio at 9 am: 20 joiners do not hold 20
 /// windows).
-pub const SESSION_BUDGET_WINDOWS: usize = 4;
+pub(crate) const SESSION_BUDGET_WINDOWS: usize = 4;
 
 /// How far ahead of a joiner's GETs the server may be.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,7 +45,7 @@ impl Window {
 
 /// What to do with a joiner's GET.
 #[derive(Debug, PartialEq, Eq)]
-pub enum GetVerdict {
+pub(crate) enum GetVerdict {
     /// The next expected uuid, already pushed: nothing to send.
     AlreadySent,
     /// The next expected uuid, not pushed yet (the window was full): answer it; it now counts
@@ -60,14 +60,14 @@ pub enum GetVerdict {
 /// each uuid in it: two allocations for the whole catalog instead of one per uuid (10,000
 /// uuids: ~440 KB instead of ~800 KB), shared by the joiners it was sent to at once.
 #[derive(Debug)]
-pub struct PopOrder {
+pub(crate) struct PopOrder {
     text: String,
     ends: Vec<usize>,
 }
 
 impl PopOrder {
     /// `catalog` in the order the INIT message lists it.
-    pub fn new<'a>(catalog: impl DoubleEndedIterator<Item = &'a str>) -> PopOrder {
+    pub(crate) fn new<'a>(catalog: impl DoubleEndedIterator<Item = &'a str>) -> PopOrder {
         let (mut text, mut ends) = (String::new(), Vec::new());
         for u in catalog.rev() {
             text.push_str(u);
@@ -78,30 +78,26 @@ impl PopOrder {
         PopOrder { text, ends }
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.ends.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
-    }
-
     /// The `i`-th uuid the client pops.
-    pub fn get(&self, i: usize) -> Option<&str> {
+    pub(crate) fn get(&self, i: usize) -> Option<&str> {
         let end = *self.ends.get(i)?;
         let start = i.checked_sub(1).map_or(0, |p| self.ends[p]);
         self.text.get(start..end)
     }
 
     /// What it holds on the heap.
-    pub fn heap_bytes(&self) -> usize {
+    pub(crate) fn heap_bytes(&self) -> usize {
         self.text.capacity() + self.ends.capacity() * std::mem::size_of::<usize>()
     }
 }
 
 /// One joiner's progress through its catalog.
 #[derive(Clone, Debug)]
-pub struct JoinPush {
+pub(crate) struct JoinPush {
     /// The catalog in the client's pop order.
     order: Arc<PopOrder>,
     /// Bytes counted in the window besides the SETs ahead: the pop order for the whole join,
@@ -131,7 +127,7 @@ impl JoinPush {
     /// A join through `order` whose INIT was sent at `now`; `whole_join` bytes count in the
     /// window until the join ends (the pop order's share), `until_first_get` until the
     /// joiner's first GET (its INIT).
-    pub fn new(
+    pub(crate) fn new(
         order: Arc<PopOrder>,
         whole_join: usize,
         until_first_get: usize,
@@ -156,7 +152,7 @@ impl JoinPush {
     /// the join holds (its catalog), at most `w.bytes` -- except that SETs may always fill a
     /// quarter of `w.bytes`, so a catalog as large as the ceiling does not turn the join back
     /// into one SET per round trip.
-    pub fn next(&self, w: Window, share: usize) -> Option<&str> {
+    pub(crate) fn next(&self, w: Window, share: usize) -> Option<&str> {
         let within_ceiling =
             self.ahead_bytes + self.held < w.bytes || self.ahead_bytes < w.bytes / 4;
         let room = self.ahead.len() < w.nodes
@@ -169,7 +165,7 @@ impl JoinPush {
     }
 
     /// The SET of [`JoinPush::next`] was sent at `now`, `size` bytes.
-    pub fn pushed(&mut self, size: usize, now: Millis) {
+    pub(crate) fn pushed(&mut self, size: usize, now: Millis) {
         if self.sent < self.order.len() {
             self.sent += 1;
             self.ahead.push_back((size, now));
@@ -180,7 +176,7 @@ impl JoinPush {
 
     /// A GET for `uuid` came in at `now`.
     /// `cap` is the most the caller would let the window hold (its [`Pace`] aims below it).
-    pub fn on_get(&mut self, uuid: &str, now: Millis, cap: usize) -> GetVerdict {
+    pub(crate) fn on_get(&mut self, uuid: &str, now: Millis, cap: usize) -> GetVerdict {
         if self.order.get(self.asked).is_none_or(|u| u != uuid) {
             return GetVerdict::OutOfOrder;
         }
@@ -201,32 +197,33 @@ impl JoinPush {
     }
 
     /// Every SET was sent (some may not be asked for yet).
-    pub fn all_sent(&self) -> bool {
+    pub(crate) fn all_sent(&self) -> bool {
         self.sent == self.order.len()
     }
 
     /// Every SET was sent and asked for: the joiner's DONE is next.
-    pub fn finished(&self) -> bool {
+    pub(crate) fn finished(&self) -> bool {
         self.asked == self.order.len()
     }
 
     /// SETs sent and not yet asked for, and their bytes.
-    pub fn ahead(&self) -> (usize, usize) {
+    pub(crate) fn ahead(&self) -> (usize, usize) {
         (self.ahead.len(), self.ahead_bytes)
     }
 
     /// The most bytes the window held at once, counted as [`JoinPush::next`] counts them.
-    pub fn peak(&self) -> usize {
+    pub(crate) fn peak(&self) -> usize {
         self.peak
     }
 
     /// The bytes the window aims at, before the caller's caps.
-    pub fn target(&self) -> usize {
+    pub(crate) fn target(&self) -> usize {
         self.pace.target()
     }
 
     /// Bytes counted in the window besides those SETs (see [`JoinPush::new`]).
-    pub fn held(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn held(&self) -> usize {
         self.held
     }
 }

@@ -7,7 +7,7 @@ use super::{wire, Session};
 use log::Level;
 
 /// Lines per second about peers that are not logged in.
-pub const STRANGER_LINES_PER_SECOND: u32 = 20;
+pub(super) const STRANGER_LINES_PER_SECOND: u32 = 20;
 
 #[derive(Default)]
 pub(super) struct StrangerLog {
@@ -18,7 +18,7 @@ pub(super) struct StrangerLog {
 
 impl StrangerLog {
     /// When the summary of suppressed lines is due (None: nothing suppressed).
-    pub fn due(&self) -> Option<Millis> {
+    pub(super) fn due(&self) -> Option<Millis> {
         (self.suppressed > 0).then_some(self.window_start + 1000)
     }
 }

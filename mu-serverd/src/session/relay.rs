@@ -8,7 +8,7 @@ use crate::objects::{self, Message};
 use log::Level;
 
 /// How long a node keeps its decoded value after its last Commit.
-pub const SETTLE_AFTER_MS: Millis = 10_000;
+pub(super) const SETTLE_AFTER_MS: Millis = 10_000;
 
 impl Session {
     /// `logged_in`: `from` is a client (looked up once by `handle_frame`).

@@ -7,18 +7,18 @@ use crate::objects;
 use crate::pickle::{Limits, Value};
 
 /// Dependencies as the client sends them ([`objects::read_deps`]); the error is for a log line.
-pub fn parse_deps(bytes: &[u8], limits: &Limits) -> Result<Option<Vec<String>>, String> {
+pub(crate) fn parse_deps(bytes: &[u8], limits: &Limits) -> Result<Option<Vec<String>>, String> {
     objects::read_deps(bytes, limits).map_err(|e| e.to_string())
 }
 
 /// `{k: v, ...}` with string keys.
-pub fn sdict(items: Vec<(&str, Value)>) -> Value {
+pub(crate) fn sdict(items: Vec<(&str, Value)>) -> Value {
     Value::dict(items.into_iter().map(|(k, v)| (Value::str(k), v)).collect())
 }
 
 /// What Python's `str(value)` shows for the simple values a client may send (used in the
 /// version refusal message, which quotes what the client sent).
-pub fn py_str(v: &Value) -> String {
+pub(crate) fn py_str(v: &Value) -> String {
     match v {
         Value::None => "None".into(),
         Value::Bool(true) => "True".into(),
@@ -31,12 +31,12 @@ pub fn py_str(v: &Value) -> String {
 }
 
 /// How many leading bytes of an identity the logs show.
-pub const PEER_NAME_BYTES: usize = 4;
+pub(crate) const PEER_NAME_BYTES: usize = 4;
 
 /// A peer identity for logs, abbreviated: its first [`PEER_NAME_BYTES`] bytes in hex, then
 /// `...` when there is more (`0x` in front unless it has the 16 bytes clients use). The whole
 /// identity is never logged: whoever reads the log could otherwise present it from elsewhere.
-pub fn peer_name(id: &[u8]) -> String {
+pub(crate) fn peer_name(id: &[u8]) -> String {
     // Written digit by digit: this runs for every log line that names a peer, and formatting
     // each byte with `format!` cost ~12,000 instructions per call (callgrind, upload of 10,000
     // nodes: 16 % of the server's instructions).

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 /// A monitor event about the connection from `peer` (`ip:port`).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Event {
+pub(crate) enum Event {
     Accepted {
         peer: String,
     },
@@ -37,13 +37,13 @@ const MAX_CONNS: usize = 4096;
 /// One ROUTER's accepted connections that have not shown a ZeroMQ handshake yet: `true` once
 /// they sent something that is not ZMTP.
 #[derive(Default)]
-pub struct Watch {
+pub(crate) struct Watch {
     waiting: HashMap<String, bool>,
 }
 
 impl Watch {
     /// Feeds one event. Returns the address of a peer that closed without speaking ZeroMQ.
-    pub fn feed(&mut self, ev: Event) -> Option<String> {
+    pub(crate) fn feed(&mut self, ev: Event) -> Option<String> {
         match ev {
             Event::Accepted { peer } => {
                 if self.waiting.len() >= MAX_CONNS {
@@ -66,24 +66,26 @@ impl Watch {
         }
     }
 
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
         self.waiting.len()
     }
 
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.waiting.is_empty()
     }
 }
 
 /// How often one address may be named, and how many lines all addresses together may take.
-pub const PER_ADDRESS: Duration = Duration::from_secs(60);
-pub const MAX_LINES_PER_WINDOW: u32 = 10;
+pub(crate) const PER_ADDRESS: Duration = Duration::from_secs(60);
+pub(crate) const MAX_LINES_PER_WINDOW: u32 = 10;
 const MAX_ADDRESSES: usize = 1024;
 
 /// Rate limit of the WARN lines: one per address per [`PER_ADDRESS`], at most
 /// [`MAX_LINES_PER_WINDOW`] per window in all; what was held back is counted in the next line.
 #[derive(Default)]
-pub struct Limiter {
+pub(crate) struct Limiter {
     last: HashMap<String, Instant>,
     window_start: Option<Instant>,
     lines: u32,
@@ -93,7 +95,7 @@ pub struct Limiter {
 impl Limiter {
     /// Whether to log a line for `addr` now; `Some(n)`: yes, with `n` lines held back since
     /// the previous one.
-    pub fn allow(&mut self, addr: &str, now: Instant) -> Option<u64> {
+    pub(crate) fn allow(&mut self, addr: &str, now: Instant) -> Option<u64> {
         if self
             .window_start
             .is_none_or(|s| now.duration_since(s) >= PER_ADDRESS)

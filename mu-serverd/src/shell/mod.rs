@@ -9,12 +9,12 @@
 //! connect without speaking ZeroMQ (newer replication releases).
 
 mod core;
-pub mod handshakes;
-pub mod monitor;
+pub(crate) mod handshakes;
+pub(crate) mod monitor;
 mod pump;
-pub mod router;
+pub(crate) mod router;
 mod session_core;
-pub mod sockets;
+pub(crate) mod sockets;
 pub mod zmsg;
 
 pub use self::core::Core;

@@ -33,7 +33,7 @@ fn wanted() -> i32 {
     .fold(0, |acc, e| acc | *e as i32)
 }
 
-pub struct Monitor {
+pub(crate) struct Monitor {
     channel: Channel,
     port: u16,
     sock: zmq::Socket,
@@ -42,7 +42,7 @@ pub struct Monitor {
 
 impl Monitor {
     /// Starts monitoring `router` (bound to `port`) and connects the reading end.
-    pub fn attach(
+    pub(crate) fn attach(
         ctx: &zmq::Context,
         router: &mut zmq::Socket,
         channel: Channel,
@@ -66,13 +66,13 @@ impl Monitor {
         })
     }
 
-    pub fn fd(&self) -> std::io::Result<RawFd> {
+    pub(crate) fn fd(&self) -> std::io::Result<RawFd> {
         self.sock.get_fd().map_err(std::io::Error::other)
     }
 
     /// Reads the pending events and logs a WARN line (rate-limited) for each peer that closed
     /// without speaking ZeroMQ. Returns true when it stopped on its budget with events left.
-    pub fn drain(&mut self, limiter: &mut Limiter) -> bool {
+    pub(crate) fn drain(&mut self, limiter: &mut Limiter) -> bool {
         let mut n = 0;
         loop {
             while n < DRAIN_BUDGET {
@@ -196,7 +196,7 @@ fn parse(parts: &[Vec<u8>]) -> Option<Event> {
 }
 
 /// The three monitors, with what the loop needs to know about them.
-pub struct Monitors {
+pub(crate) struct Monitors {
     list: Vec<Monitor>,
     limiter: Limiter,
     /// Per monitor: its ZMQ_FD fired (or a drain stopped on its budget).
@@ -204,7 +204,7 @@ pub struct Monitors {
 }
 
 impl Monitors {
-    pub fn new(list: Vec<Monitor>) -> Monitors {
+    pub(crate) fn new(list: Vec<Monitor>) -> Monitors {
         let dirty = vec![true; list.len()];
         Monitors {
             list,
@@ -213,18 +213,18 @@ impl Monitors {
         }
     }
 
-    pub fn fds(&self) -> std::io::Result<Vec<RawFd>> {
+    pub(crate) fn fds(&self) -> std::io::Result<Vec<RawFd>> {
         self.list.iter().map(Monitor::fd).collect()
     }
 
-    pub fn note(&mut self, i: usize) {
+    pub(crate) fn note(&mut self, i: usize) {
         if let Some(d) = self.dirty.get_mut(i) {
             *d = true;
         }
     }
 
     /// Drains the monitors whose token fired (all of them when `all`).
-    pub fn drain(&mut self, all: bool) {
+    pub(crate) fn drain(&mut self, all: bool) {
         for (m, dirty) in self.list.iter_mut().zip(self.dirty.iter_mut()) {
             if *dirty || all {
                 *dirty = m.drain(&mut self.limiter);
@@ -233,7 +233,7 @@ impl Monitors {
     }
 
     /// A drain stopped on its budget: the loop must not sleep.
-    pub fn busy(&self) -> bool {
+    pub(crate) fn busy(&self) -> bool {
         self.dirty.iter().any(|d| *d)
     }
 }

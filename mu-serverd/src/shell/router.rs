@@ -13,11 +13,11 @@ use std::sync::Arc;
 
 /// Messages with more frames than this are read to the end and dropped (the replication
 /// protocol uses at most 5 frames after the identity).
-pub const MAX_FRAMES: usize = 64;
+pub(crate) const MAX_FRAMES: usize = 64;
 
 /// What became of one outbound message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Sent {
+pub(crate) enum Sent {
     Now,
     Parked,
     /// Not connected on this socket (ROUTER_MANDATORY said EHOSTUNREACH).
@@ -29,13 +29,13 @@ pub enum Sent {
 }
 
 /// One received message, identity split off, with the address of the connection it came on.
-pub enum Received {
+pub(crate) enum Received {
     Message(Identity, Option<PeerAddr>, Vec<Frame>),
     /// A message that broke a shell-level limit, already drained and dropped.
     Dropped(Identity, usize),
 }
 
-pub struct Router {
+pub(crate) struct Router {
     pub channel: Channel,
     sock: zmq::Socket,
     queues: HashMap<Identity, VecDeque<Frames>>,
@@ -63,7 +63,7 @@ pub struct Router {
 const MAX_PEER_ADDRESSES: usize = 4096;
 
 impl Router {
-    pub fn new(channel: Channel, sock: zmq::Socket, limit: usize) -> Router {
+    pub(crate) fn new(channel: Channel, sock: zmq::Socket, limit: usize) -> Router {
         Router {
             channel,
             sock,
@@ -79,31 +79,31 @@ impl Router {
         }
     }
 
-    pub fn fd(&self) -> std::io::Result<RawFd> {
+    pub(crate) fn fd(&self) -> std::io::Result<RawFd> {
         self.sock.get_fd().map_err(std::io::Error::other)
     }
 
     /// How long closing may wait for queued messages to leave (shutdown only).
-    pub fn set_linger(&self, ms: i32) {
+    pub(crate) fn set_linger(&self, ms: i32) {
         let _ = self.sock.set_linger(ms);
     }
 
-    pub fn set_limit(&mut self, limit: usize) {
+    pub(crate) fn set_limit(&mut self, limit: usize) {
         self.limit = limit;
     }
 
-    pub fn has_parked(&self) -> bool {
+    pub(crate) fn has_parked(&self) -> bool {
         !self.queues.is_empty()
     }
 
-    pub fn parked(&self) -> usize {
+    pub(crate) fn parked(&self) -> usize {
         self.queues.values().map(VecDeque::len).sum()
     }
 
     /// ZMQ_EVENTS. Also processes libzmq's pending commands and re-arms ZMQ_FD's edge, so the
     /// loop may sleep only right after this call.
     /// Ends the current batch of sends too (see [`zmsg::SharedFrames`]).
-    pub fn events(&mut self) -> zmq::PollEvents {
+    pub(crate) fn events(&mut self) -> zmq::PollEvents {
         self.shared.clear();
         match self.sock.get_events() {
             Ok(e) => e,
@@ -115,7 +115,7 @@ impl Router {
     }
 
     /// Sends now, or parks behind what is already queued for that peer.
-    pub fn send(&mut self, to: &Identity, frames: Frames) -> Sent {
+    pub(crate) fn send(&mut self, to: &Identity, frames: Frames) -> Sent {
         if self.overflowed.contains(to) {
             return Sent::Discarded;
         }
@@ -158,7 +158,7 @@ impl Router {
 
     /// Retries every parked queue in order until each is empty or its peer is full again.
     /// Returns whether anything went out, and the peers that turned out to be gone.
-    pub fn flush(&mut self) -> (bool, Vec<Identity>) {
+    pub(crate) fn flush(&mut self) -> (bool, Vec<Identity>) {
         let mut progress = false;
         let mut gone = Vec::new();
         let peers: Vec<Identity> = self.queues.keys().cloned().collect();
@@ -191,7 +191,7 @@ impl Router {
     }
 
     /// Forgets a peer's parked messages.
-    pub fn drop_peer(&mut self, peer: &Identity) {
+    pub(crate) fn drop_peer(&mut self, peer: &Identity) {
         self.queues.remove(peer);
         self.overflowed.remove(peer);
         if let Some(map) = self.peer_addresses.as_mut() {
@@ -200,7 +200,7 @@ impl Router {
     }
 
     /// The address `peer` last sent from on this socket, if this socket keeps them.
-    pub fn peer_address(&self, peer: &Identity) -> Option<String> {
+    pub(crate) fn peer_address(&self, peer: &Identity) -> Option<String> {
         let map = self.peer_addresses.as_ref()?;
         map.get(peer).map(|a| a.to_string())
     }
@@ -238,7 +238,7 @@ impl Router {
     }
 
     /// Receives one whole message if one is ready.
-    pub fn recv(&mut self) -> Option<Received> {
+    pub(crate) fn recv(&mut self) -> Option<Received> {
         match self.buf.recv(&mut self.sock) {
             Ok(()) => {}
             Err(zmq::Error::EAGAIN) => return None,

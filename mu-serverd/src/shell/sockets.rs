@@ -12,10 +12,10 @@ pub struct SocketOptions {
 
 /// Per-pipe high-water marks. Parked messages beyond these live in our per-peer queues, where
 /// they are counted and bounded.
-pub const SNDHWM: i32 = 1000;
-pub const RCVHWM: i32 = 1000;
+pub(crate) const SNDHWM: i32 = 1000;
+pub(crate) const RCVHWM: i32 = 1000;
 
-pub fn endpoint(bind: &str, port: u16) -> String {
+pub(crate) fn endpoint(bind: &str, port: u16) -> String {
     if bind.contains(':') {
         format!("tcp://[{bind}]:{port}")
     } else {
@@ -23,7 +23,7 @@ pub fn endpoint(bind: &str, port: u16) -> String {
     }
 }
 
-pub fn port_of(opts: &SocketOptions, ch: Channel) -> u16 {
+pub(crate) fn port_of(opts: &SocketOptions, ch: Channel) -> u16 {
     opts.port
         + match ch {
             Channel::Command => 0,
@@ -33,7 +33,11 @@ pub fn port_of(opts: &SocketOptions, ch: Channel) -> u16 {
 }
 
 /// Opens and binds one ROUTER. Options are set before `bind` so they apply to every connection.
-pub fn open(ctx: &zmq::Context, opts: &SocketOptions, ch: Channel) -> Result<zmq::Socket, String> {
+pub(crate) fn open(
+    ctx: &zmq::Context,
+    opts: &SocketOptions,
+    ch: Channel,
+) -> Result<zmq::Socket, String> {
     let port = port_of(opts, ch);
     let ep = endpoint(&opts.bind, port);
     let what = |e: zmq::Error| format!("{ch:?} socket {ep}: {e}");

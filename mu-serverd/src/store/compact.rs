@@ -13,7 +13,7 @@ use std::time::Instant;
 
 /// What a finished compaction did.
 #[derive(Debug)]
-pub struct Done {
+pub(crate) struct Done {
     pub generation: u64,
     pub nodes: usize,
     pub bytes: u64,
@@ -21,19 +21,19 @@ pub struct Done {
 }
 
 /// A snapshot being written.
-pub struct Compaction {
+pub(crate) struct Compaction {
     generation: u64,
     handle: JoinHandle<io::Result<Done>>,
 }
 
 impl Compaction {
-    pub fn generation(&self) -> u64 {
+    pub(crate) fn generation(&self) -> u64 {
         self.generation
     }
-    pub fn is_finished(&self) -> bool {
+    pub(crate) fn is_finished(&self) -> bool {
         self.handle.is_finished()
     }
-    pub fn join(self) -> io::Result<Done> {
+    pub(crate) fn join(self) -> io::Result<Done> {
         self.handle
             .join()
             .unwrap_or_else(|_| Err(io::Error::other("the snapshot thread panicked")))
@@ -42,7 +42,7 @@ impl Compaction {
 
 /// Starts the thread. `previous_journal` is synced first, so that once the snapshot exists the
 /// journal before it is complete on disk too (it is what a fallback to an older backup replays).
-pub fn spawn(
+pub(crate) fn spawn(
     dir: PathBuf,
     generation: u64,
     image: Image,

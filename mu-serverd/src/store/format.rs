@@ -11,22 +11,22 @@ use std::sync::Arc;
 
 /// Format version of journals before the history, still read (and of snapshot headers before
 /// issue 17).
-pub const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 1;
 /// Journal version written since the history (issue 20): version 2 may hold the meta records
 /// [`ChangeRec::Time`] and [`ChangeRec::Users`]. Version 1 journals are still read.
-pub const JOURNAL_VERSION: u32 = 2;
+pub(crate) const JOURNAL_VERSION: u32 = 2;
 /// Format version written in snapshot headers: 2 adds [`SnapshotHeaderTail`] (issue 17).
 /// Version 1 snapshots are still read.
-pub const SNAPSHOT_VERSION: u32 = 2;
+pub(crate) const SNAPSHOT_VERSION: u32 = 2;
 /// What a version 1 snapshot's clients spoke: mu-serverd admitted only replication 0.9.10
 /// before it recorded the version.
-pub const LEGACY_CLIENT_VERSION: &str = "0.9.10";
-pub const SNAPSHOT_MAGIC: &str = "mu-server snapshot";
-pub const JOURNAL_MAGIC: &str = "mu-server journal";
+pub(crate) const LEGACY_CLIENT_VERSION: &str = "0.9.10";
+pub(crate) const SNAPSHOT_MAGIC: &str = "mu-server snapshot";
+pub(crate) const JOURNAL_MAGIC: &str = "mu-server journal";
 
 /// The first record of a snapshot file.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub struct SnapshotHeader<'a> {
+pub(crate) struct SnapshotHeader<'a> {
     pub magic: &'a str,
     pub version: u32,
     pub generation: u64,
@@ -40,21 +40,21 @@ pub struct SnapshotHeader<'a> {
 /// Appended to the [`SnapshotHeader`] payload in snapshot version 2. A reader decodes the
 /// header (whose layout never changes) first, then this tail if the version says so.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub struct SnapshotHeaderTail<'a> {
+pub(crate) struct SnapshotHeaderTail<'a> {
     /// The replication version of the session's clients (`Change::ClientVersion`).
     pub client_version: Option<&'a str>,
 }
 
 /// The last record of a snapshot file: without it the snapshot is incomplete.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub struct SnapshotTrailer {
+pub(crate) struct SnapshotTrailer {
     pub node_count: u64,
     pub last_seq: u64,
 }
 
 /// The first record of a journal file.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub struct JournalHeader<'a> {
+pub(crate) struct JournalHeader<'a> {
     pub magic: &'a str,
     pub version: u32,
     pub generation: u64,
@@ -64,7 +64,7 @@ pub struct JournalHeader<'a> {
 
 /// One node of the repository, as clients receive it (the pickle frames, untouched).
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub struct NodeRec<'a> {
+pub(crate) struct NodeRec<'a> {
     pub uuid: &'a str,
     pub owner: &'a str,
     #[serde(serialize_with = "raw_bytes")]
@@ -75,7 +75,7 @@ pub struct NodeRec<'a> {
 
 /// A journal entry: one [`Change`] with its sequence number.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub struct Entry<'a> {
+pub(crate) struct Entry<'a> {
     pub seq: u64,
     #[serde(borrow)]
     pub change: ChangeRec<'a>,
@@ -83,7 +83,7 @@ pub struct Entry<'a> {
 
 /// [`Change`] with borrowed fields.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub enum ChangeRec<'a> {
+pub(crate) enum ChangeRec<'a> {
     State(SessionState),
     NodeStored {
         uuid: &'a str,
@@ -133,7 +133,7 @@ pub enum ChangeRec<'a> {
 }
 
 impl<'a> ChangeRec<'a> {
-    pub fn from_change(c: &'a Change) -> Self {
+    pub(crate) fn from_change(c: &'a Change) -> Self {
         match c {
             Change::State(s) => ChangeRec::State(*s),
             Change::NodeStored {
@@ -161,7 +161,7 @@ impl<'a> ChangeRec<'a> {
     }
 
     /// The change, or `None` for a meta record ([`ChangeRec::Time`], [`ChangeRec::Users`]).
-    pub fn to_change(&self) -> Option<Change> {
+    pub(crate) fn to_change(&self) -> Option<Change> {
         Some(match self {
             ChangeRec::State(s) => Change::State(*s),
             ChangeRec::NodeStored {
@@ -209,7 +209,7 @@ fn frame(b: &[u8]) -> Frame {
 
 /// Encodes a payload with postcard. Our own types always encode; the error path exists only
 /// because the serde API has one.
-pub fn encode<T: Serialize>(value: &T, out: &mut Vec<u8>) -> Result<(), postcard::Error> {
+pub(crate) fn encode<T: Serialize>(value: &T, out: &mut Vec<u8>) -> Result<(), postcard::Error> {
     out.clear();
     let taken = std::mem::take(out);
     *out = postcard::to_extend(value, taken)?;

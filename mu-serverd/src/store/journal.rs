@@ -14,10 +14,9 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 /// An open journal file being appended to.
-pub struct JournalWriter {
+pub(crate) struct JournalWriter {
     file: File,
     path: PathBuf,
-    generation: u64,
     /// Length of the file made of whole records (where the next record starts).
     len: u64,
     next_seq: u64,
@@ -30,7 +29,7 @@ pub struct JournalWriter {
 impl JournalWriter {
     /// Creates `journal-<generation>.log` (it must not exist) starting at sequence `first_seq`.
     /// The directory entry is not fsynced here; the caller decides when (see `Store`).
-    pub fn create(dir: &Path, generation: u64, first_seq: u64) -> io::Result<Self> {
+    pub(crate) fn create(dir: &Path, generation: u64, first_seq: u64) -> io::Result<Self> {
         let path = layout::journal_path(dir, generation);
         let file = OpenOptions::new()
             .write(true)
@@ -39,7 +38,6 @@ impl JournalWriter {
         let mut w = JournalWriter {
             file,
             path,
-            generation,
             len: 0,
             next_seq: first_seq,
             payload: Vec::new(),
@@ -64,26 +62,22 @@ impl JournalWriter {
         Ok(w)
     }
 
-    pub fn generation(&self) -> u64 {
-        self.generation
-    }
-    pub fn path(&self) -> &Path {
+    #[cfg(test)]
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
     /// Bytes of whole records in the file.
-    pub fn len(&self) -> u64 {
+    pub(crate) fn len(&self) -> u64 {
         self.len
     }
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
     /// The sequence number the next append will carry.
-    pub fn next_seq(&self) -> u64 {
+    pub(crate) fn next_seq(&self) -> u64 {
         self.next_seq
     }
 
     /// Appends one change and writes it at once (see [`JournalWriter::push`] + `flush`).
-    pub fn append(&mut self, change: &Change) -> io::Result<u64> {
+    #[cfg(test)]
+    pub(crate) fn append(&mut self, change: &Change) -> io::Result<u64> {
         let seq = self.push(change)?;
         self.flush_pending()?;
         Ok(seq)
@@ -91,7 +85,7 @@ impl JournalWriter {
 
     /// Frames one change into the pending buffer and gives it the next sequence number. Nothing
     /// reaches the file before [`JournalWriter::flush_pending`].
-    pub fn push(&mut self, change: &Change) -> io::Result<u64> {
+    pub(crate) fn push(&mut self, change: &Change) -> io::Result<u64> {
         let seq = self.next_seq;
         let entry = Entry {
             seq,
@@ -114,7 +108,7 @@ impl JournalWriter {
     /// buffer. It carries the sequence number of the next change and consumes none, so replay
     /// and the sequence checks of recovery never see it. It does not count in
     /// [`JournalWriter::pending_records`].
-    pub fn push_meta(&mut self, meta: ChangeRec<'_>) -> io::Result<()> {
+    pub(crate) fn push_meta(&mut self, meta: ChangeRec<'_>) -> io::Result<()> {
         let entry = Entry {
             seq: self.next_seq,
             change: meta,
@@ -128,7 +122,7 @@ impl JournalWriter {
     /// restore encodes the whole session off the event loop): only the sequence number is
     /// added. An `Entry` is its `seq` varint followed by its `change`, so the record is the
     /// same bytes `push` would write.
-    pub fn push_encoded(&mut self, change: &[u8]) -> io::Result<u64> {
+    pub(crate) fn push_encoded(&mut self, change: &[u8]) -> io::Result<u64> {
         let seq = self.next_seq;
         let mut varint = [0u8; 10];
         let v =
@@ -156,12 +150,12 @@ impl JournalWriter {
     }
 
     /// Room for `bytes` more in the pending buffer (one allocation for a large batch).
-    pub fn reserve(&mut self, bytes: usize) {
+    pub(crate) fn reserve(&mut self, bytes: usize) {
         self.pending.reserve(bytes);
     }
 
     /// Records pushed but not yet written.
-    pub fn pending_records(&self) -> u64 {
+    pub(crate) fn pending_records(&self) -> u64 {
         self.pending_records
     }
 
@@ -169,7 +163,7 @@ impl JournalWriter {
     /// failure (disk full, I/O error) the file is cut back to its last whole record, so it
     /// never holds a torn record in its middle, the pending records are dropped, and the error
     /// returned.
-    pub fn flush_pending(&mut self) -> io::Result<()> {
+    pub(crate) fn flush_pending(&mut self) -> io::Result<()> {
         if self.pending.is_empty() {
             return Ok(());
         }
@@ -192,19 +186,20 @@ impl JournalWriter {
     }
 
     /// `fdatasync` of the journal (the `always` policy calls it after every append).
-    pub fn sync(&self) -> io::Result<()> {
+    pub(crate) fn sync(&self) -> io::Result<()> {
         self.file.sync_data()
     }
 
     /// A second handle to the same open file, for a background syncer thread.
-    pub fn sync_handle(&self) -> io::Result<File> {
+    pub(crate) fn sync_handle(&self) -> io::Result<File> {
         self.file.try_clone()
     }
 }
 
 /// A journal file as read back at start-up.
 #[derive(Debug)]
-pub struct JournalRead {
+pub(crate) struct JournalRead {
+    #[cfg(test)]
     pub generation: u64,
     pub first_seq: u64,
     /// Whole entries in file order.
@@ -228,7 +223,7 @@ pub enum Meta {
 
 /// Why a journal file cannot be used at all (its header is unreadable).
 #[derive(Debug)]
-pub enum JournalError {
+pub(crate) enum JournalError {
     Io(io::Error),
     BadHeader(String),
 }
@@ -244,7 +239,7 @@ impl std::fmt::Display for JournalError {
 
 /// Reads a journal file. Entries stop at the first damaged or undecodable record; the caller
 /// decides whether that is a torn tail to truncate.
-pub fn read(path: &Path) -> Result<JournalRead, JournalError> {
+pub(crate) fn read(path: &Path) -> Result<JournalRead, JournalError> {
     let buf = super::snapshot::read_state_file(path).map_err(JournalError::Io)?;
     let mut recs = Records::new(&buf);
     let first = recs.next().ok_or_else(|| {
@@ -292,6 +287,7 @@ pub fn read(path: &Path) -> Result<JournalRead, JournalError> {
         damage = recs.damage().cloned();
     }
     Ok(JournalRead {
+        #[cfg(test)]
         generation: header.generation,
         first_seq: header.first_seq,
         entries,
@@ -303,7 +299,7 @@ pub fn read(path: &Path) -> Result<JournalRead, JournalError> {
 }
 
 /// Cuts a journal back to its whole records (after a crash mid-append) and makes it durable.
-pub fn truncate(path: &Path, good_len: u64) -> io::Result<()> {
+pub(crate) fn truncate(path: &Path, good_len: u64) -> io::Result<()> {
     let f = OpenOptions::new().write(true).open(path)?;
     f.set_len(good_len)?;
     f.sync_all()

@@ -13,21 +13,21 @@
 //! - [`export`], [`import`]: the replication client's `Repository.dumps`/`loads` file format.
 //! - [`error`]: [`StoreError`], what callers act on.
 
-pub mod admin;
-pub mod compact;
-pub mod error;
+pub(crate) mod admin;
+pub(crate) mod compact;
+pub(crate) mod error;
 pub mod export;
-pub mod format;
+pub(crate) mod format;
 pub mod history;
 pub mod import;
-pub mod journal;
+pub(crate) mod journal;
 pub mod layout;
-pub mod live;
-pub mod open;
-pub mod record;
-pub mod recover;
-pub mod snapshot;
-pub mod syncer;
+pub(crate) mod live;
+pub(crate) mod open;
+pub(crate) mod record;
+pub(crate) mod recover;
+pub(crate) mod snapshot;
+pub(crate) mod syncer;
 
 #[cfg(test)]
 mod tests;
@@ -44,7 +44,7 @@ pub(crate) mod testutil {
     use std::path::PathBuf;
 
     /// A fresh empty directory under the system temp dir, unique per test name and process.
-    pub fn tempdir(name: &str) -> PathBuf {
+    pub(crate) fn tempdir(name: &str) -> PathBuf {
         let d = std::env::temp_dir().join(format!("mu-store-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&d);
         std::fs::create_dir_all(&d).expect("create temp dir");

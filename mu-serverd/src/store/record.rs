@@ -7,20 +7,20 @@
 use std::io::{self, IoSlice, Write};
 
 /// Bytes before each payload.
-pub const HEADER_LEN: usize = 8;
+pub(crate) const HEADER_LEN: usize = 8;
 
 /// No record may be larger than this. A length above it is treated as corruption, so a flipped
 /// bit in a length field never makes the reader allocate gigabytes.
-pub const MAX_RECORD_LEN: usize = 1 << 30;
+pub(crate) const MAX_RECORD_LEN: usize = 1 << 30;
 
 /// Appends one framed record to `out` (tests and in-memory buffers).
-pub fn frame_into(out: &mut Vec<u8>, payload: &[u8]) {
+pub(crate) fn frame_into(out: &mut Vec<u8>, payload: &[u8]) {
     out.extend_from_slice(&header(payload));
     out.extend_from_slice(payload);
 }
 
 /// The 8 header bytes of a record around `payload`.
-pub fn header(payload: &[u8]) -> [u8; HEADER_LEN] {
+pub(crate) fn header(payload: &[u8]) -> [u8; HEADER_LEN] {
     let len_bytes = (payload.len() as u32).to_le_bytes();
     let mut h = crc32fast::Hasher::new();
     h.update(&len_bytes);
@@ -42,7 +42,7 @@ pub fn header(payload: &[u8]) -> [u8; HEADER_LEN] {
 /// into a staging buffer), so that a process crash leaves either the whole record or a torn
 /// tail, never a gap. A short write (rare: a signal, a full disk) is completed with further
 /// writes. Returns the bytes written.
-pub fn write_record<W: Write>(w: &mut W, payload: &[u8]) -> io::Result<usize> {
+pub(crate) fn write_record<W: Write>(w: &mut W, payload: &[u8]) -> io::Result<usize> {
     if payload.len() > MAX_RECORD_LEN {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -96,14 +96,14 @@ impl std::fmt::Display for Damage {
 
 /// Iterates over the payloads of a buffer of framed records. After `None`, [`Records::damage`]
 /// says whether the buffer ended cleanly, and [`Records::good_len`] how many bytes were whole.
-pub struct Records<'a> {
+pub(crate) struct Records<'a> {
     buf: &'a [u8],
     pos: usize,
     damage: Option<Damage>,
 }
 
 impl<'a> Records<'a> {
-    pub fn new(buf: &'a [u8]) -> Self {
+    pub(crate) fn new(buf: &'a [u8]) -> Self {
         Records {
             buf,
             pos: 0,
@@ -111,10 +111,10 @@ impl<'a> Records<'a> {
         }
     }
     /// Bytes covered by whole, valid records read so far.
-    pub fn good_len(&self) -> usize {
+    pub(crate) fn good_len(&self) -> usize {
         self.pos
     }
-    pub fn damage(&self) -> Option<&Damage> {
+    pub(crate) fn damage(&self) -> Option<&Damage> {
         self.damage.as_ref()
     }
 }

@@ -264,7 +264,7 @@ fn report_damage(path: &Path, d: &Damage, good: u64, total: u64, is_last: bool) 
 
 /// Moves every state file into `discarded-<unix seconds>/` inside the state directory, so the
 /// next start begins a new empty session while the old files stay available to the admin.
-pub fn discard(dir: &Path) -> io::Result<Option<PathBuf>> {
+pub(crate) fn discard(dir: &Path) -> io::Result<Option<PathBuf>> {
     let listing = match layout::list(dir) {
         Ok(l) => l,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),

@@ -63,7 +63,7 @@ impl Image {
 
 /// Why a snapshot file cannot be used.
 #[derive(Debug)]
-pub enum SnapshotError {
+pub(crate) enum SnapshotError {
     Io(io::Error),
     /// Checksums, framing or structure are wrong; the text says where.
     Corrupt(String),
@@ -80,7 +80,7 @@ impl std::fmt::Display for SnapshotError {
 
 /// Reads a file of the state directory (snapshot or journal): regular, not a symbolic link,
 /// at most its `fstat` size. Errors are I/O errors whose text says what is wrong.
-pub fn read_state_file(path: &Path) -> io::Result<Vec<u8>> {
+pub(crate) fn read_state_file(path: &Path) -> io::Result<Vec<u8>> {
     use crate::files::{FileError, Links};
     crate::files::read(path, Links::Refuse, u64::MAX).map_err(|e| match e {
         FileError::Open(e) | FileError::Read(e) => e,
@@ -94,7 +94,7 @@ fn io_other(e: postcard::Error) -> io::Error {
 
 /// Writes `image` as generation `generation` into `dir` durably. Returns the file size.
 /// On error the temporary file is removed and no final-named file is touched.
-pub fn write(dir: &Path, generation: u64, image: &Image) -> io::Result<u64> {
+pub(crate) fn write(dir: &Path, generation: u64, image: &Image) -> io::Result<u64> {
     let tmp = layout::snapshot_tmp_path(dir, generation);
     let result = write_tmp(&tmp, generation, image).and_then(|size| {
         fs::rename(&tmp, layout::snapshot_path(dir, generation))?;
@@ -110,7 +110,7 @@ pub fn write(dir: &Path, generation: u64, image: &Image) -> io::Result<u64> {
 /// Writes `image` as generation `generation` into `path` and syncs it, without giving it a
 /// snapshot's name (`mu-ctl import` does that when it installs the import). On error the file
 /// is removed.
-pub fn write_aside(path: &Path, generation: u64, image: &Image) -> io::Result<u64> {
+pub(crate) fn write_aside(path: &Path, generation: u64, image: &Image) -> io::Result<u64> {
     let result = write_tmp(path, generation, image);
     if result.is_err() {
         let _ = fs::remove_file(path);
@@ -161,13 +161,13 @@ fn write_tmp(tmp: &Path, generation: u64, image: &Image) -> io::Result<u64> {
 
 /// Reads and fully checks a snapshot file. The daemon wrote it: a symbolic link, FIFO or device
 /// in its place is refused without reading, and no more than its recorded size is read.
-pub fn read(path: &Path) -> Result<(u64, Image), SnapshotError> {
+pub(crate) fn read(path: &Path) -> Result<(u64, Image), SnapshotError> {
     let buf = read_state_file(path).map_err(SnapshotError::Io)?;
     parse(&buf)
 }
 
 /// Checks and decodes a snapshot held in memory. Returns (generation, image).
-pub fn parse(buf: &[u8]) -> Result<(u64, Image), SnapshotError> {
+pub(crate) fn parse(buf: &[u8]) -> Result<(u64, Image), SnapshotError> {
     let corrupt = |s: String| SnapshotError::Corrupt(s);
     let mut recs = Records::new(buf);
     let first = recs.next().ok_or_else(|| {

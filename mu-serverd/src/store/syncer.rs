@@ -17,7 +17,7 @@ use std::time::Duration;
 
 /// State shared between the event loop and the syncer thread.
 #[derive(Default)]
-pub struct SyncShared {
+pub(crate) struct SyncShared {
     /// Set by the event loop after each append; cleared by the syncer before it syncs.
     pub dirty: AtomicBool,
     pub last_sync_unix_ms: AtomicU64,
@@ -35,7 +35,7 @@ enum Msg {
     Stop,
 }
 
-pub struct Syncer {
+pub(crate) struct Syncer {
     tx: Sender<Msg>,
     shared: Arc<SyncShared>,
     handle: Option<JoinHandle<()>>,
@@ -67,7 +67,7 @@ fn sync(file: &File, shared: &SyncShared) {
 }
 
 impl Syncer {
-    pub fn start(interval: Duration, first: File) -> std::io::Result<Syncer> {
+    pub(crate) fn start(interval: Duration, first: File) -> std::io::Result<Syncer> {
         let (tx, rx) = mpsc::channel::<Msg>();
         let shared = Arc::new(SyncShared::default());
         let sh = shared.clone();
@@ -113,22 +113,22 @@ impl Syncer {
 
     /// Called after every append: one atomic swap; the first append after a sync also wakes
     /// the syncer thread.
-    pub fn mark_dirty(&self) {
+    pub(crate) fn mark_dirty(&self) {
         if !self.shared.dirty.swap(true, Ordering::AcqRel) {
             let _ = self.tx.send(Msg::Dirty);
         }
     }
 
-    pub fn switch(&self, file: File) {
+    pub(crate) fn switch(&self, file: File) {
         let _ = self.tx.send(Msg::Switch(file));
     }
 
-    pub fn shared(&self) -> &SyncShared {
+    pub(crate) fn shared(&self) -> &SyncShared {
         &self.shared
     }
 
     /// Final sync and join.
-    pub fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         let _ = self.tx.send(Msg::Stop);
         if let Some(h) = self.handle.take() {
             let _ = h.join();

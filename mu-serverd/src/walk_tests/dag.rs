@@ -3,13 +3,13 @@
 //! client would, not through the encoder.
 
 /// A protocol-4 pickle under construction; every value is memoized and named by its index.
-pub struct P {
+pub(crate) struct P {
     pub out: Vec<u8>,
     next: u32,
 }
 
 impl P {
-    pub fn new() -> P {
+    pub(crate) fn new() -> P {
         P {
             out: vec![0x80, 4],
             next: 0,
@@ -20,7 +20,7 @@ impl P {
         self.next += 1;
         self.next - 1
     }
-    pub fn get(&mut self, i: u32) {
+    pub(crate) fn get(&mut self, i: u32) {
         match u8::try_from(i) {
             Ok(b) => self.out.extend_from_slice(&[b'h', b]), // BINGET
             Err(_) => {
@@ -35,48 +35,48 @@ impl P {
             self.get(i);
         }
     }
-    pub fn str(&mut self, s: &str) -> u32 {
+    pub(crate) fn str(&mut self, s: &str) -> u32 {
         self.out.push(0x8c); // SHORT_BINUNICODE
         self.out.push(s.len() as u8);
         self.out.extend_from_slice(s.as_bytes());
         self.memo()
     }
-    pub fn int(&mut self, i: u8) -> u32 {
+    pub(crate) fn int(&mut self, i: u8) -> u32 {
         self.out.extend_from_slice(&[b'K', i]); // BININT1
         self.memo()
     }
     /// A `LONG4` integer of `n` bytes (all 0x11: positive).
-    pub fn big_int(&mut self, n: u32) -> u32 {
+    pub(crate) fn big_int(&mut self, n: u32) -> u32 {
         self.out.push(0x8b); // LONG4
         self.out.extend_from_slice(&n.to_le_bytes());
         self.out.extend(std::iter::repeat_n(0x11, n as usize));
         self.memo()
     }
-    pub fn tuple(&mut self, items: &[u32]) -> u32 {
+    pub(crate) fn tuple(&mut self, items: &[u32]) -> u32 {
         self.gets(items);
         self.out.push(b't');
         self.memo()
     }
-    pub fn frozenset(&mut self, items: &[u32]) -> u32 {
+    pub(crate) fn frozenset(&mut self, items: &[u32]) -> u32 {
         self.gets(items);
         self.out.push(0x91); // FROZENSET
         self.memo()
     }
-    pub fn list(&mut self, items: &[u32]) -> u32 {
+    pub(crate) fn list(&mut self, items: &[u32]) -> u32 {
         self.out.push(b']');
         let m = self.memo();
         self.gets(items);
         self.out.push(b'e'); // APPENDS
         m
     }
-    pub fn set(&mut self, items: &[u32]) -> u32 {
+    pub(crate) fn set(&mut self, items: &[u32]) -> u32 {
         self.out.push(0x8f); // EMPTY_SET
         let m = self.memo();
         self.gets(items);
         self.out.push(0x90); // ADDITEMS
         m
     }
-    pub fn dict(&mut self, pairs: &[(u32, u32)]) -> u32 {
+    pub(crate) fn dict(&mut self, pairs: &[(u32, u32)]) -> u32 {
         self.out.push(b'}');
         let m = self.memo();
         self.out.push(b'(');
@@ -88,35 +88,35 @@ impl P {
         m
     }
     /// `builtins.<name>` (protocol 0 `GLOBAL`, which every loader reads).
-    pub fn builtin(&mut self, name: &str) -> u32 {
+    pub(crate) fn builtin(&mut self, name: &str) -> u32 {
         self.out
             .extend_from_slice(format!("cbuiltins\n{name}\n").as_bytes());
         self.memo()
     }
     /// `{key: value}` of strings to earlier values.
-    pub fn sdict(&mut self, items: &[(&str, u32)]) -> u32 {
+    pub(crate) fn sdict(&mut self, items: &[(&str, u32)]) -> u32 {
         let keyed: Vec<(u32, u32)> = items.iter().map(|(k, v)| (self.str(k), *v)).collect();
         self.dict(&keyed)
     }
-    pub fn finish(mut self, top: u32) -> Vec<u8> {
+    pub(crate) fn finish(mut self, top: u32) -> Vec<u8> {
         self.get(top);
         self.out.push(b'.');
         self.out
     }
     /// `x_0 = leaf`, `x_{i+1} = (x_i, x_i)`: 2^depth leaves in ~4 bytes per level.
-    pub fn chain(&mut self, leaf: u32, depth: u32) -> u32 {
+    pub(crate) fn chain(&mut self, leaf: u32, depth: u32) -> u32 {
         (0..depth).fold(leaf, |x, _| self.tuple(&[x, x]))
     }
 }
 
 /// The shape of one random DAG: node `i` is `kind` over children picked among nodes `< i`.
 #[derive(Clone, Debug)]
-pub struct Spec {
+pub(crate) struct Spec {
     pub nodes: Vec<(u8, Vec<usize>)>,
 }
 
 /// Writes `spec` into `p`; returns the top node and whether it is hashable.
-pub fn build(p: &mut P, spec: &Spec) -> (u32, bool) {
+pub(crate) fn build(p: &mut P, spec: &Spec) -> (u32, bool) {
     let mut ids: Vec<(u32, bool)> = vec![(p.str("leaf"), true), (p.int(7), true)];
     for (kind, children) in &spec.nodes {
         let picked: Vec<(u32, bool)> = children.iter().map(|c| ids[c % ids.len()]).collect();
@@ -141,7 +141,7 @@ pub fn build(p: &mut P, spec: &Spec) -> (u32, bool) {
 }
 
 /// Leaves of the tree the DAG stands for (saturating), to show what a naive walk would face.
-pub fn tree_size(spec: &Spec) -> u64 {
+pub(crate) fn tree_size(spec: &Spec) -> u64 {
     let mut sizes: Vec<u64> = vec![1, 1];
     for (_, children) in &spec.nodes {
         let n = sizes.len();

@@ -17,11 +17,11 @@ use text::{parse_float, parse_int};
 
 /// `bytes(n)` larger than this is refused instead of allocated (the engine also caps the total
 /// per apply, see `apply::CONVERSION_BUDGET`).
-pub const MAX_BYTES_CONVERSION: i128 = 1 << 20;
+pub(crate) const MAX_BYTES_CONVERSION: i128 = 1 << 20;
 
 /// A builtin type named in a delta (`builtins.<name>` or the `<<NoneType>>` persistent id).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum PyType {
+pub(crate) enum PyType {
     Int,
     Float,
     Str,
@@ -40,7 +40,7 @@ pub enum PyType {
 
 impl PyType {
     /// Interprets a `type_changes` `new_type`/`old_type` value.
-    pub fn from_value(v: &Value) -> PyType {
+    pub(crate) fn from_value(v: &Value) -> PyType {
         match v {
             Value::Global(g) => {
                 let (m, n) = (g.0.as_str().unwrap_or(""), g.1.as_str().unwrap_or(""));
@@ -68,7 +68,7 @@ impl PyType {
 }
 
 /// `ty(v)` with CPython's rules.
-pub fn convert(ty: &PyType, v: &Value) -> Result<Value, PyErr> {
+pub(crate) fn convert(ty: &PyType, v: &Value) -> Result<Value, PyErr> {
     match ty {
         PyType::Int => to_int(v),
         PyType::Float => to_float(v),

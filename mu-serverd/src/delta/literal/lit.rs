@@ -6,7 +6,7 @@ use crate::pickle::value::Value;
 
 /// A literal's value.
 #[derive(Clone, Debug)]
-pub enum Lit {
+pub(crate) enum Lit {
     Val(Value),
     /// A literal that is not a plain data key (complex, dict, set, list, Ellipsis).
     Opaque {
@@ -17,7 +17,7 @@ pub enum Lit {
 
 /// Why evaluation failed.
 #[derive(Clone, Debug)]
-pub enum LitErr {
+pub(crate) enum LitErr {
     /// `SyntaxError`/`ValueError`: deepdiff keeps the raw text.
     Fallback,
     /// Another exception escapes `literal_eval` (e.g. `TypeError: unhashable type`).

@@ -17,10 +17,10 @@ mod parse;
 mod simple;
 mod string;
 
-pub use lit::{Lit, LitErr};
+pub(crate) use lit::{Lit, LitErr};
 
 /// `ast.literal_eval(text)` for text given as code points.
-pub fn literal_eval(text: &[u32]) -> Result<Lit, LitErr> {
+pub(crate) fn literal_eval(text: &[u32]) -> Result<Lit, LitErr> {
     if text.contains(&0) || text.iter().any(|c| (0xd800..0xe000).contains(c)) {
         return Err(LitErr::Fallback);
     }
@@ -30,8 +30,9 @@ pub fn literal_eval(text: &[u32]) -> Result<Lit, LitErr> {
     }
 }
 
-/// Convenience for tests and the path parser: text as `&str`.
-pub fn literal_eval_str(s: &str) -> Result<Lit, LitErr> {
+/// Convenience for tests: text as `&str`.
+#[cfg(test)]
+fn literal_eval_str(s: &str) -> Result<Lit, LitErr> {
     let cps: Vec<u32> = s.chars().map(|c| c as u32).collect();
     literal_eval(&cps)
 }

@@ -24,7 +24,7 @@ fn clean_digits(s: &str, radix: u32, lead_us: bool) -> Option<String> {
 }
 
 /// A Python number token (int with radix prefixes, float, imaginary `j`).
-pub fn parse_number(tok: &str) -> Option<(Value, bool)> {
+pub(super) fn parse_number(tok: &str) -> Option<(Value, bool)> {
     let lower = tok.to_ascii_lowercase();
     if let Some(rest) = lower.strip_suffix('j') {
         return parse_float_tok(rest)

@@ -112,7 +112,7 @@ pub(super) fn subscript(v: &Value, key: &Lit) -> Result<Sub, PyErr> {
 }
 
 /// `elem == len(obj)` in `_simple_set_elem_value`.
-pub fn key_equals_len(key: &Lit, len: usize) -> bool {
+pub(crate) fn key_equals_len(key: &Lit, len: usize) -> bool {
     match key {
         Lit::Val(v) => py_eq(v, &Value::Int(len as i64)),
         Lit::Opaque { .. } => false,

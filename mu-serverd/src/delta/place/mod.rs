@@ -12,7 +12,7 @@
 
 mod keys;
 
-pub use keys::key_equals_len;
+pub(super) use keys::key_equals_len;
 
 use super::error::PyErr;
 use super::literal::Lit;
@@ -24,7 +24,7 @@ use keys::{as_index, attr_name, data_getattr, dict_key, norm_index, subscript, S
 use std::sync::Arc;
 
 #[derive(Clone, Debug)]
-pub enum Node {
+pub(super) enum Node {
     /// The `Delta` object (`self`): only `self.root` is ever reached.
     Delta,
     /// `root` followed by these steps: a list/tuple index or a dict entry position.
@@ -34,7 +34,7 @@ pub enum Node {
 }
 
 /// The mutable root (`None` once `del self.__dict__['root']` ran).
-pub struct Root {
+pub(super) struct Root {
     pub value: Option<Value>,
     /// What undoes each write under the root (inert unless applying in place).
     pub(super) undo: UndoLog,
@@ -64,14 +64,14 @@ fn walk_logged<'a>(
 }
 
 impl Root {
-    pub fn new(value: Value, record: bool) -> Root {
+    pub(super) fn new(value: Value, record: bool) -> Root {
         Root {
             value: Some(value),
             undo: UndoLog::new(record),
         }
     }
 
-    pub fn get<'a>(&'a self, node: &'a Node) -> Option<&'a Value> {
+    pub(super) fn get<'a>(&'a self, node: &'a Node) -> Option<&'a Value> {
         match node {
             Node::Delta => None,
             Node::Detached(v) => Some(v),
@@ -91,7 +91,7 @@ impl Root {
 
     /// Replaces the value at a position of the root (a slice assignment); false when the
     /// position does not exist.
-    pub fn replace(&mut self, steps: &[usize], value: Value) -> bool {
+    pub(super) fn replace(&mut self, steps: &[usize], value: Value) -> bool {
         match walk_logged(&mut self.value, &mut self.undo, steps, false) {
             Some(slot) => {
                 let old = std::mem::replace(slot, value);
@@ -109,7 +109,7 @@ fn is_root_attr(e: &Elem) -> bool {
 
 impl Root {
     /// `obj[elem]` or `getattr(obj, elem)`.
-    pub fn child(&self, node: &Node, e: &Elem) -> Result<Node, PyErr> {
+    pub(super) fn child(&self, node: &Node, e: &Elem) -> Result<Node, PyErr> {
         match node {
             Node::Delta => {
                 if is_root_attr(e) && self.value.is_some() {
@@ -146,7 +146,7 @@ impl Root {
     }
 
     /// `_get_nested_obj(self, elements)`.
-    pub fn walk(&self, elements: &[Elem]) -> Result<Node, PyErr> {
+    pub(super) fn walk(&self, elements: &[Elem]) -> Result<Node, PyErr> {
         let mut node = Node::Delta;
         for e in elements {
             node = self.child(&node, e)?;
@@ -154,7 +154,7 @@ impl Root {
         Ok(node)
     }
 
-    pub fn value_of(&self, node: &Node) -> Result<Value, PyErr> {
+    pub(super) fn value_of(&self, node: &Node) -> Result<Value, PyErr> {
         match node {
             Node::Delta => Err(PyErr::type_err("the Delta object is not a value")),
             _ => self
@@ -183,7 +183,7 @@ impl Root {
     }
 
     /// `obj[elem] = value` / `setattr(obj, elem, value)`.
-    pub fn set(&mut self, node: &mut Node, e: &Elem, value: Value) -> Result<(), PyErr> {
+    pub(super) fn set(&mut self, node: &mut Node, e: &Elem, value: Value) -> Result<(), PyErr> {
         if let Node::Delta = node {
             if is_root_attr(e) {
                 let old = self.value.replace(value);
@@ -236,7 +236,7 @@ impl Root {
     }
 
     /// `del obj[elem]` / `del obj.__dict__[elem]`.
-    pub fn delete(&mut self, node: &mut Node, e: &Elem) -> Result<(), PyErr> {
+    pub(super) fn delete(&mut self, node: &mut Node, e: &Elem) -> Result<(), PyErr> {
         if let Node::Delta = node {
             if is_root_attr(e) && self.value.is_some() {
                 let old = self.value.take();
@@ -278,7 +278,7 @@ impl Root {
     }
 
     /// `len(obj)`.
-    pub fn len(&self, node: &Node) -> Result<usize, PyErr> {
+    pub(super) fn len(&self, node: &Node) -> Result<usize, PyErr> {
         match node {
             Node::Delta => Err(PyErr::type_err("object of type 'Delta' has no len()")),
             _ => py_len(self.get(node).ok_or_else(|| PyErr::attr("no root"))?),
@@ -286,7 +286,12 @@ impl Root {
     }
 
     /// `obj.insert(index, value)`.
-    pub fn insert(&mut self, node: &mut Node, index: &Lit, value: Value) -> Result<(), PyErr> {
+    pub(super) fn insert(
+        &mut self,
+        node: &mut Node,
+        index: &Lit,
+        value: Value,
+    ) -> Result<(), PyErr> {
         let type_name = match node {
             Node::Delta => "Delta",
             _ => self.get(node).map(|v| v.type_name()).unwrap_or("NoneType"),
@@ -320,7 +325,7 @@ impl Root {
     }
 
     /// `obj.append(value)` after an IndexError on a list.
-    pub fn append(&mut self, node: &mut Node, value: Value) {
+    pub(super) fn append(&mut self, node: &mut Node, value: Value) {
         if let Some((Value::List(x), at, undo)) = self.target_mut(node) {
             let n = x.len();
             Arc::make_mut(x).push(value);
@@ -328,7 +333,7 @@ impl Root {
         }
     }
 
-    pub fn is_type(&self, node: &Node, name: &str) -> bool {
+    pub(super) fn is_type(&self, node: &Node, name: &str) -> bool {
         match node {
             Node::Delta => false,
             _ => self.get(node).is_some_and(|v| v.type_name() == name),

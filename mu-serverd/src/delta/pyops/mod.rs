@@ -12,7 +12,7 @@
 
 mod text;
 
-pub use text::{code_points, encode_code_points, push_code_point, str_from_cps};
+pub(crate) use text::{code_points, str_from_cps};
 
 use super::error::PyErr;
 use super::num::{as_num, num_cmp};
@@ -23,7 +23,7 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 /// Python `a == b` for data values.
-pub fn py_eq(a: &Value, b: &Value) -> bool {
+pub(crate) fn py_eq(a: &Value, b: &Value) -> bool {
     crate::pickle::budget::visit();
     use Value::*;
     // allocation-free fast paths for the common pairs
@@ -80,7 +80,7 @@ fn num_charge(v: &Value) -> bool {
 }
 
 /// `hash(v)` would succeed.
-pub fn is_hashable(v: &Value) -> bool {
+pub(crate) fn is_hashable(v: &Value) -> bool {
     crate::pickle::budget::visit();
     match v {
         Value::List(_) | Value::Dict(_) | Value::Set(_) | Value::ByteArray(_) => false,
@@ -90,7 +90,7 @@ pub fn is_hashable(v: &Value) -> bool {
     }
 }
 
-pub fn check_hashable(v: &Value) -> Result<(), PyErr> {
+pub(crate) fn check_hashable(v: &Value) -> Result<(), PyErr> {
     if is_hashable(v) {
         Ok(())
     } else {
@@ -110,7 +110,7 @@ fn unorderable(a: &Value, b: &Value) -> PyErr {
 }
 
 /// Python `a < b` for the values that can appear as path elements.
-pub fn py_lt(a: &Value, b: &Value) -> Result<bool, PyErr> {
+pub(crate) fn py_lt(a: &Value, b: &Value) -> Result<bool, PyErr> {
     crate::pickle::budget::visit();
     use Value::*;
     if let (Some(x), Some(y)) = (as_num(a), as_num(b)) {
@@ -130,7 +130,7 @@ pub fn py_lt(a: &Value, b: &Value) -> Result<bool, PyErr> {
 }
 
 /// Python's list/tuple `<`: first unequal pair decides, else the shorter is smaller.
-pub fn seq_lt(x: &[Value], y: &[Value]) -> Result<bool, PyErr> {
+pub(crate) fn seq_lt(x: &[Value], y: &[Value]) -> Result<bool, PyErr> {
     for (p, q) in x.iter().zip(y.iter()) {
         if !py_eq(p, q) {
             return py_lt(p, q);
@@ -140,7 +140,7 @@ pub fn seq_lt(x: &[Value], y: &[Value]) -> Result<bool, PyErr> {
 }
 
 /// `len(v)`.
-pub fn py_len(v: &Value) -> Result<usize, PyErr> {
+pub(crate) fn py_len(v: &Value) -> Result<usize, PyErr> {
     match v {
         Value::Str(s) => Ok(code_points(s.as_bytes()).len()),
         Value::Bytes(b) | Value::ByteArray(b) => Ok(b.len()),
@@ -154,7 +154,7 @@ pub fn py_len(v: &Value) -> Result<usize, PyErr> {
 }
 
 /// `bool(v)`.
-pub fn truthy(v: &Value) -> bool {
+pub(crate) fn truthy(v: &Value) -> bool {
     match v {
         Value::None => false,
         Value::Bool(b) => *b,
@@ -171,7 +171,7 @@ pub fn truthy(v: &Value) -> bool {
 }
 
 /// `iter(v)` materialized: what `list(v)`, `set.union(v)`, `bytes(v)` etc. see.
-pub fn py_iter(v: &Value) -> Result<Vec<Value>, PyErr> {
+pub(crate) fn py_iter(v: &Value) -> Result<Vec<Value>, PyErr> {
     match v {
         Value::Tuple(x) | Value::List(x) | Value::Set(x) | Value::FrozenSet(x) => Ok(x.to_vec()),
         Value::Dict(d) => Ok(d.iter().map(|(k, _)| k.clone()).collect()),
@@ -190,7 +190,7 @@ pub fn py_iter(v: &Value) -> Result<Vec<Value>, PyErr> {
 }
 
 /// Index of the dict entry whose key equals `key` (after the hashability check).
-pub fn dict_find(items: &[(Value, Value)], key: &Value) -> Result<Option<usize>, PyErr> {
+pub(crate) fn dict_find(items: &[(Value, Value)], key: &Value) -> Result<Option<usize>, PyErr> {
     check_hashable(key)?;
     let found = items.iter().position(|(k, _)| py_eq(k, key));
     add_work(found.map_or(items.len(), |i| i + 1));
@@ -206,22 +206,22 @@ thread_local! {
 }
 
 /// Entries scanned/shifted per apply before the delta is refused (about a second of work).
-pub const WORK_BUDGET: u64 = 64_000_000;
+pub(crate) const WORK_BUDGET: u64 = 64_000_000;
 
-pub fn add_work(n: usize) {
+pub(crate) fn add_work(n: usize) {
     WORK.with(|w| w.set(w.get().saturating_add(n as u64)));
 }
 
-pub fn reset_work() {
+pub(crate) fn reset_work() {
     WORK.with(|w| w.set(0));
 }
 
-pub fn work_exceeded() -> bool {
+pub(crate) fn work_exceeded() -> bool {
     WORK.with(|w| w.get() > WORK_BUDGET)
 }
 
 /// Builds a set's items from an iterable, keeping the first of equal elements.
-pub fn set_from(items: Vec<Value>) -> Result<Vec<Value>, PyErr> {
+pub(crate) fn set_from(items: Vec<Value>) -> Result<Vec<Value>, PyErr> {
     let mut out: Vec<Value> = Vec::with_capacity(items.len());
     let mut index: HashMap<u64, Vec<usize>> = HashMap::new();
     for it in items {
@@ -238,7 +238,7 @@ pub fn set_from(items: Vec<Value>) -> Result<Vec<Value>, PyErr> {
 
 /// A hash consistent with [`py_eq`] (equal values hash equal; `1`, `1.0`, `True` collide), so
 /// set and dict operations stay linear on large inputs.
-pub fn py_hash(v: &Value) -> u64 {
+pub(crate) fn py_hash(v: &Value) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     hash_into(v, &mut h);
     h.finish()
@@ -294,29 +294,6 @@ fn hash_into(v: &Value, h: &mut impl Hasher) {
             (4u8, acc).hash(h)
         }
         _ => 5u8.hash(h),
-    }
-}
-
-/// Positions of values by [`py_hash`], for repeated equality lookups.
-pub struct HashIndex {
-    buckets: HashMap<u64, Vec<usize>>,
-}
-
-impl HashIndex {
-    pub fn new<'a>(items: impl Iterator<Item = &'a Value>) -> HashIndex {
-        let mut buckets: HashMap<u64, Vec<usize>> = HashMap::new();
-        for (i, v) in items.enumerate() {
-            buckets.entry(py_hash(v)).or_default().push(i);
-        }
-        HashIndex { buckets }
-    }
-    /// The first position whose value hashes like `v` and satisfies `eq`.
-    pub fn find(&self, v: &Value, eq: impl Fn(usize) -> bool) -> Option<usize> {
-        self.buckets
-            .get(&py_hash(v))?
-            .iter()
-            .copied()
-            .find(|&j| eq(j))
     }
 }
 

@@ -5,7 +5,7 @@ use crate::pickle::value::Value;
 
 /// Decodes `surrogatepass` UTF-8 into code points (invalid bytes become U+FFFD: such strings
 /// cannot come from CPython).
-pub fn code_points(bytes: &[u8]) -> Vec<u32> {
+pub(crate) fn code_points(bytes: &[u8]) -> Vec<u32> {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
@@ -36,7 +36,7 @@ pub fn code_points(bytes: &[u8]) -> Vec<u32> {
 }
 
 /// Encodes code points back (`surrogatepass`).
-pub fn encode_code_points(cps: &[u32]) -> Vec<u8> {
+pub(crate) fn encode_code_points(cps: &[u32]) -> Vec<u8> {
     let mut out = Vec::with_capacity(cps.len());
     for &cp in cps {
         push_code_point(&mut out, cp);
@@ -44,7 +44,7 @@ pub fn encode_code_points(cps: &[u32]) -> Vec<u8> {
     out
 }
 
-pub fn push_code_point(out: &mut Vec<u8>, cp: u32) {
+pub(crate) fn push_code_point(out: &mut Vec<u8>, cp: u32) {
     match cp {
         0..=0x7f => out.push(cp as u8),
         0x80..=0x7ff => {
@@ -65,7 +65,7 @@ pub fn push_code_point(out: &mut Vec<u8>, cp: u32) {
     }
 }
 
-pub fn str_from_cps(cps: &[u32]) -> Value {
+pub(crate) fn str_from_cps(cps: &[u32]) -> Value {
     Value::Str(crate::pickle::value::PyStr(std::sync::Arc::from(
         encode_code_points(cps),
     )))

@@ -1,7 +1,7 @@
 //! A driver for the core with a simulated clock, and helpers to build client frames and read
 //! the server's.
 
-pub use crate::objects::CommandKind;
+pub(crate) use crate::objects::CommandKind;
 use crate::objects::{T_COMMIT, T_NODE};
 use crate::pickle::{decode, encode, Limits, Value};
 use crate::session::io::{Action, Change, Channel, Frame, Identity, Millis};
@@ -9,39 +9,39 @@ use crate::session::wire::sdict;
 use crate::session::{Session, SessionConfig};
 use std::sync::Arc;
 
-pub const ADMIN_PWD: &str = "adm";
+pub(crate) const ADMIN_PWD: &str = "adm";
 
-pub fn id(n: u8) -> Identity {
+pub(crate) fn id(n: u8) -> Identity {
     Arc::from(&[n; 16][..])
 }
 
-pub fn s(v: &str) -> Value {
+pub(crate) fn s(v: &str) -> Value {
     Value::str(v)
 }
 
-pub fn pk(v: &Value) -> Frame {
+pub(crate) fn pk(v: &Value) -> Frame {
     Arc::from(encode(v))
 }
 
 /// Frame 0 holding any number, as a hostile peer may send it (CPython's pickle of the int).
-pub fn tframe(t: i64) -> Frame {
+pub(crate) fn tframe(t: i64) -> Frame {
     pk(&Value::Int(t))
 }
 
 /// Frame 0 of a command kind.
-pub fn kframe(kind: CommandKind) -> Frame {
+pub(crate) fn kframe(kind: CommandKind) -> Frame {
     tframe(i64::from(kind.num()))
 }
 
-pub fn cmd(kind: CommandKind, owner: &str, data: &Value) -> Vec<Frame> {
+pub(crate) fn cmd(kind: CommandKind, owner: &str, data: &Value) -> Vec<Frame> {
     vec![kframe(kind), Arc::from(owner.as_bytes()), pk(data)]
 }
 
-pub fn deps(list: &[&str]) -> Frame {
+pub(crate) fn deps(list: &[&str]) -> Frame {
     pk(&Value::list(list.iter().map(|d| s(d)).collect()))
 }
 
-pub fn node_frames(uuid: &str, owner: &str, dep: &[&str], data: &Value) -> Vec<Frame> {
+pub(crate) fn node_frames(uuid: &str, owner: &str, dep: &[&str], data: &Value) -> Vec<Frame> {
     vec![
         tframe(T_NODE.into()),
         Arc::from(uuid.as_bytes()),
@@ -51,7 +51,7 @@ pub fn node_frames(uuid: &str, owner: &str, dep: &[&str], data: &Value) -> Vec<F
     ]
 }
 
-pub fn commit_frames(uuid: &str, dep: &[&str], delta: &Value) -> Vec<Frame> {
+pub(crate) fn commit_frames(uuid: &str, dep: &[&str], delta: &Value) -> Vec<Frame> {
     vec![
         tframe(T_COMMIT.into()),
         Arc::from(uuid.as_bytes()),
@@ -61,7 +61,7 @@ pub fn commit_frames(uuid: &str, dep: &[&str], delta: &Value) -> Vec<Frame> {
 }
 
 /// `{'values_changed': {"root['key']": {'new_value': v}}}` as deepdiff 8 writes it.
-pub fn set_delta(key: &str, v: Value) -> Value {
+pub(crate) fn set_delta(key: &str, v: Value) -> Value {
     sdict(vec![(
         "values_changed",
         sdict(vec![(
@@ -71,7 +71,7 @@ pub fn set_delta(key: &str, v: Value) -> Value {
     )])
 }
 
-pub fn auth_data(name: &str, admin_pwd: Option<&str>, spwd: Value, version: &str) -> Value {
+pub(crate) fn auth_data(name: &str, admin_pwd: Option<&str>, spwd: Value, version: &str) -> Value {
     sdict(vec![
         (
             "AUTH_TYPE",
@@ -90,7 +90,7 @@ pub fn auth_data(name: &str, admin_pwd: Option<&str>, spwd: Value, version: &str
 
 /// A sent message, decoded.
 #[derive(Debug, Clone)]
-pub struct Sent {
+pub(crate) struct Sent {
     pub ch: Channel,
     pub to: Identity,
     pub frames: Vec<Frame>,
@@ -98,21 +98,21 @@ pub struct Sent {
 
 impl Sent {
     /// The command kind frame 0 holds (`None` for a Node, a Commit or anything else).
-    pub fn kind(&self) -> Option<CommandKind> {
+    pub(crate) fn kind(&self) -> Option<CommandKind> {
         match decode(&self.frames[0], &Limits::default()) {
             Ok(Value::Int(n)) => CommandKind::from_num(n),
             _ => None,
         }
     }
-    pub fn data(&self) -> Value {
+    pub(crate) fn data(&self) -> Value {
         decode(self.frames.last().expect("frames"), &Limits::default()).expect("server pickle")
     }
-    pub fn owner(&self) -> String {
+    pub(crate) fn owner(&self) -> String {
         String::from_utf8_lossy(&self.frames[1]).into_owned()
     }
 }
 
-pub fn cfg() -> SessionConfig {
+pub(crate) fn cfg() -> SessionConfig {
     SessionConfig {
         admin_password: Some(ADMIN_PWD.into()),
         timeout_ms: 2000,
@@ -120,17 +120,17 @@ pub fn cfg() -> SessionConfig {
     }
 }
 
-pub struct H {
+pub(crate) struct H {
     pub s: Session,
     pub now: Millis,
     pub actions: Vec<Action>,
 }
 
 impl H {
-    pub fn new() -> H {
+    pub(crate) fn new() -> H {
         H::with(cfg())
     }
-    pub fn with(c: SessionConfig) -> H {
+    pub(crate) fn with(c: SessionConfig) -> H {
         H {
             s: Session::new(c),
             now: 1_000_000,
@@ -145,12 +145,17 @@ impl H {
         self.actions.extend(got.iter().cloned());
         got
     }
-    pub fn frame(&mut self, ch: Channel, from: &Identity, frames: Vec<Frame>) -> Vec<Action> {
+    pub(crate) fn frame(
+        &mut self,
+        ch: Channel,
+        from: &Identity,
+        frames: Vec<Frame>,
+    ) -> Vec<Action> {
         self.s.handle_frame(self.now, ch, from, frames);
         self.drain()
     }
     /// A message that came on a connection from `addr` (libzmq's `Peer-Address`).
-    pub fn frame_from(
+    pub(crate) fn frame_from(
         &mut self,
         ch: Channel,
         from: &Identity,
@@ -162,17 +167,17 @@ impl H {
             .handle_frame_from(self.now, ch, from, Some(&addr), frames);
         self.drain()
     }
-    pub fn cmd(&mut self, from: &Identity, frames: Vec<Frame>) -> Vec<Action> {
+    pub(crate) fn cmd(&mut self, from: &Identity, frames: Vec<Frame>) -> Vec<Action> {
         self.frame(Channel::Command, from, frames)
     }
-    pub fn data(&mut self, from: &Identity, frames: Vec<Frame>) -> Vec<Action> {
+    pub(crate) fn data(&mut self, from: &Identity, frames: Vec<Frame>) -> Vec<Action> {
         self.frame(Channel::Data, from, frames)
     }
-    pub fn hb(&mut self, from: &Identity, frame: &[u8]) -> Vec<Action> {
+    pub(crate) fn hb(&mut self, from: &Identity, frame: &[u8]) -> Vec<Action> {
         self.frame(Channel::Heartbeat, from, vec![Arc::from(frame)])
     }
     /// Advances the clock, ticking at every deadline on the way (as the shell would).
-    pub fn advance(&mut self, ms: Millis) -> Vec<Action> {
+    pub(crate) fn advance(&mut self, ms: Millis) -> Vec<Action> {
         let end = self.now + ms;
         let mut got = Vec::new();
         for _ in 0..10_000 {
@@ -193,7 +198,7 @@ impl H {
 
     /// Advances like [`H::advance`] in 100 ms steps, with the clients in `alive` answering each
     /// PING with a PONG 1 ms later (what `ttl.py` does).
-    pub fn advance_answering(&mut self, ms: Millis, alive: &[Identity]) -> Vec<Action> {
+    pub(crate) fn advance_answering(&mut self, ms: Millis, alive: &[Identity]) -> Vec<Action> {
         let end = self.now + ms;
         let mut got = Vec::new();
         while self.now < end {
@@ -213,7 +218,7 @@ impl H {
     }
 
     /// Logs in from `addr` and returns the Auth answer.
-    pub fn login_from(&mut self, who: &Identity, name: &str, addr: &str) -> String {
+    pub(crate) fn login_from(&mut self, who: &Identity, name: &str, addr: &str) -> String {
         let data = auth_data(name, None, Value::None, "0.9.10");
         let acts = self.frame_from(
             Channel::Command,
@@ -225,14 +230,14 @@ impl H {
     }
 
     /// Logs in and returns the Auth answer.
-    pub fn login(&mut self, who: &Identity, name: &str, admin: bool) -> String {
+    pub(crate) fn login(&mut self, who: &Identity, name: &str, admin: bool) -> String {
         let data = auth_data(name, admin.then_some(ADMIN_PWD), Value::None, "0.9.10");
         let acts = self.cmd(who, cmd(CommandKind::Auth, name, &data));
         auth_answer(&acts, who)
     }
 
     /// A client logs in, starts its heartbeat and uploads `nodes` (uuid, data) as the scene.
-    pub fn host(&mut self, who: &Identity, name: &str, nodes: &[(&str, Value)]) {
+    pub(crate) fn host(&mut self, who: &Identity, name: &str, nodes: &[(&str, Value)]) {
         assert_eq!(self.login(who, name, true), "LOBBY");
         self.hb(who, b"INIT");
         let uuids = Value::list(nodes.iter().map(|(u, _)| s(u)).collect());
@@ -266,7 +271,7 @@ impl H {
     /// A client joins a running session as the replication client does (login, heartbeat,
     /// catalog, a GET per node in pop order, DONE); returns every SET it got, pushed or
     /// answered.
-    pub fn join(&mut self, who: &Identity, name: &str) -> Vec<Sent> {
+    pub(crate) fn join(&mut self, who: &Identity, name: &str) -> Vec<Sent> {
         assert_eq!(self.login(who, name, false), "RUNNING");
         self.hb(who, b"INIT");
         let acts = self.cmd(
@@ -303,7 +308,7 @@ impl H {
     }
 }
 
-pub fn sends(actions: &[Action]) -> Vec<Sent> {
+pub(crate) fn sends(actions: &[Action]) -> Vec<Sent> {
     actions
         .iter()
         .filter_map(|a| match a {
@@ -321,11 +326,11 @@ pub fn sends(actions: &[Action]) -> Vec<Sent> {
         .collect()
 }
 
-pub fn sends_to(actions: &[Action], to: &Identity) -> Vec<Sent> {
+pub(crate) fn sends_to(actions: &[Action], to: &Identity) -> Vec<Sent> {
     sends(actions).into_iter().filter(|m| m.to == *to).collect()
 }
 
-pub fn logs(actions: &[Action]) -> Vec<String> {
+pub(crate) fn logs(actions: &[Action]) -> Vec<String> {
     actions
         .iter()
         .filter_map(|a| match a {
@@ -335,11 +340,11 @@ pub fn logs(actions: &[Action]) -> Vec<String> {
         .collect()
 }
 
-pub fn logged(actions: &[Action], needle: &str) -> bool {
+pub(crate) fn logged(actions: &[Action], needle: &str) -> bool {
     logs(actions).iter().any(|l| l.contains(needle))
 }
 
-pub fn persisted(actions: &[Action]) -> Vec<Change> {
+pub(crate) fn persisted(actions: &[Action]) -> Vec<Change> {
     actions
         .iter()
         .filter_map(|a| match a {
@@ -349,7 +354,7 @@ pub fn persisted(actions: &[Action]) -> Vec<Change> {
         .collect()
 }
 
-pub fn auth_answer(actions: &[Action], to: &Identity) -> String {
+pub(crate) fn auth_answer(actions: &[Action], to: &Identity) -> String {
     sends_to(actions, to)
         .into_iter()
         .find(|m| m.kind() == Some(CommandKind::Auth))
@@ -358,16 +363,16 @@ pub fn auth_answer(actions: &[Action], to: &Identity) -> String {
 }
 
 /// Reads `key` of a dict value.
-pub fn get<'a>(v: &'a Value, key: &str) -> &'a Value {
+pub(crate) fn get<'a>(v: &'a Value, key: &str) -> &'a Value {
     v.get_str_key(key)
         .unwrap_or_else(|| panic!("no {key} in {v:?}"))
 }
 
-pub fn node_value(name: &str, x: i64) -> Value {
+pub(crate) fn node_value(name: &str, x: i64) -> Value {
     sdict(vec![("name", s(name)), ("x", Value::Int(x))])
 }
 
-pub fn int(v: &Value) -> i64 {
+pub(crate) fn int(v: &Value) -> i64 {
     match v {
         Value::Int(n) => *n,
         other => panic!("not an int: {other:?}"),

@@ -7,7 +7,7 @@ use crate::session::io::Action;
 use crate::session::wire::sdict;
 
 /// `{'STATE': 'INIT', 'SIZE': n, 'NODES': [...]}` (the server ignores SIZE).
-pub fn upload_init(uuids: &[&str]) -> Value {
+pub(super) fn upload_init(uuids: &[&str]) -> Value {
     sdict(vec![
         ("STATE", s("INIT")),
         ("SIZE", Value::Int(uuids.len() as i64)),
@@ -16,7 +16,7 @@ pub fn upload_init(uuids: &[&str]) -> Value {
 }
 
 /// `{'STATE': 'SET', 'DATA': [node frames]}` of a COMMON node without dependencies.
-pub fn upload_set(uuid: &str, data: &Value) -> Value {
+pub(super) fn upload_set(uuid: &str, data: &Value) -> Value {
     let chunks = node_frames(uuid, "COMMON", &[], data);
     sdict(vec![
         ("STATE", s("SET")),
@@ -27,12 +27,12 @@ pub fn upload_set(uuid: &str, data: &Value) -> Value {
     ])
 }
 
-pub fn upload_end() -> Value {
+pub(super) fn upload_end() -> Value {
     sdict(vec![("STATE", s("END"))])
 }
 
 /// The STATE of every ServerSnapshot answer sent to client `to`, in order.
-pub fn snapshot_states(acts: &[Action], to: u8) -> Vec<String> {
+pub(super) fn snapshot_states(acts: &[Action], to: u8) -> Vec<String> {
     sends_to(acts, &id(to))
         .iter()
         .filter(|m| m.kind() == Some(CommandKind::ServerSnapshot))

@@ -12,9 +12,9 @@
 //!
 //! Everything here reads files only and runs on a thread of its own, never on the event loop.
 
-pub mod policy;
+pub(crate) mod policy;
 pub mod rebuild;
-pub mod summary;
+pub(crate) mod summary;
 pub mod timeline;
 
 #[cfg(test)]

@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
 /// Inside the history, one snapshot per this many milliseconds is kept (see the module doc).
-pub const SNAPSHOT_EVERY_MS: u64 = 3_600_000;
+pub(crate) const SNAPSHOT_EVERY_MS: u64 = 3_600_000;
 
 /// The retention policy, from `[storage]`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -158,7 +158,7 @@ fn plan(gens: &[Gen], policy: &Policy, now_ms: u64) -> Vec<(u64, bool, bool)> {
 
 /// Removes what the policy does not keep. `now_ms`: wall-clock milliseconds since the epoch
 /// (the tests' fake clock). Returns the paths removed.
-pub fn prune(dir: &Path, policy: &Policy, now_ms: u64) -> io::Result<Vec<PathBuf>> {
+pub(crate) fn prune(dir: &Path, policy: &Policy, now_ms: u64) -> io::Result<Vec<PathBuf>> {
     let gens = generations(dir)?;
     let mut removed = Vec::new();
     for (g, snapshot, journal) in plan(&gens, policy, now_ms) {

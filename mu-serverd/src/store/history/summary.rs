@@ -20,7 +20,7 @@ use mu_ctl::proto::{Activity, HistoryInfo, HistoryInterval};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Interval length.
-pub const INTERVAL_MS: u64 = 60_000;
+pub(crate) const INTERVAL_MS: u64 = 60_000;
 
 #[derive(Default)]
 struct Bucket {
@@ -32,7 +32,7 @@ struct Bucket {
 }
 
 /// Summarizes the scan from `since_ms` on.
-pub fn summarize(scan: &Scan, since_ms: Option<u64>) -> HistoryInfo {
+pub(crate) fn summarize(scan: &Scan, since_ms: Option<u64>) -> HistoryInfo {
     let mut nodes: HashMap<String, (String, u64)> = HashMap::new();
     let mut buckets: BTreeMap<u64, Bucket> = BTreeMap::new();
     let since = since_ms.unwrap_or(0);
