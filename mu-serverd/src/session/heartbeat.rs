@@ -76,6 +76,7 @@ impl Session {
         self.start_clock(now);
         self.roll_stranger_window();
         self.drop_unstarted(now);
+        self.continue_push();
         if self.status_due.is_some_and(|t| now >= t) {
             self.status_due = Some(now + STATUS_PERIOD_MS + 1);
             self.status_round(now);

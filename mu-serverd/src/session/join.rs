@@ -135,24 +135,26 @@ impl Session {
     }
 
     /// Sends the SETs the joiner's window has room for, in its pop order: within its own
-    /// window ([`push`], [`super::pace`]) and its equal share of the session-wide budget.
-    fn push_ahead(&mut self, to: &Identity) {
+    /// window ([`push`], [`super::pace`]) and its equal share of the session-wide budget, and
+    /// at most [`push::TURN_SETS`] in this call; a window with room left queues the joiner for
+    /// [`Session::continue_push`]. Returns the SETs pushed.
+    fn push_ahead(&mut self, to: &Identity) -> usize {
         let window = self.cfg.join_window;
         let share =
             window.bytes.saturating_mul(push::SESSION_BUDGET_WINDOWS) / self.joins.len().max(1);
-        // Bounded by the window: each round either pushes one node or stops.
-        for _ in 0..window.nodes {
+        // Bounded: each round either pushes one node or stops.
+        for n in 0..push::TURN_SETS.min(window.nodes) {
             let Some(uuid) = self
                 .joins
                 .get(to)
                 .and_then(|p| p.next(window, share))
                 .map(str::to_owned)
             else {
-                return;
+                return n;
             };
             let size = self.send_node(to, &uuid) + push::PER_SET_OVERHEAD;
             let Some(p) = self.joins.get_mut(to) else {
-                return;
+                return n + 1;
             };
             p.pushed(size, self.now);
             if p.all_sent() {
@@ -165,6 +167,30 @@ impl Session {
                          held at most {peak} KiB (aiming at {target} KiB of SETs at the end)"
                     ),
                 );
+            }
+        }
+        let room = self.joins.get(to).is_some_and(|p| p.next(window, share).is_some());
+        if room && !self.push_turns.contains(to) {
+            self.push_turns.push_back(to.clone());
+        }
+        push::TURN_SETS.min(window.nodes)
+    }
+
+    /// One turn of pushing for the joiners whose window still has room (the driver calls it
+    /// through `handle_tick` once [`Session::next_deadline`] says it is due, i.e. after it has
+    /// read its sockets): round robin, [`push::TURN_SETS`] each, at most
+    /// [`push::TURN_SETS_TOTAL`] in all; a joiner still with room goes to the back.
+    pub(super) fn continue_push(&mut self) {
+        let mut spent = 0;
+        for _ in 0..self.push_turns.len() {
+            if spent >= push::TURN_SETS_TOTAL {
+                return;
+            }
+            let Some(id) = self.push_turns.pop_front() else {
+                return;
+            };
+            if self.joins.contains_key(&id) {
+                spent += self.push_ahead(&id);
             }
         }
     }

@@ -81,6 +81,9 @@ pub struct Session {
     strangers: refusals::StrangerLog,
     /// Joiners between their catalog and their last GET, while SETs are pushed ahead.
     joins: HashMap<Identity, push::JoinPush>,
+    /// Joiners whose window had room left when their last push stopped on
+    /// [`push::TURN_SETS`], in round-robin order (see `Session::continue_push`).
+    push_turns: VecDeque<Identity>,
     /// The address of the connection the message being handled came on (see `handle_frame_from`).
     peer: Option<PeerAddr>,
 }
@@ -102,6 +105,7 @@ impl Session {
             decoded: HashMap::new(),
             strangers: refusals::StrangerLog::default(),
             joins: HashMap::new(),
+            push_turns: VecDeque::new(),
             peer: None,
         }
     }
@@ -319,7 +323,13 @@ impl Session {
         } else {
             self.status_due
         };
-        unstarted.chain(status).chain(self.strangers.due()).min()
+        // SETs left to push: due at once, after the shell has read what waits (fairness).
+        let push = (!self.push_turns.is_empty()).then_some(self.now);
+        unstarted
+            .chain(status)
+            .chain(self.strangers.due())
+            .chain(push)
+            .min()
     }
 
     fn start_clock(&mut self, now: Millis) {

@@ -82,7 +82,7 @@ fn a_join_after_a_commit_gets_the_patched_value() {
 
 // ---- push-ahead (difference 13) ----
 
-fn windowed(nodes: usize, bytes: usize) -> H {
+pub(super) fn windowed(nodes: usize, bytes: usize) -> H {
     H::with(crate::session::SessionConfig {
         join_window: crate::session::push::Window { nodes, bytes },
         ..cfg()
@@ -95,7 +95,7 @@ fn scene(n: usize) -> Vec<(String, Value)> {
         .collect()
 }
 
-fn host_scene(h: &mut H, n: usize) -> Vec<String> {
+pub(super) fn host_scene(h: &mut H, n: usize) -> Vec<String> {
     let nodes = scene(n);
     let refs: Vec<(&str, Value)> = nodes.iter().map(|(u, v)| (u.as_str(), v.clone())).collect();
     h.host(&id(1), "host", &refs);
@@ -185,7 +185,7 @@ fn init_and_pushed(h: &mut H, who: &Identity) -> (usize, Vec<Sent>) {
     init_and_pushed_as(h, who, "bob")
 }
 
-fn init_and_pushed_as(h: &mut H, who: &Identity, name: &str) -> (usize, Vec<Sent>) {
+pub(super) fn init_and_pushed_as(h: &mut H, who: &Identity, name: &str) -> (usize, Vec<Sent>) {
     h.login(who, name, false);
     h.hb(who, b"INIT");
     let acts = h.cmd(
