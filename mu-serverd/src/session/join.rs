@@ -169,7 +169,10 @@ impl Session {
                 );
             }
         }
-        let room = self.joins.get(to).is_some_and(|p| p.next(window, share).is_some());
+        let room = self
+            .joins
+            .get(to)
+            .is_some_and(|p| p.next(window, share).is_some());
         if room && !self.push_turns.contains(to) {
             self.push_turns.push_back(to.clone());
         }

@@ -35,10 +35,9 @@ fn is_set(a: &Action) -> bool {
             channel: Channel::Command,
             ..
         }
-    )
-        && sends(std::slice::from_ref(a))
-            .iter()
-            .all(|m| m.kind() == Some(CommandKind::Snapshot))
+    ) && sends(std::slice::from_ref(a))
+        .iter()
+        .all(|m| m.kind() == Some(CommandKind::Snapshot))
 }
 
 #[test]
@@ -48,15 +47,24 @@ fn a_relayed_node_goes_out_before_the_bulk_of_twenty_first_windows() {
     let frames = node_frames("n000", "host", &[], &node_value("n", 99));
     let relay = h.data(&id(1), frames);
     assert!(
-        sends_to(&relay, &id(3)).iter().any(|m| m.ch == Channel::Data),
+        sends_to(&relay, &id(3))
+            .iter()
+            .any(|m| m.ch == Channel::Data),
         "relayed to the active client"
     );
     let before = first + relay.iter().filter(|a| is_set(a)).count();
     // The shell then runs the turns the core says are due.
     let rest = h.advance(0);
     let after = rest.iter().filter(|a| is_set(a)).count();
-    assert_eq!(before + after, usize::from(JOINERS) * NODES, "every window filled");
-    assert!(before * 10 < after, "{before} SETs before the relay, {after} after");
+    assert_eq!(
+        before + after,
+        usize::from(JOINERS) * NODES,
+        "every window filled"
+    );
+    assert!(
+        before * 10 < after,
+        "{before} SETs before the relay, {after} after"
+    );
     assert_eq!(first, usize::from(JOINERS) * TURN_SETS, "each catalog call");
 }
 
