@@ -16,6 +16,7 @@ pub mod session_config;
 pub mod signals;
 pub(crate) mod status;
 mod store_requests;
+mod turns;
 
 pub use reload::Reloader;
 pub use run::{Bound, Daemon};

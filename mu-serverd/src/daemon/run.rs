@@ -59,6 +59,8 @@ pub struct Daemon {
     /// When the logged-in users were last given to the store (for the history).
     users_noted_at: Instant,
     users_noted_count: usize,
+    /// The loop's turn lengths, for the debug log.
+    turns: super::turns::Turns,
 }
 
 /// What [`Daemon::bind`] opened: the ports and the control socket, before the session is read.
@@ -140,6 +142,7 @@ impl Daemon {
             last_restore_pause: None,
             users_noted_at: Instant::now(),
             users_noted_count: 0,
+            turns: super::turns::Turns::new(Instant::now()),
         })
     }
 
@@ -211,8 +214,10 @@ impl Daemon {
 
     /// After every wake-up: ZMQ sockets and core, store timers, watchdog, status.
     pub(super) fn pump(&mut self) {
+        let start = Instant::now();
         self.shell.pump(&mut self.session, &mut self.store);
         let now = Instant::now();
+        self.turns.note(start, now);
         if let Some(store) = self.store.as_mut().filter(|s| s.next_deadline() <= now) {
             store.tick_session(now, &mut self.session);
         }
