@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 /// Turns per period, their summed and longest duration.
-pub struct Turns {
+pub(crate) struct Turns {
     since: Instant,
     count: u64,
     busy: Duration,
@@ -16,7 +16,7 @@ pub struct Turns {
 const PERIOD: Duration = Duration::from_secs(1);
 
 impl Turns {
-    pub fn new(now: Instant) -> Turns {
+    pub(crate) fn new(now: Instant) -> Turns {
         Turns {
             since: now,
             count: 0,
@@ -26,7 +26,7 @@ impl Turns {
     }
 
     /// A turn ran from `start` to `end`.
-    pub fn note(&mut self, start: Instant, end: Instant) {
+    pub(crate) fn note(&mut self, start: Instant, end: Instant) {
         if !log::log_enabled!(log::Level::Debug) {
             return;
         }

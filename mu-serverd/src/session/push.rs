@@ -32,10 +32,10 @@ pub(crate) const SESSION_BUDGET_WINDOWS: usize = 4;
 /// `Session::continue_push`): a joiner's first window is ~600 SETs, and twenty joiners at once
 /// would otherwise hold the loop for ~12,000 SETs while relayed Nodes and Commits wait. The rest
 /// goes in later turns, after the shell has read its sockets, round robin over the joiners.
-pub const TURN_SETS: usize = 16;
+pub(crate) const TURN_SETS: usize = 16;
 
 /// Most SETs one turn of `Session::continue_push` pushes over all joiners.
-pub const TURN_SETS_TOTAL: usize = 256;
+pub(crate) const TURN_SETS_TOTAL: usize = 256;
 
 /// How far ahead of a joiner's GETs the server may be.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
