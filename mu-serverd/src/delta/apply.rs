@@ -249,6 +249,11 @@ impl Engine {
         }
     }
 
+    /// Whether a tuple was coerced to a list (and is put back as a new tuple by post-processing).
+    pub(super) fn coerced_tuples(&self) -> bool {
+        !self.post.is_empty()
+    }
+
     /// `_set_new_value`: coerces a tuple container to a list first (`_coerce_obj`).
     pub(super) fn set_new_value(
         &mut self,

@@ -11,6 +11,9 @@
 //! See docs/delta.md for the behaviour, the reproduced defects and the known differences.
 
 mod apply;
+mod bound;
+#[cfg(test)]
+mod bound_tests;
 pub(crate) mod convert;
 pub(crate) mod error;
 mod groups;
@@ -60,6 +63,8 @@ pub struct Delta {
     items_removed_at_indexes: Group,
     numpy_paths: bool,
     compare_func_used: bool,
+    /// The decoded delta, re-encoded by `bound` to bound what it can add to a node.
+    source: Value,
 }
 
 fn top_flag(top: &[(Value, Value)], name: &str) -> bool {
@@ -82,8 +87,23 @@ pub fn apply_bytes(
     node_bytes: usize,
     limits: &crate::pickle::Limits,
 ) -> Result<Vec<String>, DeltaError> {
+    apply_bytes_bounded(data, delta, node_bytes, limits, &mut None)
+}
+
+/// [`apply_bytes`] keeping `bound`, an upper bound of the node's encoded size (`bound`'s module
+/// doc) so that the node is walked only when the bound passes `max_message_bytes`: the
+/// repository keeps one per decoded node (`None`: unknown, walk).
+pub fn apply_bytes_bounded(
+    data: &mut Value,
+    delta: &[u8],
+    node_bytes: usize,
+    limits: &crate::pickle::Limits,
+    bound: &mut Option<usize>,
+) -> Result<Vec<String>, DeltaError> {
     let _meter = crate::pickle::budget::scope(delta.len() + node_bytes, limits.max_input);
-    Delta::from_bytes(delta, limits)?.apply_in_place(data)
+    Delta::from_bytes(delta, limits)?
+        .apply_in_place_bounded(data, bound)
+        .map_err(|(e, _)| e)
 }
 
 impl Delta {
@@ -136,6 +156,7 @@ impl Delta {
             numpy_paths: top_flag(&top, "_numpy_paths"),
             compare_func_used: dialect == Dialect::V8_1_1
                 && top_flag(&top, "_iterable_compare_func_was_used"),
+            source: v.clone(),
         })
     }
 
@@ -189,13 +210,42 @@ impl Delta {
         &self,
         value: &mut Value,
     ) -> Result<Vec<String>, (DeltaError, usize)> {
+        self.apply_in_place_bounded(value, &mut None)
+    }
+
+    /// [`Delta::apply_in_place`] keeping `bound`, an upper bound of the node's encoded size
+    /// (see `bound`; `None`: unknown): the edited value is walked only when the bound would pass
+    /// the open work meter's output cap, or the delta is not bounded by its own size. On error
+    /// `bound` is `None` and the count of undone writes is given.
+    #[doc(hidden)]
+    pub fn apply_in_place_bounded(
+        &self,
+        value: &mut Value,
+        bound: &mut Option<usize>,
+    ) -> Result<Vec<String>, (DeltaError, usize)> {
         self.check_supported().map_err(|e| (e, 0))?;
+        let cap = crate::pickle::budget::output_cap();
+        let growth = if cap == usize::MAX {
+            None
+        } else {
+            self.w_growth(cap)
+        };
+        let before = *bound;
         let old = std::mem::replace(value, Value::None);
         let mut e = Engine::new(old, self.dialect, self.compare_func_used, true);
         let outcome = self.run(&mut e).and_then(|()| match &e.root.value {
-            Some(v) => fits_output_cap(v),
+            // Without a scope nothing is capped (and nothing walked).
+            Some(_) if cap == usize::MAX => Ok(()),
+            Some(v) => {
+                let fast = growth.filter(|_| !e.root.undo.copied_shared() && !e.coerced_tuples());
+                bound::check(v, cap, bound, fast)
+            }
             None => Err(root_deleted()),
         });
+        if outcome.is_err() {
+            // The writes are undone: the value encodes as before, so its bound holds again.
+            *bound = before;
+        }
         match outcome {
             Ok(()) => {
                 *value = e.root.value.take().unwrap_or(Value::None);
@@ -314,22 +364,6 @@ impl Delta {
         }
         Ok(())
     }
-}
-
-/// Whether the edited value still encodes within the open work meter's output cap
-/// (`pickle::budget::output_cap`: the session's `max_message_bytes`; unlimited without a
-/// scope, and then not walked). A node no Commit may grow past what the server can accept and
-/// send again (issue 14); the delta's writes are undone like any other refusal's.
-fn fits_output_cap(v: &Value) -> Result<(), DeltaError> {
-    let cap = crate::pickle::budget::output_cap();
-    if cap == usize::MAX {
-        return Ok(());
-    }
-    crate::pickle::encoded_len(v, cap).map(|_| ()).map_err(|t| {
-        DeltaError::unsupported(format!(
-            "refused as too large: the edited node would not fit in a message ({t})"
-        ))
-    })
 }
 
 /// The refusal of a delta whose walks spent the work meter.

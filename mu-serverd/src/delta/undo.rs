@@ -37,6 +37,8 @@ pub(super) enum Undo {
 pub(super) struct UndoLog {
     on: bool,
     entries: Vec<Undo>,
+    /// A write copied a shared container (see `bound`: the copy may cost its whole encoding).
+    copied: bool,
 }
 
 fn join(at: &[usize], i: usize) -> Vec<usize> {
@@ -51,6 +53,7 @@ impl UndoLog {
         UndoLog {
             on,
             entries: Vec::new(),
+            copied: false,
         }
     }
 
@@ -101,8 +104,14 @@ impl UndoLog {
     /// copies it, so keep the original to put back.
     pub(super) fn note_shared(&mut self, v: &mut Value, path: &[usize]) {
         if self.on && is_shared(v) {
+            self.copied = true;
             self.entries.push(Undo::Put(path.to_vec(), v.clone()));
         }
+    }
+
+    /// Whether a write copied a shared container (recorded only while recording).
+    pub fn copied_shared(&self) -> bool {
+        self.copied
     }
 
     /// Undoes every recorded write, last first, and stops recording.

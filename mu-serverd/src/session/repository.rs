@@ -34,6 +34,10 @@ pub struct StoredNode {
     /// (10 s after its last Commit, or for a join or a snapshot) the node's growth is counted
     /// by them, so the session's byte total needs no encoding per Commit.
     commit_bytes: usize,
+    /// While `value` is present: an upper bound of its encoded size kept by the Delta engine
+    /// (`delta::bound`), so a Commit walks the node only when the bound nears
+    /// `max_message_bytes`. `None`: unknown (the next Commit walks it once).
+    len_bound: Option<usize>,
 }
 
 impl StoredNode {
@@ -281,6 +285,7 @@ impl Repository {
                         value: None,
                         stale: false,
                         commit_bytes: 0,
+                        len_bound: None,
                     },
                 );
                 self.bytes += (deps.len() + data.len()) as u64;
@@ -318,7 +323,21 @@ impl Repository {
                 false,
             ),
         };
-        if let Err(e) = crate::delta::apply_bytes(&mut value, delta, node.data_len, &limits) {
+        // The bound describes the kept value only; a value decoded now has none yet.
+        let mut bound = if was_decoded { node.len_bound } else { None };
+        let applied = crate::delta::apply_bytes_bounded(
+            &mut value,
+            delta,
+            node.data_len,
+            &limits,
+            &mut bound,
+        );
+        node.len_bound = if was_decoded || applied.is_ok() {
+            bound
+        } else {
+            None
+        };
+        if let Err(e) = applied {
             if was_decoded {
                 node.value = Some(value);
             }
