@@ -25,11 +25,13 @@
 //!   `2.5 * exact` of it, counted in the delta's own re-encoding (not its bytes: a memoized
 //!   big int or float referenced 1,000 times by 2-byte `BINGET`s re-encodes 1,000 times, as
 //!   the node will; the re-encoding of the decoded delta counts that). A value put twice (a
-//!   delta memo reference) costs 5 the second time, and a dict key parsed from a path encodes
-//!   to at most twice the path string's encoding (`'a'` from `root['a']`, `1.0` from
-//!   `root[1.0]`). A container's framing grows by at most 3 bytes per item added (`MARK` and
-//!   `APPENDS`/`SETITEMS` per batch of 1,000, `APPEND`/`SETITEM` for the first). Every entry
-//!   carries a path of at least 6 encoded bytes, so all of it is within
+//!   delta memo reference) costs 5 the second time. A dict key parsed from a path is a fresh
+//!   literal without references: its `W` is at most 4 bytes per character of the path (a
+//!   tuple of floats, `1.,` being 3 characters for 9 bytes, plus a memo byte per container),
+//!   and the path is in the delta as a string of its length + 2. A container's framing grows
+//!   by at most 3 bytes per item added (`MARK` and `APPENDS`/`SETITEMS` per batch of 1,000,
+//!   `APPEND`/`SETITEM` for the first). So an entry adds at most `4 * path + 13 + 2.5 *
+//!   value`, and every entry carries a path of at least 6 encoded bytes: all of it is within
 //!   [`GROWTH`] `* exact(delta)` plus [`SLACK`].
 //! - `iterable_item_removed`, `dictionary_item_removed`: removals only.
 //!
@@ -48,7 +50,7 @@ use crate::pickle::value::Value;
 /// `W(v) <= RESET * exact(v)`, as a fraction.
 const RESET: (usize, usize) = (5, 2);
 /// `W` grows by at most `GROWTH * exact(delta) + SLACK` on the fast path.
-pub(crate) const GROWTH: usize = 5;
+pub(crate) const GROWTH: usize = 8;
 const SLACK: usize = 64;
 
 /// An upper bound of `W` after an exact walk found `exact` bytes.
