@@ -110,7 +110,7 @@ impl UndoLog {
     }
 
     /// Whether a write copied a shared container (recorded only while recording).
-    pub fn copied_shared(&self) -> bool {
+    pub(super) fn copied_shared(&self) -> bool {
         self.copied
     }
 
