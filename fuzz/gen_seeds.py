@@ -174,6 +174,9 @@ ORDINARY = {
     ),
     "set_items": (NODE, {"set_item_added": {"root['s']": {2, 3}}, "set_item_removed": {"root['s']": {1}}}),
     "type_change_with_value": (NODE, {"type_changes": {"root['x']": {"old_type": int, "new_type": float, "new_value": 1.0}}}),
+    # applied again and again by delta_apply, it grows a small node far past the slack the
+    # encoded-size bound gets at its reset (delta/bound.rs): only the bound's growth covers it
+    "growing_list": ({"l": [], "x": 1}, {"iterable_item_added": {"root['l'][0]": "x" * 200}}),
 }
 
 

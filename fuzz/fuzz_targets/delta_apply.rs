@@ -1,8 +1,8 @@
 //! Fuzzes the Delta engine: `u16 LE length | old-node pickle | delta pickle`. The old node is
 //! what the server would have stored (accepted by `objects::check_node_data`, decoded); the
-//! delta goes through the server's one entry point, `delta::apply_bytes` (which parses with
-//! `Delta::from_bytes`). No input may panic; `apply_bytes` must leave the value unchanged on
-//! failure; the parsed delta's `apply` must leave the old value untouched and agree with
+//! delta goes through the server's one entry point, `delta::apply_bytes_bounded` (which parses
+//! with `Delta::from_bytes`). No input may panic; it must leave the value unchanged on failure
+//! and keep the node's encoded size within the bound it returns; the parsed delta's `apply` must leave the old value untouched and agree with
 //! `apply_owned`.
 //! Every walk runs under the work meter granted for the input's size, as in production;
 //! libFuzzer's `-timeout=2 -rss_limit_mb=512` are the cost budget: a walk that escapes the
@@ -46,12 +46,39 @@ fuzz_target!(|data: &[u8]| {
     // The production entry point (decode, policy, parse, apply in place under the work meter
     // granted for the delta's and the node's sizes): never panics, and leaves the value
     // exactly as it was when it fails.
+    // The repository keeps an upper bound of each node's encoded size (`delta/bound.rs`): the
+    // first apply walks the node and sets it, later applies of the same delta may take the fast
+    // path and grow the node past the slack of the walk's reset; after each success the bound
+    // must hold.
     let grant = data.len();
     let mut edited = old.clone();
-    if delta::apply_bytes(&mut edited, delta_raw, old_raw.len(), &limits).is_err() {
-        if let Some(same) = metered(grant, || edited.strict_eq(&pristine)) {
-            assert!(same, "a failed apply_bytes changed the value");
+    let mut bound = None;
+    for _ in 0..8 {
+        // bytes, not a clone: a clone would share the node's containers, and a write through a
+        // shared container always takes the walk (the fast path would never run here)
+        let before = pickle::encode(&edited);
+        match delta::apply_bytes_bounded(&mut edited, delta_raw, old_raw.len(), &limits, &mut bound)
+        {
+            Ok(_) => {
+                if let (Some(b), Ok(exact)) = (bound, pickle::encoded_len(&edited, usize::MAX)) {
+                    assert!(exact <= b, "encoded size {exact} passed the bound {b}");
+                }
+            }
+            Err(_) => {
+                if let Ok(before) = pickle::decode(&before, &limits) {
+                    if let Some(same) = metered(grant, || edited.strict_eq(&before)) {
+                        assert!(same, "a failed apply_bytes_bounded changed the value");
+                    }
+                }
+                break;
+            }
         }
+    }
+    if let Some(same) = metered(grant, || old.strict_eq(&pristine)) {
+        assert!(
+            same,
+            "apply_bytes_bounded changed the value it was cloned from"
+        );
     }
     // The engine itself, under the same grant (without one the meter is unlimited and a memo
     // DAG would run for hours). A walk the meter stopped has no answer to check.

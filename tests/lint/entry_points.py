@@ -20,7 +20,7 @@ FORBIDDEN = [
     (re.compile(r"\bpickle::(decode|vm|scan|fast_scan)\b|\bpickle::\{[^}]*\bdecode\b"),
      "the pickle decoder: peer bytes are decoded by the objects:: entry points"),
     (re.compile(r"\bDelta\b|\bfrom_value\b|\bapply_in_place\w*|\bapply_owned\b"),
-     "the Delta engine: a Commit is applied by delta::apply_bytes"),
+     "the Delta engine: a Commit is applied by delta::apply_bytes_bounded"),
     (re.compile(r"\bread_snapshot_get\b"), "a payload reader behind objects::command_data"),
 ]
 # session/codec.rs wraps the decoder for stored bytes (`codec::decode`); only the repository
@@ -33,7 +33,7 @@ REQUIRED = {
     "mu-serverd/src/session/relay.rs": ["objects::check_node_data("],
     "mu-serverd/src/session/mod.rs": ["objects::command_data("],
     "mu-serverd/src/session/upload.rs": ["objects::node_frames("],
-    "mu-serverd/src/session/repository.rs": ["delta::apply_bytes(", "parse_deps("],
+    "mu-serverd/src/session/repository.rs": ["delta::apply_bytes_bounded(", "parse_deps("],
     "mu-serverd/src/session/wire.rs": ["objects::read_deps("],
     # an imported session's nodes are checked like a Node from a client
     "mu-serverd/src/store/import.rs": ["objects::read_deps(", "objects::check_node_data("],
