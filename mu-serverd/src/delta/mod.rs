@@ -31,6 +31,8 @@ mod sorting;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_build;
+#[cfg(test)]
 mod tests_quirks;
 #[cfg(test)]
 mod tests_undo;

@@ -1,7 +1,7 @@
 //! Unit tests pinning deepdiff's quirks (tuples, quotes, sorting, post-process) and the
 //! rarer groups; expected values were produced by deepdiff 8.1.1 / 5.7.0 on the same input.
 
-use super::tests::*;
+use super::tests_build::*;
 use super::{Delta, DeltaErrorKind, Dialect};
 use crate::pickle::value::Value;
 

@@ -5,7 +5,7 @@
 //! 5.7.0 using `Delta(raw, mutate=True)`: deepdiff raises, and its in-place run had already
 //! changed the value (the writes listed in each test) when it did.
 
-use super::tests::{d, f, group, i, l, new_value, opcode, s, set};
+use super::tests_build::{d, f, group, i, l, new_value, opcode, s, set};
 use super::{Delta, DeltaErrorKind};
 use crate::pickle::{encode, value::Value};
 use std::sync::Arc;
