@@ -35,6 +35,8 @@ mod tests_build;
 #[cfg(test)]
 mod tests_quirks;
 #[cfg(test)]
+mod tests_tuples;
+#[cfg(test)]
 mod tests_undo;
 mod undo;
 
