@@ -13,99 +13,12 @@
 //! raises the value must come back unchanged (type-exactly and as encoded bytes). The `--halfway`
 //! batches hold only deltas deepdiff raises on after it already changed the value.
 
+mod delta_support;
+
+use delta_support::{oracle, python_570, python_811, Case};
 use mu_serverd::delta::{Delta, Dialect};
 use mu_serverd::pickle::{decode, encode, Limits, Value};
 use std::path::PathBuf;
-use std::process::Command;
-
-fn workspace() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn python_811() -> PathBuf {
-    match std::env::var_os("MU_TEST_PYTHON") {
-        Some(p) => PathBuf::from(p),
-        None => workspace().join(".venv/bin/python"),
-    }
-}
-
-fn python_570() -> PathBuf {
-    match std::env::var_os("MU_VENV_DD57") {
-        Some(p) => {
-            let p = PathBuf::from(p);
-            if p.is_dir() {
-                p.join("bin/python")
-            } else {
-                p
-            }
-        }
-        None => workspace().join(".venv-dd57/bin/python"),
-    }
-}
-
-struct Case {
-    index: u32,
-    raised: bool,
-    label: String,
-    old: Vec<u8>,
-    delta: Vec<u8>,
-    expected: Vec<u8>,
-}
-
-fn read_u32(b: &[u8], pos: &mut usize) -> u32 {
-    let v = u32::from_le_bytes(b[*pos..*pos + 4].try_into().expect("4 bytes"));
-    *pos += 4;
-    v
-}
-
-fn read_blob(b: &[u8], pos: &mut usize) -> Vec<u8> {
-    let n = read_u32(b, pos) as usize;
-    let v = b[*pos..*pos + n].to_vec();
-    *pos += n;
-    v
-}
-
-fn oracle(python: &PathBuf, seed: u64, cases: usize, extra: &[&str]) -> Vec<Case> {
-    assert!(
-        python.exists(),
-        "{} is missing: run tests/setup.sh",
-        python.display()
-    );
-    let script = workspace().join("tests/py/delta_oracle.py");
-    let out = Command::new(python)
-        .arg(&script)
-        .args(["--seed", &seed.to_string(), "--cases", &cases.to_string()])
-        .args(extra)
-        .output()
-        .expect("start the deepdiff oracle");
-    assert!(
-        out.status.success(),
-        "oracle failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let b = out.stdout;
-    assert_eq!(&b[..4], b"DDO1", "oracle output header");
-    let mut pos = 4;
-    let mut v = Vec::new();
-    while pos < b.len() {
-        let index = read_u32(&b, &mut pos);
-        let raised = b[pos] == 1;
-        pos += 1;
-        let label = String::from_utf8_lossy(&read_blob(&b, &mut pos)).into_owned();
-        let old = read_blob(&b, &mut pos);
-        let delta = read_blob(&b, &mut pos);
-        let expected = read_blob(&b, &mut pos);
-        v.push(Case {
-            index,
-            raised,
-            label,
-            old,
-            delta,
-            expected,
-        });
-    }
-    v
-}
 
 fn short(v: &Value) -> String {
     let s = format!("{v:?}");
