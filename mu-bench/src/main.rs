@@ -5,6 +5,7 @@
 //! exit status says whether every message arrived and every server was measured.
 
 mod blast;
+mod caserun;
 mod cases;
 mod ceiling;
 mod client;
