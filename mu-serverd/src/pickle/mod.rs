@@ -41,6 +41,7 @@ mod text;
 pub mod value;
 mod vm;
 mod vm_ops;
+mod vm_prims;
 
 pub use encode::{encode, encode_capped, encoded_len, TooLarge};
 pub use error::{CheckError, DecodeError, DecodeErrorKind, PolicyError};
