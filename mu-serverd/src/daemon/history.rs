@@ -194,25 +194,25 @@ fn scan(dir: &Path) -> Result<timeline::Scan, StoreError> {
     })
 }
 
-/// The restore point for `at`: a moment the history does not hold is `NotFound`.
-fn resolve(scan: &timeline::Scan, at: u64) -> Result<timeline::Point, StoreError> {
-    scan.resolve(at).cloned().map_err(StoreError::NotFound)
+/// The session as it was at `at`, rebuilt from the state directory, with the point it was
+/// rebuilt at: a moment the history does not hold is `NotFound`.
+fn repository_at(
+    dir: &Path,
+    limits: Limits,
+    at: u64,
+) -> Result<(Repository, timeline::Point), StoreError> {
+    let scan = scan(dir)?;
+    let point = scan.resolve(at).cloned().map_err(StoreError::NotFound)?;
+    let repo = rebuild::repository_at(&scan, &point, limits).map_err(StoreError::Corrupt)?;
+    Ok((repo, point))
 }
 
 /// `export --at`: the whole job, on the thread; `file` is the one mu-ctl created and passed.
 fn export_at(dir: PathBuf, limits: Limits, file: File, path: String, at: u64) -> Outcome {
     let t = Instant::now();
-    let scan = match scan(&dir) {
-        Ok(s) => s,
-        Err(e) => return failed(e),
-    };
-    let point = match resolve(&scan, at) {
-        Ok(p) => p,
-        Err(e) => return failed(e),
-    };
-    let mut repo = match rebuild::repository_at(&scan, &point, limits) {
+    let (mut repo, point) = match repository_at(&dir, limits, at) {
         Ok(r) => r,
-        Err(e) => return failed(StoreError::Corrupt(e)),
+        Err(e) => return failed(e),
     };
     let image = rebuild::image_of(&mut repo);
     let n = image.nodes.len();
@@ -229,16 +229,8 @@ fn export_at(dir: PathBuf, limits: Limits, file: File, path: String, at: u64) ->
 }
 
 fn restore_at(dir: PathBuf, limits: Limits, at: u64) -> Outcome {
-    let scan = match scan(&dir) {
-        Ok(s) => s,
-        Err(e) => return failed(e),
-    };
-    let point = match resolve(&scan, at) {
-        Ok(p) => p,
-        Err(e) => return failed(e),
-    };
-    match rebuild::repository_at(&scan, &point, limits) {
-        Ok(mut repo) => {
+    match repository_at(&dir, limits, at) {
+        Ok((mut repo, _)) => {
             // Encode edited nodes and the journal records here, not on the loop.
             let head = rebuild::encode(&rebuild::image_of(&mut repo));
             Outcome::Restore {
@@ -247,6 +239,6 @@ fn restore_at(dir: PathBuf, limits: Limits, at: u64) -> Outcome {
                 label: timeline::fmt_ms(at),
             }
         }
-        Err(e) => failed(StoreError::Corrupt(e)),
+        Err(e) => failed(e),
     }
 }
