@@ -9,9 +9,51 @@
 //! dependencies: a dependency deleted before the dependent's SET is no longer in that SET, one
 //! deleted after it was already fetched too, so the Delete cleans both. With push-ahead joins the
 //! window makes such interleavings common, hence the order.
+//!
+//! The catalog is built once per [`Repository::shape`] ([`Built`]): twenty joiners at 9 am ask
+//! for the same catalog within milliseconds, and each build of a 10,000-node one takes about
+//! 4 ms of the event loop (issue 16: relayed traffic waited 80 ms behind twenty of them).
 
+use super::io::Frame;
+use super::push::PopOrder;
 use super::repository::Repository;
+use crate::objects;
 use std::collections::HashSet;
+use std::sync::Arc;
+
+/// The INIT message and the pop order of one shape of the repository, shared by every joiner
+/// that asks while the shape holds.
+pub(super) struct Built {
+    shape: u64,
+    pub(super) frames: Vec<Frame>,
+    pub(super) order: Arc<PopOrder>,
+    /// Bytes of `frames`.
+    pub(super) init_bytes: usize,
+}
+
+impl Built {
+    /// The catalog of `repo`: `cache` when it was built for the same shape, else a new one
+    /// (kept in `cache` for the next joiner).
+    pub(super) fn of<'a>(cache: &'a mut Option<Built>, repo: &Repository) -> &'a Built {
+        let shape = repo.shape();
+        if cache.as_ref().is_some_and(|b| b.shape != shape) {
+            *cache = None;
+        }
+        cache.get_or_insert_with(|| Built::new(repo, shape))
+    }
+
+    fn new(repo: &Repository, shape: u64) -> Built {
+        let order = dependencies_last(repo);
+        // Written straight from the uuids: no `Value` per node (issue 16, RSS per joiner).
+        let frames = objects::build_snapshot_init("server", order.iter().copied());
+        Built {
+            shape,
+            init_bytes: frames.iter().map(|f| f.len()).sum(),
+            frames,
+            order: Arc::new(PopOrder::new(order.iter().copied())),
+        }
+    }
+}
 
 /// Every uuid once, dependents before their dependencies (so the joiner, popping from the end,
 /// takes dependencies first). Ties keep uuid order. Cycles are cut where the walk meets them.

@@ -9,13 +9,12 @@
 
 use super::catalog;
 use super::io::{Channel, Identity, SessionState};
-use super::push::{self, GetVerdict, JoinPush, PopOrder};
+use super::push::{self, GetVerdict, JoinPush};
 use super::wire::sdict;
 use super::Session;
 use crate::objects::{self, CommandKind};
 use crate::pickle::Value;
 use log::Level;
-use std::sync::Arc;
 
 impl Session {
     pub(super) fn on_join(&mut self, from: &Identity, data: &Value) {
@@ -75,23 +74,19 @@ impl Session {
         if to.is_empty() {
             return;
         }
-        let order = catalog::dependencies_last(&self.repo);
-        // Written straight from the uuids: no `Value` per node (issue 16, RSS per joiner).
-        let frames = objects::build_snapshot_init("server", order.iter().copied());
-        let push = (self.cfg.join_window.nodes > 0 && !order.is_empty()).then(|| {
-            let order = Arc::new(PopOrder::new(order.iter().copied()));
+        let built = catalog::Built::of(&mut self.catalog, &self.repo);
+        let frames = built.frames.clone();
+        let push = (self.cfg.join_window.nodes > 0 && built.order.len() > 0).then(|| {
             // What the join holds besides its SETs counts in its window: the pop order (shared
-            // by the joiners of this call, counted for each) until the join ends, the INIT
+            // by the joiners of this shape, counted for each) until the join ends, the INIT
             // message until the joiner's first GET.
-            let init: usize = frames.iter().map(|f| f.len()).sum();
             JoinPush::new(
-                order.clone(),
-                order.heap_bytes(),
-                init + push::PER_SET_OVERHEAD,
+                built.order.clone(),
+                built.order.heap_bytes(),
+                built.init_bytes + push::PER_SET_OVERHEAD,
                 self.now,
             )
         });
-        drop(order);
         for id in to {
             self.send(Channel::Command, id, frames.clone());
             self.joins.remove(id);

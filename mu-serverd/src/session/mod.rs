@@ -84,6 +84,8 @@ pub struct Session {
     /// Joiners whose window had room left when their last push stopped on
     /// [`push::TURN_SETS`], in round-robin order (see `Session::continue_push`).
     push_turns: VecDeque<Identity>,
+    /// The last INIT catalog built, reused while the repository keeps its shape.
+    catalog: Option<catalog::Built>,
     /// The address of the connection the message being handled came on (see `handle_frame_from`).
     peer: Option<PeerAddr>,
 }
@@ -106,6 +108,7 @@ impl Session {
             strangers: refusals::StrangerLog::default(),
             joins: HashMap::new(),
             push_turns: VecDeque::new(),
+            catalog: None,
             peer: None,
         }
     }

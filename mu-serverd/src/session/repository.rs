@@ -12,7 +12,16 @@ use super::wire;
 use crate::pickle::{Limits, Value};
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+
+/// Source of [`Repository::shape`] stamps: unique in the process, so a stamp never names two
+/// different sets of uuids and dependencies, even across repositories.
+static NEXT_SHAPE: AtomicU64 = AtomicU64::new(1);
+
+fn new_shape() -> u64 {
+    NEXT_SHAPE.fetch_add(1, Ordering::Relaxed)
+}
 
 pub const COMMON: &str = "COMMON";
 
@@ -100,6 +109,8 @@ pub struct Repository {
     client_version: Option<String>,
     /// Sum of every node's [`StoredNode::accounted_bytes`], kept up to date by each change.
     bytes: u64,
+    /// Changes whenever the uuids or a node's dependencies change (see [`Repository::shape`]).
+    shape: u64,
 }
 
 impl Repository {
@@ -110,7 +121,15 @@ impl Repository {
             limits,
             client_version: None,
             bytes: 0,
+            shape: new_shape(),
         }
+    }
+
+    /// A stamp of the set of uuids and every node's dependencies: equal stamps mean the INIT
+    /// catalog (and its order, [`super::catalog`]) is the same. Node data, owners and the state
+    /// do not change it.
+    pub fn shape(&self) -> u64 {
+        self.shape
     }
 
     /// The replication version recorded for this scene, if any. Whether it binds new logins
@@ -243,6 +262,7 @@ impl Repository {
             Change::Reset => {
                 self.nodes.clear();
                 self.bytes = 0;
+                self.shape = new_shape();
                 self.state = SessionState::Waiting;
             }
             Change::NodeStored {
@@ -260,6 +280,7 @@ impl Repository {
                         n.deps =
                             wire::parse_deps(deps, &self.limits).map_err(ApplyError::BadDeps)?;
                         n.deps_bytes = deps.clone();
+                        self.shape = new_shape();
                     }
                     if n.owner != *owner {
                         n.owner.clone_from(owner);
@@ -289,6 +310,7 @@ impl Repository {
                     },
                 );
                 self.bytes += (deps.len() + data.len()) as u64;
+                self.shape = new_shape();
             }
             Change::CommitApplied { uuid, deps, delta } => {
                 self.apply_commit(uuid, deps, delta)?;
@@ -343,6 +365,9 @@ impl Repository {
             }
             return Err(ApplyError::BadDelta(e.to_string()));
         }
+        if node.deps_bytes[..] != deps[..] {
+            self.shape = new_shape();
+        }
         let before = node.accounted_bytes();
         node.value = Some(value);
         node.stale = true;
@@ -361,6 +386,7 @@ impl Repository {
         if !self.nodes.contains_key(uuid) {
             return;
         }
+        self.shape = new_shape();
         let (mut before, mut after) = (0, 0);
         for node in self.nodes.values_mut() {
             let pos = node

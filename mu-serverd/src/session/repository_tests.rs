@@ -1,6 +1,7 @@
 //! A Commit whose delta deepdiff raises on after some of its writes leaves the stored node as it
 //! was, byte for byte, in every state the node can be in (never decoded, decoded and current,
-//! decoded and stale); a good Commit edits the decoded value without copying it.
+//! decoded and stale); a good Commit edits the decoded value without copying it. Also: which
+//! changes move the repository's shape (the INIT catalog's cache key).
 
 use super::{ApplyError, Repository};
 use crate::pickle::{decode, encode, Limits, Value};
@@ -256,4 +257,29 @@ fn commit_that_would_grow_a_node_past_the_message_cap_is_refused() {
     )];
     commit(&mut repo, shrink).expect("a smaller node");
     commit(&mut repo, add("c")).expect("fits again");
+}
+
+#[test]
+fn the_shape_changes_with_the_uuids_and_dependencies_only() {
+    let mut repo = Repository::new(Limits::default());
+    let empty = repo.shape();
+    store(&mut repo, &node());
+    let stored = repo.shape();
+    assert_ne!(stored, empty, "a new node");
+    store(&mut repo, &s("other data"));
+    repo.apply_change(&Change::OwnersChanged {
+        uuids: vec!["n".into()],
+        owner: "bob".into(),
+    })
+    .expect("owners");
+    assert_eq!(repo.shape(), stored, "data and owner only");
+    let set_name = || vec![group("values_changed", vec![("root", new_value(s("x")))])];
+    commit(&mut repo, set_name()).expect("commit");
+    let committed = repo.shape();
+    assert_ne!(
+        committed, stored,
+        "the Commit brought dependencies ['other']"
+    );
+    commit(&mut repo, set_name()).expect("commit");
+    assert_eq!(repo.shape(), committed, "the same dependencies again");
 }

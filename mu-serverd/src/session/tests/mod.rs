@@ -10,6 +10,7 @@ mod heartbeat;
 mod heartbeat_tick;
 mod identity;
 mod join;
+mod join_catalog;
 mod join_fair;
 mod kinds;
 mod leave;

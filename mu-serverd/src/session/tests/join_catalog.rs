@@ -1,0 +1,89 @@
+//! The INIT catalog is built once per shape of the repository and shared by the joiners that
+//! ask while it holds (issue 16: twenty joiners at once cost one build, not twenty), and every
+//! joiner still gets the catalog of the scene as it is at its own REQUEST_INIT.
+
+use super::harness::*;
+use super::join::host_scene;
+use crate::objects::CommandKind;
+use crate::pickle::Value;
+use crate::session::io::Identity;
+use crate::session::wire::sdict;
+
+/// Sends `who`'s REQUEST_INIT (after its login) and returns the catalog message it got.
+fn catalog_for(h: &mut H, who: &Identity, name: &str) -> Sent {
+    h.login(who, name, false);
+    h.hb(who, b"INIT");
+    let acts = h.cmd(
+        who,
+        cmd(
+            CommandKind::Snapshot,
+            name,
+            &sdict(vec![("STATE", s("REQUEST_INIT"))]),
+        ),
+    );
+    sends_to(&acts, who)
+        .into_iter()
+        .find(|m| m.kind() == Some(CommandKind::Snapshot))
+        .expect("catalog")
+}
+
+fn uuids(m: &Sent) -> Vec<String> {
+    let Value::List(items) = get(&m.data(), "CATALOG").clone() else {
+        panic!("CATALOG is not a list");
+    };
+    items
+        .iter()
+        .map(|u| u.as_str().expect("uuid").to_owned())
+        .collect()
+}
+
+/// The catalog of a scene without dependencies: the client pops from the end, the server
+/// lists uuids in reverse order so that they are popped in uuid order.
+fn reversed(list: &[&str]) -> Vec<String> {
+    list.iter().rev().map(|u| u.to_string()).collect()
+}
+
+fn same_bytes(a: &Sent, b: &Sent) -> bool {
+    a.frames.len() == b.frames.len()
+        && a.frames
+            .iter()
+            .zip(&b.frames)
+            .all(|(x, y)| std::sync::Arc::ptr_eq(x, y))
+}
+
+#[test]
+fn joiners_share_one_catalog_until_the_scene_changes_shape() {
+    let mut h = H::new();
+    host_scene(&mut h, 3);
+    let first = catalog_for(&mut h, &id(10), "j0");
+    assert_eq!(uuids(&first), reversed(&["n000", "n001", "n002"]));
+
+    // Data and owner changes keep the shape: the next joiner gets the very same frames.
+    h.data(
+        &id(1),
+        node_frames("n001", "host", &[], &node_value("n", 41)),
+    );
+    let second = catalog_for(&mut h, &id(11), "j1");
+    assert!(same_bytes(&first, &second), "the catalog was built again");
+
+    // A new node.
+    h.data(
+        &id(1),
+        node_frames("n003", "host", &[], &node_value("n", 3)),
+    );
+    let grown = catalog_for(&mut h, &id(12), "j2");
+    assert_eq!(uuids(&grown), reversed(&["n000", "n001", "n002", "n003"]));
+
+    // A Delete.
+    h.cmd(&id(1), cmd(CommandKind::Delete, "host", &s("n001")));
+    let shrunk = catalog_for(&mut h, &id(13), "j3");
+    assert_eq!(uuids(&shrunk), reversed(&["n000", "n002", "n003"]));
+
+    // New dependencies of an existing node: n000 now needs n003, which must be popped first.
+    h.data(
+        &id(1),
+        node_frames("n000", "host", &["n003"], &node_value("n", 0)),
+    );
+    let reordered = catalog_for(&mut h, &id(14), "j4");
+    assert_eq!(uuids(&reordered), reversed(&["n003", "n000", "n002"]));
+}
