@@ -152,6 +152,7 @@ impl Case {
                 mbit,
                 joiners,
                 scale,
+                pinned,
                 ..
             } => {
                 let link = crate::wan::Link {
@@ -159,8 +160,8 @@ impl Case {
                     rate: mbit.map(|m| u64::from(m) * 1_000_000 / 8),
                 };
                 let per_node = std::time::Duration::from_micros(wan_client_us);
-                let r = crate::wanjoin::run(srv, f, n, link, joiners, per_node);
-                crate::wanrows::record(rep, kind, n, delay_ms, mbit, joiners, scale, r);
+                let r = crate::wanjoin::run(srv, f, n, link, joiners, per_node, pinned);
+                crate::wanrows::record(rep, kind, n, delay_ms, mbit, joiners, scale, pinned, r);
             }
             Case::Idle { clients, secs } => {
                 let id = format!("idle-{clients}");

@@ -36,6 +36,9 @@ pub enum Case {
         scale: usize,
         on_mu: bool,
         on_ref: bool,
+        /// The server and the relay probe on one CPU, the joiners and the proxy on the others
+        /// ([`crate::cpus`]).
+        pinned: bool,
     },
 }
 
@@ -44,7 +47,7 @@ pub const PHASES: &[&str] = &["fanout", "commit", "latency", "join", "idle", "wa
 /// The WAN cases: each link at `n` nodes on mu-serverd, and on the reference at `n` (RTT 0)
 /// or at `small` nodes scaled to `n` (its one round trip per node makes `n` take minutes).
 fn wan_cases(v: &mut Vec<Case>, n: usize, small: usize, rtt: u64, joiners: usize) {
-    let w = |n, delay_ms, mbit, joiners, scale, on_mu, on_ref| Case::Wan {
+    let w = |n, delay_ms, mbit, joiners, scale, on_mu, on_ref, pinned| Case::Wan {
         n,
         delay_ms,
         mbit,
@@ -52,18 +55,24 @@ fn wan_cases(v: &mut Vec<Case>, n: usize, small: usize, rtt: u64, joiners: usize
         scale,
         on_mu,
         on_ref,
+        pinned,
     };
     let d = rtt / 2;
-    v.push(w(n, 0, None, 1, 1, true, true));
-    for (delay, mbit, j) in [
-        (d, None, 1),
-        (3 * d, None, 1),
-        (d, Some(20), 1),
-        (d, None, joiners),
+    v.push(w(n, 0, None, 1, 1, true, true, false));
+    for (delay, mbit, j, pinned) in [
+        (d, None, 1, false),
+        (3 * d, None, 1, false),
+        (d, Some(20), 1, false),
+        (d, None, joiners, false),
+        (d, None, joiners, true),
     ] {
-        v.push(w(n, delay, mbit, j, 1, true, small == n));
+        // Pinning needs two CPUs; on one the case is left out (not measured).
+        if pinned && crate::cpus::split().is_err() {
+            continue;
+        }
+        v.push(w(n, delay, mbit, j, 1, true, small == n, pinned));
         if small != n {
-            v.push(w(small, delay, mbit, j, n / small, false, true));
+            v.push(w(small, delay, mbit, j, n / small, false, true, pinned));
         }
     }
 }
@@ -165,6 +174,15 @@ impl Case {
     pub fn join_count(&self) -> Option<usize> {
         match self {
             Case::Join { n } | Case::Wan { n, .. } => Some(*n),
+            _ => None,
+        }
+    }
+
+    /// The CPU to start the server on, for the pinned WAN case (None when the machine has
+    /// fewer than two: the case then fails with the reason).
+    pub fn server_cpu(&self) -> Option<usize> {
+        match self {
+            Case::Wan { pinned: true, .. } => crate::cpus::split().ok().map(|s| s.server),
             _ => None,
         }
     }

@@ -9,6 +9,7 @@ mod caserun;
 mod cases;
 mod ceiling;
 mod client;
+mod cpus;
 mod frames;
 mod keeper;
 mod pagerent;
@@ -252,7 +253,7 @@ fn run(cli: Cli) -> Result<bool, String> {
                     run + 1,
                     kind.label()
                 );
-                match Server::start(kind, &env, &frames) {
+                match Server::start(kind, &env, &frames, case.server_cpu()) {
                     Ok(srv) => {
                         case.run(&srv, &frames, cli.recv_threads, cli.wan_client_us, &mut rep);
                         srv.stop();

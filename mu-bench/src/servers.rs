@@ -94,7 +94,13 @@ pub fn free_base_port() -> Result<u16, String> {
 }
 
 impl Server {
-    pub fn start(kind: Kind, env: &Env, frames: &Frames) -> Result<Self, String> {
+    /// `cpu`: run the server on that CPU only (the WAN rig's pinned case, [`crate::cpus`]).
+    pub fn start(
+        kind: Kind,
+        env: &Env,
+        frames: &Frames,
+        cpu: Option<usize>,
+    ) -> Result<Self, String> {
         let port = free_base_port()?;
         let dir = env.tmp.join(format!("{}-{port}", kind.label()));
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -133,6 +139,9 @@ impl Server {
         let own_group = matches!(kind, Kind::Mu | Kind::MuPersist) && !env.mu_wrapper.is_empty();
         if own_group {
             cmd.process_group(0);
+        }
+        if let Some(c) = cpu {
+            crate::cpus::pin_command(&mut cmd, c);
         }
         // The reference runs a `cmd` shell on stdin and stops reading it at EOF: keep a pipe open.
         let child = cmd

@@ -5,7 +5,8 @@
 //! REQUEST_INIT to its DONE; logins come first, then every joiner starts at once. The server's
 //! RSS is sampled every 10 ms during the joins. With more than one joiner, two active clients
 //! (direct, no proxy) exchange 1 KiB Nodes at 100 msg/s ([`wanrelay`]) for 2 s before the
-//! joins and all through them.
+//! joins and all through them. In the pinned case ([`crate::cpus`]) the server, the uploader and
+//! the probe's receiver run on one CPU, the proxy and the joiners on the others.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier};
@@ -39,6 +40,7 @@ pub fn run(
     link: Link,
     joiners: usize,
     per_node: Duration,
+    pinned: bool,
 ) -> Result<WanJoin, String> {
     let dataset = format!("join{n}");
     if f.dataset_len(&dataset) != n {
@@ -48,16 +50,29 @@ pub fn run(
         .map(|i| f.get(&format!("{dataset}/set/{i}")).map(frames::msg_bytes))
         .sum::<Result<usize, String>>()? as u64;
     let relay = joiners > 1;
+    let split = pinned.then(crate::cpus::split).transpose()?;
+    // This thread's sockets and threads (the rig's libzmq I/O threads, the probe's reader) go
+    // with the server; the thread itself gets every CPU back when the case ends.
+    let _restore = split.as_ref().map(crate::cpus::Split::restore_on_drop);
+    if let Some(s) = &split {
+        crate::cpus::pin_current_thread(&[s.server])?;
+    }
     let mut rig = rig::session(srv.kind, srv.port, f, &dataset, usize::from(relay))?;
     let mut probe = match rig.receivers.pop() {
         Some(rx) if relay => Some(wanrelay::Probe::start(f, rx)?),
         _ => None,
     };
+    if let Some(s) = &split {
+        crate::cpus::pin_current_thread(&s.rest)?;
+    }
     let proxy = Proxy::start(servers::free_base_port()?, srv.port, link)?;
+    // The joiners' sockets get their own libzmq I/O threads: on the probe's, 20 joins' bytes
+    // would queue the probe's messages in this process, not in the server.
+    let join_ctx = rig::context()?;
     let mut clients = Vec::with_capacity(joiners);
     for i in 0..joiners {
         // Client 0 uploaded, client 1 is the relay probe's receiver.
-        let mut c = Client::connect(&rig.ctx, proxy.base, i + 2)?;
+        let mut c = Client::connect(&join_ctx, proxy.base, i + 2)?;
         let ans = c.login(f)?;
         rig.keep_hb(&mut c);
         if ans != "RUNNING" {
