@@ -163,6 +163,8 @@ impl Case {
                 let r = crate::wanjoin::run(srv, f, n, link, joiners, per_node, pinned);
                 crate::wanrows::record(rep, kind, n, delay_ms, mbit, joiners, scale, pinned, r);
             }
+            // Runs without a bench-started server (`main`, [`crate::realwan`]).
+            Case::RealWan { .. } => {}
             Case::Idle { clients, secs } => {
                 let id = format!("idle-{clients}");
                 let label = format!("idle CPU over {secs} s, {clients} heartbeating clients");

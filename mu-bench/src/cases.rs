@@ -40,9 +40,19 @@ pub enum Case {
         /// ([`crate::cpus`]).
         pinned: bool,
     },
+    /// Issue 16: the REAL replication client joins `n` nodes through the WAN proxy at one-way
+    /// delays 0, `delay_ms` and 3 x `delay_ms` ([`crate::realwan`]); the reference's slow links
+    /// on `small` nodes, scaled. The script starts its own server.
+    RealWan {
+        n: usize,
+        small: usize,
+        delay_ms: u64,
+    },
 }
 
-pub const PHASES: &[&str] = &["fanout", "commit", "latency", "join", "idle", "wan"];
+pub const PHASES: &[&str] = &[
+    "fanout", "commit", "latency", "join", "idle", "wan", "realwan",
+];
 
 /// The WAN cases: each link at `n` nodes on mu-serverd, and on the reference at `n` (RTT 0)
 /// or at `small` nodes scaled to `n` (its one round trip per node makes `n` take minutes).
@@ -115,6 +125,11 @@ pub fn plan(quick: bool, phases: &[String]) -> Vec<Case> {
             secs: 0.5,
         });
         wan_cases(&mut v, 200, 200, 10, 2);
+        v.push(Case::RealWan {
+            n: 200,
+            small: 200,
+            delay_ms: 5,
+        });
     } else {
         for big in [false, true] {
             for k in [2, 8, 32] {
@@ -141,6 +156,11 @@ pub fn plan(quick: bool, phases: &[String]) -> Vec<Case> {
             secs: 10.0,
         });
         wan_cases(&mut v, 10_000, 500, 50, 20);
+        v.push(Case::RealWan {
+            n: 10_000,
+            small: 500,
+            delay_ms: 25,
+        });
     }
     v.retain(|c| phases.iter().any(|p| p == c.phase()));
     v
@@ -155,6 +175,7 @@ impl Case {
             Case::Join { .. } => "join",
             Case::Idle { .. } => "idle",
             Case::Wan { .. } => "wan",
+            Case::RealWan { .. } => "realwan",
         }
     }
 
@@ -166,6 +187,7 @@ impl Case {
             (Case::Wan { on_mu, .. }, Kind::Mu) => *on_mu,
             (Case::Wan { on_ref, .. }, Kind::Reference) => *on_ref,
             (Case::Wan { .. }, _) => false,
+            (Case::RealWan { .. }, k) => matches!(k, Kind::Mu | Kind::Reference),
             _ => true,
         }
     }
@@ -185,6 +207,35 @@ impl Case {
             Case::Wan { pinned: true, .. } => crate::cpus::split().ok().map(|s| s.server),
             _ => None,
         }
+    }
+
+    /// The plans of a `RealWan` case on `kind` (mu-serverd: every link on `n` nodes; the
+    /// reference: RTT 0 on `n`, the slow links on `small`, scaled).
+    pub fn real_wan_plans(&self, kind: Kind) -> Vec<crate::realwan::Plan> {
+        use crate::realwan::Plan;
+        let Case::RealWan { n, small, delay_ms } = *self else {
+            return Vec::new();
+        };
+        let (d, slow) = (delay_ms, 3 * delay_ms);
+        if kind == Kind::Mu || small == n {
+            return vec![Plan {
+                nodes: n,
+                delays_ms: vec![0, d, slow],
+                scale: 1,
+            }];
+        }
+        vec![
+            Plan {
+                nodes: n,
+                delays_ms: vec![0],
+                scale: 1,
+            },
+            Plan {
+                nodes: small,
+                delays_ms: vec![d, slow],
+                scale: n / small,
+            },
+        ]
     }
 
     pub fn describe(&self) -> String {

@@ -31,6 +31,8 @@ pub struct WanJoin {
     /// Relay latency between two active clients with no join running, and during the joins.
     pub relay_quiet: Option<Latencies>,
     pub relay_busy: Option<Latencies>,
+    /// The server's CPU time from the joins' start to the last one's DONE, s (all threads).
+    pub server_cpu_s: f64,
 }
 
 pub fn run(
@@ -105,6 +107,7 @@ pub fn run(
         })
     };
     let start = Barrier::new(joiners);
+    let cpu0 = srv.cpu_ns();
     let mut relay_busy = None;
     let results: Vec<_> = thread::scope(|s| {
         let handles: Vec<_> = clients
@@ -125,6 +128,7 @@ pub fn run(
         }
         handles.into_iter().map(|h| h.join()).collect()
     });
+    let server_cpu_s = srv.cpu_ns().saturating_sub(cpu0) as f64 / 1e9;
     drop(probe);
     let relay_busy = relay_busy.transpose()?;
     let mut join_s = Vec::with_capacity(joiners);
@@ -160,6 +164,7 @@ pub fn run(
         set_bytes,
         relay_quiet,
         relay_busy,
+        server_cpu_s,
     })
 }
 

@@ -73,6 +73,18 @@ pub fn record(
             kind,
             plain(mean * s),
         );
+        // Who the joins waited for: on a small machine the bench's joiners and proxy share the
+        // CPUs with the server (not scaled: the reference's figure is for its small join).
+        if slowest > 0.0 {
+            rep.record(
+                &format!("{id}-server-cpu"),
+                "  same, server CPU during the joins, share of one core (not scaled)",
+                "cores",
+                false,
+                kind,
+                plain(j.server_cpu_s / slowest),
+            );
+        }
     }
     if let Some(m) = mbit {
         // What the SETs alone take at the cap: the floor of any join over that link.
@@ -275,6 +287,7 @@ mod tests {
             set_bytes: 1 << 20,
             relay_quiet: Some(Latencies { ms: quiet, lost: 0 }),
             relay_busy: Some(Latencies { ms: busy, lost: 0 }),
+            server_cpu_s: 1.0,
         }
     }
 
