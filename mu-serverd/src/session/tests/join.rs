@@ -186,6 +186,12 @@ fn init_and_pushed(h: &mut H, who: &Identity) -> (usize, Vec<Sent>) {
 }
 
 pub(super) fn init_and_pushed_as(h: &mut H, who: &Identity, name: &str) -> (usize, Vec<Sent>) {
+    let (init, pushed) = catalog_and_pushed(h, who, name);
+    (init.frames.iter().map(|f| f.len()).sum(), pushed)
+}
+
+/// Logs `who` in and sends its REQUEST_INIT: the catalog it got, and the SETs pushed with it.
+pub(super) fn catalog_and_pushed(h: &mut H, who: &Identity, name: &str) -> (Sent, Vec<Sent>) {
     h.login(who, name, false);
     h.hb(who, b"INIT");
     let acts = h.cmd(
@@ -198,7 +204,7 @@ pub(super) fn init_and_pushed_as(h: &mut H, who: &Identity, name: &str) -> (usiz
     );
     let mut to = sends_to(&acts, who).into_iter();
     let init = to.next().expect("catalog");
-    (init.frames.iter().map(|f| f.len()).sum(), to.collect())
+    (init, to.collect())
 }
 
 #[test]

@@ -3,28 +3,14 @@
 //! joiner still gets the catalog of the scene as it is at its own REQUEST_INIT.
 
 use super::harness::*;
-use super::join::host_scene;
+use super::join::{catalog_and_pushed, host_scene};
 use crate::objects::CommandKind;
 use crate::pickle::Value;
 use crate::session::io::Identity;
-use crate::session::wire::sdict;
 
-/// Sends `who`'s REQUEST_INIT (after its login) and returns the catalog message it got.
+/// Logs `who` in, sends its REQUEST_INIT and returns the catalog message it got.
 fn catalog_for(h: &mut H, who: &Identity, name: &str) -> Sent {
-    h.login(who, name, false);
-    h.hb(who, b"INIT");
-    let acts = h.cmd(
-        who,
-        cmd(
-            CommandKind::Snapshot,
-            name,
-            &sdict(vec![("STATE", s("REQUEST_INIT"))]),
-        ),
-    );
-    sends_to(&acts, who)
-        .into_iter()
-        .find(|m| m.kind() == Some(CommandKind::Snapshot))
-        .expect("catalog")
+    catalog_and_pushed(h, who, name).0
 }
 
 fn uuids(m: &Sent) -> Vec<String> {
