@@ -12,7 +12,8 @@
 //!
 //! The catalog is built once per [`Repository::shape`] ([`Built`]): twenty joiners at 9 am ask
 //! for the same catalog within milliseconds, and each build of a 10,000-node one takes about
-//! 4 ms of the event loop (issue 16: relayed traffic waited 80 ms behind twenty of them).
+//! 4 ms of the event loop (issue 16: relayed traffic waited 80 ms behind twenty of them). The
+//! first status round with no join in progress lets it go (`Session::status_round`).
 
 use super::io::Frame;
 use super::push::PopOrder;

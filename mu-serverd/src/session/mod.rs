@@ -320,7 +320,10 @@ impl Session {
             .iter()
             .filter(|(id, _)| !self.beats.contains_key(*id))
             .map(|(_, c)| c.since + self.cfg.heartbeat_start_ms() + 1);
-        let status = if self.clients.is_empty() && self.beats.is_empty() && self.decoded.is_empty()
+        let status = if self.clients.is_empty()
+            && self.beats.is_empty()
+            && self.decoded.is_empty()
+            && self.catalog.is_none()
         {
             None
         } else {

@@ -73,3 +73,26 @@ fn joiners_share_one_catalog_until_the_scene_changes_shape() {
     let reordered = catalog_for(&mut h, &id(14), "j4");
     assert_eq!(uuids(&reordered), reversed(&["n003", "n000", "n002"]));
 }
+
+#[test]
+fn the_catalog_is_let_go_once_no_join_needs_it() {
+    let mut h = H::new();
+    host_scene(&mut h, 3);
+    catalog_for(&mut h, &id(10), "j0");
+    // j0 sends no GET: its join stays in progress through a status round.
+    h.advance_answering(1_500, &[id(1), id(10)]);
+    assert!(h.s.catalog.is_some(), "kept while a join is in progress");
+    // Everyone goes quiet: lost after the timeout; nothing is held for nobody.
+    h.advance(cfg().timeout_ms + 3_000);
+    assert!(h.s.catalog.is_none(), "let go once no join is in progress");
+    assert_eq!(h.s.next_deadline(), None, "nothing left to wake for");
+    // A catalog held with nobody left (the last joiner gone between rounds) still gets its round.
+    crate::session::catalog::Built::of(&mut h.s.catalog, &h.s.repo);
+    assert!(
+        h.s.next_deadline().is_some(),
+        "a round is due to let go of it"
+    );
+    h.advance(2_000);
+    assert!(h.s.catalog.is_none());
+    assert_eq!(h.s.next_deadline(), None);
+}
