@@ -268,11 +268,9 @@ impl H {
         );
     }
 
-    /// A client joins a running session as the replication client does (login, heartbeat,
-    /// catalog, a GET per node in pop order, DONE); returns every SET it got, pushed or
-    /// answered.
-    pub(crate) fn join(&mut self, who: &Identity, name: &str) -> Vec<Sent> {
-        assert_eq!(self.login(who, name, false), "RUNNING");
+    /// A logged-in client starts its heartbeat and asks for the catalog: the Snapshot answers
+    /// it got (the catalog, then any SETs pushed ahead of its GETs).
+    pub(crate) fn request_init(&mut self, who: &Identity, name: &str) -> Vec<Sent> {
         self.hb(who, b"INIT");
         let acts = self.cmd(
             who,
@@ -282,9 +280,18 @@ impl H {
                 &sdict(vec![("STATE", s("REQUEST_INIT"))]),
             ),
         );
-        let mut answers = sends_to(&acts, who)
+        sends_to(&acts, who)
             .into_iter()
-            .filter(|m| m.kind() == Some(CommandKind::Snapshot));
+            .filter(|m| m.kind() == Some(CommandKind::Snapshot))
+            .collect()
+    }
+
+    /// A client joins a running session as the replication client does (login, heartbeat,
+    /// catalog, a GET per node in pop order, DONE); returns every SET it got, pushed or
+    /// answered.
+    pub(crate) fn join(&mut self, who: &Identity, name: &str) -> Vec<Sent> {
+        assert_eq!(self.login(who, name, false), "RUNNING");
+        let mut answers = self.request_init(who, name).into_iter();
         let catalog = answers.next().expect("catalog").data();
         // SETs pushed ahead of the GETs (difference 13).
         let mut got: Vec<Sent> = answers.collect();

@@ -115,18 +115,8 @@ fn set_uuid(m: &Sent) -> Option<String> {
 }
 
 fn start_join(h: &mut H, who: &Identity) -> (Vec<String>, Vec<Sent>) {
-    h.login(who, "bob", false);
-    h.hb(who, b"INIT");
-    let acts = h.cmd(
-        who,
-        cmd(
-            CommandKind::Snapshot,
-            "bob",
-            &sdict(vec![("STATE", s("REQUEST_INIT"))]),
-        ),
-    );
-    let mut to = sends_to(&acts, who).into_iter();
-    let catalog = to.next().expect("catalog").data();
+    let (catalog, pushed) = catalog_and_pushed(h, who, "bob");
+    let catalog = catalog.data();
     let Value::List(items) = get(&catalog, "CATALOG").clone() else {
         panic!("catalog")
     };
@@ -134,7 +124,7 @@ fn start_join(h: &mut H, who: &Identity) -> (Vec<String>, Vec<Sent>) {
         .iter()
         .map(|v| v.as_str().expect("uuid").to_owned())
         .collect();
-    (uuids, to.collect())
+    (uuids, pushed)
 }
 
 fn get_frames(uuid: &str) -> Vec<crate::session::io::Frame> {
@@ -193,16 +183,7 @@ pub(super) fn init_and_pushed_as(h: &mut H, who: &Identity, name: &str) -> (usiz
 /// Logs `who` in and sends its REQUEST_INIT: the catalog it got, and the SETs pushed with it.
 pub(super) fn catalog_and_pushed(h: &mut H, who: &Identity, name: &str) -> (Sent, Vec<Sent>) {
     h.login(who, name, false);
-    h.hb(who, b"INIT");
-    let acts = h.cmd(
-        who,
-        cmd(
-            CommandKind::Snapshot,
-            name,
-            &sdict(vec![("STATE", s("REQUEST_INIT"))]),
-        ),
-    );
-    let mut to = sends_to(&acts, who).into_iter();
+    let mut to = h.request_init(who, name).into_iter();
     let init = to.next().expect("catalog");
     (init, to.collect())
 }
